@@ -1,0 +1,94 @@
+package archive
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// FormatVersion names the archive format written by this package. Readers
+// accept only formats they know.
+const FormatVersion = "regbackup/1"
+
+// Catalog is the first entry of an archive: what the snapshot saw, before
+// any blob was copied. Blobs that vanished or proved corrupt while being
+// copied are named in the Trailer; the link entries that follow the blobs
+// are the authority on what a restore writes.
+type Catalog struct {
+	Format       string       `json:"format"`
+	ToolVersion  string       `json:"tool_version"`
+	Source       string       `json:"source"` // location, never with secrets
+	Created      time.Time    `json:"created"`
+	AllBlobs     bool         `json:"all_blobs,omitempty"` // unreferenced blobs were kept too
+	Repositories []Repository `json:"repositories"`
+	Manifests    []Manifest   `json:"manifests"` // every manifest read, sorted by digest
+	Blobs        []Blob       `json:"blobs"`     // every blob planned, sorted by digest
+	Files        []File       `json:"files,omitempty"`
+}
+
+// Repository lists one repository's link files as the snapshot read them.
+type Repository struct {
+	Name      string   `json:"name"`
+	Layers    []string `json:"layers"`    // digests with a _layers link
+	Manifests []string `json:"manifests"` // digests with a revisions link
+	Tags      []Tag    `json:"tags,omitempty"`
+}
+
+// Tag is one tag: where it points now and every digest it pointed to.
+type Tag struct {
+	Name    string   `json:"name"`
+	Current string   `json:"current,omitempty"`
+	Index   []string `json:"index,omitempty"`
+}
+
+// Manifest is a manifest blob the snapshot parsed.
+type Manifest struct {
+	Digest     string   `json:"digest"`
+	MediaType  string   `json:"media_type"`
+	Size       int64    `json:"size"`
+	References []string `json:"references,omitempty"` // config, layers, or child manifests
+}
+
+// Blob is one blob the archive is meant to hold.
+type Blob struct {
+	Digest string `json:"digest"`
+	Size   int64  `json:"size"`
+}
+
+// File is an included file (key material) stored under Entry.
+type File struct {
+	Path   string `json:"path"`  // original absolute path
+	Entry  string `json:"entry"` // archive entry name, under FilesRoot
+	Mode   uint32 `json:"mode"`  // permission bits
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	UID    int    `json:"uid"`
+	GID    int    `json:"gid"`
+}
+
+// Trailer is the last entry: it marks the archive complete and says what
+// the writer could not include.
+type Trailer struct {
+	Complete      bool        `json:"complete"`
+	CatalogSHA256 string      `json:"catalog_sha256"`
+	Blobs         int         `json:"blobs"`      // blob entries written (including Corrupt ones)
+	BlobBytes     int64       `json:"blob_bytes"` // their total size
+	Links         int         `json:"links"`
+	Files         int         `json:"files"`
+	Missing       []Exclusion `json:"missing,omitempty"` // planned blobs never written
+	Corrupt       []Exclusion `json:"corrupt,omitempty"` // blob entries whose content is known bad
+	DroppedLinks  []string    `json:"dropped_links,omitempty"`
+}
+
+// Exclusion names a blob the archive does not hold intact, and why.
+type Exclusion struct {
+	Digest string `json:"digest"`
+	Reason string `json:"reason"`
+}
+
+func decodeJSON(name string, data []byte, v any) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s: %w: %v", name, ErrCorrupt, err)
+	}
+	return nil
+}

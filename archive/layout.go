@@ -1,0 +1,175 @@
+package archive
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Paths of regbackup's own entries and of the registry tree inside an archive.
+const (
+	RegistryRoot = "docker/registry/v2/"
+	MetaRoot     = ".regbackup/"
+	CatalogName  = MetaRoot + "catalog.json"
+	TrailerName  = MetaRoot + "trailer.json"
+	FilesRoot    = MetaRoot + "files/"
+)
+
+// Kind classifies a path in the registry's storage layout.
+type Kind int
+
+const (
+	KindUnknown        Kind = iota
+	KindBlob                // blobs/sha256/<hh>/<hex>/data
+	KindLayerLink           // repositories/<name>/_layers/sha256/<hex>/link
+	KindRevisionLink        // repositories/<name>/_manifests/revisions/sha256/<hex>/link
+	KindTagIndexLink        // repositories/<name>/_manifests/tags/<tag>/index/sha256/<hex>/link
+	KindTagCurrentLink      // repositories/<name>/_manifests/tags/<tag>/current/link
+)
+
+func (k Kind) String() string {
+	return [...]string{"unknown", "blob", "layer link", "revision link", "tag index link", "tag link"}[k]
+}
+
+// IsLink reports whether k is one of the link kinds.
+func (k Kind) IsLink() bool { return k >= KindLayerLink }
+
+// Path is a parsed registry storage path.
+type Path struct {
+	Kind   Kind
+	Repo   string // repository name, for links
+	Tag    string // tag name, for tag links
+	Digest string // "sha256:<hex>" named by the path (not for KindTagCurrentLink)
+}
+
+var (
+	hexRE       = regexp.MustCompile(`^[a-f0-9]{64}$`)
+	componentRE = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*$`)
+	tagRE       = regexp.MustCompile(`^[\w][\w.-]{0,127}$`)
+)
+
+// ValidDigest reports whether d is "sha256:" followed by 64 lowercase hex
+// digits, the only digest form a registry stores.
+func ValidDigest(d string) bool {
+	hex, ok := strings.CutPrefix(d, "sha256:")
+	return ok && hexRE.MatchString(hex)
+}
+
+// ValidRepository reports whether name is a repository name the registry
+// accepts: slash-separated components of lowercase letters, digits and
+// separators, none starting with "_".
+func ValidRepository(name string) bool {
+	if name == "" || len(name) > 255 {
+		return false
+	}
+	for _, c := range strings.Split(name, "/") {
+		if !componentRE.MatchString(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// BlobPath is the storage path of a blob's data.
+func BlobPath(digest string) string {
+	hex := strings.TrimPrefix(digest, "sha256:")
+	if len(hex) < 2 {
+		return RegistryRoot + "blobs/sha256/" + hex + "/data"
+	}
+	return RegistryRoot + "blobs/sha256/" + hex[:2] + "/" + hex + "/data"
+}
+
+// LinkPath is the storage path of a link file. digest is ignored for
+// KindTagCurrentLink, tag for the repository-level kinds.
+func LinkPath(k Kind, repo, tag, digest string) string {
+	hex := strings.TrimPrefix(digest, "sha256:")
+	base := RegistryRoot + "repositories/" + repo + "/"
+	switch k {
+	case KindLayerLink:
+		return base + "_layers/sha256/" + hex + "/link"
+	case KindRevisionLink:
+		return base + "_manifests/revisions/sha256/" + hex + "/link"
+	case KindTagIndexLink:
+		return base + "_manifests/tags/" + tag + "/index/sha256/" + hex + "/link"
+	case KindTagCurrentLink:
+		return base + "_manifests/tags/" + tag + "/current/link"
+	}
+	panic(fmt.Sprintf("archive.LinkPath: not a link kind: %v", k))
+}
+
+// ParsePath classifies a storage path (relative to the storage root, e.g.
+// "docker/registry/v2/blobs/sha256/ab/ab.../data"). It returns KindUnknown
+// for anything that is not a blob's data or a link file in the exact
+// layout the registry writes, including upload folders and temp files.
+func ParsePath(p string) Path {
+	rest, ok := strings.CutPrefix(p, RegistryRoot)
+	if !ok {
+		return Path{}
+	}
+	if b, ok := strings.CutPrefix(rest, "blobs/sha256/"); ok {
+		parts := strings.Split(b, "/")
+		if len(parts) == 3 && parts[2] == "data" && hexRE.MatchString(parts[1]) && parts[0] == parts[1][:2] {
+			return Path{Kind: KindBlob, Digest: "sha256:" + parts[1]}
+		}
+		return Path{}
+	}
+	r, ok := strings.CutPrefix(rest, "repositories/")
+	if !ok {
+		return Path{}
+	}
+	parts := strings.Split(r, "/")
+	// Find where the repository name ends: the first component starting
+	// with "_" (names never contain one).
+	i := 0
+	for i < len(parts) && !strings.HasPrefix(parts[i], "_") {
+		i++
+	}
+	repo := strings.Join(parts[:i], "/")
+	if i == 0 || !ValidRepository(repo) {
+		return Path{}
+	}
+	tail := parts[i:]
+	digestAt := func(hex string) string {
+		if hexRE.MatchString(hex) {
+			return "sha256:" + hex
+		}
+		return ""
+	}
+	switch {
+	case len(tail) == 4 && tail[0] == "_layers" && tail[1] == "sha256" && tail[3] == "link":
+		if d := digestAt(tail[2]); d != "" {
+			return Path{Kind: KindLayerLink, Repo: repo, Digest: d}
+		}
+	case len(tail) == 5 && tail[0] == "_manifests" && tail[1] == "revisions" && tail[2] == "sha256" && tail[4] == "link":
+		if d := digestAt(tail[3]); d != "" {
+			return Path{Kind: KindRevisionLink, Repo: repo, Digest: d}
+		}
+	case len(tail) == 5 && tail[0] == "_manifests" && tail[1] == "tags" && tail[3] == "current" && tail[4] == "link":
+		if tagRE.MatchString(tail[2]) {
+			return Path{Kind: KindTagCurrentLink, Repo: repo, Tag: tail[2]}
+		}
+	case len(tail) == 7 && tail[0] == "_manifests" && tail[1] == "tags" && tail[3] == "index" && tail[4] == "sha256" && tail[6] == "link":
+		if d := digestAt(tail[5]); d != "" && tagRE.MatchString(tail[2]) {
+			return Path{Kind: KindTagIndexLink, Repo: repo, Tag: tail[2], Digest: d}
+		}
+	}
+	return Path{}
+}
+
+// ParseLink checks a link file's content: exactly "sha256:<64 hex>", 71
+// bytes, no newline. It returns the digest.
+func ParseLink(content []byte) (string, error) {
+	s := string(content)
+	switch {
+	case len(s) == 0:
+		return "", fmt.Errorf("empty link file")
+	case strings.TrimSpace(s) != s:
+		return "", fmt.Errorf("link file has surrounding whitespace (%q): the registry answers HTTP 500 for it", s)
+	case !ValidDigest(s):
+		if len(s) > 80 {
+			s = s[:80] + "..."
+		}
+		return "", fmt.Errorf("link file does not hold a sha256 digest: %q", s)
+	}
+	return s, nil
+}

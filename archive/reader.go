@@ -1,0 +1,452 @@
+package archive
+
+import (
+	"archive/tar"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"path"
+	"strings"
+)
+
+// Limits on regbackup's own entries, so a hostile archive cannot make a
+// reader allocate without bound.
+const (
+	maxCatalogSize = 1 << 30
+	maxTrailerSize = 256 << 20
+	maxFileSize    = 64 << 20
+)
+
+// Entry is one entry of an archive after the catalog.
+type Entry struct {
+	Name string // entry name as stored
+	Path Path   // for blobs and links: the parsed registry path
+	Link string // for links: the digest the link holds (already validated)
+	File *File  // for included files: the catalog's record
+	Size int64
+	// Body streams the content. For blobs and included files it hashes as
+	// it goes and, instead of io.EOF, returns a *DigestError when the
+	// content does not match. Reading it is optional: Next drains and
+	// checks what was left.
+	Body io.Reader
+}
+
+// Reader reads and checks an archive written by Writer. It verifies, as
+// the entries stream past: order, names, sizes against the catalog, every
+// blob's and file's sha256, that every link names a blob the archive holds,
+// and finally the trailer. Not safe for concurrent use.
+type Reader struct {
+	dec     io.ReadCloser
+	tr      *tar.Reader
+	comp    Compression
+	catalog *Catalog
+	catSum  string
+	trailer *Trailer
+
+	stage      int // 2 blobs, 3 links, 4 files, 5 trailer seen
+	planned    map[string]int64
+	files      map[string]*File
+	seen       map[string]bool // entry names, for duplicates
+	blobs      map[string]bool // blob digests written intact (so far)
+	mismatched []*DigestError
+	links      int
+	nfiles     int
+	cur        *verifier
+	last       string
+	done       bool
+}
+
+// NewReader detects the compression of r, reads the catalog and returns a
+// Reader positioned at the first entry after it.
+func NewReader(r io.Reader) (*Reader, error) {
+	dec, comp, err := decompressor(r)
+	if err != nil {
+		return nil, err
+	}
+	ar := &Reader{dec: dec, tr: tar.NewReader(dec), comp: comp, stage: 2,
+		planned: map[string]int64{}, files: map[string]*File{}, seen: map[string]bool{}, blobs: map[string]bool{}}
+	hdr, err := ar.tr.Next()
+	if err != nil {
+		dec.Close()
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("no entries: %w", ErrNotRegbackup)
+		}
+		return nil, fmt.Errorf("%w: %v", ErrNotRegbackup, err)
+	}
+	if hdr.Name != CatalogName || hdr.Typeflag != tar.TypeReg {
+		dec.Close()
+		return nil, fmt.Errorf("first entry is %q, not %s: %w", hdr.Name, CatalogName, ErrNotRegbackup)
+	}
+	data, err := ar.readSmall(hdr, maxCatalogSize)
+	if err != nil {
+		dec.Close()
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	ar.catSum = hex.EncodeToString(sum[:])
+	var c Catalog
+	if err := decodeJSON(CatalogName, data, &c); err != nil {
+		dec.Close()
+		return nil, err
+	}
+	if c.Format != FormatVersion {
+		dec.Close()
+		return nil, fmt.Errorf("archive format %q is not supported by this regbackup (it reads %q): %w",
+			c.Format, FormatVersion, ErrCorrupt)
+	}
+	if err := ar.indexCatalog(&c); err != nil {
+		dec.Close()
+		return nil, err
+	}
+	ar.catalog = &c
+	return ar, nil
+}
+
+func (r *Reader) indexCatalog(c *Catalog) error {
+	for _, b := range c.Blobs {
+		if !ValidDigest(b.Digest) || b.Size < 0 {
+			return fmt.Errorf("catalog: bad blob %q: %w", b.Digest, ErrCorrupt)
+		}
+		r.planned[b.Digest] = b.Size
+	}
+	for i := range c.Files {
+		f := &c.Files[i]
+		if !safeName(f.Entry) || !strings.HasPrefix(f.Entry, FilesRoot) || !path.IsAbs(f.Path) ||
+			path.Clean(f.Path) != f.Path || !ValidDigest("sha256:"+f.SHA256) {
+			return fmt.Errorf("catalog: included file %q (%q): %w", f.Path, f.Entry, ErrUnsafePath)
+		}
+		r.files[f.Entry] = f
+	}
+	return nil
+}
+
+// Catalog is the archive's catalog.
+func (r *Reader) Catalog() *Catalog { return r.catalog }
+
+// Compression is the compression the archive was found to use.
+func (r *Reader) Compression() Compression { return r.comp }
+
+// Trailer is the archive's trailer, once Next has returned io.EOF.
+func (r *Reader) Trailer() *Trailer { return r.trailer }
+
+// Mismatches lists the blobs and files whose content did not match their
+// digest, including those the trailer explains as damaged at the source.
+func (r *Reader) Mismatches() []*DigestError { return r.mismatched }
+
+// Close releases the decompressor.
+func (r *Reader) Close() error { return r.dec.Close() }
+
+func (r *Reader) readSmall(hdr *tar.Header, limit int64) ([]byte, error) {
+	if hdr.Size < 0 || hdr.Size > limit {
+		return nil, fmt.Errorf("%s: size %d over the limit of %d: %w", hdr.Name, hdr.Size, limit, ErrCorrupt)
+	}
+	// Grow with the data actually read, not with the size a header claims.
+	data, err := io.ReadAll(io.LimitReader(r.tr, hdr.Size))
+	if err != nil {
+		return nil, streamErr(hdr.Name, err)
+	}
+	if int64(len(data)) != hdr.Size {
+		return nil, streamErr(hdr.Name, io.ErrUnexpectedEOF)
+	}
+	return data, nil
+}
+
+// streamErr turns a tar or decompression failure into an integrity error.
+func streamErr(name string, err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return fmt.Errorf("%s: archive ends mid-entry (truncated?): %w", name, ErrIncomplete)
+	}
+	if errors.Is(err, ErrDigestMismatch) || errors.Is(err, ErrCorrupt) || errors.Is(err, ErrIncomplete) {
+		return err
+	}
+	return fmt.Errorf("%s: %w: %v", name, ErrCorrupt, err)
+}
+
+// Next finishes checking the previous entry and returns the next one. It
+// returns io.EOF after a valid trailer and a clean end of stream; any other
+// error means the archive cannot be trusted from that point on.
+func (r *Reader) Next() (*Entry, error) {
+	if r.done {
+		return nil, io.EOF
+	}
+	if err := r.finishCurrent(); err != nil {
+		return nil, err
+	}
+	for {
+		hdr, err := r.tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("archive ends without its trailer (truncated, or the backup was interrupted): %w", ErrIncomplete)
+		}
+		if err != nil {
+			return nil, streamErr("after "+r.lastName(), err)
+		}
+		if err := checkHeader(hdr); err != nil {
+			return nil, err
+		}
+		if hdr.Typeflag == tar.TypeDir {
+			continue
+		}
+		if r.seen[hdr.Name] {
+			return nil, fmt.Errorf("%s: entry appears twice: %w", hdr.Name, ErrCorrupt)
+		}
+		r.seen[hdr.Name] = true
+		r.last = hdr.Name
+		return r.entry(hdr)
+	}
+}
+
+func (r *Reader) lastName() string {
+	if r.last == "" {
+		return CatalogName
+	}
+	return r.last
+}
+
+func (r *Reader) order(stage int, name string) error {
+	if stage < r.stage {
+		return fmt.Errorf("%s: entry out of order: %w", name, ErrCorrupt)
+	}
+	r.stage = stage
+	return nil
+}
+
+func (r *Reader) entry(hdr *tar.Header) (*Entry, error) {
+	name := hdr.Name
+	switch {
+	case name == TrailerName:
+		return nil, r.readTrailer(hdr)
+	case strings.HasPrefix(name, FilesRoot):
+		if err := r.order(4, name); err != nil {
+			return nil, err
+		}
+		f := r.files[name]
+		if f == nil || f.Size != hdr.Size || hdr.Size > maxFileSize {
+			return nil, fmt.Errorf("%s: included file not in the catalog or of the wrong size: %w", name, ErrCorrupt)
+		}
+		r.nfiles++
+		r.cur = newVerifier(r.tr, name, "sha256:"+f.SHA256, hdr.Size)
+		return &Entry{Name: name, File: f, Size: hdr.Size, Body: r.cur}, nil
+	case strings.HasPrefix(name, MetaRoot):
+		return nil, fmt.Errorf("%s: unknown regbackup entry: %w", name, ErrUnsafePath)
+	}
+	p := ParsePath(name)
+	switch {
+	case p.Kind == KindBlob:
+		if err := r.order(2, name); err != nil {
+			return nil, err
+		}
+		size, ok := r.planned[p.Digest]
+		if !ok || size != hdr.Size {
+			return nil, fmt.Errorf("%s: blob not in the catalog or of the wrong size (%d bytes): %w", name, hdr.Size, ErrCorrupt)
+		}
+		r.cur = newVerifier(r.tr, name, p.Digest, hdr.Size)
+		r.cur.onOK = func() { r.blobs[p.Digest] = true }
+		return &Entry{Name: name, Path: p, Size: hdr.Size, Body: r.cur}, nil
+	case p.Kind.IsLink():
+		if err := r.order(3, name); err != nil {
+			return nil, err
+		}
+		data, err := r.readSmall(hdr, 71)
+		if err != nil {
+			return nil, err
+		}
+		d, err := ParseLink(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w: %v", name, ErrCorrupt, err)
+		}
+		if p.Kind != KindTagCurrentLink && d != p.Digest {
+			return nil, fmt.Errorf("%s: link holds %s, its path names %s: %w", name, d, p.Digest, ErrCorrupt)
+		}
+		if !r.blobs[d] {
+			return nil, fmt.Errorf("%s: links to %s, which the archive does not hold intact: %w", name, d, ErrCorrupt)
+		}
+		r.links++
+		return &Entry{Name: name, Path: p, Link: d, Size: hdr.Size, Body: strings.NewReader(d)}, nil
+	}
+	return nil, fmt.Errorf("%s: not a blob or link file of the registry layout: %w", name, ErrUnsafePath)
+}
+
+// finishCurrent drains the unread rest of the current blob or file, which
+// also checks its digest.
+func (r *Reader) finishCurrent() error {
+	v := r.cur
+	if v == nil {
+		return nil
+	}
+	r.cur = nil
+	if !v.finished {
+		if _, err := io.Copy(io.Discard, v); err != nil && !errors.Is(err, ErrDigestMismatch) {
+			return err
+		}
+	}
+	if v.mismatch != nil {
+		r.mismatched = append(r.mismatched, v.mismatch)
+	}
+	return v.streamErr
+}
+
+func (r *Reader) readTrailer(hdr *tar.Header) error {
+	data, err := r.readSmall(hdr, maxTrailerSize)
+	if err != nil {
+		return err
+	}
+	var t Trailer
+	if err := decodeJSON(TrailerName, data, &t); err != nil {
+		return err
+	}
+	// Nothing may follow the trailer, and the compressed stream must end
+	// cleanly (this checks the codec's own checksum too).
+	if h, err := r.tr.Next(); err == nil {
+		return fmt.Errorf("%s: entry after the trailer: %w", h.Name, ErrCorrupt)
+	} else if !errors.Is(err, io.EOF) {
+		return streamErr("end of archive", err)
+	}
+	if _, err := io.Copy(io.Discard, r.dec); err != nil {
+		return streamErr("end of archive", err)
+	}
+	r.trailer = &t
+	r.done = true
+	if err := r.checkTrailer(&t); err != nil {
+		return err
+	}
+	return io.EOF
+}
+
+func (r *Reader) checkTrailer(t *Trailer) error {
+	switch {
+	case !t.Complete:
+		return fmt.Errorf("trailer says the archive is not complete: %w", ErrIncomplete)
+	case t.CatalogSHA256 != r.catSum:
+		return fmt.Errorf("catalog does not match the trailer's checksum: %w", ErrCorrupt)
+	case t.Links != r.links || t.Files != r.nfiles:
+		return fmt.Errorf("trailer counts %d links and %d files, the archive holds %d and %d: %w",
+			t.Links, t.Files, r.links, r.nfiles, ErrCorrupt)
+	}
+	explained := map[string]bool{}
+	for _, e := range t.Corrupt {
+		explained[e.Digest] = true
+	}
+	for _, e := range t.Missing {
+		explained[e.Digest] = true
+	}
+	for _, m := range r.mismatched {
+		if !explained[m.Want] {
+			return m
+		}
+	}
+	written := 0
+	for d := range r.planned {
+		if r.seen[BlobPath(d)] {
+			written++
+		} else if !explained[d] {
+			return fmt.Errorf("blob %s is in the catalog but not in the archive: %w", d, ErrIncomplete)
+		}
+	}
+	if written != t.Blobs {
+		return fmt.Errorf("trailer counts %d blobs, the archive holds %d: %w", t.Blobs, written, ErrCorrupt)
+	}
+	return nil
+}
+
+// checkHeader rejects entry types and names that could write outside a
+// restore's target.
+func checkHeader(h *tar.Header) error {
+	switch h.Typeflag {
+	case tar.TypeReg, tar.TypeDir:
+	case tar.TypeSymlink, tar.TypeLink:
+		return fmt.Errorf("%s: %s entries are never restored (link to %q): %w", h.Name, typeName(h.Typeflag), h.Linkname, ErrUnsafePath)
+	default:
+		return fmt.Errorf("%s: %s entries are never restored: %w", h.Name, typeName(h.Typeflag), ErrUnsafePath)
+	}
+	for k := range h.PAXRecords {
+		// Sparse entries expand to sizes the stream does not hold.
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return fmt.Errorf("%s: sparse entries are never restored: %w", h.Name, ErrUnsafePath)
+		}
+	}
+	name := strings.TrimSuffix(h.Name, "/")
+	if !safeName(name) {
+		return fmt.Errorf("%q: absolute or parent-relative entry name: %w", h.Name, ErrUnsafePath)
+	}
+	if !strings.HasPrefix(name+"/", RegistryRoot) && !strings.HasPrefix(name+"/", MetaRoot) &&
+		!strings.HasPrefix(RegistryRoot, name+"/") {
+		return fmt.Errorf("%q: outside %s and %s: %w", h.Name, RegistryRoot, MetaRoot, ErrUnsafePath)
+	}
+	return nil
+}
+
+func safeName(name string) bool {
+	return name != "" && !strings.HasPrefix(name, "/") && !strings.Contains(name, "\\") &&
+		!strings.ContainsRune(name, 0) && path.Clean(name) == name && name != ".." &&
+		!strings.HasPrefix(name, "../")
+}
+
+func typeName(t byte) string {
+	switch t {
+	case tar.TypeSymlink:
+		return "symlink"
+	case tar.TypeLink:
+		return "hardlink"
+	case tar.TypeChar, tar.TypeBlock:
+		return "device"
+	case tar.TypeFifo:
+		return "fifo"
+	}
+	return fmt.Sprintf("type-%q", t)
+}
+
+// verifier streams an entry's content and checks its sha256 at the end.
+type verifier struct {
+	r         io.Reader
+	name      string
+	want      string
+	left      int64
+	h         hash.Hash
+	finished  bool
+	mismatch  *DigestError
+	streamErr error
+	onOK      func()
+}
+
+func newVerifier(r io.Reader, name, want string, size int64) *verifier {
+	return &verifier{r: r, name: name, want: want, left: size, h: sha256.New()}
+}
+
+func (v *verifier) Read(p []byte) (int, error) {
+	if v.finished {
+		if v.mismatch != nil {
+			return 0, v.mismatch
+		}
+		if v.streamErr != nil {
+			return 0, v.streamErr
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > v.left {
+		p = p[:v.left]
+	}
+	n, err := v.r.Read(p)
+	v.h.Write(p[:n])
+	v.left -= int64(n)
+	if v.left == 0 {
+		v.finished = true
+		got := "sha256:" + hex.EncodeToString(v.h.Sum(nil))
+		if got != v.want {
+			v.mismatch = &DigestError{Path: v.name, Want: v.want, Got: got}
+			return n, v.mismatch
+		}
+		if v.onOK != nil {
+			v.onOK()
+		}
+		return n, nil
+	}
+	if err != nil {
+		v.finished = true
+		v.streamErr = streamErr(v.name, err)
+		return n, v.streamErr
+	}
+	return n, nil
+}

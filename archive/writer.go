@@ -1,0 +1,196 @@
+package archive
+
+import (
+	"archive/tar"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+)
+
+// WriterOptions configure a Writer.
+type WriterOptions struct {
+	Compression Compression
+	Level       int // codec level; 0 = fast default
+	Concurrency int // compressor goroutines; 0 = GOMAXPROCS
+}
+
+// Writer writes one archive, in order: WriteCatalog once, then any number of
+// WriteBlob, then WriteLink, then WriteFile calls, then Close with the
+// trailer. Calls out of that order fail. A Writer is not safe for concurrent
+// use: feed it from one goroutine (parallel readers, one ordered writer).
+type Writer struct {
+	codec   io.WriteCloser
+	tw      *tar.Writer
+	stage   int // 0 nothing, 1 catalog, 2 blobs, 3 links, 4 files, 5 closed
+	mtime   time.Time
+	trailer Trailer
+	zero    []byte
+}
+
+// NewWriter starts an archive on w. The caller closes w after Close.
+func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
+	c, err := compressor(w, opts.Compression, opts.Level, opts.Concurrency)
+	if err != nil {
+		return nil, err
+	}
+	return &Writer{codec: c, tw: tar.NewWriter(c)}, nil
+}
+
+func (w *Writer) advance(stage int, what string) error {
+	if w.stage > stage || (stage > 1 && w.stage == 0) {
+		return fmt.Errorf("archive: %s written out of order", what)
+	}
+	w.stage = stage
+	return nil
+}
+
+func (w *Writer) header(name string, size int64, mode int64) error {
+	return w.tw.WriteHeader(&tar.Header{
+		Typeflag: tar.TypeReg, Name: name, Size: size, Mode: mode,
+		ModTime: w.mtime, Format: tar.FormatPAX,
+	})
+}
+
+// WriteCatalog writes the catalog entry; it must come first.
+func (w *Writer) WriteCatalog(c *Catalog) error {
+	if w.stage != 0 {
+		return fmt.Errorf("archive: catalog written twice")
+	}
+	w.stage = 1
+	w.mtime = c.Created.Truncate(time.Second)
+	c.Format = FormatVersion
+	data, err := json.MarshalIndent(c, "", " ")
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(data)
+	w.trailer.CatalogSHA256 = hex.EncodeToString(sum[:])
+	if err := w.header(CatalogName, int64(len(data)), 0o644); err != nil {
+		return err
+	}
+	_, err = w.tw.Write(data)
+	return err
+}
+
+// WriteBlob writes a blob entry of exactly size bytes copied from r. If r
+// ends early the entry is padded with zeros so the tar stays readable, and
+// WriteBlob returns io.ErrUnexpectedEOF: the caller must then report the
+// blob with MarkCorrupt. Errors from r are returned as they are; the archive
+// is then unusable and the caller must abandon it.
+func (w *Writer) WriteBlob(digest string, size int64, r io.Reader) (written int64, err error) {
+	if err := w.advance(2, "blob"); err != nil {
+		return 0, err
+	}
+	if err := w.header(BlobPath(digest), size, 0o644); err != nil {
+		return 0, err
+	}
+	w.trailer.Blobs++
+	w.trailer.BlobBytes += size
+	n, err := io.CopyN(w.tw, r, size)
+	if err == io.EOF {
+		if err := w.pad(size - n); err != nil {
+			return n, err
+		}
+		return n, io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+func (w *Writer) pad(n int64) error {
+	if w.zero == nil {
+		w.zero = make([]byte, 32<<10)
+	}
+	for n > 0 {
+		k := min(n, int64(len(w.zero)))
+		if _, err := w.tw.Write(w.zero[:k]); err != nil {
+			return err
+		}
+		n -= k
+	}
+	return nil
+}
+
+// MarkCorrupt records that the blob entry just written for digest does not
+// hold the right content (the source was damaged or changed while read).
+func (w *Writer) MarkCorrupt(digest, reason string) {
+	w.trailer.Corrupt = append(w.trailer.Corrupt, Exclusion{Digest: digest, Reason: reason})
+}
+
+// MarkMissing records a planned blob that was never written.
+func (w *Writer) MarkMissing(digest, reason string) {
+	w.trailer.Missing = append(w.trailer.Missing, Exclusion{Digest: digest, Reason: reason})
+}
+
+// DropLink records a link left out because its blob is not in the archive.
+func (w *Writer) DropLink(path string) {
+	w.trailer.DroppedLinks = append(w.trailer.DroppedLinks, path)
+}
+
+// WriteLink writes one link file entry at its storage path (see LinkPath)
+// holding digest.
+func (w *Writer) WriteLink(path, digest string) error {
+	if err := w.advance(3, "link"); err != nil {
+		return err
+	}
+	if p := ParsePath(path); !p.Kind.IsLink() {
+		return fmt.Errorf("archive: %q is not a link path", path)
+	}
+	if !ValidDigest(digest) {
+		return fmt.Errorf("archive: %s: bad digest %q", path, digest)
+	}
+	if err := w.header(path, int64(len(digest)), 0o644); err != nil {
+		return err
+	}
+	w.trailer.Links++
+	_, err := io.WriteString(w.tw, digest)
+	return err
+}
+
+// WriteFile writes an included file's content under f.Entry. f must also be
+// listed in the catalog.
+func (w *Writer) WriteFile(f File, content []byte) error {
+	if err := w.advance(4, "included file"); err != nil {
+		return err
+	}
+	if err := w.header(f.Entry, int64(len(content)), int64(f.Mode&0o777)); err != nil {
+		return err
+	}
+	w.trailer.Files++
+	_, err := w.tw.Write(content)
+	return err
+}
+
+// Trailer returns what the trailer will say so far.
+func (w *Writer) Trailer() Trailer { return w.trailer }
+
+// Close writes the trailer, ends the tar stream and flushes the compressor.
+// An archive without a successful Close is incomplete by design: readers
+// reject it.
+func (w *Writer) Close() error {
+	if w.stage == 0 {
+		return fmt.Errorf("archive: closed before the catalog was written")
+	}
+	w.stage = 5
+	w.trailer.Complete = true
+	data, err := json.MarshalIndent(&w.trailer, "", " ")
+	if err != nil {
+		return err
+	}
+	if err := w.header(TrailerName, int64(len(data)), 0o644); err != nil {
+		return err
+	}
+	if _, err := w.tw.Write(data); err != nil {
+		return err
+	}
+	if err := w.tw.Close(); err != nil {
+		return err
+	}
+	return w.codec.Close()
+}
+
+// Abort releases the compressor without writing a trailer, for a backup
+// that failed or was interrupted.
+func (w *Writer) Abort() { w.codec.Close() }

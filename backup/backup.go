@@ -1,0 +1,164 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/drivers"
+)
+
+// Options configure Backup.
+type Options struct {
+	Compression  archive.Compression
+	Level        int      // codec level, 0 = fast default
+	Concurrency  int      // blobs read at once, also link and manifest reads
+	AllBlobs     bool     // also keep blobs nothing references (GC garbage)
+	IncludeFiles []string // local files (key material) stored with the data
+	ToolVersion  string
+	Progress     *Progress
+}
+
+// Report says what a Backup, Restore or Verify did.
+type Report struct {
+	Repositories int           `json:"repositories"`
+	Tags         int           `json:"tags"`
+	Manifests    int           `json:"manifests"`
+	Blobs        int           `json:"blobs"`
+	BlobBytes    int64         `json:"blob_bytes"`
+	Links        int           `json:"links"`
+	Files        int           `json:"files"`
+	Skipped      int           `json:"skipped,omitempty"` // restore: blobs already present
+	Removed      int           `json:"removed,omitempty"` // restore --clean
+	Problems     []Problem     `json:"problems,omitempty"`
+	Duration     time.Duration `json:"duration_ns"`
+}
+
+// Backup snapshots the registry under d and streams an archive of it to
+// out. It returns ErrDamagedSource (wrapped) when the source had damage;
+// the archive is then still complete and valid, holding everything that
+// was intact. Any other error means the archive is unusable.
+func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) (*Report, error) {
+	start := time.Now()
+	prog := opts.Progress
+	files, err := readIncludeFiles(opts.IncludeFiles)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := TakeSnapshot(ctx, d, opts.Concurrency, opts.AllBlobs, prog)
+	if err != nil {
+		return nil, err
+	}
+	cat := snap.Catalog()
+	cat.ToolVersion = opts.ToolVersion
+	cat.Source = d.String()
+	cat.Created = start.UTC()
+	cat.AllBlobs = opts.AllBlobs
+	for _, f := range files {
+		cat.Files = append(cat.Files, f.File)
+	}
+	w, err := archive.NewWriter(out, archive.WriterOptions{Compression: opts.Compression, Level: opts.Level})
+	if err != nil {
+		return nil, err
+	}
+	if err := w.WriteCatalog(cat); err != nil {
+		w.Abort()
+		return nil, fmt.Errorf("writing archive: %w", err)
+	}
+	written, err := writeBlobs(ctx, d, w, snap, opts.Concurrency, prog)
+	if err != nil {
+		w.Abort()
+		return nil, err
+	}
+	prog.phase("links", fmt.Sprintf("%d link files", len(snap.Links)))
+	links := 0
+	for _, l := range snap.Links {
+		if !written[l.Digest] {
+			w.DropLink(l.Path)
+			snap.problems.add(Damage, l.Path, l.Digest, "left out: its blob could not be copied")
+			continue
+		}
+		if err := w.WriteLink(l.Path, l.Digest); err != nil {
+			w.Abort()
+			return nil, fmt.Errorf("writing archive: %w", err)
+		}
+		links++
+	}
+	for _, f := range files {
+		if err := w.WriteFile(f.File, f.content); err != nil {
+			w.Abort()
+			return nil, fmt.Errorf("writing archive: %w", err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("writing archive: %w", err)
+	}
+	tr := w.Trailer()
+	rep := &Report{Repositories: len(cat.Repositories), Manifests: len(cat.Manifests),
+		Blobs: tr.Blobs - len(tr.Corrupt), BlobBytes: tr.BlobBytes, Links: links, Files: len(files),
+		Problems: snap.Problems(), Duration: time.Since(start)}
+	for _, r := range cat.Repositories {
+		rep.Tags += len(r.Tags)
+	}
+	if n := snap.problems.damaged(); n > 0 {
+		return rep, fmt.Errorf("%d problem(s) in the source; the archive holds everything else: %w", n, ErrDamagedSource)
+	}
+	return rep, nil
+}
+
+// writeBlobs copies the planned blobs into w in digest order and returns
+// the set that went in intact.
+func writeBlobs(ctx context.Context, d drivers.Driver, w *archive.Writer, snap *Snapshot, workers int, prog *Progress) (map[string]bool, error) {
+	var total int64
+	for _, b := range snap.Planned {
+		total += b.Size
+	}
+	prog.phase("blobs", fmt.Sprintf("%d blobs, %d bytes", len(snap.Planned), total))
+	prog.plan(len(snap.Planned), total)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	written := map[string]bool{}
+	for s := range fetchBlobs(ctx, d, snap.Planned, workers) {
+		dg := s.blob.Digest
+		r := &streamReader{s: s}
+		if err := r.first(); err != nil {
+			r.drain()
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			reason := "vanished from storage after the snapshot (deleted or garbage-collected?)"
+			if !errors.Is(err, drivers.ErrNotFound) {
+				reason = err.Error()
+			}
+			w.MarkMissing(dg, reason)
+			snap.problems.add(Damage, archive.BlobPath(dg), dg, "%s; left out", reason)
+			continue
+		}
+		_, werr := w.WriteBlob(dg, s.blob.Size, r)
+		r.drain()
+		if werr != nil && !errors.Is(werr, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("writing archive: %w", werr)
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if r.err != nil || !r.done {
+			reason := "changed while being read"
+			if r.err != nil {
+				reason = r.err.Error()
+			}
+			w.MarkCorrupt(dg, reason)
+			snap.problems.add(Damage, archive.BlobPath(dg), dg, "%s; its entry is marked corrupt and no link points to it", reason)
+			continue
+		}
+		written[dg] = true
+		prog.add(1, s.blob.Size)
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return written, nil
+}

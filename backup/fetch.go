@@ -1,0 +1,210 @@
+package backup
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/drivers"
+)
+
+// chunkSize is the unit blobs travel in from the readers to the writer.
+// Memory in flight is bounded by about (window+workers) * chunksPerBlob *
+// chunkSize, whatever the blob sizes.
+const (
+	chunkSize     = 1 << 20
+	chunksPerBlob = 4
+)
+
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
+
+// piece is one message from a reader goroutine to the writer: a chunk of
+// data, or the blob's outcome (err set, or done with a verified digest).
+type piece struct {
+	buf  *[]byte
+	n    int
+	err  error // the blob could not be read or did not verify
+	done bool
+}
+
+// blobStream carries one blob's pieces, in order.
+type blobStream struct {
+	blob   archive.Blob
+	pieces chan piece
+}
+
+// fetchBlobs reads blobs with `workers` goroutines, hashing as they read,
+// and hands them to the caller in the order given: parallel in, ordered
+// out. The caller must drain every stream it receives. Closing happens
+// when all blobs are handed over or ctx is cancelled.
+func fetchBlobs(ctx context.Context, d drivers.Driver, blobs []archive.Blob, workers int) <-chan *blobStream {
+	workers = max(workers, 1)
+	ordered := make(chan *blobStream, workers)
+	jobs := make(chan *blobStream)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for s := range jobs {
+				readBlob(ctx, d, s)
+			}
+		}()
+	}
+	go func() {
+		defer func() { close(jobs); wg.Wait() }()
+		defer close(ordered)
+		for _, b := range blobs {
+			s := &blobStream{blob: b, pieces: make(chan piece, chunksPerBlob)}
+			select {
+			case ordered <- s:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case jobs <- s:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return ordered
+}
+
+// readBlob streams one blob into s.pieces and ends with a done piece, or an
+// error piece (missing, unreadable, wrong size or wrong digest).
+func readBlob(ctx context.Context, d drivers.Driver, s *blobStream) {
+	defer close(s.pieces)
+	send := func(p piece) bool {
+		select {
+		case s.pieces <- p:
+			return true
+		case <-ctx.Done():
+			if p.buf != nil {
+				chunkPool.Put(p.buf)
+			}
+			return false
+		}
+	}
+	path := archive.BlobPath(s.blob.Digest)
+	rc, err := d.Reader(ctx, path)
+	if err != nil {
+		send(piece{err: err})
+		return
+	}
+	defer rc.Close()
+	h := sha256.New()
+	var total int64
+	for {
+		buf := chunkPool.Get().(*[]byte)
+		n, err := io.ReadFull(rc, *buf)
+		total += int64(n)
+		h.Write((*buf)[:n])
+		if n > 0 && !send(piece{buf: buf, n: n}) {
+			return
+		}
+		if n == 0 {
+			chunkPool.Put(buf)
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		if err != nil {
+			send(piece{err: fmt.Errorf("%s %s: %w", d.Name(), path, err)})
+			return
+		}
+		if total > s.blob.Size {
+			break
+		}
+	}
+	if total != s.blob.Size {
+		send(piece{err: &archive.DigestError{Path: path, Want: s.blob.Digest}})
+		return
+	}
+	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != s.blob.Digest {
+		send(piece{err: &archive.DigestError{Path: path, Want: s.blob.Digest, Got: got}})
+		return
+	}
+	send(piece{done: true})
+}
+
+// streamReader presents a blobStream's data pieces as an io.Reader for the
+// archive writer. An error piece ends the data early (io.EOF) and is kept
+// in err; the writer then pads the entry and marks the blob corrupt.
+type streamReader struct {
+	s    *blobStream
+	cur  piece
+	off  int
+	err  error
+	done bool
+}
+
+func (r *streamReader) Read(p []byte) (int, error) {
+	for r.cur.buf == nil || r.off == r.cur.n {
+		if r.cur.buf != nil {
+			chunkPool.Put(r.cur.buf)
+			r.cur = piece{}
+		}
+		pc, ok := <-r.s.pieces
+		switch {
+		case !ok:
+			if !r.done && r.err == nil {
+				r.err = context.Canceled
+			}
+			return 0, io.EOF
+		case pc.err != nil:
+			r.err = pc.err
+			return 0, io.EOF
+		case pc.done:
+			r.done = true
+			return 0, io.EOF
+		}
+		r.cur, r.off = pc, 0
+	}
+	n := copy(p, (*r.cur.buf)[r.off:r.cur.n])
+	r.off += n
+	return n, nil
+}
+
+// drain discards what is left of the stream, returning buffers to the pool.
+func (r *streamReader) drain() {
+	if r.cur.buf != nil {
+		chunkPool.Put(r.cur.buf)
+		r.cur = piece{}
+	}
+	for pc := range r.s.pieces {
+		if pc.buf != nil {
+			chunkPool.Put(pc.buf)
+		}
+		if pc.err != nil && r.err == nil {
+			r.err = pc.err
+		}
+		if pc.done {
+			r.done = true
+		}
+	}
+}
+
+// first waits for the stream's first piece without consuming data, so the
+// writer can tell a missing blob (no entry at all) from one that fails
+// mid-way (an entry padded and marked corrupt).
+func (r *streamReader) first() error {
+	pc, ok := <-r.s.pieces
+	switch {
+	case !ok:
+		return context.Canceled
+	case pc.err != nil:
+		r.err = pc.err
+		return pc.err
+	case pc.done:
+		r.done = true
+	default:
+		r.cur, r.off = pc, 0
+	}
+	return nil
+}

@@ -1,0 +1,322 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/drivers"
+)
+
+// link is one link file as the snapshot read it (repaired when the repair
+// was unambiguous).
+type link struct {
+	Path   string
+	P      archive.Path
+	Digest string // the digest the link holds
+}
+
+// Snapshot is a consistent view of a registry: every link file, read
+// first, then every manifest they name, and the blobs all of those need.
+// Blobs pushed after the link walk are not referenced and so not included.
+type Snapshot struct {
+	Links     []link                       // in restore order: layers, revisions, tag index, tag current
+	Manifests map[string]*archive.Manifest // parsed manifests by digest
+	Present   map[string]int64             // every blob in storage -> size
+	Planned   []archive.Blob               // blobs to copy, sorted by digest
+	problems  *problems
+}
+
+// Problems lists what the snapshot found wrong, in the order found.
+func (s *Snapshot) Problems() []Problem { return s.problems.list }
+
+// TakeSnapshot reads the registry under d: the blob list, every link file
+// under repositories/, and every manifest a link names (indexes
+// recursively). allBlobs plans every blob in storage, referenced or not.
+func TakeSnapshot(ctx context.Context, d drivers.Driver, concurrency int, allBlobs bool, prog *Progress) (*Snapshot, error) {
+	s := &Snapshot{Manifests: map[string]*archive.Manifest{}, Present: map[string]int64{},
+		problems: newProblems(prog.problem())}
+	prog.phase("snapshot", "reading link files")
+	paths, err := s.walkRepositories(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.readLinks(ctx, d, concurrency, paths); err != nil {
+		return nil, err
+	}
+	// Blobs are listed after the links: a blob pushed in between is
+	// present, which is all a link read earlier needs.
+	err = d.Walk(ctx, archive.RegistryRoot+"blobs/", func(fi drivers.FileInfo) error {
+		if p := archive.ParsePath(fi.Path); p.Kind == archive.KindBlob {
+			s.Present[p.Digest] = fi.Size
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing blobs: %w", err)
+	}
+	if len(s.Links) == 0 && len(s.Present) == 0 {
+		return nil, fmt.Errorf("%s holds no registry data (no %s): check the root directory", d, archive.RegistryRoot)
+	}
+	prog.phase("snapshot", fmt.Sprintf("%d link files; reading manifests", len(s.Links)))
+	if err := s.readManifests(ctx, d, concurrency); err != nil {
+		return nil, err
+	}
+	s.plan(allBlobs)
+	return s, nil
+}
+
+// walkRepositories lists every link file, skipping uploads in progress and
+// temp files.
+func (s *Snapshot) walkRepositories(ctx context.Context, d drivers.Driver) ([]string, error) {
+	var paths []string
+	err := d.Walk(ctx, archive.RegistryRoot+"repositories/", func(fi drivers.FileInfo) error {
+		switch p := archive.ParsePath(fi.Path); {
+		case p.Kind.IsLink():
+			paths = append(paths, fi.Path)
+		case strings.Contains(fi.Path, "/_uploads/"), strings.HasSuffix(fi.Path, ".tmp"):
+		default:
+			s.problems.add(Notice, fi.Path, "", "not part of the registry layout; left out")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing repositories: %w", err)
+	}
+	return paths, nil
+}
+
+func (s *Snapshot) readLinks(ctx context.Context, d drivers.Driver, concurrency int, paths []string) error {
+	links := make([]*link, len(paths))
+	idx := make([]int, len(paths))
+	for i := range idx {
+		idx[i] = i
+	}
+	err := forEach(ctx, concurrency, idx, func(ctx context.Context, i int) error {
+		l, err := s.readLink(ctx, d, paths[i])
+		links[i] = l
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, l := range links {
+		if l != nil {
+			s.Links = append(s.Links, *l)
+		}
+	}
+	sort.SliceStable(s.Links, func(i, j int) bool {
+		if s.Links[i].P.Kind != s.Links[j].P.Kind {
+			return s.Links[i].P.Kind < s.Links[j].P.Kind
+		}
+		return s.Links[i].Path < s.Links[j].Path
+	})
+	return nil
+}
+
+// readLink reads and checks one link file. A malformed link whose digest
+// is unambiguous (named by its path, or surrounded by whitespace) is
+// repaired and reported; one that is not is reported and left out.
+func (s *Snapshot) readLink(ctx context.Context, d drivers.Driver, path string) (*link, error) {
+	p := archive.ParsePath(path)
+	data, err := readSmall(ctx, d, path, 1024)
+	if errors.Is(err, drivers.ErrNotFound) {
+		return nil, nil // deleted since the walk: the registry no longer has it
+	}
+	if err != nil && !errors.Is(err, errTooLarge) {
+		return nil, err
+	}
+	dg, perr := archive.ParseLink(data)
+	switch {
+	case perr == nil && p.Digest != "" && dg != p.Digest:
+		s.problems.add(Damage, path, dg, "link holds %s but its path names %s; using the path's digest", dg, p.Digest)
+		dg = p.Digest
+	case perr != nil && p.Digest != "":
+		s.problems.add(Damage, path, p.Digest, "%v; repaired from its path", perr)
+		dg = p.Digest
+	case perr != nil && archive.ValidDigest(strings.TrimSpace(string(data))):
+		dg = strings.TrimSpace(string(data))
+		s.problems.add(Damage, path, dg, "%v; repaired", perr)
+	case perr != nil:
+		s.problems.add(Damage, path, "", "%v; tag left out", perr)
+		return nil, nil
+	}
+	return &link{Path: path, P: p, Digest: dg}, nil
+}
+
+// readManifests parses every manifest a revisions or tag link names, and
+// the children of indexes, level by level.
+func (s *Snapshot) readManifests(ctx context.Context, d drivers.Driver, concurrency int) error {
+	var mu sync.Mutex
+	queued := map[string]bool{}
+	var next []string
+	for _, l := range s.Links {
+		if l.P.Kind != archive.KindLayerLink && !queued[l.Digest] {
+			queued[l.Digest] = true
+			next = append(next, l.Digest)
+		}
+	}
+	for len(next) > 0 {
+		level := next
+		next = nil
+		err := forEach(ctx, concurrency, level, func(ctx context.Context, dg string) error {
+			size, ok := s.Present[dg]
+			if !ok {
+				return nil // reported by plan
+			}
+			if size > maxManifestSize {
+				s.problems.add(Damage, archive.BlobPath(dg), dg, "named as a manifest but %d bytes, over the registry's 4 MiB limit", size)
+				return nil
+			}
+			data, err := readSmall(ctx, d, archive.BlobPath(dg), maxManifestSize)
+			if errors.Is(err, drivers.ErrNotFound) {
+				delete(s.Present, dg)
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if got := sha256Digest(data); got != dg {
+				s.problems.add(Damage, archive.BlobPath(dg), dg, "manifest content hashes to %s", got)
+				return nil
+			}
+			pm, err := parseManifest(data)
+			if err != nil {
+				s.problems.add(Damage, archive.BlobPath(dg), dg, "%v", err)
+				return nil
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			s.Manifests[dg] = &archive.Manifest{Digest: dg, MediaType: pm.MediaType, Size: size, References: pm.Refs}
+			if pm.IsIndex {
+				for _, c := range pm.Refs {
+					if !queued[c] {
+						queued[c] = true
+						next = append(next, c)
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("reading manifests: %w", err)
+		}
+	}
+	return nil
+}
+
+// plan decides which blobs to copy and reports every reference to a blob
+// that storage does not hold.
+func (s *Snapshot) plan(allBlobs bool) {
+	want := map[string]bool{}
+	kept := s.Links[:0]
+	for _, l := range s.Links {
+		if _, ok := s.Present[l.Digest]; ok {
+			want[l.Digest] = true
+			kept = append(kept, l)
+			continue
+		}
+		switch l.P.Kind {
+		case archive.KindLayerLink, archive.KindTagIndexLink:
+			// Normal after a manifest was deleted and garbage-collected.
+			s.problems.add(Notice, l.Path, l.Digest, "points to a blob no longer in storage (garbage-collected?); left out")
+		default:
+			s.problems.add(Damage, l.Path, l.Digest, "points to a blob missing from storage; left out")
+		}
+	}
+	s.Links = kept
+	digests := make([]string, 0, len(s.Manifests))
+	for dg := range s.Manifests {
+		digests = append(digests, dg)
+	}
+	sort.Strings(digests)
+	for _, dg := range digests {
+		for _, ref := range s.Manifests[dg].References {
+			if _, ok := s.Present[ref]; ok {
+				want[ref] = true
+			} else if archive.ValidDigest(ref) {
+				s.problems.add(Damage, "", ref, "referenced by manifest %s but missing from storage (a foreign layer is fine)", dg)
+			}
+		}
+	}
+	for dg, size := range s.Present {
+		if want[dg] || allBlobs {
+			s.Planned = append(s.Planned, archive.Blob{Digest: dg, Size: size})
+		}
+	}
+	sort.Slice(s.Planned, func(i, j int) bool { return s.Planned[i].Digest < s.Planned[j].Digest })
+}
+
+// Catalog describes the snapshot for an archive.
+func (s *Snapshot) Catalog() *archive.Catalog {
+	repos := map[string]*archive.Repository{}
+	tags := map[string]*archive.Tag{}
+	get := func(name string) *archive.Repository {
+		r := repos[name]
+		if r == nil {
+			r = &archive.Repository{Name: name}
+			repos[name] = r
+		}
+		return r
+	}
+	getTag := func(repo, tag string) *archive.Tag {
+		k := repo + ":" + tag
+		if tags[k] == nil {
+			tags[k] = &archive.Tag{Name: tag}
+		}
+		return tags[k]
+	}
+	for _, l := range s.Links {
+		r := get(l.P.Repo)
+		switch l.P.Kind {
+		case archive.KindLayerLink:
+			r.Layers = append(r.Layers, l.Digest)
+		case archive.KindRevisionLink:
+			r.Manifests = append(r.Manifests, l.Digest)
+		case archive.KindTagIndexLink:
+			t := getTag(l.P.Repo, l.P.Tag)
+			t.Index = append(t.Index, l.Digest)
+		case archive.KindTagCurrentLink:
+			getTag(l.P.Repo, l.P.Tag).Current = l.Digest
+		}
+	}
+	for k, t := range tags {
+		r := repos[k[:strings.LastIndex(k, ":")]]
+		r.Tags = append(r.Tags, *t)
+	}
+	c := &archive.Catalog{Blobs: s.Planned}
+	for _, r := range repos {
+		sort.Slice(r.Tags, func(i, j int) bool { return r.Tags[i].Name < r.Tags[j].Name })
+		c.Repositories = append(c.Repositories, *r)
+	}
+	sort.Slice(c.Repositories, func(i, j int) bool { return c.Repositories[i].Name < c.Repositories[j].Name })
+	for _, m := range s.Manifests {
+		c.Manifests = append(c.Manifests, *m)
+	}
+	sort.Slice(c.Manifests, func(i, j int) bool { return c.Manifests[i].Digest < c.Manifests[j].Digest })
+	return c
+}
+
+var errTooLarge = errors.New("larger than expected")
+
+// readSmall reads a whole small file, failing past limit bytes.
+func readSmall(ctx context.Context, d drivers.Driver, path string, limit int64) ([]byte, error) {
+	rc, err := d.Reader(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", d.Name(), path, err)
+	}
+	if int64(len(data)) > limit {
+		return data[:limit], fmt.Errorf("%s %s: %w (%d bytes)", d.Name(), path, errTooLarge, limit)
+	}
+	return data, nil
+}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/backup"
+)
+
+// Exit codes, documented in the README and in --help.
+const (
+	exitOK          = 0
+	exitError       = 1
+	exitUsage       = 2
+	exitIntegrity   = 3
+	exitInterrupted = 130
+)
+
+// usageError marks a mistake in the command line.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// exitCode is the one place errors become exit codes.
+func exitCode(ctx context.Context, err error) int {
+	var ue usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case ctx.Err() != nil || errors.Is(err, context.Canceled):
+		return exitInterrupted
+	case errors.As(err, &ue) || isCLIUsage(err):
+		return exitUsage
+	case errors.Is(err, archive.ErrCorrupt), errors.Is(err, archive.ErrIncomplete),
+		errors.Is(err, archive.ErrUnsafePath), errors.Is(err, archive.ErrDigestMismatch),
+		errors.Is(err, archive.ErrNotRegbackup), errors.Is(err, backup.ErrDamagedSource):
+		return exitIntegrity
+	}
+	return exitError
+}
+
+// isCLIUsage recognises urfave/cli's own complaints about the command line.
+func isCLIUsage(err error) bool {
+	s := err.Error()
+	return strings.HasPrefix(s, "Required flag") || strings.HasPrefix(s, "flag provided but not defined") ||
+		strings.HasPrefix(s, "No help topic") || strings.Contains(s, "invalid value")
+}
+
+// message is the one line printed for an error, with a hint of what to do.
+func message(ctx context.Context, err error) string {
+	switch {
+	case ctx.Err() != nil || errors.Is(err, context.Canceled):
+		return "interrupted; temporary files removed, nothing half-written was kept"
+	case errors.Is(err, fs.ErrNotExist) && !strings.Contains(err.Error(), "no such file or directory"):
+		return err.Error()
+	case errors.Is(err, archive.ErrNotRegbackup):
+		return err.Error() + " (was it written by regbackup? a plain registry tarball can be extracted with tar -x)"
+	}
+	var ue usageError
+	if errors.As(err, &ue) || isCLIUsage(err) {
+		return err.Error() + " (see regbackup --help)"
+	}
+	return err.Error()
+}

@@ -1,0 +1,53 @@
+// Command regbackup backs up, verifies, lists and restores the storage of
+// Docker Distribution registries. See README.md for the archive format and
+// exit codes.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	_ "github.com/regbackup/regbackup/drivers/filesystem"
+	_ "github.com/regbackup/regbackup/drivers/inmemory"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	app := newApp()
+	err := app.RunContext(ctx, interspersed(app, os.Args))
+	code := exitCode(ctx, err)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "regbackup: %s\n", message(ctx, err))
+	}
+	stop()
+	os.Exit(code)
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:    "regbackup",
+		Usage:   "back up, verify and restore Docker Distribution registry storage",
+		Version: version,
+		Description: `regbackup reads a registry's storage directly (the docker/registry/v2 layout) and
+writes a verified, compressed tar archive of it together with the registry's key material.
+Restores go into the existing folder without replacing it, blobs first and tags last.
+
+Exit codes: 0 ok, 1 error, 2 usage, 3 integrity (corrupt, truncated or incomplete
+archive, or a damaged source), 130 interrupted.`,
+		Commands:             []*cli.Command{backupCommand(), verifyCommand(), listCommand(), restoreCommand()},
+		EnableBashCompletion: true,
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageError{err}
+		},
+		ExitErrHandler: func(*cli.Context, error) {}, // exit codes are decided in main
+	}
+}

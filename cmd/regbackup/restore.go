@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/regbackup/regbackup/backup"
+	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/drivers/filesystem"
+)
+
+func restoreCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "restore",
+		Usage:     "restore an archive into registry storage, in place",
+		UsageText: "regbackup restore ARCHIVE --to LOCATION [--files-to DIR | --files-to-original] [options]",
+		Description: `Writes the archive into the existing storage root: the root folder itself is never
+removed, renamed or recreated (it is often a mount point). Every file goes through a temp
+file in its own folder and a rename. Blobs come first, each verified before it is committed
+(blobs already present with the right digest are skipped); link files follow only after the
+whole archive checked out, in push order: layers, revisions, tag history, tags. A corrupt or
+truncated archive therefore aborts before any link is written, and the registry keeps
+serving what it served. Restart the registry afterwards (its blob cache may be stale).
+
+ARCHIVE is a file, or - for stdin. New files and folders get the owner of the root folder
+(the registry's user) unless --owner. Included files (key material) are restored only with
+--files-to or --files-to-original; private keys get mode 0600.
+
+Examples:
+  regbackup restore /backups/registry-2026-11-23.tar.zst --to /var/lib/registry --files-to /certs
+  regbackup restore backup.tar.zst --to /var/lib/registry --repository 'group/*' --dry-run
+  ssh backup-host cat registry.tar.zst | regbackup restore - --to /var/lib/registry --clean`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "to", Usage: "registry storage `LOCATION` to restore into (path or file:///path)"},
+			&cli.StringSliceFlag{Name: "repository", Aliases: []string{"r"}, Usage: "restore only repositories matching this `GLOB` (and the blobs they need); repeatable; * stays within one path component"},
+			&cli.BoolFlag{Name: "clean", Usage: "after restoring, remove what the archive does not hold under docker/registry/v2 (never the root, never lost+found)"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "check the whole archive and print what would change, writing nothing"},
+			&cli.StringFlag{Name: "files-to", Usage: "write included files into `DIR`"},
+			&cli.BoolFlag{Name: "files-to-original", Usage: "write included files to their original paths"},
+			&cli.StringFlag{Name: "owner", Usage: "`UID:GID` for new files and folders (default: the root folder's owner, when run as root)"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only problems and errors"},
+			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
+		},
+		Action: runRestore,
+	}
+}
+
+func runRestore(c *cli.Context) error {
+	name, err := oneArchiveArg(c.Args().Slice(), "restore")
+	if err != nil {
+		return err
+	}
+	switch {
+	case c.String("to") == "":
+		return usagef("--to is required: the registry storage root to restore into, e.g. /var/lib/registry")
+	case c.String("files-to") != "" && c.Bool("files-to-original"):
+		return usagef("use either --files-to or --files-to-original, not both")
+	case name == "-" && c.Bool("json"):
+		// fine: stdin in, stdout out
+	}
+	d, created, err := openTarget(c.Context, c.String("to"), c.Bool("dry-run"))
+	if err != nil {
+		return err
+	}
+	if created && !c.Bool("quiet") {
+		fmt.Fprintf(os.Stderr, "created %s (it did not exist)\n", d)
+	}
+	if o := c.String("owner"); o != "" {
+		uid, gid, err := parseOwner(o)
+		if err != nil {
+			return err
+		}
+		fd, ok := d.(*filesystem.Driver)
+		if !ok {
+			return usagef("--owner applies only to filesystem locations, not %s", d.Name())
+		}
+		if d, err = filesystem.New(fd.Root(), filesystem.Options{UID: uid, GID: gid, SetOwner: true}); err != nil {
+			return err
+		}
+	}
+	in, err := openArchive(name)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	rep := newReporter(c.Bool("quiet"))
+	defer rep.stop()
+	opts := backup.RestoreOptions{Repositories: c.StringSlice("repository"), Clean: c.Bool("clean"),
+		DryRun: c.Bool("dry-run"), FilesTo: c.String("files-to"), FilesToOriginal: c.Bool("files-to-original"),
+		Progress: &rep.prog}
+	if opts.DryRun {
+		opts.Change = func(action, path string) {
+			if action != "skip" {
+				fmt.Printf("would %s %s\n", action, path)
+			}
+		}
+	}
+	result, err := backup.Restore(c.Context, in, d, opts)
+	if err != nil {
+		return err
+	}
+	verb := "restore"
+	if opts.DryRun {
+		verb = "restore --dry-run (nothing written)"
+	}
+	rep.summary(c.Bool("json"), verb, result, map[string]any{"archive": name, "target": d.String()})
+	if !c.Bool("quiet") && !c.Bool("json") && !opts.DryRun {
+		rep.printf("restored into %s; restart the registry so it drops cached blob descriptors\n", d)
+	}
+	return nil
+}
+
+// openTarget opens a restore target. A filesystem root that does not exist
+// yet is created (a fresh machine); an existing one is used as it is.
+func openTarget(ctx context.Context, loc string, dryRun bool) (drivers.Driver, bool, error) {
+	d, err := drivers.Open(ctx, loc)
+	if err == nil || dryRun {
+		return d, false, err
+	}
+	if !strings.Contains(loc, "://") || strings.HasPrefix(loc, "file://") {
+		root := strings.TrimPrefix(loc, "file://")
+		if _, serr := os.Stat(root); os.IsNotExist(serr) {
+			fd, ferr := filesystem.New(root, filesystem.Options{Create: true})
+			if ferr != nil {
+				return nil, false, ferr
+			}
+			return fd, true, nil
+		}
+	}
+	return nil, false, err
+}
+
+func parseOwner(s string) (int, int, error) {
+	u, g, ok := strings.Cut(s, ":")
+	uid, err1 := strconv.Atoi(u)
+	gid, err2 := strconv.Atoi(g)
+	if !ok || err1 != nil || err2 != nil || uid < 0 || gid < 0 {
+		return 0, 0, usagef("--owner %q: want numeric UID:GID, e.g. 999:999", s)
+	}
+	return uid, gid, nil
+}

@@ -1,0 +1,67 @@
+package drivers
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// ErrNotFound is returned (wrapped) by Stat, Reader and Delete when a path
+// does not exist. Callers test it with errors.Is.
+var ErrNotFound = errors.New("not found")
+
+// FileInfo describes one stored file.
+type FileInfo struct {
+	Path    string    // slash-separated, relative to the driver's root
+	Size    int64     // bytes
+	ModTime time.Time // zero when the backend does not report it
+}
+
+// WalkFunc is called by Walk once per file. Returning an error stops the walk
+// and Walk returns that error.
+type WalkFunc func(FileInfo) error
+
+// Driver reads and writes files below a registry's storage root.
+//
+// Every method may be called concurrently from many goroutines. Every method
+// takes ctx first and returns promptly with ctx.Err() (possibly wrapped) once
+// ctx is cancelled. Errors carry the driver name and the path that failed.
+type Driver interface {
+	// Name is the backend's short name ("filesystem", "inmemory", "s3", ...),
+	// used in messages.
+	Name() string
+
+	// String describes the location for people, without secrets
+	// (e.g. "file:///var/lib/registry").
+	String() string
+
+	// Stat reports on one file. It returns an error wrapping ErrNotFound when
+	// path is missing or names a directory.
+	Stat(ctx context.Context, path string) (FileInfo, error)
+
+	// Reader opens a file for sequential reading from its start. The caller
+	// must Close it. A missing file gives an error wrapping ErrNotFound.
+	Reader(ctx context.Context, path string) (io.ReadCloser, error)
+
+	// Put stores the whole of r at path, all or nothing: the file appears
+	// complete, replacing any earlier one, only when r returned io.EOF; if r
+	// returns any other error, or ctx is cancelled, Put returns that error and
+	// leaves path as it was (no partial file, no temp file behind). Missing
+	// parent folders are created. size is the expected length or -1 when
+	// unknown; when size >= 0 and r yields a different number of bytes, Put
+	// fails and stores nothing.
+	Put(ctx context.Context, path string, r io.Reader, size int64) error
+
+	// Walk calls fn for every file at or below prefix (a folder path, with
+	// or without a trailing "/"; "" walks everything), in lexical order of
+	// path. Folders themselves are not reported. A missing prefix is not an
+	// error: Walk simply calls fn zero times. Backends that have folders skip
+	// their own temp files.
+	Walk(ctx context.Context, prefix string, fn WalkFunc) error
+
+	// Delete removes one file. A missing file gives an error wrapping
+	// ErrNotFound. Backends that have folders also remove the parent folders
+	// the delete left empty, up to but never including the root.
+	Delete(ctx context.Context, path string) error
+}
