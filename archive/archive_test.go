@@ -293,10 +293,10 @@ func TestCorruptBlobExplainedByTrailer(t *testing.T) {
 func TestParsePath(t *testing.T) {
 	hex := strings.Repeat("0a", 32)
 	ok := map[string]Kind{
-		"docker/registry/v2/blobs/sha256/0a/" + hex + "/data":                                   KindBlob,
-		"docker/registry/v2/repositories/group/sub/app/_layers/sha256/" + hex + "/link":         KindLayerLink,
-		"docker/registry/v2/repositories/a/_manifests/revisions/sha256/" + hex + "/link":        KindRevisionLink,
-		"docker/registry/v2/repositories/a/_manifests/tags/v1.0/current/link":                   KindTagCurrentLink,
+		"docker/registry/v2/blobs/sha256/0a/" + hex + "/data":                                    KindBlob,
+		"docker/registry/v2/repositories/group/sub/app/_layers/sha256/" + hex + "/link":          KindLayerLink,
+		"docker/registry/v2/repositories/a/_manifests/revisions/sha256/" + hex + "/link":         KindRevisionLink,
+		"docker/registry/v2/repositories/a/_manifests/tags/v1.0/current/link":                    KindTagCurrentLink,
 		"docker/registry/v2/repositories/a/_manifests/tags/latest/index/sha256/" + hex + "/link": KindTagIndexLink,
 	}
 	for p, k := range ok {

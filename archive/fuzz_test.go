@@ -32,4 +32,3 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
-

@@ -261,6 +261,11 @@ func (r *Reader) entry(hdr *tar.Header) (*Entry, error) {
 			return nil, fmt.Errorf("%s: link holds %s, its path names %s: %w", name, d, p.Digest, ErrCorrupt)
 		}
 		if !r.blobs[d] {
+			for _, m := range r.mismatched {
+				if m.Want == d {
+					return nil, fmt.Errorf("%w (and %s links to it)", m, name)
+				}
+			}
 			return nil, fmt.Errorf("%s: links to %s, which the archive does not hold intact: %w", name, d, ErrCorrupt)
 		}
 		r.links++

@@ -50,6 +50,16 @@ for b in crane registry; do
 		stale=1
 	fi
 done
+# Built tools are also kept outside the clone, keyed by the pins, so a fresh
+# clone (CI) copies them in seconds instead of rebuilding.
+cache="${REGBACKUP_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/regbackup-tools}/$(cat "$tools_dir/go.mod" "$tools_dir/go.sum" | sha256sum | cut -c1-16)"
+if ((stale)) && [ -x "$cache/crane" ] && [ -x "$cache/registry" ]; then
+	mkdir -p "$bin"
+	cp "$cache/crane" "$cache/registry" "$bin/"
+	touch "$bin/crane" "$bin/registry"
+	say "crane and registry copied from the tool cache $cache"
+	stale=0
+fi
 if ((stale)); then
 	command -v go >/dev/null || die "go is not in PATH: install Go (see go.mod for the version) first"
 	mkdir -p "$bin"
@@ -60,5 +70,6 @@ if ((stale)); then
 	# go build leaves an up-to-date binary untouched; bump mtimes so the
 	# "older than go.mod" check above is false next time.
 	touch "$bin/crane" "$bin/registry"
+	mkdir -p "$cache" && cp "$bin/crane" "$bin/registry" "$cache/" || true
 	say "built: $("$bin/crane" version 2>/dev/null | head -n1) crane, $("$bin/registry" --version 2>/dev/null | awk '{print $NF}') registry"
 fi
