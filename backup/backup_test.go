@@ -34,7 +34,6 @@ func newMem(t *testing.T) drivers.Driver {
 	return d
 }
 
-
 func backupTo(t *testing.T, d drivers.Driver, opts Options) ([]byte, *Report, error) {
 	t.Helper()
 	var buf bytes.Buffer

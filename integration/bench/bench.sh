@@ -212,7 +212,7 @@ report="$BENCH_DIR/report.md"
 		"$(go version | awk '{print $3}'), regbackup at $(cd "$repo" && git rev-parse --short HEAD 2>/dev/null || echo '?')."
 	echo "Tree: mksample -size $BENCH_SIZE -small-files $BENCH_SMALL_FILES: $tree_files files," \
 		"$(mib "$tree_bytes") MiB (MiB/s below is this size over wall time)."
-	echo "Wall time is the median of $BENCH_RUNS runs, each command after one untimed warm-up;" \
+	echo "Wall time is the median of $BENCH_RUNS run(s), each command after one untimed warm-up;" \
 		"the page cache is warm for every tool alike (nothing is dropped)."
 	echo "Peak RSS is GNU time's max RSS; for the shell pipelines that is the largest single" \
 		"process of the pipeline, not their sum."
@@ -222,7 +222,7 @@ report="$BENCH_DIR/report.md"
 	for n in "${names[@]}"; do
 		o="—"
 		[ -z "${size[$n]}" ] || o="$(mib "${size[$n]}")"
-		printf '| %s | %s | %s | %s | %s |\n' "$n" "${wall[$n]}" \
+		printf '| %s | %s | %s | %s | %s |\n' "${n//|/\\|}" "${wall[$n]}" \
 			"$(awk -v b="$tree_bytes" -v t="${wall[$n]}" 'BEGIN {if (t > 0) printf "%.0f", b/1048576/t; else print "inf"}')" \
 			"$(awk -v k="${rss[$n]}" 'BEGIN {printf "%.1f", k/1024}')" "$o"
 	done
