@@ -72,7 +72,14 @@ func Restore(ctx context.Context, in io.Reader, d drivers.Driver, opts RestoreOp
 	if err := rs.readArchive(ctx, ar); err != nil {
 		return nil, err
 	}
+	// Blobs durable before any link names them; links durable at the end.
+	if err := rs.sync(ctx); err != nil {
+		return nil, err
+	}
 	if err := rs.writeLinks(ctx); err != nil {
+		return nil, err
+	}
+	if err := rs.sync(ctx); err != nil {
 		return nil, err
 	}
 	if err := rs.writeFiles(cat); err != nil {
@@ -151,6 +158,14 @@ func (rs *restorer) readArchive(ctx context.Context, ar *archive.Reader) error {
 	}
 	for _, m := range ar.Mismatches() {
 		rs.problems.add(Damage, m.Path, m.Want, "damaged in the source when it was backed up; not restored")
+	}
+	return nil
+}
+
+// sync makes what was written so far durable, on backends that cache.
+func (rs *restorer) sync(ctx context.Context) error {
+	if s, ok := rs.d.(drivers.Syncer); ok && !rs.opts.DryRun {
+		return s.Sync(ctx)
 	}
 	return nil
 }

@@ -53,8 +53,8 @@ type Driver interface {
 	// fails and stores nothing.
 	Put(ctx context.Context, path string, r io.Reader, size int64) error
 
-	// Walk calls fn for every file at or below prefix (a folder path, with
-	// or without a trailing "/"; "" walks everything), in lexical order of
+	// Walk calls fn for every file below prefix (a folder path, with or
+	// without a trailing "/"; "" walks everything), in lexical order of
 	// path. Folders themselves are not reported. A missing prefix is not an
 	// error: Walk simply calls fn zero times. Backends that have folders skip
 	// their own temp files.
@@ -64,4 +64,14 @@ type Driver interface {
 	// ErrNotFound. Backends that have folders also remove the parent folders
 	// the delete left empty, up to but never including the root.
 	Delete(ctx context.Context, path string) error
+}
+
+// Syncer is implemented by backends whose completed Puts may still sit in a
+// cache (the filesystem). Sync makes every Put that returned before it
+// durable. Callers sync at ordering points, e.g. a restore syncs the blobs
+// before it writes the link files that name them, so that after a crash no
+// durable link points to a lost blob. Backends without it are durable when
+// Put returns.
+type Syncer interface {
+	Sync(ctx context.Context) error
 }

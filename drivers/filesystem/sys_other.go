@@ -32,4 +32,4 @@ func rmdir(dir string) error {
 	return os.Remove(dir)
 }
 
-func syncDir(string) error { return nil }
+func syncFS(string) error { return nil }

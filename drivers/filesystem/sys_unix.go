@@ -42,16 +42,12 @@ func rmdir(dir string) error {
 	return nil
 }
 
-// syncDir makes a rename in dir durable. Filesystems that cannot sync a
-// folder are tolerated.
-func syncDir(dir string) error {
+// syncFS flushes the filesystem that holds dir.
+func syncFS(dir string) error {
 	f, err := os.Open(dir)
 	if err != nil {
 		return err
 	}
-	err = f.Sync()
-	if errors.Is(err, syscall.EINVAL) || errors.Is(err, errors.ErrUnsupported) {
-		err = nil
-	}
-	return errors.Join(err, f.Close())
+	defer f.Close()
+	return syncfs(int(f.Fd()))
 }

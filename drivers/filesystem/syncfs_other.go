@@ -1,0 +1,10 @@
+//go:build unix && !linux
+
+package filesystem
+
+import "syscall"
+
+func syncfs(int) error {
+	syscall.Sync()
+	return nil
+}
