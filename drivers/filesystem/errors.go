@@ -30,5 +30,5 @@ func notFound(op, full, why string) error {
 
 // invalidPath reports a path rejected before touching the disk.
 func invalidPath(op, rel string, err error) error {
-	return fmt.Errorf("%s: %s %q: invalid path: %w", driverName, op, rel, err)
+	return fmt.Errorf("%s: %s %q: %w", driverName, op, rel, err)
 }

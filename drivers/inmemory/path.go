@@ -1,50 +1,19 @@
 package inmemory
 
 import (
-	"errors"
 	"fmt"
-	"strings"
+
+	"github.com/regbackup/regbackup/drivers"
 )
 
-// checkPath accepts a canonical slash-separated relative file path: not
-// empty, not absolute, no NUL byte, no empty, "." or ".." element. It is the
-// filesystem driver's rule, so tests on this driver catch what would fail
+// checkPath and checkPrefix are the drivers package's rules, the same the
+// filesystem driver applies, so tests on this driver catch what would fail
 // there.
-func checkPath(p string) error {
-	switch {
-	case p == "":
-		return errors.New("empty")
-	case strings.IndexByte(p, 0) >= 0:
-		return errors.New("contains a NUL byte")
-	case p[0] == '/':
-		return errors.New("absolute")
-	}
-	for elem := range strings.SplitSeq(p, "/") {
-		switch elem {
-		case "":
-			return errors.New(`empty element (leading, trailing or doubled "/")`)
-		case ".":
-			return errors.New(`"." element`)
-		case "..":
-			return errors.New(`".." element`)
-		}
-	}
-	return nil
-}
-
-// checkPrefix accepts what Walk takes: "" for everything, or a path as
-// checkPath accepts, optionally with one trailing "/", which it drops.
-func checkPrefix(prefix string) (string, error) {
-	if prefix == "" {
-		return "", nil
-	}
-	if prefix[0] == '/' {
-		return "", errors.New("absolute")
-	}
-	p := strings.TrimSuffix(prefix, "/")
-	return p, checkPath(p)
-}
+var (
+	checkPath   = drivers.CheckPath
+	checkPrefix = drivers.CheckPrefix
+)
 
 func invalidPath(op, p string, err error) error {
-	return fmt.Errorf("%s: %s %q: invalid path: %w", driverName, op, p, err)
+	return fmt.Errorf("%s: %s %q: %w", driverName, op, p, err)
 }
