@@ -7,10 +7,13 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestRoundTrip backs up a running registry with its key material, verifies
@@ -53,7 +56,7 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatalf("registry serves alpha:latest = %s after the backup, want %s", d, f.Tags["alpha:latest"])
 			}
 
-			mustRegbackup(t, 0, "verify", a)
+			regbackupMust(t, 0, "verify", a)
 
 			listed, files := listArchive(t, a)
 			for _, ref := range sortedKeys(f.Tags) {
@@ -79,7 +82,7 @@ func TestRoundTrip(t *testing.T) {
 			emptyDir(t, root)
 
 			keysOut := t.TempDir()
-			mustRegbackup(t, 0, "restore", a, "--to", root, "--files-to", keysOut)
+			regbackupMust(t, 0, "restore", a, "--to", root, "--files-to", keysOut)
 
 			after := statT(t, root)
 			if after.Dev != before.Dev || after.Ino != before.Ino {
@@ -130,7 +133,7 @@ func TestCrossVersion(t *testing.T) {
 			if err := os.Mkdir(root, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			mustRegbackup(t, 0, "restore", a, "--to", root)
+			regbackupMust(t, 0, "restore", a, "--to", root)
 			r := StartRegistry(t, c.to, root)
 			CheckServes(t, r, f)
 		})
@@ -190,6 +193,83 @@ func TestEmergencyTarExtract(t *testing.T) {
 			}
 			r := StartRegistry(t, v, dst)
 			CheckServes(t, r, f)
+		})
+	}
+}
+
+// TestRoundTripWhilePushing backs up a registry that is being pushed to: every
+// archive is complete and consistent (verify exits 0), and a registry on its
+// restore serves every tag `list --json` names, at that digest, whole.
+func TestRoundTripWhilePushing(t *testing.T) {
+	t.Parallel()
+	for _, v := range Versions {
+		t.Run("registry-"+v, func(t *testing.T) {
+			t.Parallel()
+			r, root, _ := seedRegistry(t, v)
+			dir := t.TempDir()
+			const pushes = 30
+			var layers []string
+			for i := 0; i < pushes; i++ {
+				layers = append(layers, makeLayer(t, dir, fmt.Sprintf("live%d", i), 96*1024))
+			}
+
+			stop := make(chan struct{})
+			done := make(chan error, 1)
+			go func() {
+				// At most 30 pushes, each a new tag and a moved "latest".
+				for i, l := range layers {
+					select {
+					case <-stop:
+						done <- nil
+						return
+					default:
+					}
+					tag := r.Ref(fmt.Sprintf("live/app:%d", i))
+					if _, err := craneErr(t, "append", "-b", r.Ref("alpha:v1"), "-f", l, "-t", tag); err != nil {
+						done <- err
+						return
+					}
+					if _, err := craneErr(t, "tag", tag, "latest"); err != nil {
+						done <- err
+						return
+					}
+				}
+				done <- nil
+			}()
+			var archives []string
+			for i := 0; i < 3; i++ {
+				time.Sleep(300 * time.Millisecond)
+				archives = append(archives, backupArchive(t, root))
+			}
+			close(stop)
+			if err := <-done; err != nil {
+				t.Fatalf("pushing during the backups: %v", err)
+			}
+			r.Stop()
+
+			for i, a := range archives {
+				regbackupMust(t, 0, "verify", a)
+				listed, _ := listArchive(t, a)
+				dst := filepath.Join(t.TempDir(), "registry")
+				regbackupMust(t, 0, "restore", a, "--to", dst)
+				r2 := StartRegistry(t, v, dst)
+				live := 0
+				for _, ref := range sortedKeys(listed) {
+					if strings.HasPrefix(ref, "live/") {
+						live++
+					}
+					d, err := craneErr(t, "digest", r2.Ref(ref))
+					if err != nil || d != listed[ref] {
+						t.Errorf("archive %d: %s = %q (%v), list --json says %s", i, ref, d, err, listed[ref])
+						continue
+					}
+					if _, err := craneErr(t, "validate", "--remote", r2.Ref(ref)); err != nil {
+						t.Errorf("archive %d: %v", i, err)
+					}
+				}
+				t.Logf("archive %d: %d tags, %d of them pushed during the backups", i, len(listed), live)
+				r2.Stop()
+			}
 		})
 	}
 }

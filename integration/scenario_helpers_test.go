@@ -24,8 +24,8 @@ import (
 	"time"
 )
 
-// mustRegbackup runs regbackup and fails the test unless it exits with want.
-func mustRegbackup(t testing.TB, want int, args ...string) (stdout, stderr string) {
+// regbackupMust runs regbackup and fails the test unless it exits with want.
+func regbackupMust(t testing.TB, want int, args ...string) (stdout, stderr string) {
 	t.Helper()
 	stdout, stderr, code := Regbackup(t, args...)
 	if code != want {
@@ -52,7 +52,7 @@ func seedRegistry(t testing.TB, v string) (*Registry, string, Fixture) {
 func backupArchive(t testing.TB, root string, extra ...string) string {
 	t.Helper()
 	a := filepath.Join(t.TempDir(), "registry.tar.zst")
-	mustRegbackup(t, 0, append([]string{"backup", "--from", root, "-o", a}, extra...)...)
+	regbackupMust(t, 0, append([]string{"backup", "--from", root, "-o", a}, extra...)...)
 	if fi, err := os.Stat(a); err != nil || fi.Size() == 0 {
 		t.Fatalf("backup exited 0 but the archive %s is missing or empty: %v", a, err)
 	}
@@ -218,7 +218,7 @@ type listedImage struct {
 // digest and the included files' original paths.
 func listArchive(t testing.TB, archivePath string) (map[string]string, []string) {
 	t.Helper()
-	out, _ := mustRegbackup(t, 0, "list", "--json", archivePath)
+	out, _ := regbackupMust(t, 0, "list", "--json", archivePath)
 	var l struct {
 		Images []listedImage `json:"images"`
 		Files  []string      `json:"files"`
