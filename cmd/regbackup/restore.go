@@ -63,23 +63,11 @@ func runRestore(c *cli.Context) error {
 	case name == "-" && c.Bool("json"):
 		// fine: stdin in, stdout out
 	}
-	d, created, err := openTarget(c.Context, c.String("to"), c.Bool("dry-run"))
-	if err != nil {
-		return err
-	}
-	if created && !c.Bool("quiet") {
-		fmt.Fprintf(os.Stderr, "created %s (it did not exist)\n", d)
-	}
+	// Check everything that can be wrong before the target is touched: a
+	// typo must not leave a new storage folder behind.
+	uid, gid := -1, -1
 	if o := c.String("owner"); o != "" {
-		uid, gid, err := parseOwner(o)
-		if err != nil {
-			return err
-		}
-		fd, ok := d.(*filesystem.Driver)
-		if !ok {
-			return usagef("--owner applies only to filesystem locations, not %s", d.Name())
-		}
-		if d, err = filesystem.New(fd.Root(), filesystem.Options{UID: uid, GID: gid, SetOwner: true}); err != nil {
+		if uid, gid, err = parseOwner(o); err != nil {
 			return err
 		}
 	}
@@ -88,6 +76,22 @@ func runRestore(c *cli.Context) error {
 		return err
 	}
 	defer in.Close()
+	d, created, err := openTarget(c.Context, c.String("to"), c.Bool("dry-run"))
+	if err != nil {
+		return err
+	}
+	if created && !c.Bool("quiet") {
+		fmt.Fprintf(os.Stderr, "created %s (it did not exist)\n", d)
+	}
+	if uid >= 0 {
+		fd, ok := d.(*filesystem.Driver)
+		if !ok {
+			return usagef("--owner applies only to filesystem locations, not %s", d.Name())
+		}
+		if d, err = filesystem.New(fd.Root(), filesystem.Options{UID: uid, GID: gid, SetOwner: true}); err != nil {
+			return err
+		}
+	}
 	rep := newReporter(c.Bool("quiet"))
 	defer rep.stop()
 	opts := backup.RestoreOptions{Repositories: c.StringSlice("repository"), Clean: c.Bool("clean"),
