@@ -26,11 +26,7 @@ Example:
 			&cli.BoolFlag{Name: "json", Usage: "print JSON"},
 		},
 		Action: func(c *cli.Context) error {
-			name, err := oneArchiveArg(c.Args().Slice(), "list")
-			if err != nil {
-				return err
-			}
-			in, err := openArchive(name)
+			_, in, err := archiveArg(c, "list")
 			if err != nil {
 				return err
 			}

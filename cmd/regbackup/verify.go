@@ -23,11 +23,7 @@ Example:
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
 		},
 		Action: func(c *cli.Context) error {
-			name, err := oneArchiveArg(c.Args().Slice(), "verify")
-			if err != nil {
-				return err
-			}
-			in, err := openArchive(name)
+			name, in, err := archiveArg(c, "verify")
 			if err != nil {
 				return err
 			}
