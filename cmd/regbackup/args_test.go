@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/backup"
+)
+
+func TestInterspersedFlags(t *testing.T) {
+	app := newApp()
+	cases := []struct{ in, want []string }{
+		{[]string{"rb", "restore", "a.tar", "--to", "/r", "--files-to", "/c"},
+			[]string{"rb", "restore", "--to", "/r", "--files-to", "/c", "--", "a.tar"}},
+		{[]string{"rb", "restore", "-", "--to=/r", "--clean"},
+			[]string{"rb", "restore", "--to=/r", "--clean", "--", "-"}},
+		{[]string{"rb", "verify", "--quiet", "a.tar"},
+			[]string{"rb", "verify", "--quiet", "--", "a.tar"}},
+		{[]string{"rb", "backup", "--from", "/r", "-o", "-"},
+			[]string{"rb", "backup", "--from", "/r", "-o", "-"}},
+		{[]string{"rb", "--help"}, []string{"rb", "--help"}},
+	}
+	for _, c := range cases {
+		if got := interspersed(app, c.in); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("interspersed(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	ctx := context.Background()
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	cases := []struct {
+		ctx  context.Context
+		err  error
+		want int
+	}{
+		{ctx, nil, exitOK},
+		{ctx, errors.New("disk full"), exitError},
+		{ctx, usagef("no --from"), exitUsage},
+		{ctx, fmt.Errorf("x: %w", archive.ErrIncomplete), exitIntegrity},
+		{ctx, &archive.DigestError{Path: "p", Want: "a", Got: "b"}, exitIntegrity},
+		{ctx, fmt.Errorf("x: %w", backup.ErrDamagedSource), exitIntegrity},
+		{cancelled, fmt.Errorf("x: %w", archive.ErrIncomplete), exitInterrupted},
+	}
+	for _, c := range cases {
+		if got := exitCode(c.ctx, c.err); got != c.want {
+			t.Errorf("exitCode(%v) = %d, want %d", c.err, got, c.want)
+		}
+	}
+}
