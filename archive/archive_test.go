@@ -62,7 +62,7 @@ func (s *sample) write(t testing.TB, c Compression) []byte {
 	}
 	must(t, w.WriteCatalog(cat))
 	for _, d := range s.order {
-		if _, err := w.WriteBlob(d, int64(len(s.blobs[d])), bytes.NewReader(s.blobs[d])); err != nil {
+		if _, err := w.WriteBlob(d, int64(len(s.blobs[d])), bytes.NewReader(s.blobs[d]), len(s.blobs[d]) > 1000); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -264,7 +264,7 @@ func TestCorruptBlobExplainedByTrailer(t *testing.T) {
 	var buf bytes.Buffer
 	w, _ := NewWriter(&buf, WriterOptions{Compression: Zstd})
 	must(t, w.WriteCatalog(&Catalog{Created: time.Now(), Blobs: []Blob{{Digest: d, Size: int64(len(good))}}}))
-	if _, err := w.WriteBlob(d, int64(len(good)), bytes.NewReader(good)); err != nil {
+	if _, err := w.WriteBlob(d, int64(len(good)), bytes.NewReader(good), false); err != nil {
 		t.Fatal(err)
 	}
 	w.MarkCorrupt(d, "source blob damaged")

@@ -52,8 +52,12 @@ func compressor(w io.Writer, c Compression, level, concurrency int) (io.WriteClo
 		if level > 0 {
 			l = zstd.EncoderLevelFromZstd(level)
 		}
-		return zstd.NewWriter(w, zstd.WithEncoderLevel(l), zstd.WithEncoderConcurrency(concurrency),
+		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(l), zstd.WithEncoderConcurrency(concurrency),
 			zstd.WithEncoderCRC(true))
+		if err != nil {
+			return nil, err
+		}
+		return newZstdSink(w, enc), nil
 	case Gzip:
 		if level == 0 {
 			level = gzip.BestSpeed

@@ -28,6 +28,7 @@ type Writer struct {
 	mtime   time.Time
 	trailer Trailer
 	zero    []byte
+	buf     []byte
 }
 
 // NewWriter starts an archive on w. The caller closes w after Close.
@@ -75,12 +76,14 @@ func (w *Writer) WriteCatalog(c *Catalog) error {
 	return err
 }
 
-// WriteBlob writes a blob entry of exactly size bytes copied from r. If r
+// WriteBlob writes a blob entry of exactly size bytes copied from r.
+// compressed says the content is already compressed (see LooksCompressed):
+// with zstd it is then stored, not compressed again. If r
 // ends early the entry is padded with zeros so the tar stays readable, and
 // WriteBlob returns io.ErrUnexpectedEOF: the caller must then report the
 // blob with MarkCorrupt. Errors from r are returned as they are; the archive
 // is then unusable and the caller must abandon it.
-func (w *Writer) WriteBlob(digest string, size int64, r io.Reader) (written int64, err error) {
+func (w *Writer) WriteBlob(digest string, size int64, r io.Reader, compressed bool) (written int64, err error) {
 	if err := w.advance(2, "blob"); err != nil {
 		return 0, err
 	}
@@ -89,7 +92,21 @@ func (w *Writer) WriteBlob(digest string, size int64, r io.Reader) (written int6
 	}
 	w.trailer.Blobs++
 	w.trailer.BlobBytes += size
-	n, err := io.CopyN(w.tw, r, size)
+	if zs, ok := w.codec.(*zstdSink); ok && compressed && size >= minStoredBlob {
+		if err := zs.setRaw(true); err != nil {
+			return 0, err
+		}
+		defer func() {
+			if serr := zs.setRaw(false); serr != nil && err == nil {
+				err = serr
+			}
+		}()
+	}
+	// Hide tar.Writer's ReadFrom so the copy uses a chunk-sized buffer.
+	n, err := io.CopyBuffer(struct{ io.Writer }{w.tw}, io.LimitReader(r, size), w.copyBuf())
+	if err == nil && n < size {
+		err = io.EOF
+	}
 	if err == io.EOF {
 		if err := w.pad(size - n); err != nil {
 			return n, err
@@ -97,6 +114,18 @@ func (w *Writer) WriteBlob(digest string, size int64, r io.Reader) (written int6
 		return n, io.ErrUnexpectedEOF
 	}
 	return n, err
+}
+
+// minStoredBlob is the size from which an already-compressed blob gets a
+// raw frame of its own; below it, ending and restarting frames costs more
+// than it saves.
+const minStoredBlob = 64 << 10
+
+func (w *Writer) copyBuf() []byte {
+	if w.buf == nil {
+		w.buf = make([]byte, 1<<20)
+	}
+	return w.buf
 }
 
 func (w *Writer) pad(n int64) error {

@@ -137,7 +137,7 @@ func writeBlobs(ctx context.Context, d drivers.Driver, w *archive.Writer, snap *
 			snap.problems.add(Damage, archive.BlobPath(dg), dg, "%s; left out", reason)
 			continue
 		}
-		_, werr := w.WriteBlob(dg, s.blob.Size, r)
+		_, werr := w.WriteBlob(dg, s.blob.Size, r, archive.LooksCompressed(r.head()))
 		r.drain()
 		if werr != nil && !errors.Is(werr, io.ErrUnexpectedEOF) {
 			return nil, fmt.Errorf("writing archive: %w", werr)

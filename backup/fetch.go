@@ -190,6 +190,14 @@ func (r *streamReader) drain() {
 	}
 }
 
+// head is the start of the blob's data, after first.
+func (r *streamReader) head() []byte {
+	if r.cur.buf == nil {
+		return nil
+	}
+	return (*r.cur.buf)[r.off:r.cur.n]
+}
+
 // first waits for the stream's first piece without consuming data, so the
 // writer can tell a missing blob (no entry at all) from one that fails
 // mid-way (an entry padded and marked corrupt).

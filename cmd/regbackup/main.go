@@ -22,6 +22,9 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if path := os.Getenv("REGBACKUP_CPUPROFILE"); path != "" {
+		defer startCPUProfile(path)()
+	}
 	app := newApp()
 	err := app.RunContext(ctx, interspersed(app, os.Args))
 	code := exitCode(ctx, err)
@@ -29,7 +32,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "regbackup: %s\n", message(ctx, err))
 	}
 	stop()
-	os.Exit(code)
+	exit(code)
 }
 
 func newApp() *cli.App {

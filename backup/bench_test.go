@@ -1,0 +1,132 @@
+package backup
+
+import (
+	"context"
+	"io"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/drivers"
+	_ "github.com/regbackup/regbackup/drivers/filesystem" // registers "file"
+	"github.com/regbackup/regbackup/integration/sample"
+)
+
+// Benchmarks of Backup on a filesystem tree, written to io.Discard (no
+// archive file, no fsync), to profile where backup time goes:
+//
+//	go test ./backup -run '^$' -bench Backup -benchtime 3x -cpuprofile /tmp/cpu.out
+//	go tool pprof -top backup.test /tmp/cpu.out
+//
+// REGBACKUP_BENCH_ROOT names an existing registry root (for instance the
+// tree integration/bench/bench.sh generates under /tmp/regbackup-bench);
+// without it each benchmark generates a 64 MiB sample tree with 100 small
+// images in a temp folder. REGBACKUP_BENCH_CONCURRENCY overrides Concurrency (4).
+
+// benchDriver opens REGBACKUP_BENCH_ROOT, or generates a sample tree in
+// b.TempDir (about a second).
+func benchDriver(b *testing.B) drivers.Driver {
+	b.Helper()
+	ctx := context.Background()
+	root := os.Getenv("REGBACKUP_BENCH_ROOT")
+	generate := root == ""
+	if generate {
+		root = b.TempDir()
+	}
+	d, err := drivers.Open(ctx, root)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if generate {
+		if _, err := sample.Generate(ctx, d, sample.Options{Seed: 1, LayerBytes: 64 << 20, SmallFiles: 100}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return d
+}
+
+func benchConcurrency(b *testing.B) int {
+	if s := os.Getenv("REGBACKUP_BENCH_CONCURRENCY"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			b.Fatalf("REGBACKUP_BENCH_CONCURRENCY=%q: want a positive number", s)
+		}
+		return n
+	}
+	return 4
+}
+
+func BenchmarkBackup(b *testing.B) {
+	d := benchDriver(b)
+	for _, c := range []archive.Compression{archive.Zstd, archive.Gzip, archive.None} {
+		b.Run(string(c), func(b *testing.B) {
+			opts := Options{Compression: c, Concurrency: benchConcurrency(b)}
+			var bytes int64
+			for b.Loop() {
+				rep, err := Backup(context.Background(), d, io.Discard, opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				bytes = rep.BlobBytes
+			}
+			b.SetBytes(bytes)
+		})
+	}
+}
+
+// BenchmarkSnapshot is the part of Backup before the first blob byte: the
+// link walk, the link and manifest reads and the blob listing.
+func BenchmarkSnapshot(b *testing.B) {
+	d := benchDriver(b)
+	conc := benchConcurrency(b)
+	for b.Loop() {
+		if _, err := TakeSnapshot(context.Background(), d, conc, false, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCompressDiscard writes the same tree's blob bytes through only
+// the archive writer (no hashing, no ordered fetch), for comparison with
+// BenchmarkBackup: it reads each planned blob whole from the driver.
+func BenchmarkCompressDiscard(b *testing.B) {
+	d := benchDriver(b)
+	ctx := context.Background()
+	snap, err := TakeSnapshot(ctx, d, benchConcurrency(b), false, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total int64
+	for _, bl := range snap.Planned {
+		total += bl.Size
+	}
+	for _, c := range []archive.Compression{archive.Zstd, archive.None} {
+		b.Run(string(c), func(b *testing.B) {
+			b.SetBytes(total)
+			for b.Loop() {
+				w, err := archive.NewWriter(io.Discard, archive.WriterOptions{Compression: c})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := w.WriteCatalog(snap.Catalog()); err != nil {
+					b.Fatal(err)
+				}
+				for _, bl := range snap.Planned {
+					rc, err := d.Reader(ctx, archive.BlobPath(bl.Digest))
+					if err != nil {
+						b.Fatal(err)
+					}
+					_, err = w.WriteBlob(bl.Digest, bl.Size, rc, true)
+					rc.Close()
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := w.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
