@@ -11,9 +11,17 @@
 #   tar -cf X .                            regbackup restore (of the zstd archive)
 #   zstd -d < X | tar -x -C EMPTY          regbackup verify
 #
-# Every command first runs once as an untimed warm-up. Nothing drops the page
-# cache (that needs root): the source tree is warm in the cache for every tool
-# alike, so these numbers are CPU and write-path bound, not read-from-disk.
+# plus, for information (no targets): the tar baselines followed by the fsync
+# regbackup does and tar does not (sync FILE after a backup, sync -f after a
+# restore), and regbackup and tar | zstd writing to /dev/null (no archive
+# write at all: CPU and reading only).
+#
+# Commands run in groups (backups, restores, verify): each command once as an
+# untimed warm-up, then BENCH_RUNS rounds going round-robin over the group,
+# so a slow spell of a shared machine hits every tool alike. Every run starts
+# after an untimed sync. Nothing drops the page cache (that needs root): the
+# source tree is warm in the cache for every tool alike, so these numbers are
+# CPU and write-path bound, not read-from-disk.
 #
 # It prints a Markdown table and the issue's targets marked PASS/FAIL, and
 # appends the same to .tools/bench/last.md. It is a benchmark, not a test:
@@ -96,61 +104,77 @@ read -r tree_bytes tree_files < <(find "$root" -type f -printf '%s\n' | awk '{s+
 
 out="$BENCH_DIR/out"  # archives, removed after each measurement
 empty="$BENCH_DIR/restore"
+tfile="$BENCH_DIR/time.out" # GNU time's output
 rm -rf -- "$out" "$empty"
 mkdir -p "$out"
 cleanup() {
-	rm -rf -- "$out" "$empty"
+	rm -rf -- "$out" "$empty" "$tfile"
 	if [ "$BENCH_KEEP" = 0 ]; then rm -rf -- "$root" "$marker"; fi
 }
 trap cleanup EXIT
 
 # ---- measuring --------------------------------------------------------------
-# measure NAME OUTFILE PREP CMD...
-#   Runs PREP (untimed, e.g. empty the restore folder; "" for none) and CMD
-#   once as a warm-up, then BENCH_RUNS times under GNU time. Records the
-#   median wall time, the highest peak RSS seen and OUTFILE's size (if
-#   OUTFILE is not "-"). OUTFILE is deleted after every run unless it is
-#   the archive kept for the restore measurements (KEEP=OUTFILE).
-declare -A wall rss size
+# add NAME OUTFILE PREP POST CMD...
+#   Declares a measurement. PREP and POST are shell snippets run untimed
+#   before and after every run ("" for none). OUTFILE ("-" for none) is
+#   deleted before every run; its size is recorded from the last run.
+# run_group NAME...
+#   Runs every command of the group once as an untimed warm-up, then
+#   BENCH_RUNS rounds, each timing every command once under GNU time
+#   (round-robin, so a slow spell of the machine hits every tool alike, not
+#   all runs of one). Records the median wall time, the highest peak RSS and
+#   the output size, then deletes the outputs except KEEP.
+declare -A wall rss size outf prepv postv cmdv walls
 names=()
-tfile="$BENCH_DIR/time.out"
+KEEP=""
 
-run_once() { # prep outfile cmd... -> sets run_wall (s) and run_rss (KiB)
-	local prep="$1" outfile="$2"
-	shift 2
-	[ -z "$prep" ] || eval "$prep"
-	[ "$outfile" = - ] || rm -f -- "$outfile"
-	if ! /usr/bin/time -o "$tfile" -f '%e %M' "$@"; then
+add() {
+	local name="$1"
+	names+=("$name")
+	outf[$name]="$2" prepv[$name]="$3" postv[$name]="$4"
+	shift 4
+	cmdv[$name]="$(printf '%q ' "$@")"
+	walls[$name]="" rss[$name]=0 size[$name]=""
+}
+
+run_once() { # name -> sets run_wall (s) and run_rss (KiB)
+	local name="$1" cmd
+	eval "cmd=(${cmdv[$name]})"
+	[ -z "${prepv[$name]}" ] || eval "${prepv[$name]}"
+	[ "${outf[$name]}" = - ] || rm -f -- "${outf[$name]}"
+	sync # untimed: no run pays for an earlier run's dirty pages
+	if ! /usr/bin/time -o "$tfile" -f '%e %M' "${cmd[@]}"; then
 		cat "$tfile" >&2 || true
-		die "command failed: $*"
+		die "command failed: ${cmd[*]}"
 	fi
 	read -r run_wall run_rss < <(tail -n 1 "$tfile")
+	[ -z "${postv[$name]}" ] || eval "${postv[$name]}"
 }
 
 median() { sort -n | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else printf "%.2f\n", (v[NR/2]+v[NR/2+1])/2}'; }
 
-measure() {
-	local name="$1" outfile="$2" prep="$3"
-	shift 3
-	local walls=() maxrss=0 w r i
-	say "$name: warm-up"
-	run_once "$prep" "$outfile" "$@"
-	for ((i = 1; i <= BENCH_RUNS; i++)); do
-		run_once "$prep" "$outfile" "$@"
-		w="$run_wall" r="$run_rss"
-		say "$name: run $i: ${w}s, peak RSS $((r / 1024)) MiB"
-		walls+=("$w")
-		((r > maxrss)) && maxrss=$r
+run_group() {
+	local name i max
+	for name in "$@"; do
+		say "$name: warm-up"
+		run_once "$name"
 	done
-	names+=("$name")
-	wall[$name]="$(printf '%s\n' "${walls[@]}" | median)"
-	rss[$name]="$maxrss"
-	if [ "$outfile" != - ]; then
-		size[$name]="$(stat -c %s -- "$outfile")"
-		[ "$outfile" = "${KEEP:-}" ] || rm -f -- "$outfile"
-	else
-		size[$name]=""
-	fi
+	for ((i = 1; i <= BENCH_RUNS; i++)); do
+		for name in "$@"; do
+			run_once "$name"
+			say "$name: run $i: ${run_wall}s, peak RSS $((run_rss / 1024)) MiB"
+			walls[$name]+="$run_wall "
+			max="${rss[$name]}"
+			((run_rss <= max)) || rss[$name]=$run_rss
+			if [ "${outf[$name]}" != - ]; then
+				size[$name]="$(stat -c %s -- "${outf[$name]}")"
+				[ "${outf[$name]}" = "$KEEP" ] || rm -f -- "${outf[$name]}"
+			fi
+		done
+	done
+	for name in "$@"; do
+		wall[$name]="$(printf '%s\n' ${walls[$name]} | median)"
+	done
 }
 
 conc=()
@@ -164,30 +188,57 @@ TAR="tar -cf (no compression)"
 RB_RESTORE="regbackup restore"
 TAR_RESTORE="zstd -d | tar -x"
 RB_VERIFY="regbackup verify"
-
-say "tree: $root, $tree_files files, $tree_bytes bytes; $BENCH_RUNS timed runs each after a warm-up; $(nproc) CPUs"
+# Informational rows, no targets. regbackup fsyncs the archive it writes
+# and what it restores; tar does neither: the "sync" rows add the same
+# durability to the tar baselines. The /dev/null rows leave out writing the
+# archive at all (CPU and reading only).
+TAR_ZSTD_SYNC="tar | zstd -1 -T0; sync FILE (info)"
+TAR_SYNC="tar -cf; sync FILE (info)"
+RB_NULL="regbackup backup -o - >/dev/null (info)"
+TAR_ZSTD_NULL="tar | zstd -1 -T0 >/dev/null (info)"
+TAR_RESTORE_SYNC="zstd -d | tar -x; sync -f DIR (info)"
 
 archive="$out/rb.tar.zst"
-KEEP="$archive" measure "$RB_ZSTD" "$archive" "" \
-	"$rb" backup -q "${conc[@]}" --from "$root" -o "$archive" --force
-measure "$RB_GZIP" "$out/rb.tar.gz" "" \
-	"$rb" backup -q "${conc[@]}" --compression gzip --from "$root" -o "$out/rb.tar.gz" --force
-measure "$TAR_GZIP" "$out/tar.tar.gz" "" \
+restored_bytes=0
+KEEP="$archive" # the input of the restore and verify measurements
+add "$RB_ZSTD" "$archive" "" "" \
+	"$rb" backup -q "${conc[@]}" --from "$root" -o "$archive"
+add "$RB_GZIP" "$out/rb.tar.gz" "" "" \
+	"$rb" backup -q "${conc[@]}" --compression gzip --from "$root" -o "$out/rb.tar.gz"
+add "$TAR_GZIP" "$out/tar.tar.gz" "" "" \
 	bash -c 'set -o pipefail; tar -C "$1" -cf - . | gzip -c -1 >"$2"' _ "$root" "$out/tar.tar.gz"
-measure "$TAR_ZSTD" "$out/tar.tar.zst" "" \
+add "$TAR_ZSTD" "$out/tar.tar.zst" "" "" \
 	bash -c 'set -o pipefail; tar -C "$1" -cf - . | zstd -q -1 -T0 >"$2"' _ "$root" "$out/tar.tar.zst"
-measure "$TAR" "$out/tar.tar" "" \
+add "$TAR" "$out/tar.tar" "" "" \
 	tar -C "$root" -cf "$out/tar.tar" .
+add "$TAR_ZSTD_SYNC" "$out/tar.tar.zst" "" "" \
+	bash -c 'set -o pipefail; tar -C "$1" -cf - . | zstd -q -1 -T0 >"$2" && sync -- "$2"' _ "$root" "$out/tar.tar.zst"
+add "$TAR_SYNC" "$out/tar.tar" "" "" \
+	bash -c 'tar -C "$1" -cf "$2" . && sync -- "$2"' _ "$root" "$out/tar.tar"
+add "$RB_NULL" - "" "" \
+	bash -c 'set -o pipefail; "$1" backup -q "${@:3}" --from "$2" -o - >/dev/null' _ "$rb" "$root" "${conc[@]}"
+add "$TAR_ZSTD_NULL" - "" "" \
+	bash -c 'set -o pipefail; tar -C "$1" -cf - . | zstd -q -1 -T0 >/dev/null' _ "$root"
 prep_empty='rm -rf -- "$empty" && mkdir -p -- "$empty"'
-measure "$RB_RESTORE" - "$prep_empty" \
+add "$RB_RESTORE" - "$prep_empty" \
+	'restored_bytes="$(find "$empty" -type f -printf "%s\n" | awk "{s+=\$1} END {printf \"%d\n\", s}")"' \
 	"$rb" restore -q "$archive" --to "$empty"
-restored_bytes="$(find "$empty" -type f -printf '%s\n' | awk '{s+=$1} END {printf "%d\n", s}')"
-measure "$TAR_RESTORE" - "$prep_empty" \
+add "$TAR_RESTORE" - "$prep_empty" "" \
 	bash -c 'set -o pipefail; zstd -q -d <"$1" | tar -x -C "$2"' _ "$archive" "$empty"
-rm -rf -- "$empty"
-measure "$RB_VERIFY" - "" \
+add "$TAR_RESTORE_SYNC" - "$prep_empty" "" \
+	bash -c 'set -o pipefail; zstd -q -d <"$1" | tar -x -C "$2" && sync -f -- "$2"' _ "$archive" "$empty"
+add "$RB_VERIFY" - "" "" \
 	"$rb" verify -q "$archive"
+
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+say "tree: $root, $tree_files files, $tree_bytes bytes; $(nproc) CPUs;" \
+	"per group: one warm-up, then $BENCH_RUNS timed rounds"
+run_group "$RB_ZSTD" "$RB_GZIP" "$TAR_GZIP" "$TAR_ZSTD" "$TAR" "$TAR_ZSTD_SYNC" "$TAR_SYNC" "$RB_NULL" "$TAR_ZSTD_NULL"
+run_group "$RB_RESTORE" "$TAR_RESTORE" "$TAR_RESTORE_SYNC"
+rm -rf -- "$empty"
+run_group "$RB_VERIFY"
 rm -f -- "$archive"
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- report -----------------------------------------------------------------
 mib() { awk -v b="$1" 'BEGIN {printf "%.1f", b / 1048576}'; }
@@ -212,10 +263,13 @@ report="$BENCH_DIR/report.md"
 		"$(go version | awk '{print $3}'), regbackup at $(cd "$repo" && git rev-parse --short HEAD 2>/dev/null || echo '?')."
 	echo "Tree: mksample -size $BENCH_SIZE -small-files $BENCH_SMALL_FILES: $tree_files files," \
 		"$(mib "$tree_bytes") MiB (MiB/s below is this size over wall time)."
-	echo "Wall time is the median of $BENCH_RUNS run(s), each command after one untimed warm-up;" \
-		"the page cache is warm for every tool alike (nothing is dropped)."
-	echo "Peak RSS is GNU time's max RSS; for the shell pipelines that is the largest single" \
-		"process of the pipeline, not their sum."
+	echo "Wall time is the median of $BENCH_RUNS run(s). Per group (backups, restores, verify) every" \
+		"command runs once as an untimed warm-up, then the timed runs go round-robin over the group's commands."
+	echo "The page cache is warm for every tool alike (nothing is dropped);" \
+		"each run starts after an untimed sync. Peak RSS is GNU time's max RSS; for the shell" \
+		"pipelines that is the largest single process of the pipeline, not their sum."
+	echo "Load average (1/5/15 min) before: $load_before, after: $load_after" \
+		"(anything else running on the machine skews the numbers)."
 	echo
 	echo "| tool | wall s (median) | MiB/s | peak RSS MiB | output MiB |"
 	echo "|---|---:|---:|---:|---:|"
@@ -236,6 +290,10 @@ report="$BENCH_DIR/report.md"
 	echo "| speedup vs tar \\| zstd -1 -T0 (t_zstd / t_regbackup) | ${sp_zstd}x |"
 	echo "| time vs plain tar -cf (t_regbackup / t_tar) | ${sl_tar}x |"
 	echo "| regbackup --compression gzip vs tar \\| gzip -1 (speedup) | $(ratio "$t_gzip" "${wall[$RB_GZIP]}")x |"
+	echo "| info, same durability: speedup vs tar \\| zstd -1 -T0; sync FILE | $(ratio "${wall[$TAR_ZSTD_SYNC]}" "$t_rb")x |"
+	echo "| info, same durability: time vs tar -cf; sync FILE | $(ratio "$t_rb" "${wall[$TAR_SYNC]}")x |"
+	echo "| info, CPU only (to /dev/null): speedup vs tar \\| zstd -1 -T0 | $(ratio "${wall[$TAR_ZSTD_NULL]}" "${wall[$RB_NULL]}")x |"
+	echo "| info, same durability: restore time vs zstd -d \\| tar -x; sync -f | $(ratio "${wall[$RB_RESTORE]}" "${wall[$TAR_RESTORE_SYNC]}")x |"
 	echo
 	echo "| target (from the issue) | measured | result |"
 	echo "|---|---:|---|"
@@ -250,5 +308,5 @@ report="$BENCH_DIR/report.md"
 
 cat "$report"
 cat "$report" >>"$tools/last.md"
-rm -f -- "$report" "$tfile"
+rm -f -- "$report"
 say "appended to ${tools#"$repo"/}/last.md"
