@@ -375,3 +375,17 @@ func TestLooksCompressed(t *testing.T) {
 		}
 	}
 }
+
+// A sparse catalog header would expand to a gigabyte of zeros the stream
+// does not hold: it is refused before anything is read.
+func TestSparseCatalogRefused(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	must(t, tw.WriteHeader(&tar.Header{Name: CatalogName, Typeflag: tar.TypeReg, Size: 2, Format: tar.FormatPAX,
+		PAXRecords: map[string]string{"GNU.sparse.major": "1", "GNU.sparse.minor": "0", "GNU.sparse.name": CatalogName, "GNU.sparse.realsize": "1000000000"}}))
+	tw.Write([]byte("{}"))
+	tw.Close()
+	if _, err := NewReader(&buf); err == nil {
+		t.Fatal("a sparse catalog was accepted")
+	}
+}

@@ -80,6 +80,10 @@ func NewReader(r io.Reader) (*Reader, error) {
 		dec.Close()
 		return nil, fmt.Errorf("first entry is %q, not %s: %w", hdr.Name, CatalogName, ErrNotRegbackup)
 	}
+	if err := checkHeader(hdr); err != nil {
+		dec.Close()
+		return nil, err
+	}
 	data, err := ar.readSmall(hdr, maxCatalogSize)
 	if err != nil {
 		dec.Close()
