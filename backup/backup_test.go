@@ -381,3 +381,18 @@ func TestParseManifestKinds(t *testing.T) {
 		}
 	}
 }
+
+func TestGitLabDatabaseModeIsNoticed(t *testing.T) {
+	src, _ := newRegistry(t)
+	src.Put(t.Context(), gitlabDatabaseLock, strings.NewReader("x"), 1)
+	_, rep, err := backupTo(t, src, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range rep.Problems {
+		if p.Path == gitlabDatabaseLock && p.Severity == Notice {
+			return
+		}
+	}
+	t.Errorf("no notice about GitLab's metadata database in %v", rep.Problems)
+}

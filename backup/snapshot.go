@@ -13,6 +13,10 @@ import (
 	"github.com/regbackup/regbackup/drivers"
 )
 
+// gitlabDatabaseLock marks storage whose metadata lives in GitLab's
+// registry database (see gitlab.md): a storage-only backup is not enough.
+const gitlabDatabaseLock = "docker/registry/lockfiles/database-in-use"
+
 // link is one link file as the snapshot read it (repaired when the repair
 // was unambiguous).
 type link struct {
@@ -42,6 +46,10 @@ func TakeSnapshot(ctx context.Context, d drivers.Driver, concurrency int, allBlo
 	s := &Snapshot{Manifests: map[string]*archive.Manifest{}, Present: map[string]int64{},
 		problems: newProblems(prog.problem())}
 	prog.phase("snapshot", "reading link files")
+	if _, err := d.Stat(ctx, gitlabDatabaseLock); err == nil {
+		s.problems.add(Notice, gitlabDatabaseLock, "", "GitLab's registry metadata database is in use: "+
+			"tags and manifests live in PostgreSQL, not in storage; back up the registry database too")
+	}
 	paths, err := s.walkRepositories(ctx, d)
 	if err != nil {
 		return nil, err
