@@ -36,7 +36,7 @@ func TestHarness(t *testing.T) {
 // TestMountProbe only reports whether tmpfs mount tests can run here.
 func TestMountProbe(t *testing.T) {
 	if !canMount(t) {
-		t.Skip("tmpfs mounts unavailable; mount-point tests will skip")
+		missing(t, "%s", "tmpfs mounts unavailable: "+mountReason)
 	}
 	dir := filepath.Join(t.TempDir(), "mnt")
 	MountTmpfs(t, dir)
