@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"syscall"
 
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/backup"
@@ -61,6 +62,8 @@ func message(ctx context.Context, err error) string {
 		return "interrupted; temporary files removed, nothing half-written was kept"
 	case errors.Is(err, fs.ErrNotExist) && !strings.Contains(err.Error(), "no such file or directory"):
 		return err.Error()
+	case errors.Is(err, syscall.ENOSPC):
+		return err.Error() + " (free some space and run the same command again: blobs already restored are kept and skipped)"
 	case errors.Is(err, archive.ErrNotRegbackup):
 		return err.Error() + " (was it written by regbackup? a plain registry tarball can be extracted with tar -x)"
 	}
