@@ -63,7 +63,7 @@ func message(ctx context.Context, err error) string {
 	case errors.Is(err, fs.ErrNotExist) && !strings.Contains(err.Error(), "no such file or directory"):
 		return err.Error()
 	case errors.Is(err, syscall.ENOSPC):
-		return err.Error() + " (free some space and run the same command again: blobs already restored are kept and skipped)"
+		return err.Error() + " (free some space and run the same command again; a restore keeps and skips the blobs it already wrote, a backup leaves no partial archive)"
 	case errors.Is(err, archive.ErrNotRegbackup):
 		return err.Error() + " (was it written by regbackup? a plain registry tarball can be extracted with tar -x)"
 	}
