@@ -74,7 +74,9 @@ func TestOwnerUnchangedWhenRootFolderIsOurs(t *testing.T) {
 
 func TestNoChownWhenNotRoot(t *testing.T) {
 	if os.Geteuid() == 0 {
-		t.Skip("runs as root; this covers the non-root default (no chown)")
+		// Cover the non-root default too: run this test again as nobody.
+		runAsNobody(t, "TestNoChownWhenNotRoot")
+		return
 	}
 	root := t.TempDir()
 	d := newDriver(t, root)
