@@ -104,16 +104,16 @@ func (w *Writer) WriteBlob(digest string, size int64, r io.Reader, compressed bo
 	}
 	// Hide tar.Writer's ReadFrom so the copy uses a chunk-sized buffer.
 	n, err := io.CopyBuffer(struct{ io.Writer }{w.tw}, io.LimitReader(r, size), w.copyBuf())
-	if err == nil && n < size {
-		err = io.EOF
+	if err != nil {
+		return n, err
 	}
-	if err == io.EOF {
+	if n < size {
 		if err := w.pad(size - n); err != nil {
 			return n, err
 		}
 		return n, io.ErrUnexpectedEOF
 	}
-	return n, err
+	return n, nil
 }
 
 // minStoredBlob is the size from which an already-compressed blob gets a

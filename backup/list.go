@@ -22,7 +22,8 @@ type Listing struct {
 	Source  string           `json:"source"`
 	Created string           `json:"created"`
 	Images  []Image          `json:"images"`
-	// Untagged counts manifests per repository that no tag points to.
+	// Repositories counts each repository's tags and manifests, so
+	// repositories without tags show too.
 	Repositories []RepositorySummary `json:"repositories"`
 	Blobs        int                 `json:"blobs"`
 	BlobBytes    int64               `json:"blob_bytes"`

@@ -19,14 +19,14 @@ func TestRestoreFullDisk(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "src")
 	reg := genTree(t, src, sample.Options{Seed: 3, LayerBytes: 24 << 20})
 	a := filepath.Join(t.TempDir(), "a.tar.zst")
-	regbackupMust(t, 0, "backup", "--from", src, "-o", a)
+	mustRegbackup(t, 0, "backup", "--from", src, "-o", a)
 
 	root := filepath.Join(t.TempDir(), "root")
 	MountTmpfs(t, root)
 	if out, err := exec.Command("mount", "-o", "remount,size=8m", root).CombinedOutput(); err != nil {
 		t.Fatalf("remount %s at 8 MiB: %v: %s", root, err, out)
 	}
-	_, stderr := regbackupMust(t, 1, "restore", a, "--to", root)
+	_, stderr := mustRegbackup(t, 1, "restore", a, "--to", root)
 	if line := errorLine(t, stderr); !strings.Contains(line, "no space left") || !strings.Contains(line, "run the same command again") {
 		t.Errorf("full disk: error line %q does not say the disk is full and what to do", line)
 	}
@@ -41,7 +41,7 @@ func TestRestoreFullDisk(t *testing.T) {
 	if out, err := exec.Command("mount", "-o", "remount,size=64m", root).CombinedOutput(); err != nil {
 		t.Fatalf("remount %s at 64 MiB: %v: %s", root, err, out)
 	}
-	stdout, _ := regbackupMust(t, 0, "restore", a, "--to", root, "--json")
+	stdout, _ := mustRegbackup(t, 0, "restore", a, "--to", root, "--json")
 	var res struct {
 		Report struct{ Skipped, Blobs int } `json:"report"`
 	}

@@ -66,7 +66,7 @@ func TestRestoreIntoMountPoint(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			regbackupMust(t, 0, "restore", a, "--to", root, "--clean")
+			mustRegbackup(t, 0, "restore", a, "--to", root, "--clean")
 
 			after := statT(t, root)
 			if after.Dev != mnt.Dev || after.Ino != mnt.Ino {
@@ -114,7 +114,7 @@ func TestRestoreSubset(t *testing.T) {
 					for _, g := range c.globs {
 						args = append(args, "--repository", g)
 					}
-					regbackupMust(t, 0, args...)
+					mustRegbackup(t, 0, args...)
 					r := StartRegistry(t, v, root)
 					CheckServes(t, r, subsetFixture(f, c.repos...))
 					checkAbsent(t, r, f, c.repos...)
@@ -172,7 +172,7 @@ func TestRestoreClean(t *testing.T) {
 
 			// --dry-run: reports the removals, changes nothing.
 			before := treeListing(t, root)
-			out, _ := regbackupMust(t, 0, "restore", a, "--to", root, "--clean", "--dry-run")
+			out, _ := mustRegbackup(t, 0, "restore", a, "--to", root, "--clean", "--dry-run")
 			if after := treeListing(t, root); !slices.Equal(before, after) {
 				t.Errorf("restore --clean --dry-run changed the root:\n%s", diffListings(before, after))
 			}
@@ -191,7 +191,7 @@ func TestRestoreClean(t *testing.T) {
 			}
 
 			// The real thing.
-			regbackupMust(t, 0, "restore", a, "--to", root, "--clean")
+			mustRegbackup(t, 0, "restore", a, "--to", root, "--clean")
 			rootAfter := statT(t, root)
 			if rootAfter.Dev != rootBefore.Dev || rootAfter.Ino != rootBefore.Ino {
 				t.Errorf("root replaced: dev/inode %d/%d before, %d/%d after", rootBefore.Dev, rootBefore.Ino, rootAfter.Dev, rootAfter.Ino)
@@ -254,7 +254,7 @@ func TestRestoreOwner(t *testing.T) {
 					if err := os.Lchown(root, 65534, 65534); err != nil {
 						t.Fatal(err)
 					}
-					regbackupMust(t, 0, append([]string{"restore", a, "--to", root}, c.args...)...)
+					mustRegbackup(t, 0, append([]string{"restore", a, "--to", root}, c.args...)...)
 					n, bad := 0, 0
 					err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 						if err != nil || p == root {
@@ -315,7 +315,7 @@ func TestRestoreCleanSubset(t *testing.T) {
 			outside := treeListing(t, filepath.Join(repos, "team"))
 			blobsBefore := treeListing(t, filepath.Join(root, "docker/registry/v2/blobs"))
 
-			regbackupMust(t, 0, "restore", a, "--to", root, "--repository", "alpha", "--clean")
+			mustRegbackup(t, 0, "restore", a, "--to", root, "--repository", "alpha", "--clean")
 
 			if after := treeListing(t, filepath.Join(repos, "team")); !slices.Equal(outside, after) {
 				t.Errorf("restore --repository alpha --clean changed team/beta:\n%s", diffListings(outside, after))

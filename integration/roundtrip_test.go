@@ -56,7 +56,7 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatalf("registry serves alpha:latest = %s after the backup, want %s", d, f.Tags["alpha:latest"])
 			}
 
-			regbackupMust(t, 0, "verify", a)
+			mustRegbackup(t, 0, "verify", a)
 
 			listed, files := listArchive(t, a)
 			for _, ref := range sortedKeys(f.Tags) {
@@ -82,7 +82,7 @@ func TestRoundTrip(t *testing.T) {
 			emptyDir(t, root)
 
 			keysOut := t.TempDir()
-			regbackupMust(t, 0, "restore", a, "--to", root, "--files-to", keysOut)
+			mustRegbackup(t, 0, "restore", a, "--to", root, "--files-to", keysOut)
 
 			after := statT(t, root)
 			if after.Dev != before.Dev || after.Ino != before.Ino {
@@ -133,7 +133,7 @@ func TestCrossVersion(t *testing.T) {
 			if err := os.Mkdir(root, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			regbackupMust(t, 0, "restore", a, "--to", root)
+			mustRegbackup(t, 0, "restore", a, "--to", root)
 			r := StartRegistry(t, c.to, root)
 			CheckServes(t, r, f)
 		})
@@ -248,10 +248,10 @@ func TestRoundTripWhilePushing(t *testing.T) {
 			r.Stop()
 
 			for i, a := range archives {
-				regbackupMust(t, 0, "verify", a)
+				mustRegbackup(t, 0, "verify", a)
 				listed, _ := listArchive(t, a)
 				dst := filepath.Join(t.TempDir(), "registry")
-				regbackupMust(t, 0, "restore", a, "--to", dst)
+				mustRegbackup(t, 0, "restore", a, "--to", dst)
 				r2 := StartRegistry(t, v, dst)
 				live := 0
 				for _, ref := range sortedKeys(listed) {

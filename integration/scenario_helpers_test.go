@@ -24,17 +24,6 @@ import (
 	"time"
 )
 
-// regbackupMust runs regbackup and fails the test unless it exits with want.
-func regbackupMust(t testing.TB, want int, args ...string) (stdout, stderr string) {
-	t.Helper()
-	stdout, stderr, code := Regbackup(t, args...)
-	if code != want {
-		t.Fatalf("regbackup %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s",
-			strings.Join(args, " "), code, want, stdout, stderr)
-	}
-	return stdout, stderr
-}
-
 // seedRegistry starts a registry of version v on a fresh, empty root and
 // pushes the fixture into it. The registry keeps running.
 func seedRegistry(t testing.TB, v string) (*Registry, string, Fixture) {
@@ -52,7 +41,7 @@ func seedRegistry(t testing.TB, v string) (*Registry, string, Fixture) {
 func backupArchive(t testing.TB, root string, extra ...string) string {
 	t.Helper()
 	a := filepath.Join(t.TempDir(), "registry.tar.zst")
-	regbackupMust(t, 0, append([]string{"backup", "--from", root, "-o", a}, extra...)...)
+	mustRegbackup(t, 0, append([]string{"backup", "--from", root, "-o", a}, extra...)...)
 	if fi, err := os.Stat(a); err != nil || fi.Size() == 0 {
 		t.Fatalf("backup exited 0 but the archive %s is missing or empty: %v", a, err)
 	}
@@ -218,7 +207,7 @@ type listedImage struct {
 // digest and the included files' original paths.
 func listArchive(t testing.TB, archivePath string) (map[string]string, []string) {
 	t.Helper()
-	out, _ := regbackupMust(t, 0, "list", "--json", archivePath)
+	out, _ := mustRegbackup(t, 0, "list", "--json", archivePath)
 	var l struct {
 		Images []listedImage `json:"images"`
 		Files  []string      `json:"files"`

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 	"syscall"
 
@@ -60,8 +59,6 @@ func message(ctx context.Context, err error) string {
 	switch {
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
 		return "interrupted; temporary files removed, nothing half-written was kept"
-	case errors.Is(err, fs.ErrNotExist) && !strings.Contains(err.Error(), "no such file or directory"):
-		return err.Error()
 	case errors.Is(err, syscall.ENOSPC):
 		return err.Error() + " (free some space and run the same command again; a restore keeps and skips the blobs it already wrote, a backup leaves no partial archive)"
 	case errors.Is(err, archive.ErrNotRegbackup):

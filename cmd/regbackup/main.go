@@ -23,7 +23,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if path := os.Getenv("REGBACKUP_CPUPROFILE"); path != "" {
-		defer startCPUProfile(path)()
+		startCPUProfile(path)
 	}
 	app := newApp()
 	err := app.RunContext(ctx, interspersed(app, os.Args))

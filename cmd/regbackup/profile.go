@@ -7,7 +7,7 @@ import (
 
 var exitHooks []func()
 
-// exit runs deferred work (a CPU profile) that os.Exit would skip.
+// exit runs the exit hooks (a CPU profile's flush) that os.Exit would skip.
 func exit(code int) {
 	for _, f := range exitHooks {
 		f()
@@ -17,16 +17,14 @@ func exit(code int) {
 
 // startCPUProfile writes a CPU profile to path (REGBACKUP_CPUPROFILE, for
 // `go tool pprof`) until the process exits.
-func startCPUProfile(path string) func() {
+func startCPUProfile(path string) {
 	f, err := os.Create(path)
 	if err != nil {
-		return func() {}
+		return
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		f.Close()
-		return func() {}
+		return
 	}
-	stop := func() { pprof.StopCPUProfile(); f.Close() }
-	exitHooks = append(exitHooks, stop)
-	return func() {}
+	exitHooks = append(exitHooks, func() { pprof.StopCPUProfile(); f.Close() })
 }

@@ -60,8 +60,6 @@ func runRestore(c *cli.Context) error {
 		return usagef("--to is required: the registry storage root to restore into, e.g. /var/lib/registry")
 	case c.String("files-to") != "" && c.Bool("files-to-original"):
 		return usagef("use either --files-to or --files-to-original, not both")
-	case name == "-" && c.Bool("json"):
-		// fine: stdin in, stdout out
 	}
 	// Check everything that can be wrong before the target is touched: a
 	// typo must not leave a new storage folder behind.
