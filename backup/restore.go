@@ -47,13 +47,19 @@ type RestoreOptions struct {
 // (layers, revisions, tag index, tag current), so a corrupt or truncated
 // archive leaves the registry serving what it served.
 func Restore(ctx context.Context, in io.Reader, d drivers.Driver, opts RestoreOptions) (*Report, error) {
-	start := time.Now()
-	prog := opts.Progress
 	ar, err := archive.NewReader(in)
 	if err != nil {
 		return nil, err
 	}
 	defer ar.Close()
+	return RestoreArchive(ctx, ar, d, opts)
+}
+
+// RestoreArchive is Restore from an archive whose catalog the caller has
+// already read, e.g. to check the input before touching the target.
+func RestoreArchive(ctx context.Context, ar *archive.Reader, d drivers.Driver, opts RestoreOptions) (*Report, error) {
+	start := time.Now()
+	prog := opts.Progress
 	cat := ar.Catalog()
 	sel, err := selectRepositories(cat, opts.Repositories)
 	if err != nil {

@@ -837,6 +837,12 @@ func TestBadArchiveArgument(t *testing.T) {
 			walkFiles(t, to, func(rel string, fi fs.FileInfo) {
 				t.Errorf("restore of a non-regbackup archive wrote %s", rel)
 			})
+			// A target that does not exist yet is not created for it.
+			fresh := filepath.Join(t.TempDir(), "fresh-root")
+			expectExit(t, 3, "restore", arch, "--to", fresh)
+			if exists(fresh) {
+				t.Errorf("restore of a non-regbackup archive created the target %s", fresh)
+			}
 		})
 	}
 }

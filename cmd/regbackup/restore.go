@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/backup"
 	"github.com/regbackup/regbackup/drivers"
 	"github.com/regbackup/regbackup/drivers/filesystem"
@@ -74,6 +75,11 @@ func runRestore(c *cli.Context) error {
 		return err
 	}
 	defer in.Close()
+	ar, err := archive.NewReader(in)
+	if err != nil {
+		return err
+	}
+	defer ar.Close()
 	d, created, err := openTarget(c.Context, c.String("to"), c.Bool("dry-run"))
 	if err != nil {
 		return err
@@ -102,7 +108,7 @@ func runRestore(c *cli.Context) error {
 			}
 		}
 	}
-	result, err := backup.Restore(c.Context, in, d, opts)
+	result, err := backup.RestoreArchive(c.Context, ar, d, opts)
 	if err != nil {
 		return err
 	}
