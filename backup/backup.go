@@ -73,9 +73,9 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 		w.Abort()
 		return nil, err
 	}
-	prog.phase("links", fmt.Sprintf("%d link files", len(snap.Links)))
+	prog.phase("links", fmt.Sprintf("%d link files", len(snap.links)))
 	links := 0
-	for _, l := range snap.Links {
+	for _, l := range snap.links {
 		if !written[l.Digest] {
 			w.DropLink(l.Path)
 			snap.problems.add(Damage, l.Path, l.Digest, "left out: its blob could not be copied")

@@ -29,7 +29,7 @@ type link struct {
 // first, then every manifest they name, and the blobs all of those need.
 // Blobs pushed after the link walk are not referenced and so not included.
 type Snapshot struct {
-	Links     []link                       // in restore order: layers, revisions, tag index, tag current
+	links     []link                       // in restore order: layers, revisions, tag index, tag current
 	Manifests map[string]*archive.Manifest // parsed manifests by digest
 	Present   map[string]int64             // every blob in storage -> size
 	Planned   []archive.Blob               // blobs to copy, sorted by digest
@@ -68,10 +68,10 @@ func TakeSnapshot(ctx context.Context, d drivers.Driver, concurrency int, allBlo
 	if err != nil {
 		return nil, fmt.Errorf("listing blobs: %w", err)
 	}
-	if len(s.Links) == 0 && len(s.Present) == 0 {
+	if len(s.links) == 0 && len(s.Present) == 0 {
 		return nil, fmt.Errorf("%s holds no registry data (no %s): check the root directory", d, archive.RegistryRoot)
 	}
-	prog.phase("snapshot", fmt.Sprintf("%d link files; reading manifests", len(s.Links)))
+	prog.phase("snapshot", fmt.Sprintf("%d link files; reading manifests", len(s.links)))
 	if err := s.readManifests(ctx, d, concurrency); err != nil {
 		return nil, err
 	}
@@ -100,29 +100,24 @@ func (s *Snapshot) walkRepositories(ctx context.Context, d drivers.Driver) ([]st
 }
 
 func (s *Snapshot) readLinks(ctx context.Context, d drivers.Driver, concurrency int, paths []string) error {
-	links := make([]*link, len(paths))
-	idx := make([]int, len(paths))
-	for i := range idx {
-		idx[i] = i
-	}
-	err := forEach(ctx, concurrency, idx, func(ctx context.Context, i int) error {
-		l, err := s.readLink(ctx, d, paths[i])
-		links[i] = l
+	var mu sync.Mutex
+	err := forEach(ctx, concurrency, paths, func(ctx context.Context, p string) error {
+		l, err := s.readLink(ctx, d, p)
+		if l != nil {
+			mu.Lock()
+			s.links = append(s.links, *l)
+			mu.Unlock()
+		}
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	for _, l := range links {
-		if l != nil {
-			s.Links = append(s.Links, *l)
+	sort.Slice(s.links, func(i, j int) bool {
+		if s.links[i].P.Kind != s.links[j].P.Kind {
+			return s.links[i].P.Kind < s.links[j].P.Kind
 		}
-	}
-	sort.SliceStable(s.Links, func(i, j int) bool {
-		if s.Links[i].P.Kind != s.Links[j].P.Kind {
-			return s.Links[i].P.Kind < s.Links[j].P.Kind
-		}
-		return s.Links[i].Path < s.Links[j].Path
+		return s.links[i].Path < s.links[j].Path
 	})
 	return nil
 }
@@ -163,7 +158,7 @@ func (s *Snapshot) readManifests(ctx context.Context, d drivers.Driver, concurre
 	var mu sync.Mutex
 	queued := map[string]bool{}
 	var next []string
-	for _, l := range s.Links {
+	for _, l := range s.links {
 		if l.P.Kind != archive.KindLayerLink && !queued[l.Digest] {
 			queued[l.Digest] = true
 			next = append(next, l.Digest)
@@ -222,8 +217,8 @@ func (s *Snapshot) readManifests(ctx context.Context, d drivers.Driver, concurre
 // that storage does not hold.
 func (s *Snapshot) plan(allBlobs bool) {
 	want := map[string]bool{}
-	kept := s.Links[:0]
-	for _, l := range s.Links {
+	kept := s.links[:0]
+	for _, l := range s.links {
 		if _, ok := s.Present[l.Digest]; ok {
 			want[l.Digest] = true
 			kept = append(kept, l)
@@ -237,7 +232,7 @@ func (s *Snapshot) plan(allBlobs bool) {
 			s.problems.add(Damage, l.Path, l.Digest, "points to a blob missing from storage; left out")
 		}
 	}
-	s.Links = kept
+	s.links = kept
 	digests := make([]string, 0, len(s.Manifests))
 	for dg := range s.Manifests {
 		digests = append(digests, dg)
@@ -279,7 +274,7 @@ func (s *Snapshot) Catalog() *archive.Catalog {
 		}
 		return tags[k]
 	}
-	for _, l := range s.Links {
+	for _, l := range s.links {
 		r := get(l.P.Repo)
 		switch l.P.Kind {
 		case archive.KindLayerLink:

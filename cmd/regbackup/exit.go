@@ -63,6 +63,10 @@ func message(ctx context.Context, err error) string {
 		return err.Error() + " (free some space and run the same command again; a restore keeps and skips the blobs it already wrote, a backup leaves no partial archive)"
 	case errors.Is(err, archive.ErrNotRegbackup):
 		return err.Error() + " (was it written by regbackup? a plain registry tarball can be extracted with tar -x)"
+	case errors.Is(err, backup.ErrDamagedSource):
+		return err.Error() + " (each damaged path is listed above; repair or accept it and run the backup again)"
+	case exitCode(ctx, err) == exitIntegrity:
+		return err.Error() + " (this archive cannot be trusted: restore from another archive or take a new backup)"
 	}
 	var ue usageError
 	if errors.As(err, &ue) || isCLIUsage(err) {

@@ -57,7 +57,7 @@ func New(root string, opts Options) (*Driver, error) {
 	d := &Driver{root: abs}
 	fi, err := os.Stat(abs)
 	if errors.Is(err, fs.ErrNotExist) && !opts.Create {
-		return nil, fmt.Errorf("%s: root folder %s does not exist", driverName, abs)
+		return nil, fmt.Errorf("%s: root folder %s does not exist (give the registry's storage root, the folder that holds docker/)", driverName, abs)
 	}
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := os.MkdirAll(abs, 0o755); err != nil {
