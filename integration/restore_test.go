@@ -92,122 +92,114 @@ func TestRestoreIntoMountPoint(t *testing.T) {
 // registry serves exactly those, with every blob they need (including the
 // layer group/sub/app mounted from alpha), and nothing of the others.
 func TestRestoreSubset(t *testing.T) {
-	t.Parallel()
-	for _, v := range Versions {
-		t.Run("registry-"+v, func(t *testing.T) {
-			t.Parallel()
-			a, f := seedArchive(t, v)
-			for _, c := range []struct {
-				name  string
-				globs []string
-				repos []string
-			}{
-				{"nested", []string{"group/*/*"}, []string{"group/sub/app"}},
-				{"nested+alpha", []string{"group/*/*", "alpha"}, []string{"alpha", "group/sub/app"}},
-			} {
-				t.Run(c.name, func(t *testing.T) {
-					root := filepath.Join(t.TempDir(), "registry")
-					if err := os.Mkdir(root, 0o755); err != nil {
-						t.Fatal(err)
-					}
-					args := []string{"restore", a, "--to", root}
-					for _, g := range c.globs {
-						args = append(args, "--repository", g)
-					}
-					mustRegbackup(t, 0, args...)
-					r := StartRegistry(t, v, root)
-					CheckServes(t, r, subsetFixture(f, c.repos...))
-					checkAbsent(t, r, f, c.repos...)
-				})
-			}
-		})
-	}
+	eachVersion(t, func(t *testing.T, v string) {
+		a, f := seedArchive(t, v)
+		for _, c := range []struct {
+			name  string
+			globs []string
+			repos []string
+		}{
+			{"nested", []string{"group/*/*"}, []string{"group/sub/app"}},
+			{"nested+alpha", []string{"group/*/*", "alpha"}, []string{"alpha", "group/sub/app"}},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				root := filepath.Join(t.TempDir(), "registry")
+				if err := os.Mkdir(root, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				args := []string{"restore", a, "--to", root}
+				for _, g := range c.globs {
+					args = append(args, "--repository", g)
+				}
+				mustRegbackup(t, 0, args...)
+				r := StartRegistry(t, v, root)
+				CheckServes(t, r, subsetFixture(f, c.repos...))
+				checkAbsent(t, r, f, c.repos...)
+			})
+		}
+	})
 }
 
 // TestRestoreClean restores over a root that changed since the backup (a
 // new repository, a moved tag, a stray file among the blobs): --dry-run
 // --clean only reports, --clean puts back exactly the backed-up state.
 func TestRestoreClean(t *testing.T) {
-	t.Parallel()
-	for _, v := range Versions {
-		t.Run("registry-"+v, func(t *testing.T) {
-			t.Parallel()
-			r, root, f := seedRegistry(t, v)
-			a := backupArchive(t, root)
+	eachVersion(t, func(t *testing.T, v string) {
+		r, root, f := seedRegistry(t, v)
+		a := backupArchive(t, root)
 
-			// Changes after the backup.
-			layer := makeLayer(t, t.TempDir(), "extra", 64*1024)
-			crane(t, "append", "-f", layer, "-t", r.Ref("extra/junk:1"))
-			extraDigest := crane(t, "digest", r.Ref("extra/junk:1"))
-			crane(t, "tag", r.Ref("alpha:v1"), "latest") // latest was v2 in the backup
-			garbage := blobFile(root, "sha256:"+strings.Repeat("0", 64))
-			if err := os.MkdirAll(filepath.Dir(garbage), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(garbage, []byte("not a blob\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			alphaLayer := getManifest(t, r.Ref("alpha:v1")).Layers[0].Digest
-			r.Stop()
-			if _, err := os.Stat(blobFile(root, extraDigest)); err != nil {
-				t.Fatalf("extra manifest blob not where expected: %v", err)
-			}
-			// Damage on disk since the backup: a layer overwritten with bytes of
-			// the same size (a present blob with the wrong content must be
-			// rewritten, not skipped), and a tag whose folder was removed.
-			lp := blobFile(root, alphaLayer)
-			fi, err := os.Stat(lp)
-			if err != nil {
-				t.Fatal(err)
-			}
-			junk := make([]byte, fi.Size())
-			rand.Read(junk)
-			if err := os.WriteFile(lp, junk, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.RemoveAll(filepath.Join(root, "docker/registry/v2/repositories/team/beta/_manifests/tags/1.0")); err != nil {
-				t.Fatal(err)
-			}
-			rootBefore := statT(t, root)
+		// Changes after the backup.
+		layer := makeLayer(t, t.TempDir(), "extra", 64*1024)
+		crane(t, "append", "-f", layer, "-t", r.Ref("extra/junk:1"))
+		extraDigest := crane(t, "digest", r.Ref("extra/junk:1"))
+		crane(t, "tag", r.Ref("alpha:v1"), "latest") // latest was v2 in the backup
+		garbage := blobFile(root, "sha256:"+strings.Repeat("0", 64))
+		if err := os.MkdirAll(filepath.Dir(garbage), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(garbage, []byte("not a blob\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		alphaLayer := getManifest(t, r.Ref("alpha:v1")).Layers[0].Digest
+		r.Stop()
+		if _, err := os.Stat(blobFile(root, extraDigest)); err != nil {
+			t.Fatalf("extra manifest blob not where expected: %v", err)
+		}
+		// Damage on disk since the backup: a layer overwritten with bytes of
+		// the same size (a present blob with the wrong content must be
+		// rewritten, not skipped), and a tag whose folder was removed.
+		lp := blobFile(root, alphaLayer)
+		fi, err := os.Stat(lp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		junk := make([]byte, fi.Size())
+		rand.Read(junk)
+		if err := os.WriteFile(lp, junk, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.RemoveAll(filepath.Join(root, "docker/registry/v2/repositories/team/beta/_manifests/tags/1.0")); err != nil {
+			t.Fatal(err)
+		}
+		rootBefore := statT(t, root)
 
-			// --dry-run: reports the removals, changes nothing.
-			before := treeListing(t, root)
-			out, _ := mustRegbackup(t, 0, "restore", a, "--to", root, "--clean", "--dry-run")
-			if after := treeListing(t, root); !slices.Equal(before, after) {
-				t.Errorf("restore --clean --dry-run changed the root:\n%s", diffListings(before, after))
+		// --dry-run: reports the removals, changes nothing.
+		before := treeListing(t, root)
+		out, _ := mustRegbackup(t, 0, "restore", a, "--to", root, "--clean", "--dry-run")
+		if after := treeListing(t, root); !slices.Equal(before, after) {
+			t.Errorf("restore --clean --dry-run changed the root:\n%s", diffListings(before, after))
+		}
+		relGarbage, _ := filepath.Rel(root, garbage)
+		var removals []string
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, "would remove ") {
+				removals = append(removals, strings.TrimPrefix(l, "would remove "))
 			}
-			relGarbage, _ := filepath.Rel(root, garbage)
-			var removals []string
-			for _, l := range strings.Split(out, "\n") {
-				if strings.HasPrefix(l, "would remove ") {
-					removals = append(removals, strings.TrimPrefix(l, "would remove "))
-				}
-			}
-			if !containsSuffix(removals, filepath.ToSlash(relGarbage)) {
-				t.Errorf("restore --clean --dry-run: no \"would remove\" line for %s; stdout:\n%s", relGarbage, out)
-			}
-			if !containsPart(removals, "/repositories/extra/junk/") {
-				t.Errorf("restore --clean --dry-run: no \"would remove\" line for repository extra/junk; stdout:\n%s", out)
-			}
+		}
+		if !containsSuffix(removals, filepath.ToSlash(relGarbage)) {
+			t.Errorf("restore --clean --dry-run: no \"would remove\" line for %s; stdout:\n%s", relGarbage, out)
+		}
+		if !containsPart(removals, "/repositories/extra/junk/") {
+			t.Errorf("restore --clean --dry-run: no \"would remove\" line for repository extra/junk; stdout:\n%s", out)
+		}
 
-			// The real thing.
-			mustRegbackup(t, 0, "restore", a, "--to", root, "--clean")
-			rootAfter := statT(t, root)
-			if rootAfter.Dev != rootBefore.Dev || rootAfter.Ino != rootBefore.Ino {
-				t.Errorf("root replaced: dev/inode %d/%d before, %d/%d after", rootBefore.Dev, rootBefore.Ino, rootAfter.Dev, rootAfter.Ino)
+		// The real thing.
+		mustRegbackup(t, 0, "restore", a, "--to", root, "--clean")
+		rootAfter := statT(t, root)
+		if rootAfter.Dev != rootBefore.Dev || rootAfter.Ino != rootBefore.Ino {
+			t.Errorf("root replaced: dev/inode %d/%d before, %d/%d after", rootBefore.Dev, rootBefore.Ino, rootAfter.Dev, rootAfter.Ino)
+		}
+		for _, p := range []string{garbage, blobFile(root, extraDigest)} {
+			if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("restore --clean left %s (%v)", p, err)
 			}
-			for _, p := range []string{garbage, blobFile(root, extraDigest)} {
-				if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
-					t.Errorf("restore --clean left %s (%v)", p, err)
-				}
-			}
-			r2 := StartRegistry(t, v, root)
-			CheckServes(t, r2, f) // catalog without extra/junk, alpha:latest back at v2, layer and tag repaired
-			if d, err := craneErr(t, "digest", r2.Ref("extra/junk:1")); err == nil {
-				t.Errorf("extra/junk:1 still served after restore --clean (%s)", d)
-			}
-		})
-	}
+		}
+		r2 := StartRegistry(t, v, root)
+		CheckServes(t, r2, f) // catalog without extra/junk, alpha:latest back at v2, layer and tag repaired
+		if d, err := craneErr(t, "digest", r2.Ref("extra/junk:1")); err == nil {
+			t.Errorf("extra/junk:1 still served after restore --clean (%s)", d)
+		}
+	})
 }
 
 func containsSuffix(list []string, suffix string) bool {
@@ -295,56 +287,52 @@ func TestRestoreOwner(t *testing.T) {
 // pushed since the backup, the other repositories' tags and every blob
 // stay.
 func TestRestoreCleanSubset(t *testing.T) {
-	t.Parallel()
-	for _, v := range Versions {
-		t.Run("registry-"+v, func(t *testing.T) {
-			t.Parallel()
-			r, root, f := seedRegistry(t, v)
-			a := backupArchive(t, root)
+	eachVersion(t, func(t *testing.T, v string) {
+		r, root, f := seedRegistry(t, v)
+		a := backupArchive(t, root)
 
-			layer := makeLayer(t, t.TempDir(), "extra", 64*1024)
-			crane(t, "append", "-f", layer, "-t", r.Ref("extra/junk:1"))
-			extraDigest := crane(t, "digest", r.Ref("extra/junk:1"))
-			crane(t, "tag", r.Ref("alpha:v1"), "latest")                     // alpha:latest was v2 in the backup
-			crane(t, "tag", r.Ref("alpha:v1"), "after-backup")               // a tag the backup does not know
-			crane(t, "tag", r.Ref("team/beta:1.0"), "after-backup")          // outside the selection
-			betaExtra := crane(t, "digest", r.Ref("team/beta:after-backup")) // same as 1.0
-			r.Stop()
+		layer := makeLayer(t, t.TempDir(), "extra", 64*1024)
+		crane(t, "append", "-f", layer, "-t", r.Ref("extra/junk:1"))
+		extraDigest := crane(t, "digest", r.Ref("extra/junk:1"))
+		crane(t, "tag", r.Ref("alpha:v1"), "latest")                     // alpha:latest was v2 in the backup
+		crane(t, "tag", r.Ref("alpha:v1"), "after-backup")               // a tag the backup does not know
+		crane(t, "tag", r.Ref("team/beta:1.0"), "after-backup")          // outside the selection
+		betaExtra := crane(t, "digest", r.Ref("team/beta:after-backup")) // same as 1.0
+		r.Stop()
 
-			repos := filepath.Join(root, "docker/registry/v2/repositories")
-			outside := treeListing(t, filepath.Join(repos, "team"))
-			blobsBefore := treeListing(t, filepath.Join(root, "docker/registry/v2/blobs"))
+		repos := filepath.Join(root, "docker/registry/v2/repositories")
+		outside := treeListing(t, filepath.Join(repos, "team"))
+		blobsBefore := treeListing(t, filepath.Join(root, "docker/registry/v2/blobs"))
 
-			mustRegbackup(t, 0, "restore", a, "--to", root, "--repository", "alpha", "--clean")
+		mustRegbackup(t, 0, "restore", a, "--to", root, "--repository", "alpha", "--clean")
 
-			if after := treeListing(t, filepath.Join(repos, "team")); !slices.Equal(outside, after) {
-				t.Errorf("restore --repository alpha --clean changed team/beta:\n%s", diffListings(outside, after))
-			}
-			if after := treeListing(t, filepath.Join(root, "docker/registry/v2/blobs")); !slices.Equal(blobsBefore, after) {
-				t.Errorf("restore --repository alpha --clean changed blobs:\n%s", diffListings(blobsBefore, after))
-			}
+		if after := treeListing(t, filepath.Join(repos, "team")); !slices.Equal(outside, after) {
+			t.Errorf("restore --repository alpha --clean changed team/beta:\n%s", diffListings(outside, after))
+		}
+		if after := treeListing(t, filepath.Join(root, "docker/registry/v2/blobs")); !slices.Equal(blobsBefore, after) {
+			t.Errorf("restore --repository alpha --clean changed blobs:\n%s", diffListings(blobsBefore, after))
+		}
 
-			r2 := StartRegistry(t, v, root)
-			want := subsetFixture(f, "alpha")
-			for _, ref := range sortedKeys(want.Tags) {
-				if d, err := craneErr(t, "digest", r2.Ref(ref)); err != nil || d != want.Tags[ref] {
-					t.Errorf("%s = %q (%v), want %s", ref, d, err, want.Tags[ref])
-				}
+		r2 := StartRegistry(t, v, root)
+		want := subsetFixture(f, "alpha")
+		for _, ref := range sortedKeys(want.Tags) {
+			if d, err := craneErr(t, "digest", r2.Ref(ref)); err != nil || d != want.Tags[ref] {
+				t.Errorf("%s = %q (%v), want %s", ref, d, err, want.Tags[ref])
 			}
-			if got, want := listTags(t, r2, "alpha"), []string{"latest", "v1", "v2"}; !slices.Equal(got, want) {
-				t.Errorf("tags of alpha = %v, want %v (the tag made after the backup must be gone)", got, want)
-			}
-			if d, err := craneErr(t, "digest", r2.Ref("extra/junk:1")); err != nil || d != extraDigest {
-				t.Errorf("extra/junk:1 (not selected) = %q (%v), want %s", d, err, extraDigest)
-			}
-			if d, err := craneErr(t, "digest", r2.Ref("team/beta:after-backup")); err != nil || d != betaExtra {
-				t.Errorf("team/beta:after-backup (not selected) = %q (%v), want %s", d, err, betaExtra)
-			}
-			wantCat := append(slices.Clone(f.Repos), "extra/junk")
-			slices.Sort(wantCat)
-			if got := catalog(t, r2); !slices.Equal(got, wantCat) {
-				t.Errorf("catalog = %v, want %v", got, wantCat)
-			}
-		})
-	}
+		}
+		if got, want := listTags(t, r2, "alpha"), []string{"latest", "v1", "v2"}; !slices.Equal(got, want) {
+			t.Errorf("tags of alpha = %v, want %v (the tag made after the backup must be gone)", got, want)
+		}
+		if d, err := craneErr(t, "digest", r2.Ref("extra/junk:1")); err != nil || d != extraDigest {
+			t.Errorf("extra/junk:1 (not selected) = %q (%v), want %s", d, err, extraDigest)
+		}
+		if d, err := craneErr(t, "digest", r2.Ref("team/beta:after-backup")); err != nil || d != betaExtra {
+			t.Errorf("team/beta:after-backup (not selected) = %q (%v), want %s", d, err, betaExtra)
+		}
+		wantCat := append(slices.Clone(f.Repos), "extra/junk")
+		slices.Sort(wantCat)
+		if got := catalog(t, r2); !slices.Equal(got, wantCat) {
+			t.Errorf("catalog = %v, want %v", got, wantCat)
+		}
+	})
 }

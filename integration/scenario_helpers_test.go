@@ -323,3 +323,15 @@ func needRoot(t testing.TB, why string) {
 		missing(t, "test needs root (%s): euid is %d", why, os.Geteuid())
 	}
 }
+
+// eachVersion runs fn as a parallel subtest "registry-<v>" for every
+// registry version in Versions, in a parallel test.
+func eachVersion(t *testing.T, fn func(t *testing.T, v string)) {
+	t.Parallel()
+	for _, v := range Versions {
+		t.Run("registry-"+v, func(t *testing.T) {
+			t.Parallel()
+			fn(t, v)
+		})
+	}
+}
