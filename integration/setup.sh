@@ -7,10 +7,12 @@
 # if sudo exists.
 #
 #   apt packages : docker-registry (Distribution 2.8) zstd pigz rclone time tmux
-#   Go tools     : crane, registry (Distribution 3) — pinned by `tool` directives
-#                  in integration/tools/go.mod, built into <repo>/.tools/bin and
+#   Go tools     : crane, registry (Distribution 3), versitygw (S3), fake-gcs-server
+#                  — pinned by `tool` directives
+#                  in integration/tools{,/versitygw,/fakegcs}/go.mod, built into <repo>/.tools/bin and
 #                  rebuilt only when missing or older than integration/tools/go.mod
 #                  (or go.sum).
+#   npm packages : azurite (package.json, package-lock.json) into <repo>/node_modules
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -42,34 +44,52 @@ if ((${#missing[@]})); then
 fi
 
 # ---- pinned Go tools --------------------------------------------------------
-tools_dir="$here/tools"
-stale=0
-for b in crane registry; do
-	f="$bin/$b"
-	if [ ! -x "$f" ] || [ "$tools_dir/go.mod" -nt "$f" ] || [ "$tools_dir/go.sum" -nt "$f" ]; then
-		stale=1
-	fi
-done
-# Built tools are also kept outside the clone, keyed by the pins, so a fresh
-# clone (CI) copies them in seconds instead of rebuilding.
-cache="${REGBACKUP_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/regbackup-tools}/$(cat "$tools_dir/go.mod" "$tools_dir/go.sum" | sha256sum | cut -c1-16)"
-if ((stale)) && [ -x "$cache/crane" ] && [ -x "$cache/registry" ]; then
-	mkdir -p "$bin"
-	cp "$cache/crane" "$cache/registry" "$bin/"
-	touch "$bin/crane" "$bin/registry"
-	say "crane and registry copied from the tool cache $cache"
+# Each group is its own module under integration/tools (so their dependency
+# graphs never meet): <dir>:<binary>=<package>...
+tool_groups=(
+	".:crane=github.com/google/go-containerregistry/cmd/crane registry=github.com/distribution/distribution/v3/cmd/registry"
+	"versitygw:versitygw=github.com/versity/versitygw/cmd/versitygw"
+	"fakegcs:fake-gcs-server=github.com/fsouza/fake-gcs-server"
+)
+cache_root="${REGBACKUP_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/regbackup-tools}"
+for group in "${tool_groups[@]}"; do
+	dir="$here/tools/${group%%:*}"
+	specs=(${group#*:})
+	bins=() pkgs=()
+	for s in "${specs[@]}"; do bins+=("${s%%=*}"); pkgs+=("${s#*=}"); done
 	stale=0
-fi
-if ((stale)); then
-	command -v go >/dev/null || die "go is not in PATH: install Go (see go.mod for the version) first"
+	for b in "${bins[@]}"; do
+		f="$bin/$b"
+		if [ ! -x "$f" ] || [ "$dir/go.mod" -nt "$f" ] || [ "$dir/go.sum" -nt "$f" ]; then
+			stale=1
+		fi
+	done
+	((stale)) || continue
+	# Built tools are also kept outside the clone, keyed by the pins, so a
+	# fresh clone (CI) copies them in seconds instead of rebuilding.
+	cache="$cache_root/$(cat "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -c1-16)"
+	cached=1
+	for b in "${bins[@]}"; do [ -x "$cache/$b" ] || cached=0; done
 	mkdir -p "$bin"
-	say "building crane and registry from integration/tools/go.mod into .tools/bin (first time: a few minutes)"
-	(cd "$tools_dir" && go build -o "$bin/" \
-		github.com/google/go-containerregistry/cmd/crane \
-		github.com/distribution/distribution/v3/cmd/registry)
+	if ((cached)); then
+		for b in "${bins[@]}"; do cp "$cache/$b" "$bin/" && touch "$bin/$b"; done
+		say "${bins[*]} copied from the tool cache $cache"
+		continue
+	fi
+	command -v go >/dev/null || die "go is not in PATH: install Go (see go.mod for the version) first"
+	say "building ${bins[*]} from ${dir#$repo/}/go.mod into .tools/bin (first time: a few minutes)"
+	(cd "$dir" && go build -o "$bin/" "${pkgs[@]}")
 	# go build leaves an up-to-date binary untouched; bump mtimes so the
 	# "older than go.mod" check above is false next time.
-	touch "$bin/crane" "$bin/registry"
-	mkdir -p "$cache" && cp "$bin/crane" "$bin/registry" "$cache/" || true
-	say "built: $("$bin/crane" version 2>/dev/null | head -n1) crane, $("$bin/registry" --version 2>/dev/null | awk '{print $NF}') registry"
+	for b in "${bins[@]}"; do touch "$bin/$b"; done
+	mkdir -p "$cache" && for b in "${bins[@]}"; do cp "$bin/$b" "$cache/"; done || true
+	say "built ${bins[*]}"
+done
+
+# ---- npm tools (Azurite) ----------------------------------------------------
+if [ ! -x "$repo/node_modules/.bin/azurite-blob" ] || [ "$repo/package-lock.json" -nt "$repo/node_modules/.bin/azurite-blob" ]; then
+	command -v npm >/dev/null || die "npm is not in PATH: install Node.js and npm (Azurite needs them)"
+	say "npm ci (Azurite, pinned in package-lock.json)"
+	(cd "$repo" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+	touch "$repo/node_modules/.bin/azurite-blob"
 fi
