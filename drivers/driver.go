@@ -75,3 +75,23 @@ type Driver interface {
 type Syncer interface {
 	Sync(ctx context.Context) error
 }
+
+// ConcurrencyHinter is implemented by backends whose requests each wait on a
+// network round trip (object stores), so that callers run many at once.
+// DefaultConcurrency is how many blobs a backup should read, or a restore
+// write, at once when the user did not say (--concurrency). Backends without
+// it get a small default suited to local disks.
+type ConcurrencyHinter interface {
+	DefaultConcurrency() int
+}
+
+// DefaultConcurrency returns d's preferred number of blobs in flight, or
+// local when d does not say.
+func DefaultConcurrency(d Driver, local int) int {
+	if h, ok := d.(ConcurrencyHinter); ok {
+		if n := h.DefaultConcurrency(); n > 0 {
+			return n
+		}
+	}
+	return local
+}
