@@ -41,8 +41,13 @@ func (s *Snapshot) Problems() []Problem { return s.problems.list }
 
 // TakeSnapshot reads the registry under d: the blob list, every link file
 // under repositories/, and every manifest a link names (indexes
-// recursively). allBlobs plans every blob in storage, referenced or not.
+// recursively). Links and manifests are read concurrency at a time (0:
+// the backend's preference, see Options.Concurrency), so that an object
+// store has that many requests in flight; each manifest read holds at most
+// maxManifestSize bytes. allBlobs plans every blob in storage, referenced
+// or not.
 func TakeSnapshot(ctx context.Context, d drivers.Driver, concurrency int, allBlobs bool, prog *Progress) (*Snapshot, error) {
+	concurrency = concurrencyFor(concurrency, d)
 	s := &Snapshot{Manifests: map[string]*archive.Manifest{}, Present: map[string]int64{},
 		problems: newProblems(prog.problem())}
 	prog.phase("snapshot", "reading link files")

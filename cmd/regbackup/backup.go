@@ -43,7 +43,7 @@ Example:
 			&cli.StringFlag{Name: "compression", Value: "zstd", Usage: "zstd, gzip or none"},
 			&cli.IntFlag{Name: "level", Usage: "compression level (zstd 1-4, gzip 1-9); 0 = fastest, right for already-compressed layers"},
 			&cli.BoolFlag{Name: "all-blobs", Usage: "also keep blobs nothing references (garbage a GC would delete)"},
-			&cli.IntFlag{Name: "concurrency", Value: 4, Usage: "blobs read at once"},
+			concurrencyFlag("blobs read (and link files, manifests)"),
 			&cli.BoolFlag{Name: "force", Usage: "overwrite an existing archive file"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only damage and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout (not with -o -)"},
@@ -63,8 +63,10 @@ func runBackup(c *cli.Context) error {
 		return usagef("-o is required: the archive file to write, or - for stdout")
 	case out == "-" && c.Bool("json"):
 		return usagef("--json prints on stdout, which -o - already uses")
-	case c.Int("concurrency") < 1:
-		return usagef("--concurrency must be at least 1")
+	}
+	conc, err := concurrencyOption(c)
+	if err != nil {
+		return err
 	}
 	comp, err := archive.ParseCompression(c.String("compression"))
 	if err != nil {
@@ -76,7 +78,7 @@ func runBackup(c *cli.Context) error {
 	}
 	rep := newReporter(c.Bool("quiet"))
 	defer rep.stop()
-	opts := backup.Options{Compression: comp, Level: c.Int("level"), Concurrency: c.Int("concurrency"),
+	opts := backup.Options{Compression: comp, Level: c.Int("level"), Concurrency: conc,
 		AllBlobs: c.Bool("all-blobs"), IncludeFiles: c.StringSlice("include-file"), ToolVersion: version,
 		Progress: &rep.prog}
 

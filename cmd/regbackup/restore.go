@@ -44,6 +44,7 @@ Examples:
 			&cli.StringFlag{Name: "files-to", Usage: "write included files into `DIR`"},
 			&cli.BoolFlag{Name: "files-to-original", Usage: "write included files to their original paths"},
 			&cli.StringFlag{Name: "owner", Usage: "`UID:GID` for new files and folders (default: the root folder's owner, when run as root)"},
+			concurrencyFlag("blobs written (and presence checks, link files)"),
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only problems and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
 		},
@@ -61,6 +62,10 @@ func runRestore(c *cli.Context) error {
 		return usagef("--to is required: the registry storage root to restore into, e.g. /var/lib/registry")
 	case c.String("files-to") != "" && c.Bool("files-to-original"):
 		return usagef("use either --files-to or --files-to-original, not both")
+	}
+	conc, err := concurrencyOption(c)
+	if err != nil {
+		return err
 	}
 	// Check everything that can be wrong before the target is touched: a
 	// typo must not leave a new storage folder behind.
@@ -100,7 +105,7 @@ func runRestore(c *cli.Context) error {
 	defer rep.stop()
 	opts := backup.RestoreOptions{Repositories: c.StringSlice("repository"), Clean: c.Bool("clean"),
 		DryRun: c.Bool("dry-run"), FilesTo: c.String("files-to"), FilesToOriginal: c.Bool("files-to-original"),
-		Progress: &rep.prog}
+		Concurrency: conc, Progress: &rep.prog}
 	if opts.DryRun {
 		opts.Change = func(action, path string) {
 			if action != "skip" {
