@@ -1,0 +1,390 @@
+package azure_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+
+	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/drivers/azure"
+	"github.com/regbackup/regbackup/drivers/drivertest"
+	"github.com/regbackup/regbackup/integration/servers"
+)
+
+// testBlockSize makes the conformance suite's 17 MiB round trip (and its
+// 3-4 MiB failure cases) multi-block.
+const testBlockSize = 1 << 20
+
+// TestAzurite runs everything that needs a real Azure Blob service against
+// one Azurite, with a fresh container per subtest.
+func TestAzurite(t *testing.T) {
+	az := servers.StartAzurite(t)
+	newDriver := func(t *testing.T, mod func(*azure.Config)) (*azure.Driver, string) {
+		t.Helper()
+		name := az.NewContainer(t)
+		cfg := azure.Config{Account: az.Account, AccountKey: az.Key, ServiceURL: az.Endpoint, Container: name,
+			RootDirectory: "/reg/", BlockSize: testBlockSize, BufferMemory: 8 * testBlockSize}
+		if mod != nil {
+			mod(&cfg)
+		}
+		d, err := azure.New(t.Context(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d, name
+	}
+	t.Run("Conformance", func(t *testing.T) {
+		drivertest.Run(t, func(t *testing.T) drivers.Driver { d, _ := newDriver(t, nil); return d })
+	})
+	t.Run("ConformanceLegacyNoRoot", func(t *testing.T) {
+		drivertest.Run(t, func(t *testing.T) drivers.Driver {
+			d, _ := newDriver(t, func(c *azure.Config) { c.RootDirectory, c.LegacyRootPrefix = "", true })
+			return d
+		})
+	})
+	t.Run("BlobNames", func(t *testing.T) { testBlobNames(t, az, newDriver) })
+	t.Run("OtherNamingHint", func(t *testing.T) { testOtherNamingHint(t, az, newDriver) })
+	t.Run("AppendBlobs", func(t *testing.T) { testAppendBlobs(t, az, newDriver) })
+	t.Run("FolderPlaceholders", func(t *testing.T) { testFolderPlaceholders(t, az, newDriver) })
+	t.Run("FailedPutLeavesNothing", func(t *testing.T) { testFailedPutLeavesNothing(t, az, newDriver) })
+	t.Run("MemoryBound", func(t *testing.T) { testMemoryBound(t, newDriver) })
+	t.Run("NewFailsFast", func(t *testing.T) { testNewFailsFast(t, az) })
+	t.Run("Locations", func(t *testing.T) { testLocations(t, az) })
+}
+
+type driverFactory func(t *testing.T, mod func(*azure.Config)) (*azure.Driver, string)
+
+// containerNames lists every blob in the container, uncommitted ones too.
+func containerNames(t *testing.T, az *servers.AzureServer, name string) (committed, all []string) {
+	t.Helper()
+	cc := az.Client().ServiceClient().NewContainerClient(name)
+	for _, uncommitted := range []bool{false, true} {
+		pager := cc.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{Include: container.ListBlobsInclude{UncommittedBlobs: uncommitted}})
+		for pager.More() {
+			page, err := pager.NextPage(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range page.Segment.BlobItems {
+				if uncommitted {
+					all = append(all, *it.Name)
+				} else {
+					committed = append(committed, *it.Name)
+				}
+			}
+		}
+	}
+	return committed, all
+}
+
+// testBlobNames checks the exact blob names and Content-Type: 3.x/GitLab
+// naming strips the leading slash, legacy naming keeps it.
+func testBlobNames(t *testing.T, az *servers.AzureServer, newDriver driverFactory) {
+	const p = "docker/registry/v2/repositories/a/_layers/sha256/00/link"
+	for _, tc := range []struct {
+		root   string
+		legacy bool
+		want   string
+	}{
+		{"", false, p},
+		{"/reg/", false, "reg/" + p},
+		{"a/b", false, "a/b/" + p},
+		{"", true, "/" + p},
+		{"/reg", true, "/reg/" + p},
+	} {
+		d, name := newDriver(t, func(c *azure.Config) { c.RootDirectory, c.LegacyRootPrefix = tc.root, tc.legacy })
+		for _, size := range []int{71, 3*testBlockSize + 5} {
+			data := bytes.Repeat([]byte{'x'}, size)
+			if err := d.Put(t.Context(), p, bytes.NewReader(data), int64(size)); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := containerNames(t, az, name)
+			if !slices.Equal(got, []string{tc.want}) {
+				t.Fatalf("root %q legacy %v: blobs = %q, want [%q]", tc.root, tc.legacy, got, tc.want)
+			}
+			props, err := az.Client().ServiceClient().NewContainerClient(name).NewBlobClient(tc.want).GetProperties(t.Context(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ct := props.ContentType; ct == nil || *ct != "application/octet-stream" {
+				t.Errorf("%s: Content-Type %v, want application/octet-stream", tc.want, ct)
+			}
+			if *props.BlobType != blob.BlobTypeBlockBlob || *props.ContentLength != int64(size) {
+				t.Errorf("%s: %s of %d bytes, want a BlockBlob of %d", tc.want, *props.BlobType, *props.ContentLength, size)
+			}
+		}
+	}
+}
+
+// testOtherNamingHint: a Walk that finds nothing, where the registry sits
+// under the other naming, fails and says which option to flip.
+func testOtherNamingHint(t *testing.T, az *servers.AzureServer, newDriver driverFactory) {
+	legacy, name := newDriver(t, func(c *azure.Config) { c.RootDirectory, c.LegacyRootPrefix = "", true })
+	const p = "docker/registry/v2/repositories/a/_layers/sha256/00/link"
+	if err := legacy.Put(t.Context(), p, strings.NewReader("x"), 1); err != nil {
+		t.Fatal(err)
+	}
+	modern, err := azure.New(t.Context(), azure.Config{Account: az.Account, AccountKey: az.Key, ServiceURL: az.Endpoint, Container: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = modern.Walk(t.Context(), "docker/registry/v2/repositories", func(drivers.FileInfo) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "legacy-root-prefix=true") {
+		t.Fatalf("Walk of a 3.x-named driver over a 2.x-named registry = %v, want an error saying to add legacy-root-prefix=true", err)
+	}
+	if err := modern.Walk(t.Context(), "elsewhere", func(drivers.FileInfo) error { return nil }); err != nil {
+		t.Fatalf("Walk of a prefix empty under both namings = %v, want nil", err)
+	}
+	if err := modern.Put(t.Context(), p, strings.NewReader("y"), 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := legacy.Walk(t.Context(), "docker/registry/v2/repositories", func(drivers.FileInfo) error { return nil }); err != nil {
+		t.Fatalf("Walk with files under its own naming = %v", err)
+	}
+}
+
+// testAppendBlobs: the registry's AppendBlobs are read, listed and stated
+// like any blob, and Put replaces them (small and multi-block).
+func testAppendBlobs(t *testing.T, az *servers.AzureServer, newDriver driverFactory) {
+	d, name := newDriver(t, nil)
+	cc := az.Client().ServiceClient().NewContainerClient(name)
+	want := bytes.Repeat([]byte("append-blob "), 100000)
+	for _, p := range []string{"small", "big"} {
+		ab := cc.NewAppendBlobClient("reg/" + p)
+		if _, err := ab.Create(t.Context(), nil); err != nil {
+			t.Fatal(err)
+		}
+		for off := 0; off < len(want); off += 512 << 10 {
+			chunk := want[off:min(off+512<<10, len(want))]
+			if _, err := ab.AppendBlock(t.Context(), nopSeekCloser{bytes.NewReader(chunk)}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rc, err := d.Reader(t.Context(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("reading an AppendBlob: %d bytes, %v; want %d bytes", len(got), err, len(want))
+		}
+		if fi, err := d.Stat(t.Context(), p); err != nil || fi.Size != int64(len(want)) {
+			t.Fatalf("Stat of an AppendBlob = %+v, %v", fi, err)
+		}
+	}
+	small, big := []byte("replaced"), bytes.Repeat([]byte{7}, 2*testBlockSize+3)
+	for p, data := range map[string][]byte{"small": small, "big": big} {
+		if err := d.Put(t.Context(), p, bytes.NewReader(data), int64(len(data))); err != nil {
+			t.Fatalf("Put over an AppendBlob: %v", err)
+		}
+		rc, err := d.Reader(t.Context(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(rc)
+		rc.Close()
+		if !bytes.Equal(got, data) {
+			t.Fatalf("%s after Put over an AppendBlob: %d bytes, want %d", p, len(got), len(data))
+		}
+	}
+}
+
+type nopSeekCloser struct{ *bytes.Reader }
+
+func (nopSeekCloser) Close() error { return nil }
+
+// testFolderPlaceholders: "folder" blobs (trailing "/", hdi_isfolder) are
+// neither walked nor stat'ed as files.
+func testFolderPlaceholders(t *testing.T, az *servers.AzureServer, newDriver driverFactory) {
+	d, name := newDriver(t, nil)
+	cc := az.Client().ServiceClient().NewContainerClient(name)
+	upload := func(n string, meta map[string]*string) {
+		t.Helper()
+		if _, err := cc.NewBlockBlobClient(n).UploadBuffer(t.Context(), nil, &blockblob.UploadBufferOptions{Metadata: meta}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	upload("reg/docker/", nil)
+	upload("reg/docker/registry", map[string]*string{"hdi_isfolder": to.Ptr("true")})
+	const real = "docker/registry/v2/blobs/sha256/aa/aa/data"
+	if err := d.Put(t.Context(), real, strings.NewReader("data"), 4); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	if err := d.Walk(t.Context(), "", func(fi drivers.FileInfo) error { got = append(got, fi.Path); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, []string{real}) {
+		t.Fatalf("Walk with folder placeholders = %q, want only %q", got, real)
+	}
+	if _, err := d.Stat(t.Context(), "docker/registry"); !errors.Is(err, drivers.ErrNotFound) {
+		t.Fatalf("Stat of an hdi_isfolder placeholder = %v, want ErrNotFound", err)
+	}
+}
+
+// testFailedPutLeavesNothing: after failed multi-block Puts nothing is
+// listed, even with uncommitted blobs included, except what was there.
+func testFailedPutLeavesNothing(t *testing.T, az *servers.AzureServer, newDriver driverFactory) {
+	d, name := newDriver(t, nil)
+	boom := errors.New("boom")
+	const p = "docker/registry/v2/blobs/sha256/ab/ab/data"
+	err := d.Put(t.Context(), p, io.MultiReader(bytes.NewReader(make([]byte, 3*testBlockSize)), errReader{boom}), 5*testBlockSize)
+	if !errors.Is(err, boom) {
+		t.Fatalf("Put with a failing reader = %v, want %v", err, boom)
+	}
+	committed, _ := containerNames(t, az, name)
+	if len(committed) != 0 {
+		t.Fatalf("after a failed Put the container lists %q", committed)
+	}
+	if _, err := d.Stat(t.Context(), p); !errors.Is(err, drivers.ErrNotFound) {
+		t.Fatalf("Stat after a failed Put = %v, want ErrNotFound", err)
+	}
+	// A later Put of the same path commits only its own blocks.
+	data := bytes.Repeat([]byte{1}, 2*testBlockSize+1)
+	if err := d.Put(t.Context(), p, bytes.NewReader(data), -1); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := d.Reader(t.Context(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	if !bytes.Equal(got, data) {
+		t.Fatalf("after a failed then a good Put: %d bytes, want %d", len(got), len(data))
+	}
+}
+
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
+// testMemoryBound runs 16 multi-block Puts at once on a driver whose
+// buffer budget is 4 blocks: they all complete, whole, and the most buffer
+// memory held at any moment stayed within the budget, and was used.
+func testMemoryBound(t *testing.T, newDriver driverFactory) {
+	d, _ := newDriver(t, func(c *azure.Config) { c.BufferMemory = 4 * testBlockSize })
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	start := time.Now()
+	for i := range 16 {
+		wg.Go(func() {
+			data := bytes.Repeat([]byte{byte(i)}, 3*testBlockSize+i)
+			p := "docker/registry/v2/blobs/sha256/cc/" + strings.Repeat(string(rune('a'+i)), 4) + "/data"
+			if err := d.Put(t.Context(), p, bytes.NewReader(data), int64(len(data))); err != nil {
+				errs <- err
+				return
+			}
+			fi, err := d.Stat(t.Context(), p)
+			if err != nil || fi.Size != int64(len(data)) {
+				errs <- errors.Join(err, errors.New("wrong size after Put"))
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	peak := azure.PeakBufferBytes(d)
+	if peak > 4*testBlockSize || peak < testBlockSize {
+		t.Errorf("peak buffer memory %d bytes, want between one block and the 4-block budget (%d)", peak, 4*testBlockSize)
+	}
+	t.Logf("16 Puts of 3 MiB through a 4 MiB buffer budget in %s, peak %d bytes buffered", time.Since(start).Round(time.Millisecond), peak)
+}
+
+// testNewFailsFast: a wrong key, a missing container and a closed port
+// fail in New within seconds, in one line that names the location and
+// holds no secret.
+func testNewFailsFast(t *testing.T, az *servers.AzureServer) {
+	name := az.NewContainer(t)
+	wrongKey := "AAAA" + az.Key[4:]
+	closed := servers.FreePort(t)
+	for _, tc := range []struct {
+		what string
+		cfg  azure.Config
+		want string
+	}{
+		{"wrong key", azure.Config{Account: az.Account, AccountKey: wrongKey, ServiceURL: az.Endpoint, Container: name}, "AZURE_STORAGE_KEY"},
+		{"missing container", azure.Config{Account: az.Account, AccountKey: az.Key, ServiceURL: az.Endpoint, Container: "no-such-container"}, "does not exist"},
+		{"closed port", azure.Config{Account: az.Account, AccountKey: az.Key, ServiceURL: "http://127.0.0.1:" + strconv.Itoa(closed) + "/" + az.Account, Container: name}, "cannot connect"},
+		{"closed port, SAS", azure.Config{Account: az.Account, SAS: "sv=2024-01-01&sig=SECRETSIGNATURE%2Bxyz", ServiceURL: "http://127.0.0.1:" + strconv.Itoa(closed) + "/" + az.Account, Container: name}, "cannot connect"},
+	} {
+		start := time.Now()
+		_, err := azure.New(context.Background(), tc.cfg)
+		took := time.Since(start)
+		if err == nil {
+			t.Errorf("%s: New succeeded", tc.what)
+			continue
+		}
+		msg := err.Error()
+		t.Logf("%s: %s (in %s)", tc.what, msg, took.Round(time.Millisecond))
+		switch {
+		case took > 5*time.Second:
+			t.Errorf("%s: New took %s, want a few seconds at most", tc.what, took)
+		case strings.Contains(msg, "\n"):
+			t.Errorf("%s: error has several lines:\n%s", tc.what, msg)
+		case !strings.Contains(msg, "azure://"+tc.cfg.Container):
+			t.Errorf("%s: error %q does not name the location", tc.what, msg)
+		case !strings.Contains(msg, tc.want):
+			t.Errorf("%s: error %q does not say %q", tc.what, msg, tc.want)
+		case strings.Contains(msg, wrongKey) || strings.Contains(msg, az.Key) || strings.Contains(msg, "SECRETSIGNATURE"):
+			t.Errorf("%s: error %q contains a secret", tc.what, msg)
+		}
+	}
+}
+
+// testLocations opens azure:// URLs through drivers.Open, with the key in
+// the environment, and a registry config storage section through
+// drivers.OpenParams; both reach the same blobs.
+func testLocations(t *testing.T, az *servers.AzureServer) {
+	name := az.NewContainer(t)
+	t.Setenv(azure.EnvKey, az.Key)
+	t.Setenv(azure.EnvConnectionString, "")
+	t.Setenv(azure.EnvSAS, "")
+	loc := "azure://" + name + "/reg?account=" + az.Account + "&endpoint=" + az.Endpoint
+	d, err := drivers.Open(t.Context(), loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.String() != loc {
+		t.Errorf("String() = %q, want %q", d.String(), loc)
+	}
+	if n := drivers.DefaultConcurrency(d, 4); n != 16 {
+		t.Errorf("DefaultConcurrency = %d, want 16", n)
+	}
+	const p = "docker/registry/v2/repositories/a/_layers/sha256/00/link"
+	if err := d.Put(t.Context(), p, strings.NewReader("via url"), 7); err != nil {
+		t.Fatal(err)
+	}
+	pd, ok, err := drivers.OpenParams(t.Context(), "azure", map[string]any{
+		"accountname": az.Account, "accountkey": az.Key, "container": name, "serviceurl": az.Endpoint,
+		"rootdirectory": "/reg", "credentials": map[string]any{"type": "shared_key"},
+	})
+	if !ok || err != nil {
+		t.Fatalf("OpenParams(azure) = %v, %v", ok, err)
+	}
+	if fi, err := pd.Stat(t.Context(), p); err != nil || fi.Size != 7 {
+		t.Fatalf("the registry-config driver does not see the URL driver's file: %+v, %v", fi, err)
+	}
+	// Azurite as the endpoint host gives the account from the path.
+	t.Setenv(azure.EnvAccount, "")
+	if d2, err := drivers.Open(t.Context(), "azure://"+name+"/reg?endpoint="+az.Endpoint); err != nil {
+		t.Errorf("Open without account= (account from the endpoint path): %v", err)
+	} else if _, err := d2.Stat(t.Context(), p); err != nil {
+		t.Error(err)
+	}
+}

@@ -1,0 +1,8 @@
+package azure
+
+// PeakBufferBytes is the most buffer memory d's Puts held at once.
+func PeakBufferBytes(d *Driver) int64 {
+	d.mem.mu.Lock()
+	defer d.mem.mu.Unlock()
+	return d.mem.peak
+}
