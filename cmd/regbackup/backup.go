@@ -13,19 +13,25 @@ import (
 
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/backup"
-	"github.com/regbackup/regbackup/drivers"
 )
 
 func backupCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "backup",
 		Usage:     "write a verified archive of a registry's storage",
-		UsageText: "regbackup backup --from LOCATION -o ARCHIVE [--include-file PATH]... [options]",
+		UsageText: "regbackup backup (--from LOCATION | --registry-config FILE) -o ARCHIVE [--include-file PATH]... [options]",
 		Description: `Takes a consistent snapshot of a live registry (link files first, then the manifests
 they name) and streams every blob they reference into a tar archive, checking each blob's
 sha256 as it is read. Unreferenced blobs (garbage) are left out unless --all-blobs.
 
-LOCATION is a path or file:///path (the registry's rootdirectory, which holds docker/).
+` + locationHelp + `
+
+With --registry-config, the key files the config names are stored too, as if given with
+--include-file: http.tls.certificate, http.tls.key, http.tls.clientcas, auth.htpasswd.path,
+auth.token.rootcertbundle and auth.token.jwks. One that does not exist or cannot be read
+stops the backup before anything is written (the registry would not start without it);
+--no-key-files backs up the storage only. The storage and files picked are printed first.
+
 ARCHIVE is a file name, or - for stdout. An existing file is never overwritten without --force;
 the archive appears under its name only once complete.
 
@@ -33,11 +39,16 @@ Damage found in the source (malformed or dangling links, missing or corrupt blob
 reported and left out, and the command exits 3; the archive is still complete and holds
 everything that was intact.
 
-Example:
+Examples:
   regbackup backup --from /var/lib/registry --include-file /certs/registry.key \
-    --include-file /certs/registry.crt -o /backups/registry-2026-11-23.tar.zst`,
+    --include-file /certs/registry.crt -o /backups/registry-2026-11-23.tar.zst
+  regbackup backup --registry-config /etc/docker/registry/config.yml -o backup.tar.zst
+  AWS_PROFILE=backup regbackup backup --from 's3://registry-bucket/reg?region=eu-west-1' -o backup.tar.zst
+  regbackup backup --from 'azure://registry/reg?account=myaccount' -o backup.tar.zst`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "from", Usage: "registry storage `LOCATION` to back up"},
+			&cli.StringFlag{Name: "from", Usage: "registry storage `LOCATION` to back up: a folder, s3://, gs:// or azure:// (see above)"},
+			&cli.StringFlag{Name: "registry-config", Usage: "back up the storage this registry config.yml `FILE` names (REGISTRY_* variables applied) and its key files; instead of --from"},
+			&cli.BoolFlag{Name: "no-key-files", Usage: "with --registry-config: do not store the key files the config names"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "archive `FILE` to write, - for stdout"},
 			&cli.StringSliceFlag{Name: "include-file", Usage: "also store this `PATH` (token key, certificate, htpasswd, TLS files); repeatable"},
 			&cli.StringFlag{Name: "compression", Value: "zstd", Usage: "zstd, gzip or none"},
@@ -53,12 +64,16 @@ Example:
 }
 
 func runBackup(c *cli.Context) error {
-	from, out := c.String("from"), c.String("output")
+	from, cfgFile, out := c.String("from"), c.String("registry-config"), c.String("output")
 	switch {
 	case c.NArg() > 0:
 		return usagef("backup takes no arguments (got %q); use --from and -o", c.Args().First())
-	case from == "":
-		return usagef("--from is required: the registry's storage root, e.g. /var/lib/registry")
+	case from != "" && cfgFile != "":
+		return usagef("use either --from or --registry-config, not both")
+	case from == "" && cfgFile == "":
+		return usagef("--from or --registry-config is required: the registry's storage (e.g. /var/lib/registry, s3://bucket/root) or its config.yml")
+	case c.Bool("no-key-files") && cfgFile == "":
+		return usagef("--no-key-files goes with --registry-config")
 	case out == "":
 		return usagef("-o is required: the archive file to write, or - for stdout")
 	case out == "-" && c.Bool("json"):
@@ -72,15 +87,20 @@ func runBackup(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
-	d, err := drivers.Open(c.Context, from)
+	withKeys := !c.Bool("no-key-files")
+	src, err := openBackupSource(c.Context, from, cfgFile, withKeys)
 	if err != nil {
 		return err
+	}
+	d := src.d
+	if !c.Bool("quiet") {
+		src.describe(os.Stderr, withKeys)
 	}
 	rep := newReporter(c.Bool("quiet"))
 	defer rep.stop()
 	opts := backup.Options{Compression: comp, Level: c.Int("level"), Concurrency: conc,
-		AllBlobs: c.Bool("all-blobs"), IncludeFiles: c.StringSlice("include-file"), ToolVersion: version,
-		Progress: &rep.prog}
+		AllBlobs: c.Bool("all-blobs"), IncludeFiles: append(c.StringSlice("include-file"), src.paths()...),
+		ToolVersion: version, Progress: &rep.prog}
 
 	var result *backup.Report
 	write := func(w io.Writer) error {

@@ -19,7 +19,7 @@ func restoreCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "restore",
 		Usage:     "restore an archive into registry storage, in place",
-		UsageText: "regbackup restore ARCHIVE --to LOCATION [--files-to DIR | --files-to-original] [options]",
+		UsageText: "regbackup restore ARCHIVE (--to LOCATION | --to-registry-config FILE) [--files-to DIR | --files-to-original] [options]",
 		Description: `Writes the archive into the existing storage root: the root folder itself is never
 removed, renamed or recreated (it is often a mount point). Every file goes through a temp
 file in its own folder and a rename. Blobs come first, each verified before it is committed
@@ -32,12 +32,24 @@ ARCHIVE is a file, or - for stdin. New files and folders get the owner of the ro
 (the registry's user) unless --owner. Included files (key material) are restored only with
 --files-to or --files-to-original; private keys get mode 0600.
 
+` + locationHelp + `
+
+With --to-registry-config, the restore goes into the storage that config names (a missing
+filesystem root is created), and one line per key file the config names says whether the
+archive holds it at that path and what happens to it. Key files are still written only with
+--files-to-original (to their original paths: the config's paths when the archive was taken
+with the same config) or --files-to DIR; a file that differs from the archive's copy is
+reported as REPLACED before anything is written.
+
 Examples:
   regbackup restore /backups/registry-2026-11-23.tar.zst --to /var/lib/registry --files-to /certs
+  regbackup restore backup.tar.zst --to-registry-config /etc/docker/registry/config.yml --files-to-original
+  regbackup restore backup.tar.zst --to 's3://new-bucket/reg?region=eu-west-1'
   regbackup restore backup.tar.zst --to /var/lib/registry --repository 'group/*' --dry-run
   ssh backup-host cat registry.tar.zst | regbackup restore - --to /var/lib/registry --clean`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "to", Usage: "registry storage `LOCATION` to restore into (path or file:///path)"},
+			&cli.StringFlag{Name: "to", Usage: "registry storage `LOCATION` to restore into: a folder, s3://, gs:// or azure:// (see above)"},
+			&cli.StringFlag{Name: "to-registry-config", Usage: "restore into the storage this registry config.yml `FILE` names (REGISTRY_* variables applied); instead of --to"},
 			&cli.StringSliceFlag{Name: "repository", Aliases: []string{"r"}, Usage: "restore only repositories matching this `GLOB` (and the blobs they need); repeatable; * stays within one path component"},
 			&cli.BoolFlag{Name: "clean", Usage: "after restoring, remove what the archive does not hold under docker/registry/v2 (never the root, never lost+found)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "check the whole archive and print what would change, writing nothing"},
@@ -57,9 +69,12 @@ func runRestore(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	to, cfgFile := c.String("to"), c.String("to-registry-config")
 	switch {
-	case c.String("to") == "":
-		return usagef("--to is required: the registry storage root to restore into, e.g. /var/lib/registry")
+	case to != "" && cfgFile != "":
+		return usagef("use either --to or --to-registry-config, not both")
+	case to == "" && cfgFile == "":
+		return usagef("--to or --to-registry-config is required: the registry storage to restore into (e.g. /var/lib/registry, s3://bucket/root) or its config.yml")
 	case c.String("files-to") != "" && c.Bool("files-to-original"):
 		return usagef("use either --files-to or --files-to-original, not both")
 	}
@@ -85,12 +100,16 @@ func runRestore(c *cli.Context) error {
 		return err
 	}
 	defer ar.Close()
-	d, created, err := openTarget(c.Context, c.String("to"), c.Bool("dry-run"))
+	target, err := openRestoreTarget(c.Context, to, cfgFile, c.Bool("dry-run"))
 	if err != nil {
 		return err
 	}
-	if created && !c.Bool("quiet") {
-		fmt.Fprintf(os.Stderr, "created %s (it did not exist)\n", d)
+	d := target.d
+	if !c.Bool("quiet") {
+		if target.created {
+			fmt.Fprintf(os.Stderr, "created %s (it did not exist)\n", d)
+		}
+		target.describeKeyFiles(os.Stderr, ar.Catalog().Files, c.String("files-to"), c.Bool("files-to-original"), c.Bool("dry-run"))
 	}
 	if uid >= 0 {
 		fd, ok := d.(*filesystem.Driver)

@@ -58,7 +58,8 @@ func (c *Config) Open(ctx context.Context) (drivers.Driver, error) {
 		return nil, c.Supported()
 	case err != nil:
 		return nil, redactedError{
-			msg: fmt.Sprintf("registry config %s: %s storage: %s", c.File, c.Driver, RedactSecrets(err.Error(), c.Params)),
+			// Backends' errors start with their own name ("s3: bucket ...").
+			msg: fmt.Sprintf("registry config %s: %s", c.File, RedactSecrets(err.Error(), c.Params)),
 			err: err,
 		}
 	}
