@@ -74,7 +74,7 @@ func (d *Driver) check(ctx context.Context) error {
 func (d *Driver) Name() string { return driverName }
 
 // String is the location in the form New's users give it, without secrets:
-// azure://CONTAINER[/ROOT]?account=NAME[&endpoint=URL][&legacy-root-prefix=true].
+// azure://CONTAINER[/ROOT]?account=NAME[&endpoint=URL|&realm=SUFFIX][&legacy-root-prefix=true].
 func (d *Driver) String() string { return location(d.cfg) }
 
 // DefaultConcurrency is Config.Concurrency: every request waits on a round
@@ -100,8 +100,11 @@ func location(cfg Config) string {
 	if realm == "" {
 		realm = DefaultRealm
 	}
-	if ep := strings.TrimRight(cfg.ServiceURL, "/"); ep != "" && ep != "https://"+cfg.Account+".blob."+realm {
+	switch ep := strings.TrimRight(cfg.ServiceURL, "/"); {
+	case ep != "" && ep != "https://"+cfg.Account+".blob."+realm:
 		q = append(q, "endpoint="+redactURL(ep))
+	case realm != DefaultRealm:
+		q = append(q, "realm="+realm)
 	}
 	if cfg.LegacyRootPrefix {
 		q = append(q, "legacy-root-prefix=true")
