@@ -5,10 +5,14 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -60,6 +64,7 @@ func TestAzurite(t *testing.T) {
 	t.Run("FolderPlaceholders", func(t *testing.T) { testFolderPlaceholders(t, az, newDriver) })
 	t.Run("FailedPutLeavesNothing", func(t *testing.T) { testFailedPutLeavesNothing(t, az, newDriver) })
 	t.Run("MemoryBound", func(t *testing.T) { testMemoryBound(t, newDriver) })
+	t.Run("ReaderResumes", func(t *testing.T) { testReaderResumes(t, az, newDriver) })
 	t.Run("NewFailsFast", func(t *testing.T) { testNewFailsFast(t, az) })
 	t.Run("Locations", func(t *testing.T) { testLocations(t, az) })
 }
@@ -386,5 +391,59 @@ func testLocations(t *testing.T, az *servers.AzureServer) {
 		t.Errorf("Open without account= (account from the endpoint path): %v", err)
 	} else if _, err := d2.Stat(t.Context(), p); err != nil {
 		t.Error(err)
+	}
+}
+
+// testReaderResumes reads through a proxy that breaks the first download
+// half-way: the Reader resumes with a range request and returns every byte.
+func testReaderResumes(t *testing.T, az *servers.AzureServer, newDriver driverFactory) {
+	d, name := newDriver(t, nil)
+	data := bytes.Repeat([]byte("0123456789abcdef"), 256<<10) // 4 MiB
+	const p = "docker/registry/v2/blobs/sha256/dd/dd/data"
+	if err := d.Put(t.Context(), p, bytes.NewReader(data), int64(len(data))); err != nil {
+		t.Fatal(err)
+	}
+	target, _ := url.Parse(az.Endpoint)
+	var broken, ranged atomic.Int32
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		out := r.Clone(r.Context())
+		out.URL.Scheme, out.URL.Host, out.RequestURI = target.Scheme, target.Host, ""
+		resp, err := http.DefaultTransport.RoundTrip(out)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/data") {
+			if r.Header.Get("x-ms-range") != "" || r.Header.Get("Range") != "" {
+				ranged.Add(1)
+			} else if broken.Add(1) == 1 {
+				io.CopyN(w, resp.Body, int64(len(data)/2))
+				panic(http.ErrAbortHandler) // cut the connection mid-body
+			}
+		}
+		io.Copy(w, resp.Body)
+	}))
+	defer proxy.Close()
+	via, err := azure.New(t.Context(), azure.Config{Account: az.Account, AccountKey: az.Key, Container: name,
+		ServiceURL: proxy.URL + target.Path, RootDirectory: "reg"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := via.Reader(t.Context(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read through a broken download: %d bytes, %v; want %d bytes", len(got), err, len(data))
+	}
+	if broken.Load() != 1 || ranged.Load() < 1 {
+		t.Fatalf("the proxy broke %d downloads and saw %d range requests; want 1 and at least 1", broken.Load(), ranged.Load())
 	}
 }
