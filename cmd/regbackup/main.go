@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	_ "github.com/regbackup/regbackup/drivers/azure"
 	_ "github.com/regbackup/regbackup/drivers/filesystem"
 	_ "github.com/regbackup/regbackup/drivers/inmemory"
 )
