@@ -15,6 +15,7 @@ import (
 	_ "github.com/regbackup/regbackup/drivers/azure"
 	_ "github.com/regbackup/regbackup/drivers/filesystem"
 	_ "github.com/regbackup/regbackup/drivers/inmemory"
+	_ "github.com/regbackup/regbackup/drivers/s3"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

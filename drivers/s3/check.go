@@ -47,8 +47,7 @@ func (d *Driver) explainCheck(err error, timedOut bool) string {
 	switch {
 	case code == "NoSuchBucket" || (status == 404 && code == ""):
 		return fmt.Sprintf("bucket %q does not exist at %s: create it first, or check the bucket name and endpoint", b, ep)
-	case code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" || code == "InvalidToken" ||
-		code == "ExpiredToken" || code == "TokenRefreshRequired" || code == "InvalidClientTokenId":
+	case isCredentialsCode(code):
 		return fmt.Sprintf("access denied to bucket %q at %s (%s): the credentials are wrong or expired: %s", b, ep, code, credHint)
 	case code == "AccessDenied" || status == 403:
 		return fmt.Sprintf("access denied to bucket %q at %s (%s): the credentials may not list it: %s", b, ep, describe(err), credHint)
@@ -74,4 +73,16 @@ func isCredentialsError(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "failed to retrieve credentials") || strings.Contains(s, "failed to refresh cached credentials") ||
 		strings.Contains(s, "no EC2 IMDS role found") || strings.Contains(s, "get credentials")
+}
+
+// isCredentialsCode reports whether an S3 error code says the key, secret
+// or token is wrong or expired. versitygw answers an unknown key with
+// XAdminUserNotFound.
+func isCredentialsCode(code string) bool {
+	switch code {
+	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken", "TokenRefreshRequired",
+		"InvalidClientTokenId", "XAdminUserNotFound", "InvalidSecurity":
+		return true
+	}
+	return false
 }
