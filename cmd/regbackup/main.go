@@ -14,6 +14,7 @@ import (
 
 	_ "github.com/regbackup/regbackup/drivers/azure"
 	_ "github.com/regbackup/regbackup/drivers/filesystem"
+	_ "github.com/regbackup/regbackup/drivers/gcs"
 	_ "github.com/regbackup/regbackup/drivers/inmemory"
 	_ "github.com/regbackup/regbackup/drivers/s3"
 )
