@@ -28,6 +28,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/regbackup/regbackup/integration/servers"
 )
 
 // htpasswd user of the test configs; the bcrypt hash is of htpasswdPass.
@@ -473,5 +475,153 @@ func TestRegistryConfigErrors(t *testing.T) {
 				t.Errorf("an archive was written")
 			}
 		})
+	}
+}
+
+// objectStoreCase is one object store a registry config can name.
+type objectStoreCase struct {
+	// storage returns a fresh, empty place (bucket or container) as a
+	// storage section body, and its location prefix as regbackup prints it
+	// ("s3://bucket/reg").
+	storage func(t *testing.T) (section, location string)
+	secrets []string // values that must never be printed
+	// withoutKeys removes the credentials from a storage section and
+	// returns the REGISTRY_* variables that give them back.
+	withoutKeys func(section string) (string, []string)
+}
+
+// TestRegistryConfigObjectStores: a Distribution 3 registry on S3
+// (versitygw) or Azure (Azurite), started from its config file; `backup
+// --registry-config` with that very file finds the storage; with the
+// credentials moved to REGISTRY_* variables it still does; a wrong key
+// fails without showing it; `restore --to-registry-config` into a new
+// bucket or container gives a registry that serves the same digests.
+func TestRegistryConfigObjectStores(t *testing.T) {
+	t.Parallel()
+	for name, start := range map[string]func(*testing.T) objectStoreCase{"s3": s3Case, "azure": azureCase} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			tc := start(t)
+			section, loc := tc.storage(t)
+			r := StartRegistryOpts(t, RegistryOptions{Version: V3, Storage: section})
+			f := PushFixture(t, r)
+
+			archive := filepath.Join(t.TempDir(), "backup.tar.zst")
+			_, stderr := mustRegbackup(t, 0, "backup", "--registry-config", r.ConfigPath, "-o", archive)
+			if !strings.Contains(stderr, "storage: "+loc) || !strings.Contains(stderr, "("+name+" driver from "+r.ConfigPath+")") {
+				t.Errorf("backup does not say it reads %s with the %s driver:\n%s", loc, name, stderr)
+			}
+			wantLines(t, "backup's output", stderr, "key files: none named in "+r.ConfigPath)
+			if tags, _ := listArchive(t, archive); !maps.Equal(tags, f.Tags) {
+				t.Errorf("archive images %v, want %v", tags, f.Tags)
+			}
+
+			// Credentials from the registry's environment instead of the file.
+			noKeys, env := tc.withoutKeys(section)
+			cfg := filepath.Join(t.TempDir(), "config.yml")
+			if err := os.WriteFile(cfg, []byte("version: 0.1\nstorage:\n"+indentBy(noKeys, "  ")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			archive2 := filepath.Join(t.TempDir(), "env.tar.zst")
+			_, stderr, code := RegbackupEnv(t, env, "backup", "--registry-config", cfg, "-o", archive2)
+			if code != 0 {
+				t.Errorf("backup with the credentials in REGISTRY_* variables: exit %d\n%s", code, stderr)
+			}
+			if tags, _ := listArchive(t, archive2); !maps.Equal(tags, f.Tags) {
+				t.Errorf("archive (credentials from the environment) images %v, want %v", tags, f.Tags)
+			}
+			for _, sec := range tc.secrets {
+				if strings.Contains(stderr, sec) {
+					t.Errorf("backup's output shows a secret:\n%s", stderr)
+				}
+			}
+
+			// A wrong key: a one-line error, without the key.
+			wrong := "d3Jvbmcta2V5LWJ5dGVzLTAxMjM0NTY3ODlhYmNkZWY=" // valid base64, as Azure keys are
+			bad := filepath.Join(t.TempDir(), "bad.yml")
+			if err := os.WriteFile(bad, []byte("version: 0.1\nstorage:\n"+indentBy(noKeys, "  ")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			badEnv := slices.Clone(env)
+			badEnv[len(badEnv)-1] = badEnv[len(badEnv)-1][:strings.Index(badEnv[len(badEnv)-1], "=")+1] + wrong
+			_, stderr, code = RegbackupEnv(t, badEnv, "backup", "--registry-config", bad, "-o", filepath.Join(t.TempDir(), "x.tar.zst"))
+			if code != 1 || strings.Contains(stderr, wrong) {
+				t.Errorf("backup with a wrong key: exit %d (want 1), output must not show the key:\n%s", code, stderr)
+			}
+			for _, sec := range tc.secrets {
+				if strings.Contains(stderr, sec) {
+					t.Errorf("error output shows a secret:\n%s", stderr)
+				}
+			}
+			r.Stop()
+
+			// Restore into a new bucket/container named by another config.
+			target, _ := tc.storage(t)
+			tcfg := filepath.Join(t.TempDir(), "target.yml")
+			if err := os.WriteFile(tcfg, []byte("version: 0.1\nstorage:\n"+indentBy(target, "  ")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, stderr = mustRegbackup(t, 0, "restore", archive, "--to-registry-config", tcfg)
+			if !strings.Contains(stderr, "("+name+" driver from "+tcfg+")") {
+				t.Errorf("restore does not say where it writes:\n%s", stderr)
+			}
+			CheckServes(t, StartRegistryOpts(t, RegistryOptions{Version: V3, Storage: target}), f)
+		})
+	}
+}
+
+func indentBy(s, prefix string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		b.WriteString(prefix + l + "\n")
+	}
+	return b.String()
+}
+
+// s3Case starts a versitygw for t.
+func s3Case(t *testing.T) objectStoreCase {
+	gw := servers.StartVersityGW(t)
+	key, secret := gw.AccessKey, gw.SecretKey
+	return objectStoreCase{
+		storage: func(t *testing.T) (string, string) {
+			bucket := gw.NewBucket(t)
+			section := fmt.Sprintf("s3:\n  accesskey: %s\n  secretkey: %s\n  region: %s\n  regionendpoint: %q\n"+
+				"  forcepathstyle: true\n  bucket: %s\n  rootdirectory: /reg\n  secure: false\n  chunksize: 5242880\n"+
+				"redirect:\n  disable: true\ndelete:\n  enabled: true\n", key, secret, gw.Region, gw.Endpoint, bucket)
+			return section, "s3://" + bucket + "/reg"
+		},
+		secrets: []string{secret},
+		withoutKeys: func(section string) (string, []string) {
+			var kept []string
+			for _, l := range strings.Split(section, "\n") {
+				if !strings.Contains(l, "accesskey:") && !strings.Contains(l, "secretkey:") {
+					kept = append(kept, l)
+				}
+			}
+			return strings.Join(kept, "\n"), []string{"REGISTRY_STORAGE_S3_ACCESSKEY=" + key, "REGISTRY_STORAGE_S3_SECRETKEY=" + secret}
+		},
+	}
+}
+
+// azureCase starts an Azurite for t.
+func azureCase(t *testing.T) objectStoreCase {
+	az := servers.StartAzurite(t)
+	return objectStoreCase{
+		storage: func(t *testing.T) (string, string) {
+			c := az.NewContainer(t)
+			section := fmt.Sprintf("azure:\n  accountname: %s\n  accountkey: %s\n  container: %s\n  serviceurl: %s\n"+
+				"  rootdirectory: /reg\n  credentials:\n    type: shared_key\nredirect:\n  disable: true\ndelete:\n  enabled: true\n", az.Account, az.Key, c, az.Endpoint)
+			return section, "azure://" + c + "/reg"
+		},
+		secrets: []string{servers.AzuriteKey},
+		withoutKeys: func(section string) (string, []string) {
+			var kept []string
+			for _, l := range strings.Split(section, "\n") {
+				if !strings.Contains(l, "accountkey:") {
+					kept = append(kept, l)
+				}
+			}
+			return strings.Join(kept, "\n"), []string{"REGISTRY_STORAGE_AZURE_ACCOUNTKEY=" + servers.AzuriteKey}
+		},
 	}
 }
