@@ -6,6 +6,7 @@ package integration
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -40,10 +41,18 @@ func azureLocation(az *servers.AzureServer, cont, root string) string {
 	return "azure://" + cont + root + "?account=" + az.Account + "&endpoint=" + az.Endpoint
 }
 
-// blobNames lists every committed blob name in a container.
+// blobNames lists every committed blob name in a container, sorted.
 func blobNames(t testing.TB, az *servers.AzureServer, cont string) []string {
 	t.Helper()
-	var names []string
+	names := slices.Collect(maps.Keys(blobTypes(t, az, cont)))
+	slices.Sort(names)
+	return names
+}
+
+// blobTypes maps every committed blob name in a container to its type.
+func blobTypes(t testing.TB, az *servers.AzureServer, cont string) map[string]string {
+	t.Helper()
+	types := map[string]string{}
 	pager := az.Client().ServiceClient().NewContainerClient(cont).NewListBlobsFlatPager(&container.ListBlobsFlatOptions{})
 	for pager.More() {
 		page, err := pager.NextPage(t.Context())
@@ -51,10 +60,10 @@ func blobNames(t testing.TB, az *servers.AzureServer, cont string) []string {
 			t.Fatalf("listing container %s: %v", cont, err)
 		}
 		for _, it := range page.Segment.BlobItems {
-			names = append(names, *it.Name)
+			types[*it.Name] = string(*it.Properties.BlobType)
 		}
 	}
-	return names
+	return types
 }
 
 func TestAzureRoundTrip(t *testing.T) {
@@ -65,11 +74,24 @@ func TestAzureRoundTrip(t *testing.T) {
 	src := az.NewContainer(t)
 	r := StartRegistryOpts(t, RegistryOptions{Version: V3, Storage: azureStorage(az, src, "/reg")})
 	f := PushFixture(t, r)
+	// One layer of 20 MiB: above the default block size, so the restore
+	// stages and commits blocks (the 3.x registry stores it as an AppendBlob).
+	big := makeLayer(t, t.TempDir(), "big", 20<<20)
+	crane(t, "append", "-f", big, "-t", r.Ref("big:v1"))
+	f.Tags["big:v1"] = crane(t, "digest", r.Ref("big:v1"))
+	f.Repos = append(f.Repos, "big")
+	slices.Sort(f.Repos)
 	r.Stop()
-	for _, n := range blobNames(t, az, src) {
+	types := map[string]int{}
+	for n, typ := range blobTypes(t, az, src) {
 		if !strings.HasPrefix(n, "reg/docker/registry/v2/") {
 			t.Fatalf("registry 3.x wrote blob %q; this test assumes names reg/docker/registry/v2/...", n)
 		}
+		types[typ]++
+	}
+	t.Logf("registry 3.x wrote blobs of types %v", types)
+	if types["AppendBlob"] == 0 {
+		t.Errorf("registry 3.x wrote no AppendBlob (types %v): the backup's reading of them is not exercised", types)
 	}
 
 	a := filepath.Join(t.TempDir(), "azure.tar.zst")
