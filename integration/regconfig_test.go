@@ -625,3 +625,42 @@ func azureCase(t *testing.T) objectStoreCase {
 		},
 	}
 }
+
+// TestRegistryConfigGCS: a registry config with `gcs:` storage. The
+// registry's gcs driver cannot be pointed at an emulator, so the data goes
+// into fake-gcs-server by `restore --to-registry-config`, comes back by
+// `backup --registry-config` (both reaching the emulator through
+// STORAGE_EMULATOR_HOST, as the registry's own environment could), and a
+// folder restored from that second archive serves the fixture.
+func TestRegistryConfigGCS(t *testing.T) {
+	t.Parallel()
+	archive, f := seedArchive(t, V3)
+	gcs := servers.StartFakeGCS(t, "regconfig-bucket")
+	cfg := filepath.Join(t.TempDir(), "config.yml")
+	yml := "version: 0.1\nstorage:\n  gcs:\n    bucket: regconfig-bucket\n    rootdirectory: /reg\n  delete:\n    enabled: true\n"
+	if err := os.WriteFile(cfg, []byte(yml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"STORAGE_EMULATOR_HOST=" + gcs.Host}
+	_, stderr, code := RegbackupEnv(t, env, "restore", archive, "--to-registry-config", cfg)
+	if code != 0 {
+		t.Fatalf("restore --to-registry-config (gcs): exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "(gcs driver from "+cfg+")") {
+		t.Errorf("restore does not say where it writes:\n%s", stderr)
+	}
+	again := filepath.Join(t.TempDir(), "again.tar.zst")
+	_, stderr, code = RegbackupEnv(t, env, "backup", "--registry-config", cfg, "-o", again)
+	if code != 0 {
+		t.Fatalf("backup --registry-config (gcs): exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "storage: gs://regconfig-bucket/reg") || !strings.Contains(stderr, "(gcs driver from "+cfg+")") {
+		t.Errorf("backup does not say it reads gs://regconfig-bucket/reg with the gcs driver:\n%s", stderr)
+	}
+	if tags, _ := listArchive(t, again); !maps.Equal(tags, f.Tags) {
+		t.Errorf("archive images %v, want %v", tags, f.Tags)
+	}
+	root := filepath.Join(t.TempDir(), "root")
+	mustRegbackup(t, 0, "restore", again, "--to", root)
+	CheckServes(t, StartRegistry(t, V3, root), f)
+}

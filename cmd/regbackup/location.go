@@ -77,6 +77,9 @@ func openBackupSource(ctx context.Context, from, cfgFile string, withKeys bool) 
 	if err != nil {
 		return nil, err
 	}
+	if err := cfg.Supported(); err != nil {
+		return nil, err // before key files: fixing those would not help
+	}
 	src := &backupSource{cfg: cfg}
 	if withKeys {
 		for _, k := range cfg.KeyFiles {
