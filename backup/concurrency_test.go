@@ -407,3 +407,22 @@ func TestInterruptedRestoreLeavesNoTempFiles(t *testing.T) {
 		t.Errorf("root: %v", err)
 	}
 }
+
+// TestRestoreTinyBudget: with a budget smaller than one chunk, blobs whose
+// buffer would not fit stream instead of waiting forever for room.
+func TestRestoreTinyBudget(t *testing.T) {
+	_, reg, data := sampleArchive(t, sample.Options{Seed: 9, SmallFiles: 4}, archive.Zstd)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	for _, budget := range []int64{1, 100 << 10, chunkSize + 1} {
+		dst := &bodyKinds{Driver: newMem(t)}
+		rs, err := restoreWith(ctx, t, data, dst, RestoreOptions{Concurrency: 3}, budget)
+		if err != nil {
+			t.Fatalf("budget %d: %v", budget, err)
+		}
+		sameTags(t, dst, reg)
+		if got := rs.budget.maxUsed(); got > budget {
+			t.Errorf("budget %d: %d bytes buffered at once", budget, got)
+		}
+	}
+}

@@ -49,10 +49,12 @@ type RestoreOptions struct {
 
 // Restore reads an archive from in and writes it into the registry
 // storage d, in place: the storage root itself is never removed, renamed
-// or recreated. Blobs are verified before each is committed; link files
-// are written only after the whole archive checked out, in push order
-// (layers, revisions, tag index, tag current), so a corrupt or truncated
-// archive leaves the registry serving what it served.
+// or recreated. Blobs are verified before each is committed, and written
+// opts.Concurrency at a time with bounded memory (see blobWriter); link
+// files are written only after the whole archive checked out and the blobs
+// were synced, in push order (layers, revisions, tag index, tag current),
+// so a corrupt or truncated archive leaves the registry serving what it
+// served. The first error stops everything and is the one returned.
 func Restore(ctx context.Context, in io.Reader, d drivers.Driver, opts RestoreOptions) (*Report, error) {
 	ar, err := archive.NewReader(in)
 	if err != nil {

@@ -24,8 +24,8 @@ const errArchive = "reading archive (no link file was written; the registry stil
 // blobWriter commits a restore's blobs with many requests in flight while
 // one goroutine (the caller) reads the archive, entry after entry:
 //
-//   - a blob of at most share bytes is read whole into a buffer taken
-//     from a budget, which also checks its digest (the archive reports a
+//   - a blob whose buffer takes at most share bytes (bufferCost) is read
+//     whole into a buffer taken from a budget, which also checks its digest (the archive reports a
 //     mismatch at the end of the entry), and only then handed to one of n
 //     workers, which skip it when the target holds it intact, or Put it;
 //   - a bigger blob is checked and Put by the caller itself, straight from
@@ -40,7 +40,7 @@ type blobWriter struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	budget *budget
-	share  int64
+	share  int64 // at most the budget's total, so acquire never waits forever
 	jobs   chan blobJob
 	wg     sync.WaitGroup
 }
@@ -74,7 +74,7 @@ func (w *blobWriter) add(e *archive.Entry) (bool, error) {
 	case w.rs.opts.DryRun:
 		// Not read here: Next drains and checks it.
 		return true, w.send(blobJob{digest: dg, size: size})
-	case size <= w.share:
+	case bufferCost(size) <= w.share:
 		cost := bufferCost(size)
 		if err := w.budget.acquire(w.ctx, cost); err != nil {
 			return false, err
