@@ -73,8 +73,8 @@ func ParseLocation(u *url.URL) (Config, error) {
 			}
 			cfg.ChunkSize = n
 		case "keyfile", "credentials", "key", "token":
-			return Config{}, bad("parameter %s is not accepted in a location (it would show in process lists and "+
-				"logs); set GOOGLE_APPLICATION_CREDENTIALS=/path/to/key.json instead", k)
+			return Config{}, bad("parameter %s is not accepted: credentials never come from a location (it shows in "+
+				"process lists, logs and archives); set GOOGLE_APPLICATION_CREDENTIALS=/path/to/key.json", k)
 		default:
 			return Config{}, bad("unknown parameter %q (known: endpoint, auth, chunksize)", k)
 		}

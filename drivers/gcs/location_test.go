@@ -46,7 +46,7 @@ func TestParseLocationRejects(t *testing.T) {
 		"gs:///registry":                      "want gs://BUCKET",
 		"gs://user:s3cr3t-pass@bucket/reg":    "credentials in the URL are not supported",
 		"gs://bucket?keyfile=/etc/key.json":   "GOOGLE_APPLICATION_CREDENTIALS",
-		"gs://bucket?credentials=s3cr3t-json": "not accepted in a location",
+		"gs://bucket?credentials=s3cr3t-json": "credentials never come from a location",
 		"gs://bucket?endpiont=http://x":       `unknown parameter "endpiont"`,
 		"gs://bucket?auth=s3cr3t-token":       `auth must be "default" or "none"`,
 		"gs://bucket?chunksize=1000":          "multiple of 262144",
