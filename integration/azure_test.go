@@ -5,8 +5,12 @@ package integration
 // and the mistakes a user makes with an Azure location.
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +20,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/regbackup/regbackup/integration/sample"
 	"github.com/regbackup/regbackup/integration/servers"
@@ -99,10 +104,10 @@ func TestAzureRoundTrip(t *testing.T) {
 	if _, e, code := RegbackupEnv(t, keyEnv, "backup", "--from", from, "-o", a); code != 0 {
 		t.Fatalf("backup --from %s: exit %d\n%s", from, code, e)
 	}
-	archiveLinks, _ := listArchive(t, a)
-	if len(archiveLinks) == 0 {
-		t.Fatalf("the archive of %s holds no link files", from)
+	if tags, _ := listArchive(t, a); !maps.Equal(tags, f.Tags) {
+		t.Fatalf("the archive of %s lists tags %v, want %v", from, tags, f.Tags)
 	}
+	checkNoKeyInArchive(t, a, az.Key, from)
 
 	t.Run("into-empty-container", func(t *testing.T) {
 		dst := az.NewContainer(t)
@@ -130,6 +135,35 @@ func TestAzureRoundTrip(t *testing.T) {
 			})
 		}
 	})
+}
+
+// checkNoKeyInArchive decompresses the whole archive: the catalog names the
+// source location, and the account key appears nowhere.
+func checkNoKeyInArchive(t testing.TB, archivePath, key, location string) {
+	t.Helper()
+	f, err := os.Open(archivePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := zstd.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{key, url.QueryEscape(key), key[:20]} {
+		if bytes.Contains(raw, []byte(k)) {
+			t.Errorf("the archive contains the account key (%q...)", k[:8])
+		}
+	}
+	quoted, _ := json.Marshal(location) // the catalog is JSON: & is \u0026
+	if !bytes.Contains(raw, quoted) {
+		t.Errorf("the archive's catalog does not name the source %s", location)
+	}
 }
 
 // TestAzureBadLocation: a wrong account key, a missing container and an
