@@ -65,6 +65,7 @@ func TestAzurite(t *testing.T) {
 	t.Run("FailedPutLeavesNothing", func(t *testing.T) { testFailedPutLeavesNothing(t, az, newDriver) })
 	t.Run("MemoryBound", func(t *testing.T) { testMemoryBound(t, newDriver) })
 	t.Run("ReaderResumes", func(t *testing.T) { testReaderResumes(t, az, newDriver) })
+	t.Run("RetriesThrottling", func(t *testing.T) { testRetriesThrottling(t, az, newDriver) })
 	t.Run("NewFailsFast", func(t *testing.T) { testNewFailsFast(t, az) })
 	t.Run("Locations", func(t *testing.T) { testLocations(t, az) })
 }
@@ -403,34 +404,22 @@ func testReaderResumes(t *testing.T, az *servers.AzureServer, newDriver driverFa
 	if err := d.Put(t.Context(), p, bytes.NewReader(data), int64(len(data))); err != nil {
 		t.Fatal(err)
 	}
-	target, _ := url.Parse(az.Endpoint)
 	var broken, ranged atomic.Int32
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		out := r.Clone(r.Context())
-		out.URL.Scheme, out.URL.Host, out.RequestURI = target.Scheme, target.Host, ""
-		resp, err := http.DefaultTransport.RoundTrip(out)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
+	proxy := newProxy(t, az, func(w http.ResponseWriter, r *http.Request, resp *http.Response) bool {
+		if r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, "/data") {
+			return false
 		}
-		defer resp.Body.Close()
-		for k, v := range resp.Header {
-			w.Header()[k] = v
+		if r.Header.Get("x-ms-range") != "" || r.Header.Get("Range") != "" {
+			ranged.Add(1)
+		} else if broken.Add(1) == 1 {
+			w.WriteHeader(resp.StatusCode)
+			io.CopyN(w, resp.Body, int64(len(data)/2))
+			panic(http.ErrAbortHandler) // cut the connection mid-body
 		}
-		w.WriteHeader(resp.StatusCode)
-		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/data") {
-			if r.Header.Get("x-ms-range") != "" || r.Header.Get("Range") != "" {
-				ranged.Add(1)
-			} else if broken.Add(1) == 1 {
-				io.CopyN(w, resp.Body, int64(len(data)/2))
-				panic(http.ErrAbortHandler) // cut the connection mid-body
-			}
-		}
-		io.Copy(w, resp.Body)
-	}))
-	defer proxy.Close()
+		return false
+	})
 	via, err := azure.New(t.Context(), azure.Config{Account: az.Account, AccountKey: az.Key, Container: name,
-		ServiceURL: proxy.URL + target.Path, RootDirectory: "reg"})
+		ServiceURL: proxy, RootDirectory: "reg"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,5 +434,78 @@ func testReaderResumes(t *testing.T, az *servers.AzureServer, newDriver driverFa
 	}
 	if broken.Load() != 1 || ranged.Load() < 1 {
 		t.Fatalf("the proxy broke %d downloads and saw %d range requests; want 1 and at least 1", broken.Load(), ranged.Load())
+	}
+}
+
+// newProxy serves az's blob service through a loopback proxy and returns
+// the proxy's endpoint. meddle sees each request with the service's
+// response; when it returns true it has answered the request itself.
+func newProxy(t *testing.T, az *servers.AzureServer, meddle func(http.ResponseWriter, *http.Request, *http.Response) bool) string {
+	target, _ := url.Parse(az.Endpoint)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		out := r.Clone(r.Context())
+		out.URL.Scheme, out.URL.Host, out.RequestURI = target.Scheme, target.Host, ""
+		resp, err := http.DefaultTransport.RoundTrip(out)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		if meddle(w, r, resp) {
+			return
+		}
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(proxy.Close)
+	return proxy.URL + target.Path
+}
+
+// testRetriesThrottling answers the first block uploads with 503 and 429,
+// as a busy account does: Put backs off, retries and stores the whole file.
+func testRetriesThrottling(t *testing.T, az *servers.AzureServer, newDriver driverFactory) {
+	_, name := newDriver(t, nil)
+	var puts, refused atomic.Int32
+	proxy := newProxy(t, az, func(w http.ResponseWriter, r *http.Request, resp *http.Response) bool {
+		if r.Method != http.MethodPut || !strings.Contains(r.URL.RawQuery, "comp=block") {
+			return false
+		}
+		switch puts.Add(1) {
+		case 1, 3:
+			refused.Add(1)
+			w.Header().Set("x-ms-error-code", "ServerBusy")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		case 2:
+			refused.Add(1)
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return true
+		}
+		return false
+	})
+	d, err := azure.New(t.Context(), azure.Config{Account: az.Account, AccountKey: az.Key, Container: name,
+		ServiceURL: proxy, RootDirectory: "reg", BlockSize: testBlockSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("retry"), 3*testBlockSize/5+1)
+	const p = "docker/registry/v2/blobs/sha256/ee/ee/data"
+	start := time.Now()
+	if err := d.Put(t.Context(), p, bytes.NewReader(data), int64(len(data))); err != nil {
+		t.Fatalf("Put through 503/429 answers: %v", err)
+	}
+	t.Logf("Put of %d bytes through %d refused block uploads in %s", len(data), refused.Load(), time.Since(start).Round(time.Millisecond))
+	rc, err := d.Reader(t.Context(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	if !bytes.Equal(got, data) || refused.Load() != 3 {
+		t.Fatalf("after retries: %d bytes (want %d), %d refusals (want 3)", len(got), len(data), refused.Load())
 	}
 }
