@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -59,6 +60,7 @@ func TestAzurite(t *testing.T) {
 		})
 	})
 	t.Run("BlobNames", func(t *testing.T) { testBlobNames(t, az, newDriver) })
+	t.Run("WalkPages", func(t *testing.T) { testWalkPages(t, newDriver) })
 	t.Run("OtherNamingHint", func(t *testing.T) { testOtherNamingHint(t, az, newDriver) })
 	t.Run("AppendBlobs", func(t *testing.T) { testAppendBlobs(t, az, newDriver) })
 	t.Run("FolderPlaceholders", func(t *testing.T) { testFolderPlaceholders(t, az, newDriver) })
@@ -507,5 +509,32 @@ func testRetriesThrottling(t *testing.T, az *servers.AzureServer, newDriver driv
 	rc.Close()
 	if !bytes.Equal(got, data) || refused.Load() != 3 {
 		t.Fatalf("after retries: %d bytes (want %d), %d refusals (want 3)", len(got), len(data), refused.Load())
+	}
+}
+
+// testWalkPages walks 40 files 3 names per list request: every file once,
+// in lexical order, none of the sibling prefix.
+func testWalkPages(t *testing.T, newDriver driverFactory) {
+	d, _ := newDriver(t, nil)
+	azure.SetListPageSize(d, 3)
+	var want []string
+	for i := range 40 {
+		p := fmt.Sprintf("docker/registry/v2/repositories/r%d/_layers/sha256/%02x/link", i%7, i)
+		if err := d.Put(t.Context(), p, strings.NewReader("x"), 1); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, p)
+	}
+	if err := d.Put(t.Context(), "docker/registry/v2/repositoriesX/other", strings.NewReader("x"), 1); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(want)
+	var got []string
+	err := d.Walk(t.Context(), "docker/registry/v2/repositories", func(fi drivers.FileInfo) error {
+		got = append(got, fi.Path)
+		return nil
+	})
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("paged Walk = %v,\n got  %q\n want %q", err, got, want)
 	}
 }

@@ -27,6 +27,9 @@ type Driver struct {
 	prefix string // rootPrefix(cfg.RootDirectory, cfg.LegacyRootPrefix)
 	c      *container.Client
 	mem    *memLimit
+	// pageSize is the most names one list request asks for; 0 leaves it
+	// to the service (5000). Tests make it small to cross pages.
+	pageSize int32
 }
 
 // New checks cfg, connects and lists the container once (within

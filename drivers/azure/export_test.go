@@ -6,3 +6,6 @@ func PeakBufferBytes(d *Driver) int64 {
 	defer d.mem.mu.Unlock()
 	return d.mem.peak
 }
+
+// SetListPageSize makes every list request of d ask for at most n names.
+func SetListPageSize(d *Driver, n int32) { d.pageSize = n }

@@ -57,10 +57,14 @@ func (d *Driver) list(ctx context.Context, root, dir string, fn drivers.WalkFunc
 	if dir != "" {
 		listPrefix += dir + "/"
 	}
-	pager := d.c.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{
+	opts := &container.ListBlobsFlatOptions{
 		Prefix:  to.Ptr(listPrefix),
 		Include: container.ListBlobsInclude{Metadata: true},
-	})
+	}
+	if d.pageSize > 0 {
+		opts.MaxResults = to.Ptr(d.pageSize)
+	}
+	pager := d.c.NewListBlobsFlatPager(opts)
 	found := 0
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
