@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/regbackup/regbackup/drivers"
 )
@@ -27,7 +28,16 @@ type Driver struct {
 	client  *s3.Client
 	root    string // key prefix: "" or RootDirectory + "/"
 	pool    *bufferPool
+	opts    objectOptions
 	secrets []string // credentials to keep out of messages
+}
+
+// objectOptions are set on every object written.
+type objectOptions struct {
+	sse    types.ServerSideEncryption
+	kmsKey *string
+	class  types.StorageClass
+	acl    types.ObjectCannedACL
 }
 
 // New connects to the bucket c names and checks, within c.CheckTimeout,
@@ -49,6 +59,10 @@ func New(ctx context.Context, c Config) (*Driver, error) {
 		d.root = c.RootDirectory + "/"
 	}
 	d.pool = newBufferPool(c.PartSize, c.UploadMemory)
+	d.opts = objectOptions{sse: types.ServerSideEncryption(c.SSE), class: types.StorageClass(c.StorageClass), acl: types.ObjectCannedACL(c.ObjectACL)}
+	if c.SSEKMSKeyID != "" {
+		d.opts.kmsKey = aws.String(c.SSEKMSKeyID)
+	}
 	if err := d.checkBucket(ctx); err != nil {
 		return nil, err
 	}

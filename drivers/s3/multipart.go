@@ -1,7 +1,6 @@
 package s3
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,15 +17,23 @@ import (
 // ctx was cancelled.
 const abortTimeout = 30 * time.Second
 
-// part is one filled part: its chunks (pool buffers) and how many bytes of
-// them hold data.
+// part is one part of a multipart upload (or the whole of a single
+// PutObject): n bytes either in pool chunks or at off in the caller's
+// io.ReaderAt.
 type part struct {
 	number int32
-	chunks [][]byte
 	n      int64
+	chunks [][]byte
+	ra     io.ReaderAt
+	off    int64
 }
 
-func (pt *part) body() *segments {
+// body reads the part's bytes, seekably (the SDK hashes the body, then
+// rewinds it, and rewinds again to retry).
+func (pt *part) body() io.ReadSeeker {
+	if pt.ra != nil {
+		return io.NewSectionReader(pt.ra, pt.off, pt.n)
+	}
 	bufs := make([][]byte, 0, len(pt.chunks))
 	left := pt.n
 	for _, c := range pt.chunks {
@@ -37,71 +44,7 @@ func (pt *part) body() *segments {
 	return newSegments(bufs)
 }
 
-// putLarge handles a Put of unknown or large size. It fills the first part
-// from r; if r ends there the object goes up with one PutObject, otherwise
-// with putMultipart.
-func (d *Driver) putLarge(ctx context.Context, p string, r io.Reader, size int64) error {
-	perPart := d.chunksPerPart(size)
-	first, eof, err := d.readPart(ctx, r, 1, perPart)
-	if err != nil {
-		return fmt.Errorf("%s: put %s: %w", driverName, p, err)
-	}
-	if !eof {
-		// A full first part may be the whole object: look one byte ahead.
-		var peek [1]byte
-		n, end, err := fill(ctx, r, peek[:])
-		if err != nil {
-			d.releasePart(first)
-			return fmt.Errorf("%s: put %s: %w", driverName, p, err)
-		}
-		eof = end && n == 0
-		r = io.MultiReader(bytes.NewReader(peek[:n]), r)
-	}
-	if eof {
-		defer d.releasePart(first)
-		if err := checkCount(first.n, size); err != nil {
-			return fmt.Errorf("%s: put %s: %w", driverName, p, err)
-		}
-		return d.putObject(ctx, p, first.body(), first.n)
-	}
-	return d.putMultipart(ctx, p, r, size, first, perPart)
-}
-
-// chunksPerPart is how many pool chunks make one part, so that an object of
-// known size fits in 10,000 parts. Unknown sizes use one chunk per part.
-func (d *Driver) chunksPerPart(size int64) int64 {
-	c := d.pool.chunkSize
-	if size <= maxParts*c {
-		return 1
-	}
-	return (size + maxParts*c - 1) / (maxParts * c)
-}
-
-// readPart takes perPart chunks from the pool, one at a time, and fills them
-// from r. eof reports that r ended within this part. On error the chunks
-// are released.
-func (d *Driver) readPart(ctx context.Context, r io.Reader, number int32, perPart int64) (*part, bool, error) {
-	pt := &part{number: number}
-	for range perPart {
-		c, err := d.pool.getChunk(ctx)
-		if err != nil {
-			d.releasePart(pt)
-			return nil, false, err
-		}
-		pt.chunks = append(pt.chunks, c)
-		n, eof, err := fill(ctx, r, c)
-		pt.n += int64(n)
-		if err != nil {
-			d.releasePart(pt)
-			return nil, false, err
-		}
-		if eof {
-			return pt, true, nil
-		}
-	}
-	return pt, false, nil
-}
-
+// releasePart gives a part's chunks back to the pool.
 func (d *Driver) releasePart(pt *part) {
 	for _, c := range pt.chunks {
 		d.pool.putChunk(c)
@@ -109,30 +52,18 @@ func (d *Driver) releasePart(pt *part) {
 	pt.chunks = nil
 }
 
-// putMultipart streams r into a multipart upload: it creates the upload,
-// sends first and every following part as soon as it is filled, up to
-// PartConcurrency at once, and completes the upload only when r ended at the
-// expected size. On any error (reader, size, a part, ctx) it stops reading,
-// waits for the parts in flight and aborts the upload, so nothing becomes
-// visible and no upload is left behind.
-func (d *Driver) putMultipart(ctx context.Context, p string, r io.Reader, size int64, first *part, perPart int64) error {
+// putMultipart runs one multipart upload to p: it creates the upload, lets
+// feed send the parts (upload.send, at most PartConcurrency in flight), and
+// completes the upload only when feed and every part succeeded. On any
+// error (the reader's, a size mismatch, a part's, ctx) it waits for the
+// parts in flight and aborts the upload, so nothing becomes visible and no
+// upload is left behind. feed's ctx is cancelled as soon as a part fails.
+func (d *Driver) putMultipart(ctx context.Context, p string, feed func(ctx context.Context, u *upload) error) error {
 	key := aws.String(d.key(p))
-	in := &s3.CreateMultipartUploadInput{Bucket: &d.cfg.Bucket, Key: key, ContentType: aws.String(contentType)}
-	if c := d.cfg; c.SSE != "" {
-		in.ServerSideEncryption = types.ServerSideEncryption(c.SSE)
-		if c.SSEKMSKeyID != "" {
-			in.SSEKMSKeyId = aws.String(c.SSEKMSKeyID)
-		}
-	}
-	if c := d.cfg; c.StorageClass != "" {
-		in.StorageClass = types.StorageClass(c.StorageClass)
-	}
-	if c := d.cfg; c.ObjectACL != "" {
-		in.ACL = types.ObjectCannedACL(c.ObjectACL)
-	}
+	in := &s3.CreateMultipartUploadInput{Bucket: &d.cfg.Bucket, Key: key, ContentType: aws.String(contentType),
+		ServerSideEncryption: d.opts.sse, SSEKMSKeyId: d.opts.kmsKey, StorageClass: d.opts.class, ACL: d.opts.acl}
 	created, err := d.client.CreateMultipartUpload(ctx, in)
 	if err != nil {
-		d.releasePart(first)
 		return d.fail("put", p, err)
 	}
 	up := &upload{d: d, path: p, key: key, id: created.UploadId, slots: make(chan struct{}, d.cfg.PartConcurrency)}
@@ -140,7 +71,7 @@ func (d *Driver) putMultipart(ctx context.Context, p string, r io.Reader, size i
 	defer cancel(nil)
 	up.cancel = cancel
 
-	err = up.stream(upCtx, r, size, first, perPart)
+	err = feed(upCtx, up)
 	up.wg.Wait()
 	if err == nil {
 		err = up.firstErr()
@@ -182,61 +113,6 @@ type upload struct {
 	mu    sync.Mutex
 	parts []types.CompletedPart
 	err   error
-}
-
-// stream sends first, then reads and sends the following parts until r
-// ends. It returns the first reader, size or ctx error; part errors are
-// recorded by send and cancel ctx.
-func (u *upload) stream(ctx context.Context, r io.Reader, size int64, first *part, perPart int64) error {
-	total := first.n
-	pt := first
-	for {
-		if size >= 0 && total > size {
-			u.d.releasePart(pt)
-			return fmt.Errorf("reader gave more than the expected %d bytes", size)
-		}
-		if err := u.send(ctx, pt); err != nil {
-			return err
-		}
-		if pt.number == maxParts {
-			return u.tooLarge(ctx, r, size)
-		}
-		next, eof, err := u.d.readPart(ctx, r, pt.number+1, perPart)
-		if err != nil {
-			return u.cause(ctx, err)
-		}
-		total += next.n
-		if eof && next.n == 0 {
-			u.d.releasePart(next)
-			return checkCount(total, size)
-		}
-		if eof {
-			if err := checkCount(total, size); err != nil {
-				u.d.releasePart(next)
-				return err
-			}
-			return u.send(ctx, next)
-		}
-		pt = next
-	}
-}
-
-// cause is err, or the part failure that cancelled ctx and so caused err.
-func (u *upload) cause(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
-			return cause
-		}
-	}
-	return err
-}
-
-// tooLarge is the error for a reader that goes on after 10,000 full parts.
-func (u *upload) tooLarge(ctx context.Context, r io.Reader, size int64) error {
-	if err := checkRest(ctx, r, size); err != nil {
-		return fmt.Errorf("more than 10000 parts of %d bytes: give the size, or raise the part size", u.d.pool.chunkSize)
-	}
-	return nil
 }
 
 // send uploads pt in the background once a slot is free; the part's chunks

@@ -46,20 +46,33 @@ func TestPutChoosesSingleOrMultipart(t *testing.T) {
 	d := f.newDriver(t, nil) // 5 MiB parts
 	for _, tc := range []struct {
 		n, size   int
+		seekable  bool
 		wantParts int // 0: one PutObject
 	}{
-		{5 * mib, 5 * mib, 0},
-		{5 * mib, -1, 0},
-		{5*mib + 1, 5*mib + 1, 2},
-		{5*mib + 1, -1, 2},
-		{10 * mib, 10 * mib, 2},
-		{17*mib + 3, -1, 4},
+		{5 * mib, 5 * mib, false, 0},
+		{5 * mib, 5 * mib, true, 0},
+		{5 * mib, -1, false, 0},
+		{5*mib + 1, 5*mib + 1, false, 2},
+		{5*mib + 1, 5*mib + 1, true, 2},
+		{5*mib + 1, -1, false, 2},
+		{10 * mib, 10 * mib, false, 2},
+		{10 * mib, 10 * mib, true, 2},
+		{17*mib + 3, -1, false, 4},
+		{17*mib + 3, 17*mib + 3, true, 4},
 	} {
-		t.Run(fmt.Sprintf("%d/%d", tc.n, tc.size), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%d/%d/seekable=%v", tc.n, tc.size, tc.seekable), func(t *testing.T) {
 			data := randomData(uint64(tc.n), tc.n)
+			r := stream(data)
+			if tc.seekable {
+				r = bytes.NewReader(data)
+			}
 			f.resetLog()
-			if err := d.Put(t.Context(), "blob", bytes.NewReader(data), int64(tc.size)); err != nil {
+			d.pool.peak.Store(0)
+			if err := d.Put(t.Context(), "blob", r, int64(tc.size)); err != nil {
 				t.Fatal(err)
+			}
+			if peak := d.pool.peak.Load(); tc.seekable && peak != 0 {
+				t.Errorf("a seekable Put took %d bytes of upload memory, want none (sent without copying)", peak)
 			}
 			parts, single := f.count("PUT part"), f.count("PUT object")
 			if tc.wantParts == 0 && (single != 1 || parts != 0) {
@@ -74,6 +87,9 @@ func TestPutChoosesSingleOrMultipart(t *testing.T) {
 		})
 	}
 }
+
+// stream hides bytes.Reader's Seek and ReadAt: a reader Put must stream.
+func stream(b []byte) io.Reader { return struct{ io.Reader }{bytes.NewReader(b)} }
 
 // failingReader yields data, then err.
 type failingReader struct {
@@ -119,13 +135,19 @@ func TestMultipartFailuresLeaveNothing(t *testing.T) {
 			},
 			want: func(err error) bool { return errors.Is(err, boom) }},
 		{name: "short reader", size: 18 * mib,
-			reader: func(context.CancelFunc) io.Reader { return bytes.NewReader(randomData(3, 12*mib)) },
+			reader: func(context.CancelFunc) io.Reader { return stream(randomData(3, 12*mib)) },
 			want:   func(err error) bool { return errors.Is(err, io.ErrUnexpectedEOF) }},
 		{name: "long reader", size: 11 * mib,
-			reader: func(context.CancelFunc) io.Reader { return bytes.NewReader(randomData(4, 18*mib)) },
+			reader: func(context.CancelFunc) io.Reader { return stream(randomData(4, 18*mib)) },
 			want:   func(err error) bool { return strings.Contains(err.Error(), "more than the expected") }},
 		{name: "long reader at a part boundary", size: 10 * mib,
-			reader: func(context.CancelFunc) io.Reader { return bytes.NewReader(randomData(4, 10*mib+1)) },
+			reader: func(context.CancelFunc) io.Reader { return stream(randomData(4, 10*mib+1)) },
+			want:   func(err error) bool { return strings.Contains(err.Error(), "more than the expected") }},
+		{name: "short seekable reader", size: 18 * mib,
+			reader: func(context.CancelFunc) io.Reader { return bytes.NewReader(randomData(3, 12*mib)) },
+			want:   func(err error) bool { return errors.Is(err, io.ErrUnexpectedEOF) }},
+		{name: "long seekable reader", size: 11 * mib,
+			reader: func(context.CancelFunc) io.Reader { return bytes.NewReader(randomData(4, 18*mib)) },
 			want:   func(err error) bool { return strings.Contains(err.Error(), "more than the expected") }},
 		{name: "cancelled after 2 parts", size: 18 * mib,
 			reader: func(cancel context.CancelFunc) io.Reader {
@@ -134,6 +156,17 @@ func TestMultipartFailuresLeaveNothing(t *testing.T) {
 			},
 			want: func(err error) bool { return errors.Is(err, context.Canceled) }},
 		{name: "part 2 fails on the server", size: 18 * mib,
+			reader: func(context.CancelFunc) io.Reader { return stream(randomData(7, 18*mib)) },
+			hook: func(w http.ResponseWriter, r *http.Request) bool {
+				if r.URL.Query().Get("partNumber") == "2" {
+					io.Copy(io.Discard, r.Body)
+					s3Error(w, 500, "InternalError", "We encountered an internal error. Please try again.")
+					return true
+				}
+				return false
+			},
+			want: func(err error) bool { return strings.Contains(err.Error(), "InternalError") }},
+		{name: "part 2 fails, seekable reader", size: 18 * mib,
 			reader: func(context.CancelFunc) io.Reader { return bytes.NewReader(randomData(7, 18*mib)) },
 			hook: func(w http.ResponseWriter, r *http.Request) bool {
 				if r.URL.Query().Get("partNumber") == "2" {
@@ -145,7 +178,7 @@ func TestMultipartFailuresLeaveNothing(t *testing.T) {
 			},
 			want: func(err error) bool { return strings.Contains(err.Error(), "InternalError") }},
 		{name: "complete fails", size: 18 * mib,
-			reader: func(context.CancelFunc) io.Reader { return bytes.NewReader(randomData(8, 18*mib)) },
+			reader: func(context.CancelFunc) io.Reader { return stream(randomData(8, 18*mib)) },
 			hook: func(w http.ResponseWriter, r *http.Request) bool {
 				if requestKind(r) == "complete-multipart" {
 					s3Error(w, 400, "InvalidPart", "One or more of the specified parts could not be found.")
@@ -210,7 +243,7 @@ func TestUploadMemoryIsShared(t *testing.T) {
 			size = -1
 		}
 		wg.Go(func() {
-			if err := d.Put(t.Context(), fmt.Sprintf("blob/%d", i), bytes.NewReader(data[i]), size); err != nil {
+			if err := d.Put(t.Context(), fmt.Sprintf("blob/%d", i), stream(data[i]), size); err != nil {
 				t.Errorf("Put %d: %v", i, err)
 			}
 		})

@@ -8,24 +8,29 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/regbackup/regbackup/drivers"
 )
 
-// smallPut is the largest known size a Put buffers in a buffer of its own
-// instead of a pool chunk: link files, manifests, configs.
-const smallPut = 1 << 20
-
 // contentType is what the registry's s3 driver stores every object with.
 const contentType = "application/octet-stream"
 
-// Put stores all of r at p, all or nothing. Up to PartSize bytes are read
-// into memory and sent with one PutObject; more become a multipart upload
-// (see putMultipart). Either way the object appears only when r ended with
-// io.EOF after exactly size bytes (any count when size is -1); a reader
-// error, a wrong count or a cancelled ctx stores nothing and leaves an
-// earlier object at p as it was.
+// Put stores all of r at p, all or nothing: the object appears only when r
+// ended with io.EOF after exactly size bytes (any count when size is -1);
+// a reader error, a wrong count or a cancelled ctx stores nothing and
+// leaves an earlier object at p as it was.
+//
+//   - r seekable, size known (an in-memory buffer, a file): sent straight
+//     from r, without copying: one PutObject up to PartSize, else a
+//     multipart upload whose parts are sections of r (when r is an
+//     io.ReaderAt). Its length is checked before anything is sent.
+//   - size known and at most PartSize: read into a buffer of exactly that
+//     size, then one PutObject.
+//   - otherwise: streamed through pool chunks into a multipart upload
+//     (putLarge), or one PutObject if r ends within the first part.
+//
+// Buffers come out of the Driver's upload memory (Config.UploadMemory),
+// shared by all Puts: a Put waits for its share, or for ctx.
 func (d *Driver) Put(ctx context.Context, p string, r io.Reader, size int64) error {
 	if err := drivers.CheckPath(p); err != nil {
 		return fmt.Errorf("%s: put %q: %w", driverName, p, err)
@@ -33,16 +38,19 @@ func (d *Driver) Put(ctx context.Context, p string, r io.Reader, size int64) err
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: put %s: %w", driverName, p, err)
 	}
+	if rs, ok := r.(io.ReadSeeker); ok && size >= 0 {
+		return d.putSeekable(ctx, p, rs, size)
+	}
 	if size > maxParts*d.pool.chunks*d.pool.chunkSize {
 		return fmt.Errorf("%s: put %s: %d bytes is more than this driver can upload (10000 parts of at most %d bytes): raise the upload memory", driverName, p, size, d.pool.chunks*d.pool.chunkSize)
 	}
-	if size >= 0 && size <= smallPut {
+	if size >= 0 && size <= d.cfg.PartSize {
 		return d.putSmall(ctx, p, r, size)
 	}
 	return d.putLarge(ctx, p, r, size)
 }
 
-// putSmall buffers an object of known small size and sends it at once.
+// putSmall buffers an object of known size up to PartSize and sends it at once.
 func (d *Driver) putSmall(ctx context.Context, p string, r io.Reader, size int64) error {
 	buf, err := d.pool.getSmall(ctx, size)
 	if err != nil {
@@ -64,23 +72,12 @@ func (d *Driver) putSmall(ctx context.Context, p string, r io.Reader, size int64
 // putObject sends body, of length n, as the whole object at p.
 func (d *Driver) putObject(ctx context.Context, p string, body io.ReadSeeker, n int64) error {
 	in := &s3.PutObjectInput{
-		Bucket:        &d.cfg.Bucket,
-		Key:           aws.String(d.key(p)),
-		Body:          body,
-		ContentLength: aws.Int64(n),
-		ContentType:   aws.String(contentType),
-	}
-	if c := d.cfg; c.SSE != "" {
-		in.ServerSideEncryption = types.ServerSideEncryption(c.SSE)
-		if c.SSEKMSKeyID != "" {
-			in.SSEKMSKeyId = aws.String(c.SSEKMSKeyID)
-		}
-	}
-	if c := d.cfg; c.StorageClass != "" {
-		in.StorageClass = types.StorageClass(c.StorageClass)
-	}
-	if c := d.cfg; c.ObjectACL != "" {
-		in.ACL = types.ObjectCannedACL(c.ObjectACL)
+		Bucket:               &d.cfg.Bucket,
+		Key:                  aws.String(d.key(p)),
+		Body:                 body,
+		ContentLength:        aws.Int64(n),
+		ContentType:          aws.String(contentType),
+		ServerSideEncryption: d.opts.sse, SSEKMSKeyId: d.opts.kmsKey, StorageClass: d.opts.class, ACL: d.opts.acl,
 	}
 	if _, err := d.client.PutObject(ctx, in); err != nil {
 		return d.fail("put", p, err)
