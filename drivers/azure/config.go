@@ -184,6 +184,9 @@ func (c Config) withDefaults() (Config, error) {
 	case u.User != nil || u.RawQuery != "" || u.Fragment != "":
 		return c, fmt.Errorf("endpoint %q must be a plain URL: put credentials in the environment, not in the endpoint", redactURL(c.ServiceURL))
 	}
+	if u.Scheme == "http" && (c.Credential == DefaultCredentials || c.Credential == ClientSecret) {
+		return c, fmt.Errorf("no account key or SAS token given, and Entra ID (%s) credentials are only sent over https: set AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_CONNECTION_STRING for an http endpoint", c.Credential)
+	}
 	c.ServiceURL = strings.TrimRight(c.ServiceURL, "/")
 	return c, nil
 }

@@ -101,6 +101,7 @@ func TestConfigFromURLRejects(t *testing.T) {
 		{"azure:registry", "azure://CONTAINER"},
 		{"azure://registry", "no account"},
 		{"azure://registry?endpoint=ftp://x", "not an http(s) URL"},
+		{"azure://registry?endpoint=http://127.0.0.1:10000/devstoreaccount1", "only sent over https"},
 	} {
 		u, err := url.Parse(tc.loc)
 		if err != nil {

@@ -172,12 +172,14 @@ func (d *Driver) putBlocks(parent context.Context, p string, r io.Reader, size i
 	}
 	wg.Wait()
 	switch {
-	case readErr != nil:
-		return d.putErr(parent, p, readErr)
 	case parent.Err() != nil:
 		return d.putErr(parent, p, parent.Err())
-	case stageErr != nil:
+	case readErr != nil && !errors.Is(readErr, context.Canceled):
+		return d.putErr(parent, p, readErr)
+	case stageErr != nil: // it cancelled ctx, which may have ended the read
 		return d.opErr(parent, "put", p, stageErr)
+	case readErr != nil:
+		return d.putErr(parent, p, readErr)
 	}
 	_, err := bb.CommitBlockList(parent, ids, &blockblob.CommitBlockListOptions{
 		HTTPHeaders: &blob.HTTPHeaders{BlobContentType: to.Ptr(contentType)},
