@@ -94,7 +94,7 @@ func intactBlobs(t *testing.T, d drivers.Driver) int {
 }
 
 func TestRestoreRunsRequestsConcurrently(t *testing.T) {
-	_, reg, data := sampleArchive(t, sample.Options{Seed: 3, SmallFiles: 12}, archive.Zstd)
+	_, reg, data := sampleArchive(t, sample.Options{Seed: 3, SmallFiles: 6}, archive.Zstd)
 	restore := func(n int) (time.Duration, *latencyDriver) {
 		dst := newLatency(newMem(t), testLatency)
 		prog := &Progress{}
@@ -152,7 +152,7 @@ func TestRestoreDefaultConcurrencyFromDriver(t *testing.T) {
 
 func TestBackupRunsRequestsConcurrently(t *testing.T) {
 	mem := newMem(t)
-	reg, err := sample.Generate(t.Context(), mem, sample.Options{Seed: 4, SmallFiles: 12})
+	reg, err := sample.Generate(t.Context(), mem, sample.Options{Seed: 4, SmallFiles: 6})
 	if err != nil {
 		t.Fatal(err)
 	}
