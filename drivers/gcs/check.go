@@ -24,7 +24,9 @@ const checkAttempts = 3
 func (d *Driver) check(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.CheckTimeout)
 	defer cancel()
-	bucket := d.bucket.Retryer(storage.WithPolicy(storage.RetryNever))
+	// A handle of its own: Retryer changes the retry settings it was
+	// called on in place, and d.bucket must keep retrying.
+	bucket := d.client.Bucket(d.cfg.Bucket).Retryer(storage.WithPolicy(storage.RetryNever))
 	var err error
 	for attempt := 1; ; attempt++ {
 		it := bucket.Objects(ctx, &storage.Query{Prefix: d.prefix})

@@ -28,12 +28,17 @@
 // Put is all or nothing: an object appears only when the upload is
 // finalized, which Put does only after the reader returned exactly the
 // expected bytes and io.EOF; on any failure or cancellation the upload is
-// abandoned and the earlier object, if any, stays. Objects smaller than
-// Config.ChunkSize go up in one request; larger ones in a resumable upload
-// of ChunkSize chunks. Memory: each Put in flight holds one buffer of
-// ChunkSize bytes (default 8 MiB), or of the object's size rounded up to
-// 256 KiB when that is smaller, so N concurrent Puts use at most
-// N × ChunkSize (16 × 8 MiB = 128 MiB at the default concurrency).
+// abandoned and the earlier object, if any, stays. A seekable reader of at
+// most 16 MiB (a restore hands over its buffered blobs so) goes up in one
+// request read straight from it, declaring its CRC32C so the server refuses
+// anything else. Other readers go through the client library's buffer:
+// one request when smaller than Config.ChunkSize, else a resumable upload
+// of ChunkSize chunks. Memory per Put in flight: 32 KiB for a seekable
+// reader; else one buffer of ChunkSize (default 8 MiB), or of the object's
+// size rounded up to 256 KiB when that is smaller. A restore, which streams
+// only blobs above 16 MiB and one at a time, thus adds at most about
+// ChunkSize + 16 × 32 KiB to its own buffers; N concurrent streamed Puts
+// hold at most N × ChunkSize.
 //
 // Requests are retried with exponential backoff on 408, 429, 5xx and
 // connection errors (every write replaces a whole object, so retrying one is

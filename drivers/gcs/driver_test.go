@@ -124,27 +124,38 @@ func TestSkipsUploadSessionsAndFolders(t *testing.T) {
 	}
 }
 
-// TestPutChunking checks how many requests a Put makes: objects below the
-// chunk size in one request, larger ones (the suite's 17 MiB) in a
-// resumable upload of several chunks, the object appearing only at the end.
+// streamOnly hides a reader's other methods (Seek), as an archive entry
+// or a network stream has none.
+type streamOnly struct{ io.Reader }
+
+// TestPutChunking checks how many requests a Put makes: a seekable reader
+// up to 16 MiB in one request; a stream below the chunk size (8 MiB) in one
+// request, a larger one (the suite's 17 MiB) in a resumable upload of
+// several chunks, the object appearing only at the end.
 func TestPutChunking(t *testing.T) {
 	f := startFake(t)
 	bucket := f.newBucket(t)
 	d := f.open(t, bucket, "reg")
 	for _, tc := range []struct {
 		size           int
+		seekable       bool
 		known          bool
 		multipart      int // single-request uploads
 		resumableStart int // resumable sessions started
-		chunks         int // chunk PUTs (at least)
+		chunks         int // chunk requests (at least)
 	}{
-		{0, true, 1, 0, 0},
-		{71, true, 1, 0, 0},
-		{256 << 10, true, 1, 0, 0},
-		{8<<20 - 1, true, 1, 0, 0},
-		{17 << 20, true, 0, 1, 3},
-		{17 << 20, false, 0, 1, 3},
-		{100, false, 1, 0, 0},
+		{0, true, true, 1, 0, 0},
+		{71, true, true, 1, 0, 0},
+		{16 << 20, true, true, 1, 0, 0},
+		{17 << 20, true, true, 0, 1, 3},
+		{0, false, true, 1, 0, 0},
+		{71, false, true, 1, 0, 0},
+		{256 << 10, false, true, 1, 0, 0},
+		{8<<20 - 1, false, true, 1, 0, 0},
+		{17 << 20, false, true, 0, 1, 3},
+		{17 << 20, false, false, 0, 1, 3},
+		{100, false, false, 1, 0, 0},
+		{100, true, false, 1, 0, 0},
 	} {
 		f.log.Reset()
 		data := make([]byte, tc.size)
@@ -153,16 +164,20 @@ func TestPutChunking(t *testing.T) {
 		if !tc.known {
 			size = -1
 		}
-		p := fmt.Sprintf("obj/%d-%v", tc.size, tc.known)
-		if err := d.Put(t.Context(), p, bytes.NewReader(data), size); err != nil {
+		var r io.Reader = bytes.NewReader(data)
+		if !tc.seekable {
+			r = streamOnly{r}
+		}
+		p := fmt.Sprintf("obj/%d-%v-%v", tc.size, tc.seekable, tc.known)
+		if err := d.Put(t.Context(), p, r, size); err != nil {
 			t.Fatal(err)
 		}
 		multipart := f.requests("/upload/storage/v1/b/"+bucket, "uploadType=multipart")
 		started := f.requests("/upload/storage/v1/b/"+bucket, "uploadType=resumable", "projection=full")
 		chunks := f.requests("/upload/storage/v1/b/"+bucket, "upload_id=")
 		if multipart != tc.multipart || started != tc.resumableStart || chunks < tc.chunks {
-			t.Errorf("Put of %d bytes (size known: %v): %d single-request uploads, %d resumable sessions, %d chunk PUTs; want %d, %d, >= %d\n%s",
-				tc.size, tc.known, multipart, started, chunks, tc.multipart, tc.resumableStart, tc.chunks, f.log.String())
+			t.Errorf("Put of %d bytes (seekable %v, size known %v): %d single-request uploads, %d resumable sessions, %d chunk requests; want %d, %d, >= %d\n%s",
+				tc.size, tc.seekable, tc.known, multipart, started, chunks, tc.multipart, tc.resumableStart, tc.chunks, f.log.String())
 		}
 		rc, err := d.Reader(t.Context(), p)
 		if err != nil {

@@ -3,6 +3,7 @@ package gcs_test
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -51,12 +52,7 @@ func (f *fake) config(bucket, root string) gcs.Config {
 // open connects a driver to bucket/root on the fake.
 func (f *fake) open(t testing.TB, bucket, root string) *gcs.Driver {
 	t.Helper()
-	d, err := gcs.New(t.Context(), f.config(bucket, root))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
+	return open(t, f.config(bucket, root))
 }
 
 // put stores an object directly, with a Content-Type, bypassing the driver.
@@ -103,4 +99,26 @@ func (s *syncBuffer) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.b.Reset()
+}
+
+// listen opens a loopback listener closed at cleanup.
+func listen(t testing.TB) net.Listener {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// open connects a driver with cfg, closed at cleanup.
+func open(t testing.TB, cfg gcs.Config) *gcs.Driver {
+	t.Helper()
+	d, err := gcs.New(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
 }

@@ -21,10 +21,15 @@ var errTooLong = errors.New("reader gave more bytes than expected")
 // it was. A reader error is wrapped, so errors.Is finds it; a short reader
 // wraps io.ErrUnexpectedEOF.
 //
-// Objects smaller than the chunk size go up in one request, others in a
-// resumable upload; either is retried (each chunk for up to RetryFor) on
-// transient errors. Each call holds one buffer: the chunk size, or size
-// rounded up to 256 KiB when smaller.
+// A reader that can seek (bytes.Reader, io.SectionReader: what a restore
+// hands over for the blobs it buffered) of at most 16 MiB goes up in one
+// request straight from the reader, with its CRC32C computed first so the
+// server refuses anything else, and is sent again from the start on
+// transient errors. Any other reader is copied into the client library's
+// upload buffer: one request when size is below the chunk size, else a
+// resumable upload of chunk-size chunks, each retried on transient errors.
+// Memory per call: 32 KiB for a seekable reader, else one buffer of the
+// chunk size, or of size rounded up to 256 KiB when smaller.
 func (d *Driver) Put(ctx context.Context, p string, r io.Reader, size int64) error {
 	if err := drivers.CheckPath(p); err != nil {
 		return invalidPath("put", p, err)
@@ -32,6 +37,20 @@ func (d *Driver) Put(ctx context.Context, p string, r io.Reader, size int64) err
 	if err := ctx.Err(); err != nil {
 		return wrap("put", d.url(p), err)
 	}
+	var err error
+	if rs, ok := r.(io.ReadSeeker); ok && size >= 0 && size <= singleShotMax {
+		err = d.putSeekable(ctx, p, rs, size)
+	} else {
+		err = d.putStream(ctx, p, r, size)
+	}
+	if err != nil {
+		return wrap("put", d.url(p), err)
+	}
+	return nil
+}
+
+// putStream uploads r through the library's chunk buffer.
+func (d *Driver) putStream(ctx context.Context, p string, r io.Reader, size int64) error {
 	// Cancelling wctx is how an upload is abandoned: the library then never
 	// sends the request that finalizes the object.
 	wctx, cancel := context.WithCancel(ctx)
@@ -42,12 +61,9 @@ func (d *Driver) Put(ctx context.Context, p string, r io.Reader, size int64) err
 	w.ChunkRetryDeadline = RetryFor
 	if err := copyExact(ctx, w, r, size); err != nil {
 		cancel()
-		return wrap("put", d.url(p), err)
+		return err
 	}
-	if err := w.Close(); err != nil {
-		return wrap("put", d.url(p), err)
-	}
-	return nil
+	return w.Close()
 }
 
 // chunkSize is the Writer's chunk size for an object of size bytes (-1:
