@@ -66,6 +66,7 @@ func TestAzurite(t *testing.T) {
 	t.Run("FolderPlaceholders", func(t *testing.T) { testFolderPlaceholders(t, az, newDriver) })
 	t.Run("FailedPutLeavesNothing", func(t *testing.T) { testFailedPutLeavesNothing(t, az, newDriver) })
 	t.Run("MemoryBound", func(t *testing.T) { testMemoryBound(t, newDriver) })
+	t.Run("SeekableReaders", func(t *testing.T) { testSeekableReaders(t, newDriver) })
 	t.Run("ReaderResumes", func(t *testing.T) { testReaderResumes(t, az, newDriver) })
 	t.Run("RetriesThrottling", func(t *testing.T) { testRetriesThrottling(t, az, newDriver) })
 	t.Run("NewFailsFast", func(t *testing.T) { testNewFailsFast(t, az) })
@@ -195,7 +196,11 @@ func testAppendBlobs(t *testing.T, az *servers.AzureServer, newDriver driverFact
 	}
 	small, big := []byte("replaced"), bytes.Repeat([]byte{7}, 2*testBlockSize+3)
 	for p, data := range map[string][]byte{"small": small, "big": big} {
-		if err := d.Put(t.Context(), p, bytes.NewReader(data), int64(len(data))); err != nil {
+		var r io.Reader = bytes.NewReader(data)
+		if p == "big" {
+			r = struct{ io.Reader }{r} // streamed into blocks, not sent from sections
+		}
+		if err := d.Put(t.Context(), p, r, int64(len(data))); err != nil {
 			t.Fatalf("Put over an AppendBlob: %v", err)
 		}
 		rc, err := d.Reader(t.Context(), p)
@@ -292,7 +297,8 @@ func testMemoryBound(t *testing.T, newDriver driverFactory) {
 		wg.Go(func() {
 			data := bytes.Repeat([]byte{byte(i)}, 3*testBlockSize+i)
 			p := "docker/registry/v2/blobs/sha256/cc/" + strings.Repeat(string(rune('a'+i)), 4) + "/data"
-			if err := d.Put(t.Context(), p, bytes.NewReader(data), int64(len(data))); err != nil {
+			r := struct{ io.Reader }{bytes.NewReader(data)} // not seekable: Put buffers it
+			if err := d.Put(t.Context(), p, r, int64(len(data))); err != nil {
 				errs <- err
 				return
 			}
@@ -536,5 +542,51 @@ func testWalkPages(t *testing.T, newDriver driverFactory) {
 	})
 	if err != nil || !slices.Equal(got, want) {
 		t.Fatalf("paged Walk = %v,\n got  %q\n want %q", err, got, want)
+	}
+}
+
+// testSeekableReaders: a reader that is an io.ReaderAt and io.Seeker is sent
+// from its current position without buffering; a length other than size
+// stores nothing and keeps the earlier file.
+func testSeekableReaders(t *testing.T, newDriver driverFactory) {
+	d, _ := newDriver(t, nil)
+	const p = "docker/registry/v2/blobs/sha256/ff/ff/data"
+	read := func() []byte {
+		t.Helper()
+		rc, err := d.Reader(t.Context(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		b, err := io.ReadAll(rc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, n := range []int{100, 3*testBlockSize + 5} {
+		data := make([]byte, n)
+		for i := range data {
+			data[i] = byte(i * 7)
+		}
+		r := bytes.NewReader(data)
+		io.CopyN(io.Discard, r, 10) // Put starts where the reader is
+		if err := d.Put(t.Context(), p, r, int64(n-10)); err != nil {
+			t.Fatal(err)
+		}
+		if got := read(); !bytes.Equal(got, data[10:]) {
+			t.Fatalf("%d bytes from offset 10: read back %d bytes, want %d", n, len(got), n-10)
+		}
+		for _, size := range []int64{int64(n - 11), int64(n - 9)} {
+			if err := d.Put(t.Context(), p, bytes.NewReader(make([]byte, n-10)), size); err == nil {
+				t.Fatalf("Put of a %d-byte ReaderAt with size %d succeeded", n-10, size)
+			}
+			if got := read(); !bytes.Equal(got, data[10:]) {
+				t.Fatalf("a failed Put (size %d) changed the file", size)
+			}
+		}
+	}
+	if peak := azure.PeakBufferBytes(d); peak != 0 {
+		t.Errorf("Puts of seekable readers buffered %d bytes, want none", peak)
 	}
 }

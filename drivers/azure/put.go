@@ -29,6 +29,11 @@ var errLong = errors.New("reader gave more bytes than the expected size")
 // Put stores all of r at p, replacing any earlier blob, only once r ended
 // (io.EOF) at exactly size bytes (any length when size is -1).
 //
+// A reader that is also an io.ReaderAt and io.Seeker (a buffer already
+// verified, as a restore passes for small blobs) is sent without copying:
+// from its current position to its end, which must be size bytes, as
+// checked by seeking first. Its read errors fail the Put.
+//
 // Up to BlockSize bytes go up in one request. Larger files are staged as
 // blocks, up to 4 at once, and made visible by one final commit; a reader
 // error, a size mismatch or a cancelled ctx skips the commit, so nothing
@@ -48,6 +53,9 @@ func (d *Driver) Put(ctx context.Context, p string, r io.Reader, size int64) err
 		return fmt.Errorf("%s: put %s: %d bytes need more than %d blocks of %d bytes: use a larger block size",
 			driverName, p, size, maxBlocks, bs)
 	}
+	if ra, ok := r.(readerAtSeeker); ok && size >= 0 {
+		return d.putReaderAt(ctx, p, ra, size)
+	}
 	first := bs
 	if size >= 0 && size < bs {
 		first = size
@@ -60,7 +68,7 @@ func (d *Driver) Put(ctx context.Context, p string, r io.Reader, size int64) err
 	if err == nil && (eof || int64(n) == size) {
 		err = checkEnd(ctx, r, int64(n), size, eof)
 		if err == nil {
-			err = d.upload(ctx, p, buf[:n])
+			err = d.upload(ctx, p, bytes.NewReader(buf[:n]))
 		}
 	} else if err == nil {
 		return d.putBlocks(ctx, p, r, size, buf)
@@ -72,18 +80,21 @@ func (d *Driver) Put(ctx context.Context, p string, r io.Reader, size int64) err
 	return nil
 }
 
-// upload stores data in one request. A blob of another type (an AppendBlob)
-// at the name is deleted first, as the registry does.
-func (d *Driver) upload(ctx context.Context, p string, data []byte) error {
+// upload stores body (read from its start) in one request. A blob of
+// another type (an AppendBlob) at the name is deleted first, as the
+// registry does.
+func (d *Driver) upload(ctx context.Context, p string, body io.ReadSeeker) error {
 	name := d.blobName(p)
 	bb := d.c.NewBlockBlobClient(name)
 	opts := &blockblob.UploadOptions{HTTPHeaders: &blob.HTTPHeaders{BlobContentType: to.Ptr(contentType)}}
-	_, err := bb.Upload(ctx, streaming.NopCloser(bytes.NewReader(data)), opts)
+	_, err := bb.Upload(ctx, streaming.NopCloser(body), opts)
 	if bloberror.HasCode(err, bloberror.InvalidBlobType) {
 		if _, derr := d.c.NewBlobClient(name).Delete(ctx, nil); derr != nil && !isNotFound(derr) {
 			return d.opErr(ctx, "put", p, derr)
 		}
-		_, err = bb.Upload(ctx, streaming.NopCloser(bytes.NewReader(data)), opts)
+		if _, err = body.Seek(0, io.SeekStart); err == nil {
+			_, err = bb.Upload(ctx, streaming.NopCloser(body), opts)
+		}
 	}
 	if err != nil {
 		return d.opErr(ctx, "put", p, err)
