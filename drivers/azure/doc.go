@@ -27,7 +27,9 @@
 //     deletes it first, as the registry itself does: that one case is not
 //     atomic.
 //   - The memory Put uses for buffers is bounded per Driver
-//     (Config.BufferMemory), however many Puts run at once.
+//     (Config.BufferMemory), however many Puts run at once. Readers that
+//     are io.ReaderAt and io.Seeker (in-memory blobs) are sent from
+//     sections, without buffers.
 //   - Readers accept every blob type and resume after a broken download.
 //   - Walk skips "folder" placeholder blobs (names ending in "/", or
 //     hdi_isfolder metadata on accounts with a hierarchical namespace) and
