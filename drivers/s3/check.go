@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // checkBucket lists one key below the root, with at most two attempts and
@@ -19,9 +20,25 @@ import (
 func (d *Driver) checkBucket(ctx context.Context) error {
 	cctx, cancel := context.WithTimeout(ctx, d.cfg.CheckTimeout)
 	defer cancel()
-	_, err := d.client.ListObjectsV2(cctx, &s3.ListObjectsV2Input{
-		Bucket: &d.cfg.Bucket, Prefix: aws.String(d.root), MaxKeys: aws.Int32(1),
-	}, func(o *s3.Options) { o.Retryer = retry.AddWithMaxAttempts(o.Retryer, 2) })
+	list := func() error {
+		_, err := d.client.ListObjectsV2(cctx, &s3.ListObjectsV2Input{
+			Bucket: &d.cfg.Bucket, Prefix: aws.String(d.root), MaxKeys: aws.Int32(1),
+		}, func(o *s3.Options) { o.Retryer = retry.AddWithMaxAttempts(o.Retryer, 2) })
+		return err
+	}
+	err := list()
+	if err != nil && d.regionGuessed {
+		// No region was given and the bucket is elsewhere: S3 says where.
+		if r := bucketRegion(err); r != "" && r != d.cfg.Region {
+			c := d.cfg
+			c.Region = r
+			client, _, _, cerr := newClient(ctx, c)
+			if cerr == nil {
+				d.client, d.cfg.Region = client, r
+				err = list()
+			}
+		}
+	}
 	if err == nil {
 		return nil
 	}
@@ -85,4 +102,14 @@ func isCredentialsCode(code string) bool {
 		return true
 	}
 	return false
+}
+
+// bucketRegion is the region S3 names in the x-amz-bucket-region header of
+// an answer that redirects to the bucket's region, or "".
+func bucketRegion(err error) string {
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) && re.Response != nil {
+		return re.Response.Header.Get("X-Amz-Bucket-Region")
+	}
+	return ""
 }

@@ -148,3 +148,38 @@ func TestNewUsesEnvironmentCredentials(t *testing.T) {
 		t.Errorf("request signed with %q, want the AWS_ACCESS_KEY_ID", auth)
 	}
 }
+
+// TestNewFindsTheBucketRegion: with no region given anywhere, a bucket in
+// another region (S3 answers 301 with x-amz-bucket-region) is found there;
+// with a region given, the mismatch is an error that says what to do.
+func TestNewFindsTheBucketRegion(t *testing.T) {
+	f := startFakeS3(t)
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_CONFIG_FILE", "/nonexistent/config")
+	f.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.Contains(r.Header.Get("Authorization"), "/eu-west-1/s3/") {
+			return false
+		}
+		w.Header().Set("X-Amz-Bucket-Region", "eu-west-1")
+		s3Error(w, http.StatusMovedPermanently, "PermanentRedirect", "The bucket you are attempting to access must be addressed using the specified endpoint.")
+		return true
+	})
+	c := f.config(f.bucket(t), "reg")
+	c.Region = ""
+	d, err := New(t.Context(), c)
+	if err != nil {
+		t.Fatalf("New without a region: %v", err)
+	}
+	if !strings.HasSuffix(d.String(), "region=eu-west-1") {
+		t.Errorf("String() = %q, want the bucket's region eu-west-1", d.String())
+	}
+	if err := d.Put(t.Context(), "x", strings.NewReader("x"), 1); err != nil {
+		t.Errorf("Put in the bucket's region: %v", err)
+	}
+	c.Region = "us-east-1"
+	if msg := newErr(t, c, 3*time.Second); !strings.Contains(msg, "is not in region us-east-1") {
+		t.Errorf("error %q does not say the region is wrong", msg)
+	}
+}

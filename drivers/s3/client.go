@@ -22,7 +22,8 @@ import (
 const fallbackRegion = "us-east-1"
 
 // newClient builds the S3 client for c and returns it with the region it
-// signs for.
+// signs for; guessed reports that neither c nor the AWS configuration named
+// one (fallbackRegion is used then).
 //
 // The HTTP client is the SDK's BuildableClient, so that AWS_CA_BUNDLE (which
 // LoadDefaultConfig adds to the transport's roots) keeps working beside our
@@ -31,7 +32,7 @@ const fallbackRegion = "us-east-1"
 // (SlowDown, 503), 5xx answers and broken connections are retried with
 // jittered exponential backoff up to 20 s apart, for as long as the attempts
 // last, however many other requests failed at the same time.
-func newClient(ctx context.Context, c Config) (*s3.Client, string, error) {
+func newClient(ctx context.Context, c Config) (client *s3.Client, region string, guessed bool, err error) {
 	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
 		// Many blobs and several parts of each are in flight at once: keep
 		// their connections.
@@ -67,13 +68,13 @@ func newClient(ctx context.Context, c Config) (*s3.Client, string, error) {
 	}
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, "", fmt.Errorf("loading the AWS configuration (AWS_* variables, ~/.aws/config): %w", err)
+		return nil, "", false, fmt.Errorf("loading the AWS configuration (AWS_* variables, ~/.aws/config): %w", err)
 	}
-	region := awsCfg.Region
+	region = awsCfg.Region
 	if region == "" {
-		region = fallbackRegion
+		region, guessed = fallbackRegion, true
 	}
-	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+	client = s3.NewFromConfig(awsCfg, func(o *s3.Options) {
 		o.Region = region
 		o.UsePathStyle = c.PathStyle
 		if c.Endpoint != "" {
@@ -90,5 +91,5 @@ func newClient(ctx context.Context, c Config) (*s3.Client, string, error) {
 		o.Logger = logging.Nop{}
 		o.ClientLogMode = 0
 	})
-	return client, region, nil
+	return client, region, guessed, nil
 }

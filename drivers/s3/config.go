@@ -50,7 +50,8 @@ type Config struct {
 	// "/" are ignored, as the registry ignores them.
 	RootDirectory string
 	// Region signs requests. Empty: the AWS default chain (AWS_REGION,
-	// the profile), else us-east-1.
+	// the profile), else us-east-1, or the bucket's region when S3
+	// answers that the bucket is elsewhere.
 	Region string
 	// Endpoint is an S3-compatible server's base URL ("http://host:9000").
 	// Empty: Amazon S3 (or AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL).

@@ -30,6 +30,8 @@ type Driver struct {
 	pool    *bufferPool
 	opts    objectOptions
 	secrets []string // credentials to keep out of messages
+
+	regionGuessed bool // no region given: checkBucket may move to the bucket's
 }
 
 // objectOptions are set on every object written.
@@ -50,11 +52,11 @@ func New(ctx context.Context, c Config) (*Driver, error) {
 		return nil, fmt.Errorf("%s: %w", driverName, err)
 	}
 	d := &Driver{cfg: c, secrets: secretsOf(c)}
-	client, region, err := newClient(ctx, c)
+	client, region, guessed, err := newClient(ctx, c)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s", d.locationForErrors(), d.redact(oneLine(err.Error())))
 	}
-	d.client, d.cfg.Region = client, region
+	d.client, d.cfg.Region, d.regionGuessed = client, region, guessed
 	if c.RootDirectory != "" {
 		d.root = c.RootDirectory + "/"
 	}

@@ -31,7 +31,8 @@ var locationOptions = []string{"acl", "endpoint", "part-size", "path-style", "re
 //
 // with the options
 //
-//	region=R           region to sign for (default: AWS_REGION or the profile's, else us-east-1)
+//	region=R           region to sign for (default: AWS_REGION or the profile's, else the
+//	                   bucket's region as Amazon S3 reports it, else us-east-1)
 //	endpoint=URL       an S3-compatible server, e.g. http://127.0.0.1:9000 (default: Amazon S3)
 //	path-style=true    bucket in the URL path, not the host name (most S3-compatible servers)
 //	storage-class=C    STANDARD, STANDARD_IA, INTELLIGENT_TIERING, ... for new objects

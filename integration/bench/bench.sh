@@ -135,7 +135,7 @@ cleanup() {
 		kill "$vgw_pid" 2>/dev/null || true
 		wait "$vgw_pid" 2>/dev/null || true
 	fi
-	rm -rf -- "$out" "$empty" "$tfile" "$vgw_dir" "$rclone_dl"
+	rm -rf -- "$out" "$empty" "$tfile" "$vgw_dir" "$rclone_dl" "$BENCH_DIR/vgw.log"
 	if [ "$BENCH_KEEP" = 0 ]; then rm -rf -- "$root" "$marker"; fi
 }
 trap cleanup EXIT
