@@ -2,6 +2,8 @@ package s3
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -74,6 +76,8 @@ func (d *Driver) explainCheck(err error, timedOut bool) string {
 		return "no usable AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run with an instance or pod role (" + describe(err) + ")"
 	case status != 0:
 		return fmt.Sprintf("bucket %q at %s: %s", b, ep, describe(err))
+	case isCertificateError(err):
+		return fmt.Sprintf("the TLS certificate of %s is not trusted (%s): set AWS_CA_BUNDLE to the CA that signed it, or add skip-verify=true", ep, describe(err))
 	case timedOut:
 		return fmt.Sprintf("cannot reach %s: no answer within %s: check the endpoint URL, the network and that the server is up", ep, d.cfg.CheckTimeout)
 	}
@@ -112,4 +116,14 @@ func bucketRegion(err error) string {
 		return re.Response.Header.Get("X-Amz-Bucket-Region")
 	}
 	return ""
+}
+
+// isCertificateError reports whether the TLS handshake rejected the
+// server's certificate.
+func isCertificateError(err error) bool {
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -102,6 +103,10 @@ func describe(err error) string {
 	var oe *net.OpError
 	if errors.As(err, &oe) {
 		return oneLine(oe.Error()) + attempts
+	}
+	var ue *url.Error // the request URL holds no secret, but is noise here
+	if errors.As(err, &ue) {
+		return oneLine(ue.Err.Error()) + attempts
 	}
 	var ope *smithy.OperationError
 	if errors.As(err, &ope) && ope.Err != nil {
