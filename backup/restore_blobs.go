@@ -25,9 +25,10 @@ const errArchive = "reading archive (no link file was written; the registry stil
 // one goroutine (the caller) reads the archive, entry after entry:
 //
 //   - a blob whose buffer takes at most share bytes (bufferCost) is read
-//     whole into a buffer taken from a budget, which also checks its digest (the archive reports a
-//     mismatch at the end of the entry), and only then handed to one of n
-//     workers, which skip it when the target holds it intact, or Put it;
+//     whole into a buffer taken from a budget, which also checks its
+//     digest (the archive reports a mismatch at the end of the entry), and
+//     only then handed to one of n workers, which skip it when the target
+//     holds it intact, or Put it;
 //   - a bigger blob is checked and Put by the caller itself, straight from
 //     the archive, while the workers go on with the buffered ones; Put is
 //     all or nothing, so a mismatch found at the end commits nothing.
