@@ -36,7 +36,7 @@ everything that was intact.
 Example:
   regbackup backup --from /var/lib/registry --include-file /certs/registry.key \
     --include-file /certs/registry.crt -o /backups/registry-2026-11-23.tar.zst`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "registry storage `LOCATION` to back up"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "archive `FILE` to write, - for stdout"},
 			&cli.StringSliceFlag{Name: "include-file", Usage: "also store this `PATH` (token key, certificate, htpasswd, TLS files); repeatable"},
@@ -47,13 +47,17 @@ Example:
 			&cli.BoolFlag{Name: "force", Usage: "overwrite an existing archive file"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only damage and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout (not with -o -)"},
-		},
+			metricsFlag(),
+		}, lockFlags()...),
 		Action: runBackup,
 	}
 }
 
-func runBackup(c *cli.Context) error {
+func runBackup(c *cli.Context) (err error) {
 	from, out := c.String("from"), c.String("output")
+	r := newRun(c, "backup")
+	defer func() { err = r.finish(err) }()
+	r.out.Archive, r.out.location = out, redactLocation(from)
 	switch {
 	case c.NArg() > 0:
 		return usagef("backup takes no arguments (got %q); use --from and -o", c.Args().First())
@@ -74,8 +78,12 @@ func runBackup(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	rep := newReporter(c.Bool("quiet"))
-	defer rep.stop()
+	r.setLocation(&r.out.Source, d.String())
+	if err := r.lockStorage(d, false); err != nil {
+		return err
+	}
+	d = throttled(d)
+	rep := r.rep
 	opts := backup.Options{Compression: comp, Level: c.Int("level"), Concurrency: c.Int("concurrency"),
 		AllBlobs: c.Bool("all-blobs"), IncludeFiles: c.StringSlice("include-file"), ToolVersion: version,
 		Progress: &rep.prog}
@@ -91,7 +99,10 @@ func runBackup(c *cli.Context) error {
 	} else {
 		err = writeAtomically(out, c.Bool("force"), write)
 	}
-	rep.summary(c.Bool("json"), "backup", result, map[string]any{"archive": out, "source": d.String()})
+	r.report("backup", result)
+	if fi, serr := os.Stat(out); serr == nil && result != nil && out != "-" {
+		r.out.ArchiveBytes = fi.Size()
+	}
 	if err == nil && out != "-" && !c.Bool("quiet") && !c.Bool("json") {
 		rep.printf("archive: %s\n", out)
 	}

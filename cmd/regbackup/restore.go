@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -36,7 +35,7 @@ Examples:
   regbackup restore /backups/registry-2026-11-23.tar.zst --to /var/lib/registry --files-to /certs
   regbackup restore backup.tar.zst --to /var/lib/registry --repository 'group/*' --dry-run
   ssh backup-host cat registry.tar.zst | regbackup restore - --to /var/lib/registry --clean`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "to", Usage: "registry storage `LOCATION` to restore into (path or file:///path)"},
 			&cli.StringSliceFlag{Name: "repository", Aliases: []string{"r"}, Usage: "restore only repositories matching this `GLOB` (and the blobs they need); repeatable; * stays within one path component"},
 			&cli.BoolFlag{Name: "clean", Usage: "after restoring, remove what the archive does not hold under docker/registry/v2 (never the root, never lost+found)"},
@@ -46,16 +45,21 @@ Examples:
 			&cli.StringFlag{Name: "owner", Usage: "`UID:GID` for new files and folders (default: the root folder's owner, when run as root)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only problems and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
-		},
+			metricsFlag(),
+		}, lockFlags()...),
 		Action: runRestore,
 	}
 }
 
-func runRestore(c *cli.Context) error {
+func runRestore(c *cli.Context) (err error) {
+	r := newRun(c, "restore")
+	defer func() { err = r.finish(err) }()
+	r.out.location, r.out.DryRun = redactLocation(c.String("to")), c.Bool("dry-run")
 	name, err := oneArchiveArg(c.Args().Slice(), "restore")
 	if err != nil {
 		return err
 	}
+	r.out.Archive = name
 	switch {
 	case c.String("to") == "":
 		return usagef("--to is required: the registry storage root to restore into, e.g. /var/lib/registry")
@@ -84,8 +88,15 @@ func runRestore(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	r.setLocation(&r.out.Target, d.String())
 	if created && !c.Bool("quiet") {
-		fmt.Fprintf(os.Stderr, "created %s (it did not exist)\n", d)
+		r.rep.printf("created %s (it did not exist)\n", d)
+	}
+	// A dry run writes nothing: it takes no lock and never waits.
+	if !c.Bool("dry-run") {
+		if err := r.lockStorage(d, false); err != nil {
+			return err
+		}
 	}
 	if uid >= 0 {
 		fd, ok := d.(*filesystem.Driver)
@@ -96,15 +107,19 @@ func runRestore(c *cli.Context) error {
 			return err
 		}
 	}
-	rep := newReporter(c.Bool("quiet"))
-	defer rep.stop()
+	d = throttled(d)
+	rep := r.rep
 	opts := backup.RestoreOptions{Repositories: c.StringSlice("repository"), Clean: c.Bool("clean"),
 		DryRun: c.Bool("dry-run"), FilesTo: c.String("files-to"), FilesToOriginal: c.Bool("files-to-original"),
 		Progress: &rep.prog}
 	if opts.DryRun {
+		changes := os.Stdout
+		if c.Bool("json") {
+			changes = os.Stderr // stdout holds only the JSON
+		}
 		opts.Change = func(action, path string) {
 			if action != "skip" {
-				fmt.Printf("would %s %s\n", action, path)
+				rep.fprintf(changes, "would %s %s\n", action, path)
 			}
 		}
 	}
@@ -116,7 +131,7 @@ func runRestore(c *cli.Context) error {
 	if opts.DryRun {
 		verb = "restore --dry-run (nothing written)"
 	}
-	rep.summary(c.Bool("json"), verb, result, map[string]any{"archive": name, "target": d.String()})
+	r.report(verb, result)
 	if !c.Bool("quiet") && !c.Bool("json") && !opts.DryRun {
 		rep.printf("restored into %s; restart the registry so it drops cached blob descriptors\n", d)
 	}
