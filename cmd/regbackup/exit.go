@@ -73,6 +73,10 @@ func message(ctx context.Context, err error) string {
 	case errors.Is(err, backup.ErrDamagedStorage):
 		return err.Error() + " (each damaged path is listed above; push the affected images again, or restore them from a backup)"
 	case errors.Is(err, lock.ErrLocked):
+		var he *lock.HeldError
+		if errors.As(err, &he) && he.Waited > 0 {
+			return err.Error() + " (try again later, or with a longer --wait)"
+		}
 		return err.Error() + " (wait for it to finish, or use --wait DURATION; a run that crashed holds no lock)"
 	case exitCode(ctx, err) == exitIntegrity:
 		return err.Error() + " (this archive cannot be trusted: restore from another archive or take a new backup)"
