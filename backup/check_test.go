@@ -105,6 +105,11 @@ func TestCheckFindsDamage(t *testing.T) {
 		t.Errorf("ReadData: %v; corrupt layer %s not reported: %v", err, corrupt, rep.Problems)
 	}
 	for _, p := range rep.Problems {
+		if p.Path == archive.BlobPath(corrupt) && !strings.Contains(p.Message, "linked by "+im.Repo) && !strings.Contains(p.Message, "linked by ") {
+			t.Errorf("the corrupt blob's problem does not say which repositories link it: %v", p)
+		}
+	}
+	for _, p := range rep.Problems {
 		if strings.Contains(p.Message, "left out") || strings.Contains(p.Message, "repaired") {
 			t.Errorf("check speaks of what a backup does: %v", p)
 		}
