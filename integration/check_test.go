@@ -220,3 +220,21 @@ func flipByte(t *testing.T, p string) {
 		t.Fatal(err)
 	}
 }
+
+// TestCheckUsage: check explains itself and refuses what it cannot do.
+func TestCheckUsage(t *testing.T) {
+	stdout, _ := expectExit(t, 0, "check", "--help")
+	for _, want := range []string{"Example", "regbackup check --from", "--read-data", "--stale-uploads", "--wait", "--lock-dir", "--metrics-file", "0 healthy", "3 damage"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("check --help does not mention %q", want)
+		}
+	}
+	_, stderr := expectExit(t, 2, "check")
+	if line := errorLine(t, stderr); !strings.Contains(line, "--from is required") {
+		t.Errorf("check without --from: %s", line)
+	}
+	_, stderr = expectExit(t, 1, "check", "--from", filepath.Join(t.TempDir(), "nothing-here"))
+	if line := errorLine(t, stderr); !strings.Contains(line, "does not exist") {
+		t.Errorf("check of a missing root: %s", line)
+	}
+}

@@ -38,7 +38,7 @@ Examples:
 			&cli.StringFlag{Name: "from", Usage: "registry storage `LOCATION` to check"},
 			&cli.BoolFlag{Name: "read-data", Usage: "read and hash every blob, not only manifests and links"},
 			&cli.DurationFlag{Name: "stale-uploads", Value: backup.DefaultStaleUploads, Usage: "report uploads in progress older than `DURATION`"},
-			&cli.IntFlag{Name: "concurrency", Value: 4, Usage: "files read at once"},
+			&cli.IntFlag{Name: "concurrency", Value: 4, Usage: "files read at once (default: 4, more for object stores)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only damage and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON on stdout"},
 			metricsFlag(),
@@ -68,8 +68,12 @@ func runCheck(c *cli.Context) (err error) {
 	if err := r.lockStorage(d, true); err != nil {
 		return err
 	}
+	concurrency := c.Int("concurrency")
+	if !c.IsSet("concurrency") {
+		concurrency = drivers.DefaultConcurrency(d, concurrency)
+	}
 	d = throttled(d)
-	res, err := backup.Check(c.Context, d, backup.CheckOptions{Concurrency: c.Int("concurrency"),
+	res, err := backup.Check(c.Context, d, backup.CheckOptions{Concurrency: concurrency,
 		ReadData: c.Bool("read-data"), StaleUploads: c.Duration("stale-uploads"), Progress: &r.rep.prog})
 	if res == nil {
 		return err

@@ -29,12 +29,6 @@ type reporter struct {
 	problems []backup.Problem
 }
 
-// newReporter reports on stderr, with a progress bar when stderr is a
-// terminal and not quiet.
-func newReporter(quiet bool) *reporter {
-	return newReporterTo(os.Stderr, quiet, !quiet && isTerminal(os.Stderr))
-}
-
 // newReporterTo reports on w, drawing a progress bar when withBar (w must
 // then be a terminal).
 func newReporterTo(w *os.File, quiet, withBar bool) *reporter {
