@@ -38,7 +38,7 @@ Examples:
 			&cli.StringFlag{Name: "from", Usage: "registry storage `LOCATION` to check"},
 			&cli.BoolFlag{Name: "read-data", Usage: "read and hash every blob, not only manifests and links"},
 			&cli.DurationFlag{Name: "stale-uploads", Value: backup.DefaultStaleUploads, Usage: "report uploads in progress older than `DURATION`"},
-			&cli.IntFlag{Name: "concurrency", Value: 4, Usage: "files read at once (default: 4, more for object stores)"},
+			&cli.IntFlag{Name: "concurrency", Value: 4, Usage: "files read at once (object stores get more when not set)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only damage and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON on stdout"},
 			metricsFlag(),
