@@ -20,8 +20,8 @@ import (
 func (s *Snapshot) hashBlobs(ctx context.Context, d drivers.Driver, concurrency int, prog *Progress, rep *CheckReport) error {
 	reported := map[string]bool{}
 	for _, p := range s.Problems() {
-		if p.Severity == Damage && p.Digest != "" {
-			reported[p.Digest] = true
+		if p.Severity == Damage && p.Digest != "" && p.Path == archive.BlobPath(p.Digest) {
+			reported[p.Digest] = true // a corrupt manifest, already hashed
 		}
 	}
 	var todo []archive.Blob
