@@ -43,7 +43,11 @@ func (s *Snapshot) Problems() []Problem { return s.problems.list }
 
 // TakeSnapshot reads the registry under d: the blob list, every link file
 // under repositories/, and every manifest a link names (indexes
-// recursively). allBlobs plans every blob in storage, referenced or not.
+// recursively). Links and manifests are read concurrency at a time (0:
+// the backend's preference, see Options.Concurrency), so that an object
+// store has that many requests in flight; each manifest read holds at most
+// maxManifestSize bytes. allBlobs plans every blob in storage, referenced
+// or not.
 func TakeSnapshot(ctx context.Context, d drivers.Driver, concurrency int, allBlobs bool, prog *Progress) (*Snapshot, error) {
 	s := newSnapshot(prog)
 	if err := s.take(ctx, d, concurrency, allBlobs, prog); err != nil {
@@ -59,6 +63,7 @@ func newSnapshot(prog *Progress) *Snapshot {
 
 // take fills s; see TakeSnapshot.
 func (s *Snapshot) take(ctx context.Context, d drivers.Driver, concurrency int, allBlobs bool, prog *Progress) error {
+	concurrency = concurrencyFor(concurrency, d)
 	prog.phase("snapshot", "reading link files")
 	if _, err := d.Stat(ctx, gitlabDatabaseLock); err == nil {
 		s.problems.add(Notice, gitlabDatabaseLock, "", "GitLab's registry metadata database is in use: "+

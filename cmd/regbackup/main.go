@@ -12,8 +12,11 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	_ "github.com/regbackup/regbackup/drivers/azure"
 	_ "github.com/regbackup/regbackup/drivers/filesystem"
+	_ "github.com/regbackup/regbackup/drivers/gcs"
 	_ "github.com/regbackup/regbackup/drivers/inmemory"
+	_ "github.com/regbackup/regbackup/drivers/s3"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

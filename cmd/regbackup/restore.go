@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -18,7 +19,7 @@ func restoreCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "restore",
 		Usage:     "restore an archive into registry storage, in place",
-		UsageText: "regbackup restore ARCHIVE --to LOCATION [--files-to DIR | --files-to-original] [options]",
+		UsageText: "regbackup restore ARCHIVE (--to LOCATION | --to-registry-config FILE) [--files-to DIR | --files-to-original] [options]",
 		Description: `Writes the archive into the existing storage root: the root folder itself is never
 removed, renamed or recreated (it is often a mount point). Every file goes through a temp
 file in its own folder and a rename. Blobs come first, each verified before it is committed
@@ -31,18 +32,31 @@ ARCHIVE is a file, or - for stdin. New files and folders get the owner of the ro
 (the registry's user) unless --owner. Included files (key material) are restored only with
 --files-to or --files-to-original; private keys get mode 0600.
 
+` + locationHelp + `
+
+With --to-registry-config, the restore goes into the storage that config names (a missing
+filesystem root is created), and one line per key file the config names says whether the
+archive holds it at that path and what happens to it. Key files are still written only with
+--files-to-original (to their original paths: the config's paths when the archive was taken
+with the same config) or --files-to DIR; a file that differs from the archive's copy is
+reported as REPLACED before anything is written.
+
 Examples:
   regbackup restore /backups/registry-2026-11-23.tar.zst --to /var/lib/registry --files-to /certs
+  regbackup restore backup.tar.zst --to-registry-config /etc/docker/registry/config.yml --files-to-original
+  regbackup restore backup.tar.zst --to 's3://new-bucket/reg?region=eu-west-1'
   regbackup restore backup.tar.zst --to /var/lib/registry --repository 'group/*' --dry-run
   ssh backup-host cat registry.tar.zst | regbackup restore - --to /var/lib/registry --clean`,
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "to", Usage: "registry storage `LOCATION` to restore into (path or file:///path)"},
+			&cli.StringFlag{Name: "to", Usage: "registry storage `LOCATION` to restore into: a folder, s3://, gs:// or azure:// (see above)"},
+			&cli.StringFlag{Name: "to-registry-config", Usage: "restore into the storage this registry config.yml `FILE` names (REGISTRY_* variables applied); instead of --to"},
 			&cli.StringSliceFlag{Name: "repository", Aliases: []string{"r"}, Usage: "restore only repositories matching this `GLOB` (and the blobs they need); repeatable; * stays within one path component"},
 			&cli.BoolFlag{Name: "clean", Usage: "after restoring, remove what the archive does not hold under docker/registry/v2 (never the root, never lost+found)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "check the whole archive and print what would change, writing nothing"},
 			&cli.StringFlag{Name: "files-to", Usage: "write included files into `DIR`"},
 			&cli.BoolFlag{Name: "files-to-original", Usage: "write included files to their original paths"},
 			&cli.StringFlag{Name: "owner", Usage: "`UID:GID` for new files and folders (default: the root folder's owner, when run as root)"},
+			concurrencyFlag("blobs written (and presence checks, link files)"),
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only problems and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
 			metricsFlag(),
@@ -60,11 +74,18 @@ func runRestore(c *cli.Context) (err error) {
 		return err
 	}
 	r.out.Archive = name
+	to, cfgFile := c.String("to"), c.String("to-registry-config")
 	switch {
-	case c.String("to") == "":
-		return usagef("--to is required: the registry storage root to restore into, e.g. /var/lib/registry")
+	case to != "" && cfgFile != "":
+		return usagef("use either --to or --to-registry-config, not both")
+	case to == "" && cfgFile == "":
+		return usagef("--to or --to-registry-config is required: the registry storage to restore into (e.g. /var/lib/registry, s3://bucket/root) or its config.yml")
 	case c.String("files-to") != "" && c.Bool("files-to-original"):
 		return usagef("use either --files-to or --files-to-original, not both")
+	}
+	conc, err := concurrencyOption(c)
+	if err != nil {
+		return err
 	}
 	// Check everything that can be wrong before the target is touched: a
 	// typo must not leave a new storage folder behind.
@@ -84,13 +105,17 @@ func runRestore(c *cli.Context) (err error) {
 		return err
 	}
 	defer ar.Close()
-	d, created, err := openTarget(c.Context, c.String("to"), c.Bool("dry-run"))
+	target, err := openRestoreTarget(c.Context, to, cfgFile, c.Bool("dry-run"))
 	if err != nil {
 		return err
 	}
+	d := target.d
 	r.setLocation(&r.out.Target, d.String())
-	if created && !c.Bool("quiet") {
-		r.rep.printf("created %s (it did not exist)\n", d)
+	if !c.Bool("quiet") {
+		if target.created {
+			fmt.Fprintf(os.Stderr, "created %s (it did not exist)\n", d)
+		}
+		target.describeKeyFiles(os.Stderr, ar.Catalog().Files, c.String("files-to"), c.Bool("files-to-original"), c.Bool("dry-run"))
 	}
 	// A dry run writes nothing: it takes no lock and never waits.
 	if !c.Bool("dry-run") {
@@ -111,7 +136,7 @@ func runRestore(c *cli.Context) (err error) {
 	rep := r.rep
 	opts := backup.RestoreOptions{Repositories: c.StringSlice("repository"), Clean: c.Bool("clean"),
 		DryRun: c.Bool("dry-run"), FilesTo: c.String("files-to"), FilesToOriginal: c.Bool("files-to-original"),
-		Progress: &rep.prog}
+		Concurrency: conc, Progress: &rep.prog}
 	if opts.DryRun {
 		changes := os.Stdout
 		if c.Bool("json") {
