@@ -22,7 +22,7 @@ const DefaultStaleUploads = 24 * time.Hour
 
 // CheckOptions configure Check.
 type CheckOptions struct {
-	Concurrency int // link, manifest and blob reads at once
+	Concurrency int // link, manifest and blob reads at once; 0: the backend's preference
 	// ReadData hashes every blob (not only manifests) to find corrupt ones.
 	ReadData bool
 	// StaleUploads is the age past which an upload in progress is reported;
@@ -84,6 +84,7 @@ func (r *CheckReport) Damaged() int {
 func Check(ctx context.Context, d drivers.Driver, opts CheckOptions) (*CheckReport, error) {
 	start := time.Now()
 	prog := opts.Progress
+	opts.Concurrency = concurrencyFor(opts.Concurrency, d)
 	s := newSnapshot(prog)
 	s.checking = true
 	if err := s.take(ctx, d, opts.Concurrency, false, prog); err != nil {

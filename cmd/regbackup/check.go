@@ -38,7 +38,7 @@ Examples:
 			&cli.StringFlag{Name: "from", Usage: "registry storage `LOCATION` to check"},
 			&cli.BoolFlag{Name: "read-data", Usage: "read and hash every blob, not only manifests and links"},
 			&cli.DurationFlag{Name: "stale-uploads", Value: backup.DefaultStaleUploads, Usage: "report uploads in progress older than `DURATION`"},
-			&cli.IntFlag{Name: "concurrency", Value: 4, Usage: "files read at once (object stores get more when not set)"},
+			concurrencyFlag("files read (link files, manifests, and blobs with --read-data)"),
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only damage and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON on stdout"},
 			metricsFlag(),
@@ -57,8 +57,10 @@ func runCheck(c *cli.Context) (err error) {
 		return usagef("check takes no arguments (got %q); use --from", c.Args().First())
 	case from == "":
 		return usagef("--from is required: the registry's storage root, e.g. /var/lib/registry")
-	case c.Int("concurrency") < 1:
-		return usagef("--concurrency must be at least 1")
+	}
+	concurrency, err := concurrencyOption(c)
+	if err != nil {
+		return err
 	}
 	d, err := drivers.Open(c.Context, from)
 	if err != nil {
@@ -67,10 +69,6 @@ func runCheck(c *cli.Context) (err error) {
 	r.setLocation(&r.out.Source, d.String())
 	if err := r.lockStorage(d, true); err != nil {
 		return err
-	}
-	concurrency := c.Int("concurrency")
-	if !c.IsSet("concurrency") {
-		concurrency = drivers.DefaultConcurrency(d, concurrency)
 	}
 	d = throttled(d)
 	res, err := backup.Check(c.Context, d, backup.CheckOptions{Concurrency: concurrency,
