@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/regbackup/regbackup/integration/sample"
+	"github.com/regbackup/regbackup/integration/servers"
 )
 
 // bgRun is a regbackup process running in the background.
@@ -252,5 +253,51 @@ func TestCheckSharedLock(t *testing.T) {
 	}
 	if code, stderr := first.wait(t); code != 0 {
 		t.Errorf("check --read-data: exit %d\n%s", code, stderr)
+	}
+}
+
+// TestLockObjectStorage: locks work the same for an S3 location (the lock
+// lives in the local lock folder, nothing in the bucket): while a backup
+// of s3://bucket/reg runs, a second backup and a check of it exit 4; once
+// it is done, check (with --read-data) runs on the bucket.
+func TestLockObjectStorage(t *testing.T) {
+	gw := servers.StartVersityGW(t)
+	bucket := gw.NewBucket(t)
+	loc := gw.Location(bucket, "reg")
+	base := t.TempDir()
+	src := filepath.Join(base, "src")
+	genTree(t, src, sample.Options{Seed: 24, LayerBytes: 2 << 20, SmallFiles: 8})
+	arch := filepath.Join(base, "seed.tar.zst")
+	mustRegbackup(t, 0, "backup", "--from", src, "-o", arch, "-q")
+	locks := filepath.Join(base, "locks")
+	regbackupS3(t, gw, 0, "restore", arch, "--to", loc, "-q", "--lock-dir", locks)
+
+	first := startRegbackup(t, append(slowEnv, gw.Env()...), "blobs:", "backup", "--from", loc, "-o", filepath.Join(base, "first.tar.zst"),
+		"--concurrency", "1", "--lock-dir", locks)
+	for _, args := range [][]string{
+		{"backup", "--from", loc, "-o", filepath.Join(base, "second.tar.zst"), "--lock-dir", locks},
+		{"check", "--from", loc, "--lock-dir", locks},
+	} {
+		_, stderr := regbackupS3(t, gw, 4, args...)
+		line := errorLine(t, stderr)
+		if !strings.Contains(line, "s3://"+bucket) || !strings.Contains(line, "in use by regbackup backup (pid "+strconv.Itoa(first.cmd.Process.Pid)) {
+			t.Errorf("%s of a locked bucket: %s", args[0], line)
+		}
+		if strings.Contains(stderr, gw.SecretKey) {
+			t.Errorf("%s shows the secret key:\n%s", args[0], stderr)
+		}
+	}
+	if code, stderr := first.wait(t); code != 0 {
+		t.Fatalf("first backup: exit %d\n%s", code, stderr)
+	}
+	stdout, _ := regbackupS3(t, gw, 0, "check", "--from", loc, "--read-data", "--json", "--lock-dir", locks)
+	o := parseOutcome(t, stdout)
+	if o.Status != "ok" || !strings.HasPrefix(o.Source, "s3://"+bucket) || strings.Contains(stdout, gw.SecretKey) {
+		t.Errorf("check of the bucket: %+v", o)
+	}
+	for _, k := range gw.Keys(t, bucket) {
+		if !strings.HasPrefix(k, "reg/docker/registry/v2/") {
+			t.Errorf("bucket holds %q besides the registry (a lock?)", k)
+		}
 	}
 }
