@@ -53,13 +53,22 @@ type Options struct {
 	Wait time.Duration
 }
 
-// pollInterval is how often a waiting Acquire retries.
-const pollInterval = 200 * time.Millisecond
+// pollInterval is how often a waiting Acquire retries. Every Acquire also
+// retries graceTries times graceInterval apart before it gives up, so that
+// a lock held for an instant (a shared holder checking whether it is the
+// last one on its way out) or a holder that has not written its record yet
+// does not fail a run or its message.
+const (
+	pollInterval  = 200 * time.Millisecond
+	graceTries    = 3
+	graceInterval = 20 * time.Millisecond
+)
 
 // Lock is a held lock. Release it when done; the kernel releases it anyway
 // when the process exits.
 type Lock struct {
 	f      *os.File
+	shared bool
 	record string // our holder record, "" if it could not be written
 	// Stale lists the runs that died holding this lock (their records were
 	// left behind, e.g. after SIGKILL or a power cut). Their locks were
@@ -83,7 +92,7 @@ func Acquire(ctx context.Context, location string, me Holder, opts Options) (*Lo
 	path := filepath.Join(dir, fileName(location))
 	me.Shared = opts.Shared
 	start := time.Now()
-	for {
+	for tries := 1; ; tries++ {
 		f, err := tryLock(path, opts.Shared)
 		if err == nil {
 			return held(f, path, me, opts.Shared), nil
@@ -91,13 +100,17 @@ func Acquire(ctx context.Context, location string, me Holder, opts Options) (*Lo
 		if !errors.Is(err, errBusy) {
 			return nil, err
 		}
-		if waited := time.Since(start); waited >= opts.Wait {
+		if tries >= graceTries && time.Since(start) >= opts.Wait {
 			return nil, &HeldError{Location: location, Holders: liveHolders(path), Waited: opts.Wait}
+		}
+		pause := pollInterval
+		if tries < graceTries {
+			pause = graceInterval
 		}
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-time.After(pollInterval):
+		case <-time.After(pause):
 		}
 	}
 }
@@ -135,9 +148,9 @@ func tryLock(path string, shared bool) (*os.File, error) {
 			f.Close()
 			return nil, fmt.Errorf("locking %s: %w", path, err)
 		}
-		// The file locked must still be the one at path: a cleaner may
-		// have removed it between open and flock, and a lock on a removed
-		// file excludes nobody.
+		// The file locked must still be the one at path: its last holder
+		// removes it on release (and a cleaner may have), and a lock on a
+		// removed file excludes nobody. Then start again with a new file.
 		fi, serr := f.Stat()
 		pi, perr := os.Lstat(path)
 		if serr == nil && perr == nil && os.SameFile(fi, pi) {
@@ -152,7 +165,7 @@ func tryLock(path string, shared bool) (*os.File, error) {
 // held finishes a successful Acquire: records of runs that died holding
 // the lock are removed and reported, and ours is written.
 func held(f *os.File, path string, me Holder, shared bool) *Lock {
-	l := &Lock{f: f, Path: path}
+	l := &Lock{f: f, Path: path, shared: shared}
 	for _, r := range readRecords(path) {
 		// Holding it exclusively, every other record is stale; holding it
 		// shared, only those of processes that are gone.
@@ -179,14 +192,20 @@ func liveHolders(path string) []Holder {
 	return out
 }
 
-// Release removes the holder record and releases the lock. It may be
-// called more than once.
+// Release removes the holder record and releases the lock. The last
+// holder also removes the lock file, so lock files do not pile up; this is
+// safe because tryLock makes sure the file it locked is still the one at
+// the path. It may be called more than once.
 func (l *Lock) Release() error {
 	if l == nil || l.f == nil {
 		return nil
 	}
 	if l.record != "" {
 		os.Remove(l.record)
+	}
+	// A shared holder is the last one if it can turn its lock exclusive.
+	if !l.shared || unix.Flock(int(l.f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil {
+		os.Remove(l.Path)
 	}
 	err := l.f.Close()
 	l.f = nil

@@ -136,6 +136,9 @@ func TestSIGKILLedHolder(t *testing.T) {
 	if recs := readRecords(l.Path); len(recs) != 0 {
 		t.Errorf("records left after release: %+v", recs)
 	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("lock folder not empty after the last release: %v", ents)
+	}
 }
 
 // TestRaceAfterCrash: many runs start at once over a lock left by a
@@ -226,6 +229,21 @@ func TestShared(t *testing.T) {
 		t.Fatalf("a third shared holder: %v", err)
 	}
 	l.Release()
+	if _, err := os.Stat(l.Path); err != nil {
+		t.Errorf("a shared holder removed the lock file while others hold it: %v", err)
+	}
+	a.cmd.Process.Kill()
+	b.cmd.Process.Kill()
+	a.cmd.Wait()
+	b.cmd.Wait()
+	l, err = acquire(t, dir, Options{Shared: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Release()
+	if _, err := os.Stat(l.Path); err == nil {
+		t.Errorf("the last shared holder left the lock file")
+	}
 }
 
 // TestLocationsAreIndependent: different locations do not block each
