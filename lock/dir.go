@@ -36,7 +36,7 @@ func ensureDir(dir string, shared bool) error {
 	}
 	mode := os.FileMode(0o755)
 	if shared {
-		mode = 0o1777
+		mode = 0o777 | os.ModeSticky
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("creating lock folder: %w (set another with --lock-dir or REGBACKUP_LOCK_DIR)", err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -268,5 +269,21 @@ func TestLocationsAreIndependent(t *testing.T) {
 	}
 	if fileName("file:///a/b") == fileName("file:///a_b") {
 		t.Errorf("two locations share a lock file")
+	}
+}
+
+// TestSharedDirMode: a lock folder regbackup creates for all users is
+// world-writable with the sticky bit, like /run/lock itself.
+func TestSharedDirMode(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "regbackup")
+	if err := ensureDir(dir, true); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode()&os.ModeSticky == 0 || fi.Mode().Perm() != 0o777 {
+		t.Errorf("shared lock folder mode %v, want drwxrwxrwt", fi.Mode())
 	}
 }
