@@ -10,7 +10,8 @@
 // releases it when its holder exits, however it exits (SIGKILL included),
 // so a crashed run never leaves a lock that must be broken by hand, and no
 // two processes can both "break" a stale lock: acquiring is one atomic
-// flock call, and lock files are never removed or renamed. Beside the lock
+// flock call, followed by a check that the file locked is still the one at
+// its path (the last holder removes it on release). Beside the lock
 // file, every holder writes a small JSON record (user, host, pid, command,
 // start time) so that a run that finds the lock taken can say who holds
 // it; records left by crashed runs are found and removed by the next
