@@ -45,7 +45,7 @@ Examples:
   regbackup backup --registry-config /etc/docker/registry/config.yml -o backup.tar.zst
   AWS_PROFILE=backup regbackup backup --from 's3://registry-bucket/reg?region=eu-west-1' -o backup.tar.zst
   regbackup backup --from 'azure://registry/reg?account=myaccount' -o backup.tar.zst`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "registry storage `LOCATION` to back up: a folder, s3://, gs:// or azure:// (see above)"},
 			&cli.StringFlag{Name: "registry-config", Usage: "back up the storage this registry config.yml `FILE` names (REGISTRY_* variables applied) and its key files; instead of --from"},
 			&cli.BoolFlag{Name: "no-key-files", Usage: "with --registry-config: do not store the key files the config names"},
@@ -58,13 +58,17 @@ Examples:
 			&cli.BoolFlag{Name: "force", Usage: "overwrite an existing archive file"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only damage and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout (not with -o -)"},
-		},
+			metricsFlag(),
+		}, lockFlags()...),
 		Action: runBackup,
 	}
 }
 
-func runBackup(c *cli.Context) error {
+func runBackup(c *cli.Context) (err error) {
 	from, cfgFile, out := c.String("from"), c.String("registry-config"), c.String("output")
+	r := newRun(c, "backup")
+	defer func() { err = r.finish(err) }()
+	r.out.Archive, r.out.location = out, redactLocation(from)
 	switch {
 	case c.NArg() > 0:
 		return usagef("backup takes no arguments (got %q); use --from and -o", c.Args().First())
@@ -93,11 +97,15 @@ func runBackup(c *cli.Context) error {
 		return err
 	}
 	d := src.d
+	r.setLocation(&r.out.Source, d.String())
 	if !c.Bool("quiet") {
 		src.describe(os.Stderr, withKeys)
 	}
-	rep := newReporter(c.Bool("quiet"))
-	defer rep.stop()
+	if err := r.lockStorage(d, false); err != nil {
+		return err
+	}
+	d = throttled(d)
+	rep := r.rep
 	opts := backup.Options{Compression: comp, Level: c.Int("level"), Concurrency: conc,
 		AllBlobs: c.Bool("all-blobs"), IncludeFiles: append(c.StringSlice("include-file"), src.paths()...),
 		ToolVersion: version, Progress: &rep.prog}
@@ -113,7 +121,10 @@ func runBackup(c *cli.Context) error {
 	} else {
 		err = writeAtomically(out, c.Bool("force"), write)
 	}
-	rep.summary(c.Bool("json"), "backup", result, map[string]any{"archive": out, "source": d.String()})
+	r.report("backup", result)
+	if fi, serr := os.Stat(out); serr == nil && result != nil && out != "-" {
+		r.out.ArchiveBytes = fi.Size()
+	}
 	if err == nil && out != "-" && !c.Bool("quiet") && !c.Bool("json") {
 		rep.printf("archive: %s\n", out)
 	}

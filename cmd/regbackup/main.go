@@ -48,8 +48,9 @@ writes a verified, compressed tar archive of it together with the registry's key
 Restores go into the existing folder without replacing it, blobs first and tags last.
 
 Exit codes: 0 ok, 1 error, 2 usage, 3 integrity (corrupt, truncated or incomplete
-archive, or a damaged source), 130 interrupted.`,
-		Commands:             []*cli.Command{backupCommand(), verifyCommand(), listCommand(), restoreCommand()},
+archive, or a damaged source or storage), 4 locked (another run holds the storage),
+130 interrupted.`,
+		Commands:             []*cli.Command{backupCommand(), verifyCommand(), listCommand(), restoreCommand(), checkCommand()},
 		EnableBashCompletion: true,
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError{err}

@@ -47,7 +47,7 @@ Examples:
   regbackup restore backup.tar.zst --to 's3://new-bucket/reg?region=eu-west-1'
   regbackup restore backup.tar.zst --to /var/lib/registry --repository 'group/*' --dry-run
   ssh backup-host cat registry.tar.zst | regbackup restore - --to /var/lib/registry --clean`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "to", Usage: "registry storage `LOCATION` to restore into: a folder, s3://, gs:// or azure:// (see above)"},
 			&cli.StringFlag{Name: "to-registry-config", Usage: "restore into the storage this registry config.yml `FILE` names (REGISTRY_* variables applied); instead of --to"},
 			&cli.StringSliceFlag{Name: "repository", Aliases: []string{"r"}, Usage: "restore only repositories matching this `GLOB` (and the blobs they need); repeatable; * stays within one path component"},
@@ -59,16 +59,21 @@ Examples:
 			concurrencyFlag("blobs written (and presence checks, link files)"),
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only problems and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
-		},
+			metricsFlag(),
+		}, lockFlags()...),
 		Action: runRestore,
 	}
 }
 
-func runRestore(c *cli.Context) error {
+func runRestore(c *cli.Context) (err error) {
+	r := newRun(c, "restore")
+	defer func() { err = r.finish(err) }()
+	r.out.location, r.out.DryRun = redactLocation(c.String("to")), c.Bool("dry-run")
 	name, err := oneArchiveArg(c.Args().Slice(), "restore")
 	if err != nil {
 		return err
 	}
+	r.out.Archive = name
 	to, cfgFile := c.String("to"), c.String("to-registry-config")
 	switch {
 	case to != "" && cfgFile != "":
@@ -105,11 +110,18 @@ func runRestore(c *cli.Context) error {
 		return err
 	}
 	d := target.d
+	r.setLocation(&r.out.Target, d.String())
 	if !c.Bool("quiet") {
 		if target.created {
 			fmt.Fprintf(os.Stderr, "created %s (it did not exist)\n", d)
 		}
 		target.describeKeyFiles(os.Stderr, ar.Catalog().Files, c.String("files-to"), c.Bool("files-to-original"), c.Bool("dry-run"))
+	}
+	// A dry run writes nothing: it takes no lock and never waits.
+	if !c.Bool("dry-run") {
+		if err := r.lockStorage(d, false); err != nil {
+			return err
+		}
 	}
 	if uid >= 0 {
 		fd, ok := d.(*filesystem.Driver)
@@ -120,15 +132,19 @@ func runRestore(c *cli.Context) error {
 			return err
 		}
 	}
-	rep := newReporter(c.Bool("quiet"))
-	defer rep.stop()
+	d = throttled(d)
+	rep := r.rep
 	opts := backup.RestoreOptions{Repositories: c.StringSlice("repository"), Clean: c.Bool("clean"),
 		DryRun: c.Bool("dry-run"), FilesTo: c.String("files-to"), FilesToOriginal: c.Bool("files-to-original"),
 		Concurrency: conc, Progress: &rep.prog}
 	if opts.DryRun {
+		changes := os.Stdout
+		if c.Bool("json") {
+			changes = os.Stderr // stdout holds only the JSON
+		}
 		opts.Change = func(action, path string) {
 			if action != "skip" {
-				fmt.Printf("would %s %s\n", action, path)
+				rep.fprintf(changes, "would %s %s\n", action, path)
 			}
 		}
 	}
@@ -140,7 +156,7 @@ func runRestore(c *cli.Context) error {
 	if opts.DryRun {
 		verb = "restore --dry-run (nothing written)"
 	}
-	rep.summary(c.Bool("json"), verb, result, map[string]any{"archive": name, "target": d.String()})
+	r.report(verb, result)
 	if !c.Bool("quiet") && !c.Bool("json") && !opts.DryRun {
 		rep.printf("restored into %s; restart the registry so it drops cached blob descriptors\n", d)
 	}

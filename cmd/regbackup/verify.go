@@ -22,19 +22,21 @@ Example:
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only problems and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
 		},
-		Action: func(c *cli.Context) error {
+		Action: func(c *cli.Context) (err error) {
+			r := newRun(c, "verify")
+			defer func() { err = r.finish(err) }()
 			name, in, err := archiveArg(c, "verify")
 			if err != nil {
 				return err
 			}
+			r.out.Archive = name
 			defer in.Close()
-			rep := newReporter(c.Bool("quiet"))
-			defer rep.stop()
+			rep := r.rep
 			result, _, err := backup.Verify(c.Context, in, &rep.prog)
 			if err != nil {
 				return err
 			}
-			rep.summary(c.Bool("json"), "verify", result, map[string]any{"archive": name, "ok": true})
+			r.report("verify", result)
 			if !c.Bool("quiet") && !c.Bool("json") {
 				rep.printf("archive %s is complete and every digest matches\n", name)
 			}
