@@ -10,15 +10,16 @@ import (
 // Defaults for the zero values of Config.
 const (
 	// DefaultPartSize is the multipart part size, and the largest object
-	// stored with a single PutObject. 16 MiB keeps the per-request overhead
-	// (one round trip, ~20-50 ms on AWS) under a fifth of the transfer time
-	// of a part on one connection, gives 16 MiB x 10,000 parts = 156 GiB
-	// objects before parts must grow, and keeps the shared buffer pool small.
-	// S3 needs at least 5 MiB; the registry itself uses 10 MiB.
-	DefaultPartSize = 16 << 20
+	// stored with a single PutObject: 8 MiB, the AWS CLI's default (the
+	// registry uses 10 MiB; S3 needs at least 5 MiB). A streamed upload
+	// then holds at most (DefaultPartConcurrency+1) x 8 MiB = 40 MiB, and
+	// 10,000 parts hold 78 GiB; objects of known size beyond that get
+	// larger parts. On loopback versitygw, 16 MiB parts restored no faster
+	// and took ~50 MiB more memory.
+	DefaultPartSize = 8 << 20
 	// DefaultUploadMemory bounds the part buffers all Puts of one Driver
-	// hold at once (16 parts of 16 MiB).
-	DefaultUploadMemory = 256 << 20
+	// hold at once (16 parts of 8 MiB).
+	DefaultUploadMemory = 128 << 20
 	// DefaultPartConcurrency is how many parts of one upload are in flight.
 	DefaultPartConcurrency = 4
 	// DefaultConcurrency is the number of blobs a backup or restore should

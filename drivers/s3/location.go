@@ -38,8 +38,8 @@ var locationOptions = []string{"acl", "endpoint", "part-size", "path-style", "re
 //	storage-class=C    STANDARD, STANDARD_IA, INTELLIGENT_TIERING, ... for new objects
 //	sse=AES256|aws:kms server-side encryption of new objects; sse-kms-key-id=ID names the KMS key
 //	acl=ACL            canned ACL for new objects (private, bucket-owner-full-control, ...)
-//	part-size=SIZE     multipart part size, 5MiB..5GiB (default 16MiB)
-//	upload-memory=SIZE part buffers shared by all uploads (default 256MiB)
+//	part-size=SIZE     multipart part size, 5MiB..5GiB (default 8MiB)
+//	upload-memory=SIZE part buffers shared by all uploads (default 128MiB)
 //	skip-verify=true   accept any TLS certificate
 //
 // Credentials never go into the location (it is printed and stored in the

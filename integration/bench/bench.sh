@@ -352,8 +352,8 @@ if ((fs_rows)); then
 fi
 rss_limit_kib=$((150 * 1024))
 # S3: the restore's 64 MiB of blob buffers plus the driver's part buffers
-# (at most its 256 MiB upload memory; a restore streams one large blob at a
-# time, so 5 parts of 16 MiB) plus the runtime.
+# (at most its 128 MiB upload memory; a restore streams one large blob at a
+# time, so 5 parts of 8 MiB) plus the runtime and GC headroom.
 s3_rss_limit_kib=$((300 * 1024))
 
 report="$BENCH_DIR/report.md"
