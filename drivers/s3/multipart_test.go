@@ -273,7 +273,7 @@ func TestPutWaitingForMemoryCancels(t *testing.T) {
 	defer d.pool.putChunk(b)
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
-	err := d.Put(ctx, "x", bytes.NewReader(randomData(1, 6*mib)), 6*mib)
+	err := d.Put(ctx, "x", stream(randomData(1, 6*mib)), 6*mib)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Put with no memory free = %v, want context.DeadlineExceeded", err)
 	}
