@@ -28,6 +28,7 @@ type Meta struct {
 	CatalogSHA256 string      `json:"catalog_sha256"`
 	Encrypted     bool        `json:"encrypted,omitempty"`
 	Compression   Compression `json:"compression"`
+	Size          int64       `json:"size,omitempty"` // the archive file's size, when known
 	Parents       []Parent    `json:"parents,omitempty"`
 	// Blobs are the blobs a restore of this archive gets intact, from it
 	// (Archive "") or from a parent; blobs the trailer names missing or

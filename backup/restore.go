@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/drivers"
 )
@@ -38,6 +40,10 @@ type RestoreOptions struct {
 	// would be made): "write", "skip" or "remove", and the path.
 	Change   func(action, path string)
 	Progress *Progress
+	// Parents opens the parent archives of an incremental archive, and
+	// Identities decrypt them. See restoreParents.
+	Parents    ParentOpener
+	Identities []age.Identity
 }
 
 // Restore reads an archive from in and writes it into the registry
@@ -76,6 +82,9 @@ func RestoreArchive(ctx context.Context, ar *archive.Reader, d drivers.Driver, o
 	prog.phase("blobs", fmt.Sprintf("%d blobs, %d bytes", len(rs.need), total))
 	prog.plan(len(rs.need), total)
 	if err := rs.readArchive(ctx, ar); err != nil {
+		return nil, err
+	}
+	if err := rs.restoreParents(ctx, cat); err != nil {
 		return nil, err
 	}
 	// Blobs durable before any link names them; links durable at the end.
