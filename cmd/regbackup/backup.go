@@ -33,10 +33,21 @@ Damage found in the source (malformed or dangling links, missing or corrupt blob
 reported and left out, and the command exits 3; the archive is still complete and holds
 everything that was intact.
 
-Example:
+{date} and {time} in ARCHIVE are replaced by the local date (YYYY-MM-DD) and time (HHMMSS).
+--incremental writes only the blobs that the newest earlier archive of the same name pattern
+in the same folder (and the parents it needs) lacks, plus all of the metadata; a full backup
+when there is none or the chain would exceed --max-chain. Each archive gets a small sidecar,
+ARCHIVE.meta.json (times, checksums and blob digests; no secrets, no repository names),
+which the next incremental backup and prune read. --keep-* prune the folder after a
+successful backup (see regbackup prune --help). --encrypt-to age1... encrypts the archive
+with age; without it, --include-file prints a warning, even with --quiet.
+
+Examples:
   regbackup backup --from /var/lib/registry --include-file /certs/registry.key \
-    --include-file /certs/registry.crt -o /backups/registry-2026-11-23.tar.zst`,
-		Flags: []cli.Flag{
+    --include-file /certs/registry.crt -o /backups/registry-2026-11-23.tar.zst
+  regbackup backup --from /var/lib/registry -o '/backups/registry-{date}.tar.zst' \
+    --incremental --keep-daily 7 --keep-weekly 4 --encrypt-to age1... --json`,
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "registry storage `LOCATION` to back up"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "archive `FILE` to write, - for stdout"},
 			&cli.StringSliceFlag{Name: "include-file", Usage: "also store this `PATH` (token key, certificate, htpasswd, TLS files); repeatable"},
@@ -47,7 +58,7 @@ Example:
 			&cli.BoolFlag{Name: "force", Usage: "overwrite an existing archive file"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only damage and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout (not with -o -)"},
-		},
+		}, chainFlags()...),
 		Action: runBackup,
 	}
 }
@@ -76,9 +87,15 @@ func runBackup(c *cli.Context) error {
 	}
 	rep := newReporter(c.Bool("quiet"))
 	defer rep.stop()
+	plan, err := planChain(c, rep)
+	if err != nil {
+		return err
+	}
+	out = plan.out
 	opts := backup.Options{Compression: comp, Level: c.Int("level"), Concurrency: c.Int("concurrency"),
 		AllBlobs: c.Bool("all-blobs"), IncludeFiles: c.StringSlice("include-file"), ToolVersion: version,
 		Progress: &rep.prog}
+	plan.opts(&opts)
 
 	var result *backup.Report
 	write := func(w io.Writer) error {
@@ -91,7 +108,11 @@ func runBackup(c *cli.Context) error {
 	} else {
 		err = writeAtomically(out, c.Bool("force"), write)
 	}
-	rep.summary(c.Bool("json"), "backup", result, map[string]any{"archive": out, "source": d.String()})
+	extra := map[string]any{"archive": out, "source": d.String()}
+	if ferr := finishChain(c, plan, result, err, rep, extra); ferr != nil && err == nil {
+		err = ferr
+	}
+	rep.summary(c.Bool("json"), "backup", result, extra)
 	if err == nil && out != "-" && !c.Bool("quiet") && !c.Bool("json") {
 		rep.printf("archive: %s\n", out)
 	}

@@ -45,8 +45,10 @@ writes a verified, compressed tar archive of it together with the registry's key
 Restores go into the existing folder without replacing it, blobs first and tags last.
 
 Exit codes: 0 ok, 1 error, 2 usage, 3 integrity (corrupt, truncated or incomplete
-archive, or a damaged source), 130 interrupted.`,
-		Commands:             []*cli.Command{backupCommand(), verifyCommand(), listCommand(), restoreCommand()},
+archive, a parent that is not the one an incremental was made on, or a damaged source),
+4 a parent archive an incremental needs is missing, 5 an encrypted archive and no
+identity that decrypts it, 130 interrupted.`,
+		Commands:             []*cli.Command{backupCommand(), verifyCommand(), listCommand(), restoreCommand(), pruneCommand()},
 		EnableBashCompletion: true,
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError{err}

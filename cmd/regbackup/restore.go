@@ -9,7 +9,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/backup"
 	"github.com/regbackup/regbackup/drivers"
 	"github.com/regbackup/regbackup/drivers/filesystem"
@@ -32,11 +31,17 @@ ARCHIVE is a file, or - for stdin. New files and folders get the owner of the ro
 (the registry's user) unless --owner. Included files (key material) are restored only with
 --files-to or --files-to-original; private keys get mode 0600.
 
+An incremental archive is restored with its parents, found beside it (or given with
+--parent FILE): each is checked to be the very archive it was made on (catalog sha256),
+read once and verified, before any link file is written. A missing parent exits 4. An
+encrypted archive needs --identity FILE (exit 5 without the right one).
+
 Examples:
   regbackup restore /backups/registry-2026-11-23.tar.zst --to /var/lib/registry --files-to /certs
   regbackup restore backup.tar.zst --to /var/lib/registry --repository 'group/*' --dry-run
-  ssh backup-host cat registry.tar.zst | regbackup restore - --to /var/lib/registry --clean`,
-		Flags: []cli.Flag{
+  ssh backup-host cat registry.tar.zst | regbackup restore - --to /var/lib/registry --clean
+  regbackup restore /backups/registry-2026-11-23.tar.zst --to /var/lib/registry --identity key.txt`,
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "to", Usage: "registry storage `LOCATION` to restore into (path or file:///path)"},
 			&cli.StringSliceFlag{Name: "repository", Aliases: []string{"r"}, Usage: "restore only repositories matching this `GLOB` (and the blobs they need); repeatable; * stays within one path component"},
 			&cli.BoolFlag{Name: "clean", Usage: "after restoring, remove what the archive does not hold under docker/registry/v2 (never the root, never lost+found)"},
@@ -46,7 +51,7 @@ Examples:
 			&cli.StringFlag{Name: "owner", Usage: "`UID:GID` for new files and folders (default: the root folder's owner, when run as root)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only problems and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
-		},
+		}, parentFlags()...),
 		Action: runRestore,
 	}
 }
@@ -70,16 +75,16 @@ func runRestore(c *cli.Context) error {
 			return err
 		}
 	}
-	in, err := openArchive(name)
+	in, err := openInput(c, name)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	ar, err := archive.NewReader(in)
+	ar := in.ar
+	parents, err := in.parents()
 	if err != nil {
 		return err
 	}
-	defer ar.Close()
 	d, created, err := openTarget(c.Context, c.String("to"), c.Bool("dry-run"))
 	if err != nil {
 		return err
@@ -100,7 +105,7 @@ func runRestore(c *cli.Context) error {
 	defer rep.stop()
 	opts := backup.RestoreOptions{Repositories: c.StringSlice("repository"), Clean: c.Bool("clean"),
 		DryRun: c.Bool("dry-run"), FilesTo: c.String("files-to"), FilesToOriginal: c.Bool("files-to-original"),
-		Progress: &rep.prog}
+		Progress: &rep.prog, Parents: parents, Identities: in.finder.Identities}
 	if opts.DryRun {
 		opts.Change = func(action, path string) {
 			if action != "skip" {
