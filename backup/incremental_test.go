@@ -327,3 +327,18 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// A parent renamed together with its sidecar is still found by its
+// catalog checksum.
+func TestRenamedParentFoundBySidecar(t *testing.T) {
+	src, _ := newRegistry(t)
+	c := newChainDir(t)
+	_, base := c.backup(src, "day1.tar.zst", nil, Options{})
+	pushImage(t, src, "team/new", "v1", 1000)
+	c.backup(src, "day2.tar.zst", base, Options{})
+	must(t, os.Rename(c.path("day1.tar.zst"), c.path("monday.tar.zst")))
+	must(t, os.Rename(SidecarPath(c.path("day1.tar.zst")), SidecarPath(c.path("monday.tar.zst"))))
+	if _, _, err := c.restore("day2.tar.zst"); err != nil {
+		t.Errorf("restore with a renamed parent: %v", err)
+	}
+}

@@ -209,6 +209,30 @@ func TestNightlyWeek(t *testing.T) {
 			t.Errorf("a restore that failed for a missing parent created %s", to)
 		}
 		mustRegbackup(t, 0, "verify", "-q", "--parent", moved, filepath.Join(dir, names(6)))
+		if err := os.Rename(moved, filepath.Join(dir, names(1))); err != nil {
+			t.Fatal(err)
+		}
+
+		// prune by hand: --dry-run says what would go and deletes nothing;
+		// keeping only the newest keeps its whole chain and deletes the
+		// quiet night 4, which nothing needs.
+		before := treeListing(t, dir)
+		_, stderr = mustRegbackup(t, 0, "prune", dir, "--keep-last", "1", "--dry-run")
+		if !strings.Contains(stderr, "would delete "+filepath.Join(dir, names(4))) ||
+			!strings.Contains(stderr, "keep "+filepath.Join(dir, names(0))) {
+			t.Errorf("prune --dry-run output does not say it would delete night 4 and keep night 0:\n%s", stderr)
+		}
+		if diff := diffListings(before, treeListing(t, dir)); diff != "" {
+			t.Errorf("prune --dry-run changed the folder:\n%s", diff)
+		}
+		mustRegbackup(t, 0, "prune", "-q", pattern, "--keep-last", "1")
+		for i := range nights {
+			_, err := os.Stat(filepath.Join(dir, names(i)))
+			if gone := i == 3 || i == 4; gone != os.IsNotExist(err) {
+				t.Errorf("after prune --keep-last 1: night %d exists=%v, want %v", i, err == nil, !gone)
+			}
+		}
+		mustRegbackup(t, 0, "verify", "-q", filepath.Join(dir, names(6)))
 	})
 }
 
