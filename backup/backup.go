@@ -17,7 +17,7 @@ import (
 type Options struct {
 	Compression  archive.Compression
 	Level        int      // codec level, 0 = fast default
-	Concurrency  int      // blobs read at once, also link and manifest reads
+	Concurrency  int      // blobs read at once, also link and manifest reads; 0: drivers.DefaultConcurrency(d, DefaultConcurrency)
 	AllBlobs     bool     // also keep blobs nothing references (GC garbage)
 	IncludeFiles []string // local files (key material) stored with the data
 	ToolVersion  string

@@ -184,8 +184,9 @@ func openParent(open ParentOpener, p archive.Parent, ids []age.Identity) (*archi
 
 // readParent streams a parent archive to its end (every digest and its
 // trailer checked), handing each blob entry in want to use, and then
-// checks that every blob in want was there intact.
-func readParent(ar *archive.Reader, name string, want map[string]bool, use func(*archive.Entry) error, stop func() error) error {
+// checks that every blob in want was there intact. Errors reading the
+// archive start with prefix.
+func readParent(ar *archive.Reader, prefix string, want map[string]bool, use func(*archive.Entry) error, stop func() error) error {
 	for {
 		if err := stop(); err != nil {
 			return err
@@ -195,7 +196,7 @@ func readParent(ar *archive.Reader, name string, want map[string]bool, use func(
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("parent archive %s: %w", name, err)
+			return fmt.Errorf("%s: %w", prefix, err)
 		}
 		if e.Path.Kind == archive.KindBlob && want[e.Path.Digest] {
 			if err := use(e); err != nil {
@@ -205,8 +206,8 @@ func readParent(ar *archive.Reader, name string, want map[string]bool, use func(
 	}
 	for d := range want {
 		if !ar.Held(d) {
-			return fmt.Errorf("parent archive %s does not hold blob %s intact, which the incremental needs: %w",
-				name, d, archive.ErrCorrupt)
+			return fmt.Errorf("%s: it does not hold blob %s intact, which the incremental needs: %w",
+				prefix, d, archive.ErrCorrupt)
 		}
 	}
 	return nil

@@ -26,10 +26,17 @@ func (rs *restorer) restoreParents(ctx context.Context, cat *archive.Catalog) er
 		if err != nil {
 			return err
 		}
-		err = readParent(ar, p.Name, want, func(e *archive.Entry) error { return rs.restoreBlob(ctx, e) }, ctx.Err)
+		w := rs.startBlobs(ctx)
+		err = readParent(ar, errArchive+": parent archive "+p.Name, want, func(e *archive.Entry) error {
+			ok, err := w.add(e)
+			if ok {
+				rs.keep[archive.BlobPath(e.Path.Digest)] = true
+			}
+			return err
+		}, w.ctx.Err)
 		done()
-		if err != nil {
-			return fmt.Errorf("reading archive (no link file was written; the registry still serves what it served): %w", err)
+		if err := w.finish(err); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -50,7 +57,7 @@ func verifyParents(ctx context.Context, cat *archive.Catalog, opts VerifyOptions
 		if err != nil {
 			return err
 		}
-		err = readParent(ar, p.Name, want, func(e *archive.Entry) error { return nil }, ctx.Err)
+		err = readParent(ar, "parent archive "+p.Name, want, func(e *archive.Entry) error { return nil }, ctx.Err)
 		done()
 		if err != nil {
 			return err

@@ -8,20 +8,59 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/drivers"
 )
 
 // chunkSize is the unit blobs travel in from the readers to the writer.
-// Memory in flight is bounded by about (window+workers) * chunksPerBlob *
-// chunkSize, whatever the blob sizes.
+//
+// Memory in flight, whatever the blob sizes: fetchBlobs lets at most
+// workers+1 streams hold data (workers in the ordered window, one being
+// written), each holding at most depth chunks in its channel; each of the
+// workers readers holds one more chunk while it waits to send it, and the
+// writer one. So at most (workers+1)*depth + workers + 1 chunks. depth is
+// streamDepth(workers): chunksPerBlob (4) up to 11 workers, fewer beyond
+// (1 from 21 on), which keeps the total within fetchBudget (64 MiB) up to
+// 31 workers; beyond, it is 2*workers+2 MiB (66 MiB at 32, 130 at 64).
+// (The snapshot, earlier, holds at most workers manifests at once, each
+// at most maxManifestSize and in practice a few KiB.)
 const (
 	chunkSize     = 1 << 20
 	chunksPerBlob = 4
+	fetchBudget   = 64 << 20
 )
 
+// streamDepth is how many chunks one blob's stream may queue ahead of the
+// writer: chunksPerBlob when that fits in fetchBudget, else fewer, at
+// least one.
+func streamDepth(workers int) int {
+	return max(1, min(chunksPerBlob, (fetchBudget/chunkSize-workers-1)/(workers+1)))
+}
+
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
+
+// chunksOut counts the chunks taken from chunkPool and not yet given back,
+// and the most ever out at once: the memory bounds above, measured.
+var chunksOut struct{ now, peak atomic.Int64 }
+
+// getChunk takes a chunkSize buffer from the pool; putChunk gives it back.
+func getChunk() *[]byte {
+	n := chunksOut.now.Add(1)
+	for {
+		p := chunksOut.peak.Load()
+		if n <= p || chunksOut.peak.CompareAndSwap(p, n) {
+			break
+		}
+	}
+	return chunkPool.Get().(*[]byte)
+}
+
+func putChunk(b *[]byte) {
+	chunksOut.now.Add(-1)
+	chunkPool.Put(b)
+}
 
 // piece is one message from a reader goroutine to the writer: a chunk of
 // data, or the blob's outcome (err set, or done with a verified digest).
@@ -38,12 +77,15 @@ type blobStream struct {
 	pieces chan piece
 }
 
-// fetchBlobs reads blobs with `workers` goroutines, hashing as they read,
-// and hands them to the caller in the order given: parallel in, ordered
-// out. The caller must drain every stream it receives. Closing happens
-// when all blobs are handed over or ctx is cancelled.
+// fetchBlobs reads blobs with `workers` goroutines (0: the backend's
+// preference), hashing as they read, and hands them to the caller in the
+// order given: parallel in, ordered out. Up to workers blobs are requested
+// at once, ahead of the one being written. The caller must drain every
+// stream it receives. Closing happens when all blobs are handed over or
+// ctx is cancelled.
 func fetchBlobs(ctx context.Context, d drivers.Driver, blobs []archive.Blob, workers int) <-chan *blobStream {
-	workers = max(workers, 1)
+	workers = concurrencyFor(workers, d)
+	depth := streamDepth(workers)
 	ordered := make(chan *blobStream, workers)
 	jobs := make(chan *blobStream)
 	var wg sync.WaitGroup
@@ -60,7 +102,7 @@ func fetchBlobs(ctx context.Context, d drivers.Driver, blobs []archive.Blob, wor
 		defer func() { close(jobs); wg.Wait() }()
 		defer close(ordered)
 		for _, b := range blobs {
-			s := &blobStream{blob: b, pieces: make(chan piece, chunksPerBlob)}
+			s := &blobStream{blob: b, pieces: make(chan piece, depth)}
 			select {
 			case ordered <- s:
 			case <-ctx.Done():
@@ -86,7 +128,7 @@ func readBlob(ctx context.Context, d drivers.Driver, s *blobStream) {
 			return true
 		case <-ctx.Done():
 			if p.buf != nil {
-				chunkPool.Put(p.buf)
+				putChunk(p.buf)
 			}
 			return false
 		}
@@ -101,7 +143,7 @@ func readBlob(ctx context.Context, d drivers.Driver, s *blobStream) {
 	h := sha256.New()
 	var total int64
 	for {
-		buf := chunkPool.Get().(*[]byte)
+		buf := getChunk()
 		n, err := io.ReadFull(rc, *buf)
 		total += int64(n)
 		h.Write((*buf)[:n])
@@ -109,7 +151,7 @@ func readBlob(ctx context.Context, d drivers.Driver, s *blobStream) {
 			return
 		}
 		if n == 0 {
-			chunkPool.Put(buf)
+			putChunk(buf)
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			break
@@ -147,7 +189,7 @@ type streamReader struct {
 func (r *streamReader) Read(p []byte) (int, error) {
 	for r.cur.buf == nil || r.off == r.cur.n {
 		if r.cur.buf != nil {
-			chunkPool.Put(r.cur.buf)
+			putChunk(r.cur.buf)
 			r.cur = piece{}
 		}
 		pc, ok := <-r.s.pieces
@@ -174,12 +216,12 @@ func (r *streamReader) Read(p []byte) (int, error) {
 // drain discards what is left of the stream, returning buffers to the pool.
 func (r *streamReader) drain() {
 	if r.cur.buf != nil {
-		chunkPool.Put(r.cur.buf)
+		putChunk(r.cur.buf)
 		r.cur = piece{}
 	}
 	for pc := range r.s.pieces {
 		if pc.buf != nil {
-			chunkPool.Put(pc.buf)
+			putChunk(pc.buf)
 		}
 		if pc.err != nil && r.err == nil {
 			r.err = pc.err

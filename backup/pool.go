@@ -3,7 +3,23 @@ package backup
 import (
 	"context"
 	"sync"
+
+	"github.com/regbackup/regbackup/drivers"
 )
+
+// DefaultConcurrency is how many blobs a backup reads, or a restore
+// writes, at once on a backend that gives no hint (a local disk). Object
+// stores say how many they want through drivers.ConcurrencyHinter.
+const DefaultConcurrency = 4
+
+// concurrencyFor is n when the caller set it, else d's preferred number of
+// requests in flight.
+func concurrencyFor(n int, d drivers.Driver) int {
+	if n > 0 {
+		return n
+	}
+	return drivers.DefaultConcurrency(d, DefaultConcurrency)
+}
 
 // forEach runs fn on every item with at most n goroutines. It stops handing
 // out items at the first error or when ctx is cancelled, and returns that
@@ -13,7 +29,7 @@ func forEach[T any](ctx context.Context, n int, items []T, fn func(context.Conte
 	defer cancel(nil)
 	work := make(chan T)
 	var wg sync.WaitGroup
-	for range max(n, 1) {
+	for range min(max(n, 1), max(len(items), 1)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

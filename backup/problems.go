@@ -32,6 +32,22 @@ func (s Severity) String() string {
 	return "notice"
 }
 
+// MarshalText writes the severity as its name in JSON ("damage", "notice").
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a name written by MarshalText.
+func (s *Severity) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "damage":
+		*s = Damage
+	case "notice":
+		*s = Notice
+	default:
+		return fmt.Errorf("unknown severity %q", b)
+	}
+	return nil
+}
+
 // Problem is one thing found wrong with the source or the archive.
 type Problem struct {
 	Severity Severity `json:"severity"`

@@ -2,8 +2,6 @@ package backup
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +9,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"filippo.io/age"
@@ -37,9 +36,17 @@ type RestoreOptions struct {
 	FilesTo         string
 	FilesToOriginal bool
 	// Change, when set, is told every change made (or, with DryRun, that
-	// would be made): "write", "skip" or "remove", and the path.
-	Change   func(action, path string)
-	Progress *Progress
+	// would be made): "write", "skip" or "remove", and the path. It is
+	// called from one goroutine at a time, but blobs are written in
+	// parallel, so not in archive order.
+	Change func(action, path string)
+	// Concurrency is how many blobs are written (and presence checks, link
+	// files, removals made) at once; 0 means the backend's preference,
+	// drivers.DefaultConcurrency(d, DefaultConcurrency): 16 or so for
+	// object stores, 4 for a local disk. Memory stays bounded whatever it
+	// is (see blobWriter).
+	Concurrency int
+	Progress    *Progress
 	// Parents opens the parent archives of an incremental archive, and
 	// Identities decrypt them. See restoreParents.
 	Parents    ParentOpener
@@ -48,10 +55,12 @@ type RestoreOptions struct {
 
 // Restore reads an archive from in and writes it into the registry
 // storage d, in place: the storage root itself is never removed, renamed
-// or recreated. Blobs are verified before each is committed; link files
-// are written only after the whole archive checked out, in push order
-// (layers, revisions, tag index, tag current), so a corrupt or truncated
-// archive leaves the registry serving what it served.
+// or recreated. Blobs are verified before each is committed, and written
+// opts.Concurrency at a time with bounded memory (see blobWriter); link
+// files are written only after the whole archive checked out and the blobs
+// were synced, in push order (layers, revisions, tag index, tag current),
+// so a corrupt or truncated archive leaves the registry serving what it
+// served. The first error stops everything and is the one returned.
 func Restore(ctx context.Context, in io.Reader, d drivers.Driver, opts RestoreOptions) (*Report, error) {
 	ar, err := archive.NewReader(in)
 	if err != nil {
@@ -64,15 +73,27 @@ func Restore(ctx context.Context, in io.Reader, d drivers.Driver, opts RestoreOp
 // RestoreArchive is Restore from an archive whose catalog the caller has
 // already read, e.g. to check the input before touching the target.
 func RestoreArchive(ctx context.Context, ar *archive.Reader, d drivers.Driver, opts RestoreOptions) (*Report, error) {
-	start := time.Now()
-	prog := opts.Progress
-	cat := ar.Catalog()
+	rs, err := newRestorer(ar.Catalog(), d, opts)
+	if err != nil {
+		return nil, err
+	}
+	return rs.run(ctx, ar)
+}
+
+func newRestorer(cat *archive.Catalog, d drivers.Driver, opts RestoreOptions) (*restorer, error) {
 	sel, err := selectRepositories(cat, opts.Repositories)
 	if err != nil {
 		return nil, err
 	}
-	rs := &restorer{d: d, opts: opts, sel: sel, need: neededBlobs(cat, sel, len(opts.Repositories) > 0),
-		problems: newProblems(prog.problem()), files: map[string][]byte{}, rep: &Report{}}
+	return &restorer{d: d, opts: opts, sel: sel, need: neededBlobs(cat, sel, len(opts.Repositories) > 0),
+		problems: newProblems(opts.Progress.problem()), files: map[string][]byte{}, rep: &Report{},
+		n: concurrencyFor(opts.Concurrency, d), bufBytes: restoreBuffer}, nil
+}
+
+// run restores the archive ar, whose catalog newRestorer was given.
+func (rs *restorer) run(ctx context.Context, ar *archive.Reader) (*Report, error) {
+	start := time.Now()
+	prog, opts, cat, sel := rs.opts.Progress, rs.opts, ar.Catalog(), rs.sel
 	var total int64
 	for _, b := range cat.Blobs {
 		if rs.need[b.Digest] {
@@ -126,21 +147,38 @@ type restorer struct {
 	files    map[string][]byte // included files by entry name, verified
 	keep     map[string]bool   // paths the archive holds (for --clean)
 	problems *problems
-	rep      *Report
+	n        int     // requests in flight
+	bufBytes int64   // bytes of blobs buffered for the workers, at most
+	budget   *budget // the last blob phase's, for tests
+
+	mu  sync.Mutex // guards rep and calls to opts.Change
+	rep *Report
 }
 
 func (rs *restorer) change(action, p string) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.changeLocked(action, p)
+}
+
+func (rs *restorer) changeLocked(action, p string) {
 	if rs.opts.Change != nil {
 		rs.opts.Change(action, p)
 	}
 }
 
-// readArchive streams every entry: blobs are verified and committed one by
-// one, links and files are kept for later, and the trailer is checked.
+// readArchive streams every entry: blobs are verified and committed, many
+// at once (see blobWriter), links and files are kept for later, and the
+// trailer is checked. When it returns, every blob Put has returned.
 func (rs *restorer) readArchive(ctx context.Context, ar *archive.Reader) error {
 	rs.keep = map[string]bool{}
+	w := rs.startBlobs(ctx)
+	return w.finish(rs.readEntries(w, ar))
+}
+
+func (rs *restorer) readEntries(w *blobWriter, ar *archive.Reader) error {
 	for {
-		if err := ctx.Err(); err != nil {
+		if err := w.ctx.Err(); err != nil {
 			return err
 		}
 		e, err := ar.Next()
@@ -148,15 +186,19 @@ func (rs *restorer) readArchive(ctx context.Context, ar *archive.Reader) error {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("reading archive (no link file was written; the registry still serves what it served): %w", err)
+			return fmt.Errorf("%s: %w", errArchive, err)
 		}
 		switch {
 		case e.Path.Kind == archive.KindBlob:
 			if !rs.need[e.Path.Digest] {
 				continue // Next drains and verifies it
 			}
-			if err := rs.restoreBlob(ctx, e); err != nil {
+			ok, err := w.add(e)
+			if err != nil {
 				return err
+			}
+			if ok {
+				rs.keep[archive.BlobPath(e.Path.Digest)] = true
 			}
 		case e.Path.Kind.IsLink():
 			if rs.sel[e.Path.Repo] {
@@ -177,89 +219,60 @@ func (rs *restorer) readArchive(ctx context.Context, ar *archive.Reader) error {
 	return nil
 }
 
-// sync makes what was written so far durable, on backends that cache.
-func (rs *restorer) sync(ctx context.Context) error {
-	if s, ok := rs.d.(drivers.Syncer); ok && !rs.opts.DryRun {
-		return s.Sync(ctx)
-	}
-	return nil
-}
-
-// restoreBlob commits one blob unless the target already holds it intact.
-func (rs *restorer) restoreBlob(ctx context.Context, e *archive.Entry) error {
-	p := archive.BlobPath(e.Path.Digest)
-	rs.keep[p] = true
-	if rs.present(ctx, p, e.Path.Digest, e.Size) {
-		rs.rep.Skipped++
-		rs.opts.Progress.add(1, e.Size)
-		return nil
-	}
-	if rs.opts.DryRun {
-		rs.change("write", p)
-		rs.rep.Blobs++
-		rs.rep.BlobBytes += e.Size
-		rs.opts.Progress.add(1, e.Size)
-		return nil
-	}
-	err := rs.d.Put(ctx, p, e.Body, e.Size)
-	switch {
-	case errors.Is(err, archive.ErrDigestMismatch):
-		// Either damaged at the source and explained by the trailer, or
-		// corrupt in the archive: the trailer check decides. Nothing was
-		// committed either way.
-		delete(rs.keep, p)
-		return nil
-	case err != nil:
-		return fmt.Errorf("restoring blob %s: %w", e.Path.Digest, err)
-	}
-	rs.change("write", p)
-	rs.rep.Blobs++
-	rs.rep.BlobBytes += e.Size
-	rs.opts.Progress.add(1, e.Size)
-	return nil
-}
-
-// present reports whether the target already holds blob p with the right
-// size and digest.
-func (rs *restorer) present(ctx context.Context, p, digest string, size int64) bool {
-	fi, err := rs.d.Stat(ctx, p)
-	if err != nil || fi.Size != size {
-		return false
-	}
-	rc, err := rs.d.Reader(ctx, p)
-	if err != nil {
-		return false
-	}
-	defer rc.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, rc); err != nil {
-		return false
-	}
-	return "sha256:"+hex.EncodeToString(h.Sum(nil)) == digest
-}
-
-// writeLinks writes the selected link files in push order, skipping those
-// that already hold the right digest.
+// writeLinks writes the selected link files in push order (layers,
+// revisions, tag index, tag current), skipping those that already hold the
+// right digest. The files of one kind are written in parallel; a kind
+// starts only once the one before it is all written.
 func (rs *restorer) writeLinks(ctx context.Context) error {
 	sort.SliceStable(rs.links, func(i, j int) bool { return rs.links[i].Path.Kind < rs.links[j].Path.Kind })
 	rs.opts.Progress.phase("links", fmt.Sprintf("%d link files", len(rs.links)))
-	for _, e := range rs.links {
-		if err := ctx.Err(); err != nil {
+	for start := 0; start < len(rs.links); {
+		end := start + 1
+		for end < len(rs.links) && rs.links[end].Path.Kind == rs.links[start].Path.Kind {
+			end++
+		}
+		level := rs.links[start:end]
+		start = end
+		written := make([]bool, len(level))
+		err := forEach(ctx, rs.n, indexes(len(level)), func(ctx context.Context, i int) error {
+			e := level[i]
+			if cur, err := readSmall(ctx, rs.d, e.Name, 128); err == nil && string(cur) == e.Link {
+				return nil
+			}
+			if !rs.opts.DryRun {
+				if err := rs.d.Put(ctx, e.Name, strings.NewReader(e.Link), int64(len(e.Link))); err != nil {
+					return fmt.Errorf("writing link: %w", err)
+				}
+			}
+			written[i] = true
+			return nil
+		})
+		rs.reportDone("write", written, func(i int) string { return level[i].Name }, &rs.rep.Links)
+		if err != nil {
 			return err
-		}
-		if cur, err := readSmall(ctx, rs.d, e.Name, 128); err == nil && string(cur) == e.Link {
-			continue
-		}
-		rs.rep.Links++
-		rs.change("write", e.Name)
-		if rs.opts.DryRun {
-			continue
-		}
-		if err := rs.d.Put(ctx, e.Name, strings.NewReader(e.Link), int64(len(e.Link))); err != nil {
-			return fmt.Errorf("writing link: %w", err)
 		}
 	}
 	return nil
+}
+
+// reportDone tells Change, in order, about the paths done (done[i] for
+// the path name(i)), and counts them in *n.
+func (rs *restorer) reportDone(action string, done []bool, name func(int) string, n *int) {
+	for i, ok := range done {
+		if ok {
+			*n++
+			rs.change(action, name(i))
+		}
+	}
+}
+
+// indexes is 0, 1, ..., n-1.
+func indexes(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
 }
 
 // writeFiles restores included files where the user asked.
@@ -327,15 +340,19 @@ func (rs *restorer) clean(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("clean: %w", err)
 		}
-		for _, p := range doomed {
-			rs.change("remove", p)
-			rs.rep.Removed++
-			if rs.opts.DryRun {
-				continue
+		removed := make([]bool, len(doomed))
+		err = forEach(ctx, rs.n, indexes(len(doomed)), func(ctx context.Context, i int) error {
+			if !rs.opts.DryRun {
+				if err := rs.d.Delete(ctx, doomed[i]); err != nil && !errors.Is(err, drivers.ErrNotFound) {
+					return fmt.Errorf("clean: %w", err)
+				}
 			}
-			if err := rs.d.Delete(ctx, p); err != nil && !errors.Is(err, drivers.ErrNotFound) {
-				return fmt.Errorf("clean: %w", err)
-			}
+			removed[i] = true
+			return nil
+		})
+		rs.reportDone("remove", removed, func(i int) string { return doomed[i] }, &rs.rep.Removed)
+		if err != nil {
+			return err
 		}
 	}
 	return nil

@@ -34,6 +34,8 @@ type Snapshot struct {
 	Present   map[string]int64             // every blob in storage -> size
 	Planned   []archive.Blob               // blobs to copy, sorted by digest
 	problems  *problems
+	checking  bool               // taken by Check: problems say what is wrong, not what a backup does about it
+	uploads   []drivers.FileInfo // files under _uploads/ (uploads in progress)
 }
 
 // Problems lists what the snapshot found wrong, in the order found.
@@ -41,10 +43,27 @@ func (s *Snapshot) Problems() []Problem { return s.problems.list }
 
 // TakeSnapshot reads the registry under d: the blob list, every link file
 // under repositories/, and every manifest a link names (indexes
-// recursively). allBlobs plans every blob in storage, referenced or not.
+// recursively). Links and manifests are read concurrency at a time (0:
+// the backend's preference, see Options.Concurrency), so that an object
+// store has that many requests in flight; each manifest read holds at most
+// maxManifestSize bytes. allBlobs plans every blob in storage, referenced
+// or not.
 func TakeSnapshot(ctx context.Context, d drivers.Driver, concurrency int, allBlobs bool, prog *Progress) (*Snapshot, error) {
-	s := &Snapshot{Manifests: map[string]*archive.Manifest{}, Present: map[string]int64{},
+	s := newSnapshot(prog)
+	if err := s.take(ctx, d, concurrency, allBlobs, prog); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func newSnapshot(prog *Progress) *Snapshot {
+	return &Snapshot{Manifests: map[string]*archive.Manifest{}, Present: map[string]int64{},
 		problems: newProblems(prog.problem())}
+}
+
+// take fills s; see TakeSnapshot.
+func (s *Snapshot) take(ctx context.Context, d drivers.Driver, concurrency int, allBlobs bool, prog *Progress) error {
+	concurrency = concurrencyFor(concurrency, d)
 	prog.phase("snapshot", "reading link files")
 	if _, err := d.Stat(ctx, gitlabDatabaseLock); err == nil {
 		s.problems.add(Notice, gitlabDatabaseLock, "", "GitLab's registry metadata database is in use: "+
@@ -52,10 +71,10 @@ func TakeSnapshot(ctx context.Context, d drivers.Driver, concurrency int, allBlo
 	}
 	paths, err := s.walkRepositories(ctx, d)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := s.readLinks(ctx, d, concurrency, paths); err != nil {
-		return nil, err
+		return err
 	}
 	// Blobs are listed after the links: a blob pushed in between is
 	// present, which is all a link read earlier needs.
@@ -66,17 +85,17 @@ func TakeSnapshot(ctx context.Context, d drivers.Driver, concurrency int, allBlo
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("listing blobs: %w", err)
+		return fmt.Errorf("listing blobs: %w", err)
 	}
 	if len(s.links) == 0 && len(s.Present) == 0 {
-		return nil, fmt.Errorf("%s holds no registry data (no %s): check the root directory", d, archive.RegistryRoot)
+		return fmt.Errorf("%s holds no registry data (no %s): check the root directory", d, archive.RegistryRoot)
 	}
 	prog.phase("snapshot", fmt.Sprintf("%d link files; reading manifests", len(s.links)))
 	if err := s.readManifests(ctx, d, concurrency); err != nil {
-		return nil, err
+		return err
 	}
 	s.plan(allBlobs)
-	return s, nil
+	return nil
 }
 
 // walkRepositories lists every link file, skipping uploads in progress and
@@ -87,9 +106,11 @@ func (s *Snapshot) walkRepositories(ctx context.Context, d drivers.Driver) ([]st
 		switch p := archive.ParsePath(fi.Path); {
 		case p.Kind.IsLink():
 			paths = append(paths, fi.Path)
-		case strings.Contains(fi.Path, "/_uploads/"), strings.HasSuffix(fi.Path, ".tmp"):
+		case strings.Contains(fi.Path, "/_uploads/"):
+			s.uploads = append(s.uploads, fi)
+		case strings.HasSuffix(fi.Path, ".tmp"):
 		default:
-			s.problems.add(Notice, fi.Path, "", "not part of the registry layout; left out")
+			s.problems.add(Notice, fi.Path, "", "not part of the registry layout%s", s.then("left out"))
 		}
 		return nil
 	})
@@ -137,16 +158,16 @@ func (s *Snapshot) readLink(ctx context.Context, d drivers.Driver, path string) 
 	dg, perr := archive.ParseLink(data)
 	switch {
 	case perr == nil && p.Digest != "" && dg != p.Digest:
-		s.problems.add(Damage, path, dg, "link holds %s but its path names %s; using the path's digest", dg, p.Digest)
+		s.problems.add(Damage, path, dg, "link holds %s but its path names %s%s", dg, p.Digest, s.then("using the path's digest"))
 		dg = p.Digest
 	case perr != nil && p.Digest != "":
-		s.problems.add(Damage, path, p.Digest, "%v; repaired from its path", perr)
+		s.problems.add(Damage, path, p.Digest, "%v%s", perr, s.then("repaired from its path"))
 		dg = p.Digest
 	case perr != nil && archive.ValidDigest(strings.TrimSpace(string(data))):
 		dg = strings.TrimSpace(string(data))
-		s.problems.add(Damage, path, dg, "%v; repaired", perr)
+		s.problems.add(Damage, path, dg, "%v%s", perr, s.then("repaired"))
 	case perr != nil:
-		s.problems.add(Damage, path, "", "%v; tag left out", perr)
+		s.problems.add(Damage, path, "", "%v%s", perr, s.then("tag left out"))
 		return nil, nil
 	}
 	return &link{Path: path, P: p, Digest: dg}, nil
@@ -227,9 +248,9 @@ func (s *Snapshot) plan(allBlobs bool) {
 		switch l.P.Kind {
 		case archive.KindLayerLink, archive.KindTagIndexLink:
 			// Normal after a manifest was deleted and garbage-collected.
-			s.problems.add(Notice, l.Path, l.Digest, "points to a blob no longer in storage (garbage-collected?); left out")
+			s.problems.add(Notice, l.Path, l.Digest, "points to a blob no longer in storage (garbage-collected?)%s", s.then("left out"))
 		default:
-			s.problems.add(Damage, l.Path, l.Digest, "points to a blob missing from storage; left out")
+			s.problems.add(Damage, l.Path, l.Digest, "points to a blob missing from storage%s", s.then("left out"))
 		}
 	}
 	s.links = kept
@@ -303,6 +324,15 @@ func (s *Snapshot) Catalog() *archive.Catalog {
 	}
 	sort.Slice(c.Manifests, func(i, j int) bool { return c.Manifests[i].Digest < c.Manifests[j].Digest })
 	return c
+}
+
+// then is the end of a problem's message saying what a backup does about
+// it ("; left out"); Check reports only what is wrong.
+func (s *Snapshot) then(action string) string {
+	if s.checking {
+		return ""
+	}
+	return "; " + action
 }
 
 var errTooLarge = errors.New("larger than expected")

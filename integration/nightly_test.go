@@ -76,7 +76,7 @@ type nightlyRun struct {
 // Every run is incremental on the one before and prunes with --keep-daily
 // 3 --keep-weekly 2. Then: the newest archive and an older kept one each
 // restore into an empty root that a registry serves exactly as it served
-// that night; a missing parent is named and exits 4.
+// that night; a missing parent is named and exits 5.
 func TestNightlyWeek(t *testing.T) {
 	eachVersion(t, func(t *testing.T, v string) {
 		r, root, _ := seedRegistry(t, v)
@@ -194,14 +194,14 @@ func TestNightlyWeek(t *testing.T) {
 			checkServedAs(t, v, to, served[names(i)])
 		}
 
-		// A missing parent is named, nothing is written, exit 4; --parent
+		// A missing parent is named, nothing is written, exit 5; --parent
 		// finds it under any name.
 		moved := filepath.Join(t.TempDir(), "moved.bin")
 		if err := os.Rename(filepath.Join(dir, names(1)), moved); err != nil {
 			t.Fatal(err)
 		}
 		to := filepath.Join(t.TempDir(), "restored")
-		_, stderr := mustRegbackup(t, 4, "restore", filepath.Join(dir, names(6)), "--to", to)
+		_, stderr := mustRegbackup(t, 5, "restore", filepath.Join(dir, names(6)), "--to", to)
 		if !strings.Contains(stderr, names(1)) || !strings.Contains(stderr, "--parent") {
 			t.Errorf("missing parent: stderr does not name %s and say --parent:\n%s", names(1), stderr)
 		}
@@ -238,7 +238,7 @@ func TestNightlyWeek(t *testing.T) {
 
 // TestEncryptedArchives: an encrypted incremental chain restores with the
 // identity; without one the error says one is needed, with a wrong one
-// that it cannot decrypt (both exit 5); a flipped byte exits 3. Key
+// that it cannot decrypt (both exit 6); a flipped byte exits 3. Key
 // material in an unencrypted archive is warned about, even with --quiet.
 func TestEncryptedArchives(t *testing.T) {
 	t.Parallel()
@@ -270,11 +270,11 @@ func TestEncryptedArchives(t *testing.T) {
 	want := servedTags(t, r)
 	r.Stop()
 
-	_, stderr = mustRegbackup(t, 5, "list", b)
+	_, stderr = mustRegbackup(t, 6, "list", b)
 	if !strings.Contains(stderr, "enc-2.tar.zst is encrypted: pass --identity FILE") {
 		t.Errorf("no identity: stderr does not say one is needed:\n%s", stderr)
 	}
-	_, stderr = mustRegbackup(t, 5, "restore", b, "--to", filepath.Join(dir, "never"), "--identity", otherFile)
+	_, stderr = mustRegbackup(t, 6, "restore", b, "--to", filepath.Join(dir, "never"), "--identity", otherFile)
 	if !strings.Contains(stderr, "none of the identities in "+otherFile+" can decrypt") {
 		t.Errorf("wrong identity: stderr does not say so:\n%s", stderr)
 	}

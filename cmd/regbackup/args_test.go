@@ -9,6 +9,7 @@ import (
 
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/backup"
+	"github.com/regbackup/regbackup/lock"
 )
 
 func TestInterspersedFlags(t *testing.T) {
@@ -46,6 +47,9 @@ func TestExitCodes(t *testing.T) {
 		{ctx, fmt.Errorf("x: %w", archive.ErrIncomplete), exitIntegrity},
 		{ctx, &archive.DigestError{Path: "p", Want: "a", Got: "b"}, exitIntegrity},
 		{ctx, fmt.Errorf("x: %w", backup.ErrDamagedSource), exitIntegrity},
+		{ctx, fmt.Errorf("x: %w", backup.ErrDamagedStorage), exitIntegrity},
+		{ctx, &lock.HeldError{Location: "file:///r"}, exitLocked},
+		{cancelled, &lock.HeldError{Location: "file:///r"}, exitInterrupted},
 		{cancelled, fmt.Errorf("x: %w", archive.ErrIncomplete), exitInterrupted},
 	}
 	for _, c := range cases {

@@ -13,19 +13,25 @@ import (
 
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/backup"
-	"github.com/regbackup/regbackup/drivers"
 )
 
 func backupCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "backup",
 		Usage:     "write a verified archive of a registry's storage",
-		UsageText: "regbackup backup --from LOCATION -o ARCHIVE [--include-file PATH]... [options]",
+		UsageText: "regbackup backup (--from LOCATION | --registry-config FILE) -o ARCHIVE [--include-file PATH]... [options]",
 		Description: `Takes a consistent snapshot of a live registry (link files first, then the manifests
 they name) and streams every blob they reference into a tar archive, checking each blob's
 sha256 as it is read. Unreferenced blobs (garbage) are left out unless --all-blobs.
 
-LOCATION is a path or file:///path (the registry's rootdirectory, which holds docker/).
+` + locationHelp + `
+
+With --registry-config, the key files the config names are stored too, as if given with
+--include-file: http.tls.certificate, http.tls.key, http.tls.clientcas, auth.htpasswd.path,
+auth.token.rootcertbundle and auth.token.jwks. One that does not exist or cannot be read
+stops the backup before anything is written (the registry would not start without it);
+--no-key-files backs up the storage only. The storage and files picked are printed first.
+
 ARCHIVE is a file name, or - for stdout. An existing file is never overwritten without --force;
 the archive appears under its name only once complete.
 
@@ -40,62 +46,89 @@ when there is none or the chain would exceed --max-chain. Each archive gets a sm
 ARCHIVE.meta.json (times, checksums and blob digests; no secrets, no repository names),
 which the next incremental backup and prune read. --keep-* prune the folder after a
 successful backup (see regbackup prune --help). --encrypt-to age1... encrypts the archive
-with age; without it, --include-file prints a warning, even with --quiet.
+with age; without it, key material (--include-file, key files) prints a warning, even
+with --quiet.
 
 Examples:
   regbackup backup --from /var/lib/registry --include-file /certs/registry.key \
     --include-file /certs/registry.crt -o /backups/registry-2026-11-23.tar.zst
+  regbackup backup --registry-config /etc/docker/registry/config.yml -o backup.tar.zst
+  AWS_PROFILE=backup regbackup backup --from 's3://registry-bucket/reg?region=eu-west-1' -o backup.tar.zst
+  regbackup backup --from 'azure://registry/reg?account=myaccount' -o backup.tar.zst
   regbackup backup --from /var/lib/registry -o '/backups/registry-{date}.tar.zst' \
     --incremental --keep-daily 7 --keep-weekly 4 --encrypt-to age1... --json`,
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "from", Usage: "registry storage `LOCATION` to back up"},
+			&cli.StringFlag{Name: "from", Usage: "registry storage `LOCATION` to back up: a folder, s3://, gs:// or azure:// (see above)"},
+			&cli.StringFlag{Name: "registry-config", Usage: "back up the storage this registry config.yml `FILE` names (REGISTRY_* variables applied) and its key files; instead of --from"},
+			&cli.BoolFlag{Name: "no-key-files", Usage: "with --registry-config: do not store the key files the config names"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "archive `FILE` to write, - for stdout"},
 			&cli.StringSliceFlag{Name: "include-file", Usage: "also store this `PATH` (token key, certificate, htpasswd, TLS files); repeatable"},
 			&cli.StringFlag{Name: "compression", Value: "zstd", Usage: "zstd, gzip or none"},
 			&cli.IntFlag{Name: "level", Usage: "compression level (zstd 1-4, gzip 1-9); 0 = fastest, right for already-compressed layers"},
 			&cli.BoolFlag{Name: "all-blobs", Usage: "also keep blobs nothing references (garbage a GC would delete)"},
-			&cli.IntFlag{Name: "concurrency", Value: 4, Usage: "blobs read at once"},
+			concurrencyFlag("blobs read (and link files, manifests)"),
 			&cli.BoolFlag{Name: "force", Usage: "overwrite an existing archive file"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only damage and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout (not with -o -)"},
-		}, chainFlags()...),
+			metricsFlag(),
+		}, append(lockFlags(), chainFlags()...)...),
 		Action: runBackup,
 	}
 }
 
-func runBackup(c *cli.Context) error {
-	from, out := c.String("from"), c.String("output")
+func runBackup(c *cli.Context) (err error) {
+	from, cfgFile, out := c.String("from"), c.String("registry-config"), c.String("output")
+	r := newRun(c, "backup")
+	defer func() { err = r.finish(err) }()
+	r.out.Archive, r.out.location = out, redactLocation(from)
 	switch {
 	case c.NArg() > 0:
 		return usagef("backup takes no arguments (got %q); use --from and -o", c.Args().First())
-	case from == "":
-		return usagef("--from is required: the registry's storage root, e.g. /var/lib/registry")
+	case from != "" && cfgFile != "":
+		return usagef("use either --from or --registry-config, not both")
+	case from == "" && cfgFile == "":
+		return usagef("--from or --registry-config is required: the registry's storage (e.g. /var/lib/registry, s3://bucket/root) or its config.yml")
+	case c.Bool("no-key-files") && cfgFile == "":
+		return usagef("--no-key-files goes with --registry-config")
 	case out == "":
 		return usagef("-o is required: the archive file to write, or - for stdout")
 	case out == "-" && c.Bool("json"):
 		return usagef("--json prints on stdout, which -o - already uses")
-	case c.Int("concurrency") < 1:
-		return usagef("--concurrency must be at least 1")
+	}
+	conc, err := concurrencyOption(c)
+	if err != nil {
+		return err
 	}
 	comp, err := archive.ParseCompression(c.String("compression"))
 	if err != nil {
 		return usageError{err}
 	}
-	d, err := drivers.Open(c.Context, from)
+	withKeys := !c.Bool("no-key-files")
+	src, err := openBackupSource(c.Context, from, cfgFile, withKeys)
 	if err != nil {
 		return err
 	}
-	rep := newReporter(c.Bool("quiet"))
-	defer rep.stop()
+	d := src.d
+	r.setLocation(&r.out.Source, d.String())
+	if !c.Bool("quiet") {
+		src.describe(os.Stderr, withKeys)
+	}
+	if err := r.lockStorage(d, false); err != nil {
+		return err
+	}
+	d = throttled(d)
+	rep := r.rep
 	plan, err := planChain(c, rep)
 	if err != nil {
 		return err
 	}
 	out = plan.out
-	opts := backup.Options{Compression: comp, Level: c.Int("level"), Concurrency: c.Int("concurrency"),
-		AllBlobs: c.Bool("all-blobs"), IncludeFiles: c.StringSlice("include-file"), ToolVersion: version,
-		Progress: &rep.prog}
+	r.out.Archive = out
+	opts := backup.Options{Compression: comp, Level: c.Int("level"), Concurrency: conc,
+		AllBlobs: c.Bool("all-blobs"), IncludeFiles: append(c.StringSlice("include-file"), src.paths()...),
+		ToolVersion: version, Progress: &rep.prog}
 	plan.opts(&opts)
+	warnKeyMaterial(rep, opts, out)
 
 	var result *backup.Report
 	write := func(w io.Writer) error {
@@ -108,11 +141,13 @@ func runBackup(c *cli.Context) error {
 	} else {
 		err = writeAtomically(out, c.Bool("force"), write)
 	}
-	extra := map[string]any{"archive": out, "source": d.String()}
-	if ferr := finishChain(c, plan, result, err, rep, extra); ferr != nil && err == nil {
+	r.report("backup", result)
+	if fi, serr := os.Stat(out); serr == nil && result != nil && out != "-" {
+		r.out.ArchiveBytes = fi.Size()
+	}
+	if ferr := finishChain(c, plan, result, err, rep, &r.out); ferr != nil && err == nil {
 		err = ferr
 	}
-	rep.summary(c.Bool("json"), "backup", result, extra)
 	if err == nil && out != "-" && !c.Bool("quiet") && !c.Bool("json") {
 		rep.printf("archive: %s\n", out)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/backup"
+	"github.com/regbackup/regbackup/lock"
 )
 
 // Exit codes, documented in the README and in --help.
@@ -17,8 +18,9 @@ const (
 	exitError       = 1
 	exitUsage       = 2
 	exitIntegrity   = 3
-	exitParent      = 4 // a parent archive an incremental needs is missing
-	exitKey         = 5 // encrypted: no identity given, or none that fits
+	exitLocked      = 4 // another run holds the storage (lock package); see --wait
+	exitParent      = 5 // a parent archive an incremental needs is missing
+	exitKey         = 6 // encrypted: no identity given, or none that fits
 	exitInterrupted = 130
 )
 
@@ -41,6 +43,8 @@ func exitCode(ctx context.Context, err error) int {
 		return exitInterrupted
 	case errors.As(err, &ue) || isCLIUsage(err):
 		return exitUsage
+	case errors.Is(err, lock.ErrLocked):
+		return exitLocked
 	case errors.Is(err, backup.ErrParentMissing):
 		return exitParent
 	case errors.Is(err, archive.ErrEncrypted), errors.Is(err, archive.ErrNoIdentityMatch):
@@ -49,7 +53,8 @@ func exitCode(ctx context.Context, err error) int {
 		return exitIntegrity
 	case errors.Is(err, archive.ErrCorrupt), errors.Is(err, archive.ErrIncomplete),
 		errors.Is(err, archive.ErrUnsafePath), errors.Is(err, archive.ErrDigestMismatch),
-		errors.Is(err, archive.ErrNotRegbackup), errors.Is(err, backup.ErrDamagedSource):
+		errors.Is(err, archive.ErrNotRegbackup), errors.Is(err, backup.ErrDamagedSource),
+		errors.Is(err, backup.ErrDamagedStorage):
 		return exitIntegrity
 	}
 	return exitError
@@ -79,6 +84,14 @@ func message(ctx context.Context, err error) string {
 		return err.Error() + " (was it written by regbackup? a plain registry tarball can be extracted with tar -x)"
 	case errors.Is(err, backup.ErrDamagedSource):
 		return err.Error() + " (each damaged path is listed above; repair or accept it and run the backup again)"
+	case errors.Is(err, backup.ErrDamagedStorage):
+		return err.Error() + " (each damaged path is listed above; push the affected images again, or restore them from a backup)"
+	case errors.Is(err, lock.ErrLocked):
+		var he *lock.HeldError
+		if errors.As(err, &he) && he.Waited > 0 {
+			return err.Error() + " (try again later, or with a longer --wait)"
+		}
+		return err.Error() + " (wait for it to finish, or use --wait DURATION; a run that crashed holds no lock)"
 	case exitCode(ctx, err) == exitIntegrity:
 		return err.Error() + " (this archive cannot be trusted: restore from another archive or take a new backup)"
 	}

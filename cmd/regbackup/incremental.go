@@ -112,11 +112,6 @@ func planChain(c *cli.Context, rep *reporter) (*chainPlan, error) {
 			p.info["base"] = path
 		}
 	}
-	if len(c.StringSlice("include-file")) > 0 && len(recipients) == 0 {
-		// Printed even with --quiet: key material in the clear is worth a
-		// line in every cron log.
-		rep.printf("regbackup: WARNING: --include-file puts key material into an UNENCRYPTED archive: anyone who can read %s can use it (add --encrypt-to age1...)\n", p.out)
-	}
 	p.opts = func(o *backup.Options) {
 		o.Base, o.MaxParents, o.Recipients, o.Now = base, c.Int("max-chain"), recipients, t
 	}
@@ -125,8 +120,12 @@ func planChain(c *cli.Context, rep *reporter) (*chainPlan, error) {
 
 // finishChain runs after the archive was written (err is the backup's
 // outcome): it writes the sidecar beside a complete archive and, after a
-// successful backup, prunes with the --keep-* rules.
-func finishChain(c *cli.Context, p *chainPlan, result *backup.Report, err error, rep *reporter, extra map[string]any) error {
+// successful backup, prunes with the --keep-* rules. What it did goes into
+// the command's outcome (--json).
+func finishChain(c *cli.Context, p *chainPlan, result *backup.Report, err error, rep *reporter, o *outcome) error {
+	if len(p.info) > 0 {
+		o.Incremental = p.info
+	}
 	if p.out == "-" || result == nil || result.Meta == nil || (err != nil && !errors.Is(err, backup.ErrDamagedSource)) {
 		return nil
 	}
@@ -135,9 +134,6 @@ func finishChain(c *cli.Context, p *chainPlan, result *backup.Report, err error,
 	}
 	if werr := backup.WriteSidecar(p.out, result.Meta); werr != nil {
 		return werr
-	}
-	if len(p.info) > 0 {
-		extra["incremental"] = p.info
 	}
 	if err != nil || p.keep.Empty() {
 		return nil
@@ -149,7 +145,7 @@ func finishChain(c *cli.Context, p *chainPlan, result *backup.Report, err error,
 	pr, perr := backup.Prune(c.Context, backup.PruneOptions{Dir: filepath.Dir(p.out), Glob: backup.NameGlob(p.pattern),
 		Keep: p.keep, Identities: ids})
 	if pr != nil {
-		extra["prune"] = pr
+		o.Prune = pr
 		if !c.Bool("json") {
 			printPrune(rep, pr, c.Bool("quiet"))
 		}
@@ -176,4 +172,15 @@ func sameFile(a, b string) bool {
 	aa, _ := filepath.Abs(a)
 	ab, _ := filepath.Abs(b)
 	return aa == ab
+}
+
+// warnKeyMaterial prints one line when key material (--include-file, the
+// key files of --registry-config) goes into an archive without
+// encryption. It is printed even with --quiet: key material in the clear
+// is worth a line in every cron log.
+func warnKeyMaterial(rep *reporter, opts backup.Options, out string) {
+	if len(opts.IncludeFiles) > 0 && len(opts.Recipients) == 0 {
+		rep.printf("regbackup: WARNING: key material (%d included file(s)) goes into an UNENCRYPTED archive: anyone who can read %s can use it (add --encrypt-to age1...)\n",
+			len(opts.IncludeFiles), out)
+	}
 }

@@ -18,7 +18,7 @@ func listCommand() *cli.Command {
 		UsageText: "regbackup list [--json] [--parent FILE]... [--identity FILE] ARCHIVE",
 		Description: `Reads only the archive's catalog (the first entry), so it is fast whatever the archive's
 size. It does not check the data: use verify for that. For an incremental archive it also
-checks that every parent it needs is there (exit 4 when one is missing, after the listing).
+checks that every parent it needs is there (exit 5 when one is missing, after the listing).
 
 Example:
   regbackup list /backups/registry-2026-11-23.tar.zst

@@ -12,8 +12,11 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	_ "github.com/regbackup/regbackup/drivers/azure"
 	_ "github.com/regbackup/regbackup/drivers/filesystem"
+	_ "github.com/regbackup/regbackup/drivers/gcs"
 	_ "github.com/regbackup/regbackup/drivers/inmemory"
+	_ "github.com/regbackup/regbackup/drivers/s3"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -45,10 +48,11 @@ writes a verified, compressed tar archive of it together with the registry's key
 Restores go into the existing folder without replacing it, blobs first and tags last.
 
 Exit codes: 0 ok, 1 error, 2 usage, 3 integrity (corrupt, truncated or incomplete
-archive, a parent that is not the one an incremental was made on, or a damaged source),
-4 a parent archive an incremental needs is missing, 5 an encrypted archive and no
-identity that decrypts it, 130 interrupted.`,
-		Commands:             []*cli.Command{backupCommand(), verifyCommand(), listCommand(), restoreCommand(), pruneCommand()},
+archive, a parent that is not the one an incremental was made on, or a damaged source or
+storage), 4 locked (another run holds the storage), 5 a parent archive an incremental
+needs is missing, 6 an encrypted archive and no identity that decrypts it, 130 interrupted.`,
+		Commands: []*cli.Command{backupCommand(), verifyCommand(), listCommand(), restoreCommand(), checkCommand(),
+			pruneCommand()},
 		EnableBashCompletion: true,
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError{err}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -11,46 +10,66 @@ import (
 	"github.com/regbackup/regbackup/backup"
 )
 
-// reporter prints what the core reports: one line per phase and per
-// problem on stderr, and a progress line every few seconds during long
-// phases. --quiet keeps only damage and errors.
+// reporter prints what the core reports on stderr. On a terminal it draws
+// a progress bar redrawn in place (progressbar.go) and prints each phase
+// and problem above it; otherwise (cron, a log) one line per phase and per
+// problem, and a progress line every 30 s during long phases. --quiet keeps
+// only damage and errors, and --json draws no bar. Every problem is also
+// kept for the JSON outcome and the metrics.
 type reporter struct {
 	w        io.Writer
 	quiet    bool
 	prog     backup.Progress
 	mu       sync.Mutex
 	stopTick chan struct{}
+	stopOnce sync.Once
 	start    time.Time
 	phase    string
+	bar      *bar // nil: no bar
+	problems []backup.Problem
 }
 
-func newReporter(quiet bool) *reporter {
-	r := &reporter{w: os.Stderr, quiet: quiet, start: time.Now(), stopTick: make(chan struct{})}
+// newReporterTo reports on w, drawing a progress bar when withBar (w must
+// then be a terminal).
+func newReporterTo(w *os.File, quiet, withBar bool) *reporter {
+	r := &reporter{w: w, quiet: quiet, start: time.Now(), stopTick: make(chan struct{})}
 	r.prog.Phase = r.onPhase
 	r.prog.Problem = r.onProblem
-	if !quiet {
-		go r.tick(progressInterval())
+	switch {
+	case withBar:
+		r.bar = &bar{f: w, prog: &r.prog}
+		go r.tick(barInterval)
+	case !quiet:
+		go r.tick(30 * time.Second)
 	}
 	return r
 }
 
-// progressInterval is 2 s on a terminal, 30 s in a log.
-func progressInterval() time.Duration {
-	if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-		return 2 * time.Second
-	}
-	return 30 * time.Second
+// printf prints a line, above the progress bar if there is one.
+func (r *reporter) printf(format string, args ...any) {
+	r.fprintf(r.w, format, args...)
 }
 
-func (r *reporter) printf(format string, args ...any) {
+// fprintf prints to w (stdout or stderr, often the same terminal) without
+// mixing the text into the bar: the bar is cleared first and redrawn after.
+func (r *reporter) fprintf(w io.Writer, format string, args ...any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	fmt.Fprintf(r.w, format, args...)
+	if r.bar != nil {
+		r.bar.clear()
+	}
+	fmt.Fprintf(w, format, args...)
+	if r.bar != nil {
+		r.bar.draw()
+	}
 }
 
 func (r *reporter) onPhase(name, detail string) {
 	r.mu.Lock()
 	r.phase = name
+	if r.bar != nil {
+		r.bar.setPhase(name, detail)
+	}
 	r.mu.Unlock()
 	if !r.quiet {
 		r.printf("%s: %s\n", name, detail)
@@ -58,11 +77,15 @@ func (r *reporter) onPhase(name, detail string) {
 }
 
 func (r *reporter) onProblem(p backup.Problem) {
+	r.mu.Lock()
+	r.problems = append(r.problems, p)
+	r.mu.Unlock()
 	if p.Severity == backup.Damage || !r.quiet {
 		r.printf("%s\n", p)
 	}
 }
 
+// tick redraws the bar, or prints a progress line, every interval.
 func (r *reporter) tick(every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -71,6 +94,12 @@ func (r *reporter) tick(every time.Duration) {
 		case <-r.stopTick:
 			return
 		case <-t.C:
+			if r.bar != nil {
+				r.mu.Lock()
+				r.bar.draw()
+				r.mu.Unlock()
+				continue
+			}
 			total := r.prog.BytesTotal.Load()
 			if total == 0 {
 				continue
@@ -83,24 +112,31 @@ func (r *reporter) tick(every time.Duration) {
 	}
 }
 
-func (r *reporter) stop() { close(r.stopTick) }
-
-// summary prints the closing line of a command, or its JSON report.
-func (r *reporter) summary(asJSON bool, verb string, rep *backup.Report, extra map[string]any) {
-	if rep == nil {
-		return
-	}
-	if asJSON {
-		out := map[string]any{"command": verb, "report": rep}
-		for k, v := range extra {
-			out[k] = v
+// stop ends the progress output and clears the bar, so that what follows
+// (the summary, an error) starts on a clean line. It may be called more
+// than once.
+func (r *reporter) stop() {
+	r.stopOnce.Do(func() {
+		close(r.stopTick)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.bar != nil {
+			r.bar.clear()
+			r.bar = nil
 		}
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(out)
-		return
-	}
-	if r.quiet {
+	})
+}
+
+// Problems returns every problem reported so far.
+func (r *reporter) Problems() []backup.Problem {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]backup.Problem(nil), r.problems...)
+}
+
+// summary prints the closing line of a command for people.
+func (r *reporter) summary(verb string, rep *backup.Report) {
+	if rep == nil || r.quiet {
 		return
 	}
 	damaged := 0

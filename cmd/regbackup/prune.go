@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -47,7 +46,9 @@ Examples:
 	}
 }
 
-func runPrune(c *cli.Context) error {
+func runPrune(c *cli.Context) (err error) {
+	r := newRun(c, "prune")
+	defer func() { err = r.finish(err) }()
 	args := c.Args().Slice()
 	switch {
 	case len(args) == 0:
@@ -73,16 +74,12 @@ func runPrune(c *cli.Context) error {
 		}
 		opts.Dir, opts.Glob = filepath.Dir(args[0]), backup.NameGlob(args[0])
 	}
-	rep := newReporter(true)
-	defer rep.stop()
+	r.out.location, r.out.DryRun = opts.Dir, opts.DryRun
 	pr, err := backup.Prune(c.Context, opts)
 	if pr != nil {
-		if c.Bool("json") {
-			enc := json.NewEncoder(os.Stdout)
-			enc.SetIndent("", "  ")
-			enc.Encode(map[string]any{"command": "prune", "report": pr})
-		} else {
-			printPrune(rep, pr, c.Bool("quiet"))
+		r.out.Report = pr
+		if !c.Bool("json") {
+			printPrune(r.rep, pr, c.Bool("quiet"))
 		}
 	}
 	return err

@@ -18,7 +18,7 @@ func restoreCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "restore",
 		Usage:     "restore an archive into registry storage, in place",
-		UsageText: "regbackup restore ARCHIVE --to LOCATION [--files-to DIR | --files-to-original] [options]",
+		UsageText: "regbackup restore ARCHIVE (--to LOCATION | --to-registry-config FILE) [--files-to DIR | --files-to-original] [options]",
 		Description: `Writes the archive into the existing storage root: the root folder itself is never
 removed, renamed or recreated (it is often a mount point). Every file goes through a temp
 file in its own folder and a rename. Blobs come first, each verified before it is committed
@@ -33,39 +33,64 @@ ARCHIVE is a file, or - for stdin. New files and folders get the owner of the ro
 
 An incremental archive is restored with its parents, found beside it (or given with
 --parent FILE): each is checked to be the very archive it was made on (catalog sha256),
-read once and verified, before any link file is written. A missing parent exits 4. An
-encrypted archive needs --identity FILE (exit 5 without the right one).
+read once and verified, before any link file is written. A missing parent exits 5. An
+encrypted archive needs --identity FILE (exit 6 without the right one).
+
+` + locationHelp + `
+
+With --to-registry-config, the restore goes into the storage that config names (a missing
+filesystem root is created), and one line per key file the config names says whether the
+archive holds it at that path and what happens to it. Key files are still written only with
+--files-to-original (to their original paths: the config's paths when the archive was taken
+with the same config) or --files-to DIR; a file that differs from the archive's copy is
+reported as REPLACED before anything is written.
 
 Examples:
   regbackup restore /backups/registry-2026-11-23.tar.zst --to /var/lib/registry --files-to /certs
+  regbackup restore backup.tar.zst --to-registry-config /etc/docker/registry/config.yml --files-to-original
+  regbackup restore backup.tar.zst --to 's3://new-bucket/reg?region=eu-west-1'
   regbackup restore backup.tar.zst --to /var/lib/registry --repository 'group/*' --dry-run
   ssh backup-host cat registry.tar.zst | regbackup restore - --to /var/lib/registry --clean
   regbackup restore /backups/registry-2026-11-23.tar.zst --to /var/lib/registry --identity key.txt`,
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "to", Usage: "registry storage `LOCATION` to restore into (path or file:///path)"},
+			&cli.StringFlag{Name: "to", Usage: "registry storage `LOCATION` to restore into: a folder, s3://, gs:// or azure:// (see above)"},
+			&cli.StringFlag{Name: "to-registry-config", Usage: "restore into the storage this registry config.yml `FILE` names (REGISTRY_* variables applied); instead of --to"},
 			&cli.StringSliceFlag{Name: "repository", Aliases: []string{"r"}, Usage: "restore only repositories matching this `GLOB` (and the blobs they need); repeatable; * stays within one path component"},
 			&cli.BoolFlag{Name: "clean", Usage: "after restoring, remove what the archive does not hold under docker/registry/v2 (never the root, never lost+found)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "check the whole archive and print what would change, writing nothing"},
 			&cli.StringFlag{Name: "files-to", Usage: "write included files into `DIR`"},
 			&cli.BoolFlag{Name: "files-to-original", Usage: "write included files to their original paths"},
 			&cli.StringFlag{Name: "owner", Usage: "`UID:GID` for new files and folders (default: the root folder's owner, when run as root)"},
+			concurrencyFlag("blobs written (and presence checks, link files)"),
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only problems and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
-		}, parentFlags()...),
+			metricsFlag(),
+		}, append(lockFlags(), parentFlags()...)...),
 		Action: runRestore,
 	}
 }
 
-func runRestore(c *cli.Context) error {
+func runRestore(c *cli.Context) (err error) {
+	r := newRun(c, "restore")
+	defer func() { err = r.finish(err) }()
+	r.out.location, r.out.DryRun = redactLocation(c.String("to")), c.Bool("dry-run")
 	name, err := oneArchiveArg(c.Args().Slice(), "restore")
 	if err != nil {
 		return err
 	}
+	r.out.Archive = name
+	to, cfgFile := c.String("to"), c.String("to-registry-config")
 	switch {
-	case c.String("to") == "":
-		return usagef("--to is required: the registry storage root to restore into, e.g. /var/lib/registry")
+	case to != "" && cfgFile != "":
+		return usagef("use either --to or --to-registry-config, not both")
+	case to == "" && cfgFile == "":
+		return usagef("--to or --to-registry-config is required: the registry storage to restore into (e.g. /var/lib/registry, s3://bucket/root) or its config.yml")
 	case c.String("files-to") != "" && c.Bool("files-to-original"):
 		return usagef("use either --files-to or --files-to-original, not both")
+	}
+	conc, err := concurrencyOption(c)
+	if err != nil {
+		return err
 	}
 	// Check everything that can be wrong before the target is touched: a
 	// typo must not leave a new storage folder behind.
@@ -85,12 +110,23 @@ func runRestore(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	d, created, err := openTarget(c.Context, c.String("to"), c.Bool("dry-run"))
+	target, err := openRestoreTarget(c.Context, to, cfgFile, c.Bool("dry-run"))
 	if err != nil {
 		return err
 	}
-	if created && !c.Bool("quiet") {
-		fmt.Fprintf(os.Stderr, "created %s (it did not exist)\n", d)
+	d := target.d
+	r.setLocation(&r.out.Target, d.String())
+	if !c.Bool("quiet") {
+		if target.created {
+			fmt.Fprintf(os.Stderr, "created %s (it did not exist)\n", d)
+		}
+		target.describeKeyFiles(os.Stderr, ar.Catalog().Files, c.String("files-to"), c.Bool("files-to-original"), c.Bool("dry-run"))
+	}
+	// A dry run writes nothing: it takes no lock and never waits.
+	if !c.Bool("dry-run") {
+		if err := r.lockStorage(d, false); err != nil {
+			return err
+		}
 	}
 	if uid >= 0 {
 		fd, ok := d.(*filesystem.Driver)
@@ -101,15 +137,19 @@ func runRestore(c *cli.Context) error {
 			return err
 		}
 	}
-	rep := newReporter(c.Bool("quiet"))
-	defer rep.stop()
+	d = throttled(d)
+	rep := r.rep
 	opts := backup.RestoreOptions{Repositories: c.StringSlice("repository"), Clean: c.Bool("clean"),
 		DryRun: c.Bool("dry-run"), FilesTo: c.String("files-to"), FilesToOriginal: c.Bool("files-to-original"),
-		Progress: &rep.prog, Parents: parents, Identities: in.finder.Identities}
+		Concurrency: conc, Progress: &rep.prog, Parents: parents, Identities: in.finder.Identities}
 	if opts.DryRun {
+		changes := os.Stdout
+		if c.Bool("json") {
+			changes = os.Stderr // stdout holds only the JSON
+		}
 		opts.Change = func(action, path string) {
 			if action != "skip" {
-				fmt.Printf("would %s %s\n", action, path)
+				rep.fprintf(changes, "would %s %s\n", action, path)
 			}
 		}
 	}
@@ -121,7 +161,7 @@ func runRestore(c *cli.Context) error {
 	if opts.DryRun {
 		verb = "restore --dry-run (nothing written)"
 	}
-	rep.summary(c.Bool("json"), verb, result, map[string]any{"archive": name, "target": d.String()})
+	r.report(verb, result)
 	if !c.Bool("quiet") && !c.Bool("json") && !opts.DryRun {
 		rep.printf("restored into %s; restart the registry so it drops cached blob descriptors\n", d)
 	}

@@ -18,8 +18,8 @@ the archive complete is there. Writes nothing. Exits 0 when a restore will succe
 
 An incremental archive is checked with its whole chain: every parent it needs is found
 beside it (or given with --parent), must be the very archive it was made on (catalog
-sha256), and is read whole too. A missing parent exits 4; an encrypted archive without
-the right --identity exits 5.
+sha256), and is read whole too. A missing parent exits 5; an encrypted archive without
+the right --identity exits 6.
 
 Example:
   regbackup verify /backups/registry-2026-11-23.tar.zst
@@ -28,28 +28,30 @@ Example:
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only problems and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
 		}, parentFlags()...),
-		Action: func(c *cli.Context) error {
+		Action: func(c *cli.Context) (err error) {
+			r := newRun(c, "verify")
+			defer func() { err = r.finish(err) }()
 			name, err := oneArchiveArg(c.Args().Slice(), "verify")
 			if err != nil {
 				return err
 			}
+			r.out.Archive = name
 			in, err := openInput(c, name)
 			if err != nil {
 				return err
 			}
 			defer in.Close()
+			rep := r.rep
 			parents, err := in.parents()
 			if err != nil {
 				return err
 			}
-			rep := newReporter(c.Bool("quiet"))
-			defer rep.stop()
 			result, err := backup.VerifyArchive(c.Context, in.ar, backup.VerifyOptions{Progress: &rep.prog,
 				Parents: parents, Identities: in.finder.Identities})
 			if err != nil {
 				return err
 			}
-			rep.summary(c.Bool("json"), "verify", result, map[string]any{"archive": name, "ok": true})
+			r.report("verify", result)
 			if !c.Bool("quiet") && !c.Bool("json") {
 				rep.printf("archive %s is complete and every digest matches\n", name)
 			}

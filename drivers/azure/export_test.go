@@ -1,0 +1,11 @@
+package azure
+
+// PeakBufferBytes is the most buffer memory d's Puts held at once.
+func PeakBufferBytes(d *Driver) int64 {
+	d.mem.mu.Lock()
+	defer d.mem.mu.Unlock()
+	return d.mem.peak
+}
+
+// SetListPageSize makes every list request of d ask for at most n names.
+func SetListPageSize(d *Driver, n int32) { d.pageSize = n }

@@ -1,0 +1,141 @@
+package s3
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/regbackup/regbackup/drivers"
+)
+
+func init() {
+	drivers.Register("s3", func(ctx context.Context, u *url.URL) (drivers.Driver, error) {
+		c, err := ParseLocation(u)
+		if err != nil {
+			return nil, err
+		}
+		return New(ctx, c)
+	})
+}
+
+// locationOptions are the query parameters ParseLocation knows.
+var locationOptions = []string{"acl", "endpoint", "part-size", "path-style", "region", "skip-verify",
+	"sse", "sse-kms-key-id", "storage-class", "upload-memory"}
+
+// ParseLocation reads a location of the form
+//
+//	s3://BUCKET[/ROOTDIR][?OPTION=VALUE&...]
+//
+// with the options
+//
+//	region=R           region to sign for (default: AWS_REGION or the profile's, else the
+//	                   bucket's region as Amazon S3 reports it, else us-east-1)
+//	endpoint=URL       an S3-compatible server, e.g. http://127.0.0.1:9000 (default: Amazon S3)
+//	path-style=true    bucket in the URL path, not the host name (most S3-compatible servers)
+//	storage-class=C    STANDARD, STANDARD_IA, INTELLIGENT_TIERING, ... for new objects
+//	sse=AES256|aws:kms server-side encryption of new objects; sse-kms-key-id=ID names the KMS key
+//	acl=ACL            canned ACL for new objects (private, bucket-owner-full-control, ...)
+//	part-size=SIZE     multipart part size, 5MiB..5GiB (default 16MiB)
+//	upload-memory=SIZE part buffers shared by all uploads (default 256MiB)
+//	skip-verify=true   accept any TLS certificate
+//
+// Credentials never go into the location (it is printed and stored in the
+// archive catalog): they come from the AWS environment.
+func ParseLocation(u *url.URL) (Config, error) {
+	var c Config
+	// Never echo u: it may hold a password. Describe it without userinfo.
+	where := "s3://" + u.Host + u.EscapedPath()
+	if u.User != nil {
+		return c, fmt.Errorf("%s: location %s: credentials do not belong in the location (it is printed and stored in the archive): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE", driverName, where)
+	}
+	if u.Host == "" || u.Opaque != "" || u.Fragment != "" {
+		return c, fmt.Errorf("%s: location %s: want s3://BUCKET[/ROOTDIR][?region=...&endpoint=...]", driverName, where)
+	}
+	c.Bucket = u.Host
+	c.RootDirectory = strings.Trim(u.Path, "/")
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return c, fmt.Errorf("%s: location %s: the query is not valid", driverName, where)
+	}
+	for k, vs := range q {
+		if len(vs) != 1 {
+			return c, fmt.Errorf("%s: location %s: option %s given %d times", driverName, where, k, len(vs))
+		}
+		if err := c.setOption(k, vs[0]); err != nil {
+			return c, fmt.Errorf("%s: location %s: %w", driverName, where, err)
+		}
+	}
+	return c, nil
+}
+
+// setOption applies one location query option.
+func (c *Config) setOption(k, v string) error {
+	var err error
+	switch k {
+	case "region":
+		c.Region = v
+	case "endpoint":
+		c.Endpoint = v
+	case "path-style":
+		c.PathStyle, err = parseBool(k, v)
+	case "skip-verify":
+		c.SkipVerify, err = parseBool(k, v)
+	case "storage-class":
+		c.StorageClass = v
+	case "sse":
+		c.SSE = v
+	case "sse-kms-key-id":
+		c.SSEKMSKeyID = v
+		if c.SSE == "" {
+			c.SSE = SSEKMS
+		}
+	case "acl":
+		c.ObjectACL = v
+	case "part-size":
+		c.PartSize, err = parseSize(k, v)
+	case "upload-memory":
+		c.UploadMemory, err = parseSize(k, v)
+	default:
+		if isCredentialName(k) {
+			return fmt.Errorf("option %s: credentials do not belong in the location (it is printed and stored in the archive): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE", k)
+		}
+		return fmt.Errorf("unknown option %q (known: %s)", k, strings.Join(locationOptions, ", "))
+	}
+	return err
+}
+
+func isCredentialName(k string) bool {
+	k = strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(k))
+	return slices.Contains([]string{"accesskey", "secretkey", "sessiontoken", "accesskeyid", "secretaccesskey", "token", "password", "secret"}, k)
+}
+
+func parseBool(k, v string) (bool, error) {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("option %s=%q: want true or false", k, v)
+	}
+	return b, nil
+}
+
+// parseSize reads a byte count: 16777216, 16MiB, 16M, 1GiB, 512KiB.
+func parseSize(k, v string) (int64, error) {
+	s := strings.TrimSpace(v)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}} {
+		if strings.HasSuffix(strings.ToUpper(s), strings.ToUpper(u.suffix)) {
+			s, mult = strings.TrimSpace(s[:len(s)-len(u.suffix)]), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("option %s=%q: want a size such as 16MiB", k, v)
+	}
+	return n * mult, nil
+}

@@ -1,0 +1,131 @@
+package s3
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/regbackup/regbackup/drivers"
+)
+
+// contentType is what the registry's s3 driver stores every object with.
+const contentType = "application/octet-stream"
+
+// Put stores all of r at p, all or nothing: the object appears only when r
+// ended with io.EOF after exactly size bytes (any count when size is -1);
+// a reader error, a wrong count or a cancelled ctx stores nothing and
+// leaves an earlier object at p as it was.
+//
+//   - r seekable, size known (an in-memory buffer, a file): sent straight
+//     from r, without copying: one PutObject up to PartSize, else a
+//     multipart upload whose parts are sections of r (when r is an
+//     io.ReaderAt). Its length is checked before anything is sent.
+//   - size known and at most PartSize: read into a buffer of exactly that
+//     size, then one PutObject.
+//   - otherwise: streamed through pool chunks into a multipart upload
+//     (putLarge), or one PutObject if r ends within the first part.
+//
+// Buffers come out of the Driver's upload memory (Config.UploadMemory),
+// shared by all Puts: a Put waits for its share, or for ctx.
+func (d *Driver) Put(ctx context.Context, p string, r io.Reader, size int64) error {
+	if err := drivers.CheckPath(p); err != nil {
+		return fmt.Errorf("%s: put %q: %w", driverName, p, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s: put %s: %w", driverName, p, err)
+	}
+	if rs, ok := r.(io.ReadSeeker); ok && size >= 0 {
+		return d.putSeekable(ctx, p, rs, size)
+	}
+	if size > maxParts*d.pool.chunks*d.pool.chunkSize {
+		return fmt.Errorf("%s: put %s: %d bytes is more than this driver can upload (10000 parts of at most %d bytes): raise the upload memory", driverName, p, size, d.pool.chunks*d.pool.chunkSize)
+	}
+	if size >= 0 && size <= d.cfg.PartSize {
+		return d.putSmall(ctx, p, r, size)
+	}
+	return d.putLarge(ctx, p, r, size)
+}
+
+// putSmall buffers an object of known size up to PartSize and sends it at once.
+func (d *Driver) putSmall(ctx context.Context, p string, r io.Reader, size int64) error {
+	buf, err := d.pool.getSmall(ctx, size)
+	if err != nil {
+		return fmt.Errorf("%s: put %s: %w", driverName, p, err)
+	}
+	defer d.pool.putSmall(size)
+	n, eof, err := fill(ctx, r, buf)
+	if err == nil && eof {
+		err = checkCount(int64(n), size)
+	} else if err == nil {
+		err = checkRest(ctx, r, size)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: put %s: %w", driverName, p, err)
+	}
+	return d.putObject(ctx, p, bytes.NewReader(buf[:n]), int64(n))
+}
+
+// putObject sends body, of length n, as the whole object at p.
+func (d *Driver) putObject(ctx context.Context, p string, body io.ReadSeeker, n int64) error {
+	in := &s3.PutObjectInput{
+		Bucket:               &d.cfg.Bucket,
+		Key:                  aws.String(d.key(p)),
+		Body:                 body,
+		ContentLength:        aws.Int64(n),
+		ContentType:          aws.String(contentType),
+		ServerSideEncryption: d.opts.sse, SSEKMSKeyId: d.opts.kmsKey, StorageClass: d.opts.class, ACL: d.opts.acl,
+	}
+	if _, err := d.client.PutObject(ctx, in); err != nil {
+		return d.fail("put", p, err)
+	}
+	return nil
+}
+
+// fill reads from r into buf until buf is full, r ends (eof) or fails, or
+// ctx ends, checking ctx between reads.
+func fill(ctx context.Context, r io.Reader, buf []byte) (n int, eof bool, err error) {
+	for n < len(buf) {
+		if err := ctx.Err(); err != nil {
+			return n, false, err
+		}
+		k, err := r.Read(buf[n:])
+		n += k
+		switch {
+		case err == io.EOF:
+			return n, true, nil
+		case err != nil:
+			return n, false, err
+		}
+	}
+	return n, false, ctx.Err()
+}
+
+// checkRest makes sure r has nothing after a full buffer of size bytes.
+func checkRest(ctx context.Context, r io.Reader, size int64) error {
+	var one [1]byte
+	n, eof, err := fill(ctx, r, one[:])
+	switch {
+	case err != nil:
+		return err
+	case n > 0:
+		return fmt.Errorf("reader gave more than the expected %d bytes", size)
+	case !eof:
+		return fmt.Errorf("reader gave no data and no end after %d bytes", size)
+	}
+	return nil
+}
+
+// checkCount compares what a reader gave, at its end, with the size expected.
+func checkCount(got, size int64) error {
+	switch {
+	case size < 0 || got == size:
+		return nil
+	case got > size:
+		return fmt.Errorf("reader gave more than the expected %d bytes", size)
+	}
+	return fmt.Errorf("reader gave %d bytes, expected %d: %w", got, size, io.ErrUnexpectedEOF)
+}

@@ -1,0 +1,110 @@
+package s3_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/drivers/drivertest"
+	"github.com/regbackup/regbackup/drivers/s3"
+	"github.com/regbackup/regbackup/integration/servers"
+)
+
+// TestVersityGW runs everything that needs a real S3 server against one
+// versitygw (posix backend), with a fresh bucket per subtest.
+func TestVersityGW(t *testing.T) {
+	gw := servers.StartVersityGW(t)
+	config := func(bucket string) s3.Config {
+		return s3.Config{Bucket: bucket, RootDirectory: "/reg/", Region: gw.Region, Endpoint: gw.Endpoint, PathStyle: true,
+			AccessKey: gw.AccessKey, SecretKey: gw.SecretKey, PartSize: 5 << 20, UploadMemory: 20 << 20}
+	}
+	newDriver := func(t *testing.T) (*s3.Driver, string) {
+		t.Helper()
+		bucket := gw.NewBucket(t)
+		d, err := s3.New(t.Context(), config(bucket))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d, bucket
+	}
+
+	t.Run("Conformance", func(t *testing.T) {
+		drivertest.Run(t, func(t *testing.T) drivers.Driver { d, _ := newDriver(t); return d })
+	})
+
+	// The registry's keys, as files in versitygw's posix folder: what a
+	// registry on this bucket reads.
+	t.Run("Layout", func(t *testing.T) {
+		d, bucket := newDriver(t)
+		const p = "docker/registry/v2/repositories/a/_manifests/tags/v1/current/link"
+		link := []byte("sha256:" + strings.Repeat("ab", 32))
+		if err := d.Put(t.Context(), p, bytes.NewReader(link), int64(len(link))); err != nil {
+			t.Fatal(err)
+		}
+		if got := gw.Keys(t, bucket); !slices.Equal(got, []string{"reg/" + p}) {
+			t.Errorf("keys %q, want [reg/%s]", got, p)
+		}
+		if b, err := os.ReadFile(filepath.Join(gw.Dir, bucket, "reg", p)); err != nil || !bytes.Equal(b, link) {
+			t.Errorf("posix file: %q, %v", b, err)
+		}
+	})
+
+	// A multipart Put whose reader fails after two parts leaves no object
+	// and no upload in progress on a real server.
+	t.Run("FailedMultipartLeavesNoUpload", func(t *testing.T) {
+		d, bucket := newDriver(t)
+		boom := errors.New("reader exploded")
+		r := io.MultiReader(bytes.NewReader(make([]byte, 12<<20)), errReader{boom})
+		if err := d.Put(t.Context(), "big", r, 20<<20); !errors.Is(err, boom) {
+			t.Fatalf("Put = %v, want %v", err, boom)
+		}
+		if u := gw.Uploads(t, bucket); len(u) != 0 {
+			t.Errorf("uploads left in progress: %q", u)
+		}
+		if k := gw.Keys(t, bucket); len(k) != 0 {
+			t.Errorf("keys left: %q", k)
+		}
+	})
+
+	t.Run("NewErrors", func(t *testing.T) {
+		bucket := gw.NewBucket(t)
+		for _, tc := range []struct {
+			name   string
+			adjust func(*s3.Config)
+			want   string
+		}{
+			{"wrong secret", func(c *s3.Config) { c.SecretKey = "not-the-secret-1234" }, "access denied to bucket"},
+			{"unknown key", func(c *s3.Config) { c.AccessKey = "nosuchkey1234" }, "access denied to bucket"},
+			{"missing bucket", func(c *s3.Config) { c.Bucket = "no-such-bucket" }, `bucket "no-such-bucket" does not exist at ` + gw.Endpoint},
+		} {
+			c := config(bucket)
+			tc.adjust(&c)
+			start := time.Now()
+			_, err := s3.New(t.Context(), c)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s: New = %v, want an error saying %q", tc.name, err, tc.want)
+				continue
+			}
+			if took := time.Since(start); took > 3*time.Second {
+				t.Errorf("%s: New took %s to fail", tc.name, took)
+			}
+			for _, secret := range []string{c.SecretKey, c.AccessKey, gw.SecretKey} {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("%s: error shows a credential: %v", tc.name, err)
+				}
+			}
+			t.Logf("%s: %v", tc.name, err)
+		}
+	})
+}
+
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
