@@ -6,20 +6,32 @@ import (
 	"time"
 )
 
-// FormatVersion names the archive format written by this package. Readers
-// accept only formats they know.
-const FormatVersion = "regbackup/1"
+// Formats written by this package. Readers accept only formats they know.
+//
+// FormatVersion is a full archive: it holds every blob its catalog lists.
+// FormatIncremental is an incremental archive: its catalog names Parents and
+// says, for each blob it does not hold itself, which parent does
+// (Blob.Archive). Full archives keep the first format, so an older
+// regbackup still reads them; it refuses incremental ones by their format.
+const (
+	FormatVersion     = "regbackup/1"
+	FormatIncremental = "regbackup/2"
+)
 
 // Catalog is the first entry of an archive: what the snapshot saw, before
 // any blob was copied. Blobs that vanished or proved corrupt while being
 // copied are named in the Trailer; the link entries that follow the blobs
 // are the authority on what a restore writes.
 type Catalog struct {
-	Format       string       `json:"format"`
-	ToolVersion  string       `json:"tool_version"`
-	Source       string       `json:"source"` // location, never with secrets
-	Created      time.Time    `json:"created"`
-	AllBlobs     bool         `json:"all_blobs,omitempty"` // unreferenced blobs were kept too
+	Format      string    `json:"format"`
+	ToolVersion string    `json:"tool_version"`
+	Source      string    `json:"source"` // location, never with secrets
+	Created     time.Time `json:"created"`
+	AllBlobs    bool      `json:"all_blobs,omitempty"` // unreferenced blobs were kept too
+	// Parents are the archives an incremental archive needs, nearest
+	// first: every archive that holds one of its blobs. Empty for a full
+	// archive.
+	Parents      []Parent     `json:"parents,omitempty"`
 	Repositories []Repository `json:"repositories"`
 	Manifests    []Manifest   `json:"manifests"` // every manifest read, sorted by digest
 	Blobs        []Blob       `json:"blobs"`     // every blob planned, sorted by digest
@@ -49,10 +61,22 @@ type Manifest struct {
 	References []string `json:"references,omitempty"` // config, layers, or child manifests
 }
 
-// Blob is one blob the archive is meant to hold.
+// Blob is one blob the archive is meant to hold, or, when Archive is set,
+// one that the parent archive of that name holds.
 type Blob struct {
-	Digest string `json:"digest"`
-	Size   int64  `json:"size"`
+	Digest  string `json:"digest"`
+	Size    int64  `json:"size"`
+	Archive string `json:"archive,omitempty"` // a Parents[].Name; "" = this archive
+}
+
+// Parent is an archive an incremental archive needs. Name is its file name
+// (no folder) when the incremental was written; CatalogSHA256 identifies it
+// whatever it is called now, so a different file under that name is found
+// out.
+type Parent struct {
+	Name          string    `json:"name"`
+	CatalogSHA256 string    `json:"catalog_sha256"`
+	Created       time.Time `json:"created"`
 }
 
 // File is an included file (key material) stored under Entry.

@@ -43,16 +43,29 @@ type Path struct {
 }
 
 var (
-	hexRE       = regexp.MustCompile(`^[a-f0-9]{64}$`)
 	componentRE = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*$`)
 	tagRE       = regexp.MustCompile(`^[\w][\w.-]{0,127}$`)
 )
+
+// isHex64 reports whether s is 64 lowercase hex digits (a sha256). It is
+// called for every path a snapshot walks: no regexp.
+func isHex64(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 // ValidDigest reports whether d is "sha256:" followed by 64 lowercase hex
 // digits, the only digest form a registry stores.
 func ValidDigest(d string) bool {
 	hex, ok := strings.CutPrefix(d, "sha256:")
-	return ok && hexRE.MatchString(hex)
+	return ok && isHex64(hex)
 }
 
 // ValidRepository reports whether name is a repository name the registry
@@ -108,7 +121,7 @@ func ParsePath(p string) Path {
 	}
 	if b, ok := strings.CutPrefix(rest, "blobs/sha256/"); ok {
 		parts := strings.Split(b, "/")
-		if len(parts) == 3 && parts[2] == "data" && hexRE.MatchString(parts[1]) && parts[0] == parts[1][:2] {
+		if len(parts) == 3 && parts[2] == "data" && isHex64(parts[1]) && parts[0] == parts[1][:2] {
 			return Path{Kind: KindBlob, Digest: "sha256:" + parts[1]}
 		}
 		return Path{}
@@ -130,7 +143,7 @@ func ParsePath(p string) Path {
 	}
 	tail := parts[i:]
 	digestAt := func(hex string) string {
-		if hexRE.MatchString(hex) {
+		if isHex64(hex) {
 			return "sha256:" + hex
 		}
 		return ""

@@ -10,6 +10,8 @@ import (
 	"io"
 	"path"
 	"strings"
+
+	"filippo.io/age"
 )
 
 // Limits on regbackup's own entries, so a hostile archive cannot make a
@@ -39,15 +41,17 @@ type Entry struct {
 // blob's and file's sha256, that every link names a blob the archive holds,
 // and finally the trailer. Not safe for concurrent use.
 type Reader struct {
-	dec     io.ReadCloser
-	tr      *tar.Reader
-	comp    Compression
-	catalog *Catalog
-	catSum  string
-	trailer *Trailer
+	dec       io.ReadCloser
+	tr        *tar.Reader
+	comp      Compression
+	encrypted bool
+	catalog   *Catalog
+	catSum    string
+	trailer   *Trailer
 
 	stage      int // 2 blobs, 3 links, 4 files, 5 trailer seen
 	planned    map[string]int64
+	inherited  map[string]string // blobs a parent holds -> its name
 	files      map[string]*File
 	seen       map[string]bool // entry names, for duplicates
 	blobs      map[string]bool // blob digests written intact (so far)
@@ -59,18 +63,40 @@ type Reader struct {
 	done       bool
 }
 
+// ReaderOptions configure NewReaderOptions.
+type ReaderOptions struct {
+	// Identities decrypt an age-encrypted archive. Without them an
+	// encrypted archive fails with ErrEncrypted.
+	Identities []age.Identity
+}
+
 // NewReader detects the compression of r, reads the catalog and returns a
-// Reader positioned at the first entry after it.
-func NewReader(r io.Reader) (*Reader, error) {
-	dec, comp, err := decompressor(r)
+// Reader positioned at the first entry after it. An encrypted archive
+// fails with ErrEncrypted: use NewReaderOptions.
+func NewReader(r io.Reader) (*Reader, error) { return NewReaderOptions(r, ReaderOptions{}) }
+
+// NewReaderOptions is NewReader for archives that may be encrypted: it
+// detects an age header and decrypts with opts.Identities (ErrEncrypted
+// without any, ErrNoIdentityMatch when none fits). Decrypted data that
+// fails age's authentication is ErrCorrupt.
+func NewReaderOptions(r io.Reader, opts ReaderOptions) (*Reader, error) {
+	plain, encrypted, err := decrypter(r, opts.Identities)
 	if err != nil {
 		return nil, err
 	}
-	ar := &Reader{dec: dec, tr: tar.NewReader(dec), comp: comp, stage: 2,
-		planned: map[string]int64{}, files: map[string]*File{}, seen: map[string]bool{}, blobs: map[string]bool{}}
+	dec, comp, err := decompressor(plain)
+	if err != nil {
+		return nil, err
+	}
+	ar := &Reader{dec: dec, tr: tar.NewReader(dec), comp: comp, encrypted: encrypted, stage: 2,
+		planned: map[string]int64{}, inherited: map[string]string{}, files: map[string]*File{},
+		seen: map[string]bool{}, blobs: map[string]bool{}}
 	hdr, err := ar.tr.Next()
 	if err != nil {
 		dec.Close()
+		if encrypted && !errors.Is(err, io.EOF) {
+			return nil, streamErr("start of the decrypted archive", err)
+		}
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("no entries: %w", ErrNotRegbackup)
 		}
@@ -96,10 +122,14 @@ func NewReader(r io.Reader) (*Reader, error) {
 		dec.Close()
 		return nil, err
 	}
-	if c.Format != FormatVersion {
+	if c.Format != FormatVersion && c.Format != FormatIncremental {
 		dec.Close()
-		return nil, fmt.Errorf("archive format %q is not supported by this regbackup (it reads %q): %w",
-			c.Format, FormatVersion, ErrCorrupt)
+		return nil, fmt.Errorf("archive format %q is not supported by this regbackup (it reads %q and %q): %w",
+			c.Format, FormatVersion, FormatIncremental, ErrCorrupt)
+	}
+	if err := c.checkParents(); err != nil {
+		dec.Close()
+		return nil, err
 	}
 	if err := ar.indexCatalog(&c); err != nil {
 		dec.Close()
@@ -113,6 +143,10 @@ func (r *Reader) indexCatalog(c *Catalog) error {
 	for _, b := range c.Blobs {
 		if !ValidDigest(b.Digest) || b.Size < 0 {
 			return fmt.Errorf("catalog: bad blob %q: %w", b.Digest, ErrCorrupt)
+		}
+		if b.Archive != "" {
+			r.inherited[b.Digest] = b.Archive
+			continue
 		}
 		r.planned[b.Digest] = b.Size
 	}
@@ -132,6 +166,17 @@ func (r *Reader) Catalog() *Catalog { return r.catalog }
 
 // Compression is the compression the archive was found to use.
 func (r *Reader) Compression() Compression { return r.comp }
+
+// Encrypted reports whether the archive was age-encrypted.
+func (r *Reader) Encrypted() bool { return r.encrypted }
+
+// CatalogSHA256 is the hex sha256 of the catalog entry as stored: what an
+// incremental archive records to identify this one as its parent.
+func (r *Reader) CatalogSHA256() string { return r.catSum }
+
+// Held reports whether the blob's entry has been read and matched its
+// digest. Complete once Next has returned io.EOF.
+func (r *Reader) Held(digest string) bool { return r.blobs[digest] }
 
 // Trailer is the archive's trailer, once Next has returned io.EOF.
 func (r *Reader) Trailer() *Trailer { return r.trailer }
@@ -264,7 +309,7 @@ func (r *Reader) entry(hdr *tar.Header) (*Entry, error) {
 		if p.Kind != KindTagCurrentLink && d != p.Digest {
 			return nil, fmt.Errorf("%s: link holds %s, its path names %s: %w", name, d, p.Digest, ErrCorrupt)
 		}
-		if !r.blobs[d] {
+		if !r.blobs[d] && r.inherited[d] == "" {
 			for _, m := range r.mismatched {
 				if m.Want == d {
 					return nil, fmt.Errorf("%w (and %s links to it)", m, name)

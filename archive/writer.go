@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"filippo.io/age"
 )
 
 // WriterOptions configure a Writer.
@@ -15,6 +17,9 @@ type WriterOptions struct {
 	Compression Compression
 	Level       int // codec level; 0 = fast default
 	Concurrency int // compressor goroutines; 0 = GOMAXPROCS
+	// Recipients, when set, encrypt the compressed stream with age to
+	// every one of them (compress, then encrypt).
+	Recipients []age.Recipient
 }
 
 // Writer writes one archive, in order: WriteCatalog once, then any number of
@@ -23,6 +28,7 @@ type WriterOptions struct {
 // use: feed it from one goroutine (parallel readers, one ordered writer).
 type Writer struct {
 	codec   io.WriteCloser
+	seal    func() error // finishes the encryption, after the codec
 	tw      *tar.Writer
 	stage   int // 0 nothing, 1 catalog, 2 blobs, 3 links, 4 files, 5 closed
 	mtime   time.Time
@@ -33,11 +39,15 @@ type Writer struct {
 
 // NewWriter starts an archive on w. The caller closes w after Close.
 func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
-	c, err := compressor(w, opts.Compression, opts.Level, opts.Concurrency)
+	ew, seal, err := encrypter(w, opts.Recipients)
 	if err != nil {
 		return nil, err
 	}
-	return &Writer{codec: c, tw: tar.NewWriter(c)}, nil
+	c, err := compressor(ew, opts.Compression, opts.Level, opts.Concurrency)
+	if err != nil {
+		return nil, err
+	}
+	return &Writer{codec: c, seal: seal, tw: tar.NewWriter(c)}, nil
 }
 
 func (w *Writer) advance(stage int, what string) error {
@@ -63,6 +73,12 @@ func (w *Writer) WriteCatalog(c *Catalog) error {
 	w.stage = 1
 	w.mtime = c.Created.Truncate(time.Second)
 	c.Format = FormatVersion
+	if c.Incremental() {
+		c.Format = FormatIncremental
+	}
+	if err := c.checkParents(); err != nil {
+		return fmt.Errorf("archive: %w", err)
+	}
 	data, err := json.MarshalIndent(c, "", " ")
 	if err != nil {
 		return err
@@ -217,8 +233,14 @@ func (w *Writer) Close() error {
 	if err := w.tw.Close(); err != nil {
 		return err
 	}
-	return w.codec.Close()
+	if err := w.codec.Close(); err != nil {
+		return err
+	}
+	return w.seal()
 }
+
+// CatalogSHA256 is the hex sha256 of the catalog entry written.
+func (w *Writer) CatalogSHA256() string { return w.trailer.CatalogSHA256 }
 
 // Abort releases the compressor without writing a trailer, for a backup
 // that failed or was interrupted.

@@ -7,6 +7,8 @@ import (
 	"io"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/drivers"
 )
@@ -20,6 +22,16 @@ type Options struct {
 	IncludeFiles []string // local files (key material) stored with the data
 	ToolVersion  string
 	Progress     *Progress
+	// Base, when set, makes the archive incremental: blobs Base or its
+	// parents hold are left to them (see applyBase), unless that would
+	// need more than MaxParents archives (0: DefaultMaxParents).
+	Base       *archive.Meta
+	MaxParents int
+	// Recipients encrypt the archive with age (compress, then encrypt).
+	Recipients []age.Recipient
+	// Now is the time recorded as the archive's creation; zero means the
+	// clock (tests set it to play a week of nightly runs).
+	Now time.Time
 }
 
 // Report says what a Backup, Restore or Verify did.
@@ -35,6 +47,12 @@ type Report struct {
 	Removed      int           `json:"removed,omitempty"` // restore --clean
 	Problems     []Problem     `json:"problems,omitempty"`
 	Duration     time.Duration `json:"duration_ns"`
+	// Backup only: for an incremental archive, the parents it needs and
+	// how many of its blobs they hold; Meta describes the archive for its
+	// sidecar (the caller sets its file name).
+	Parents        []string      `json:"parents,omitempty"`
+	InheritedBlobs int           `json:"inherited_blobs,omitempty"`
+	Meta           *archive.Meta `json:"-"`
 }
 
 // Backup snapshots the registry under d and streams an archive of it to
@@ -56,11 +74,23 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 	cat.ToolVersion = opts.ToolVersion
 	cat.Source = d.String()
 	cat.Created = start.UTC()
+	if !opts.Now.IsZero() {
+		cat.Created = opts.Now.UTC()
+	}
 	cat.AllBlobs = opts.AllBlobs
 	for _, f := range files {
 		cat.Files = append(cat.Files, f.File)
 	}
-	w, err := archive.NewWriter(out, archive.WriterOptions{Compression: opts.Compression, Level: opts.Level})
+	local, note := applyBase(cat, opts.Base, opts.MaxParents)
+	if note != "" {
+		snap.problems.add(Notice, "", "", "%s", note)
+	}
+	if cat.Incremental() {
+		prog.phase("incremental", fmt.Sprintf("on top of %s: %d of %d blobs are in %d parent archive(s)",
+			opts.Base.Archive, len(cat.Blobs)-len(local), len(cat.Blobs), len(cat.Parents)))
+	}
+	w, err := archive.NewWriter(out, archive.WriterOptions{Compression: opts.Compression, Level: opts.Level,
+		Recipients: opts.Recipients})
 	if err != nil {
 		return nil, err
 	}
@@ -68,15 +98,19 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 		w.Abort()
 		return nil, fmt.Errorf("writing archive: %w", err)
 	}
-	written, err := writeBlobs(ctx, d, w, snap, opts.Concurrency, prog)
+	written, err := writeBlobs(ctx, d, w, local, snap.problems, opts.Concurrency, prog)
 	if err != nil {
 		w.Abort()
 		return nil, err
 	}
 	prog.phase("links", fmt.Sprintf("%d link files", len(snap.links)))
 	links := 0
+	inherited := map[string]bool{}
+	for _, b := range cat.Blobs {
+		inherited[b.Digest] = b.Archive != ""
+	}
 	for _, l := range snap.links {
-		if !written[l.Digest] {
+		if !written[l.Digest] && !inherited[l.Digest] {
 			w.DropLink(l.Path)
 			snap.problems.add(Damage, l.Path, l.Digest, "left out: its blob could not be copied")
 			continue
@@ -99,9 +133,14 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 	tr := w.Trailer()
 	rep := &Report{Repositories: len(cat.Repositories), Manifests: len(cat.Manifests),
 		Blobs: tr.Blobs - len(tr.Corrupt), BlobBytes: tr.BlobBytes, Links: links, Files: len(files),
-		Problems: snap.Problems(), Duration: time.Since(start)}
+		Problems: snap.Problems(), Duration: time.Since(start),
+		InheritedBlobs: len(cat.Blobs) - len(local),
+		Meta:           archive.NewMeta("", cat, w.CatalogSHA256(), &tr, len(opts.Recipients) > 0, opts.Compression)}
 	for _, r := range cat.Repositories {
 		rep.Tags += len(r.Tags)
+	}
+	for _, p := range cat.Parents {
+		rep.Parents = append(rep.Parents, p.Name)
 	}
 	if n := snap.problems.damaged(); n > 0 {
 		return rep, fmt.Errorf("%d problem(s) in the source; the archive holds everything else: %w", n, ErrDamagedSource)
@@ -111,17 +150,17 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 
 // writeBlobs copies the planned blobs into w in digest order and returns
 // the set that went in intact.
-func writeBlobs(ctx context.Context, d drivers.Driver, w *archive.Writer, snap *Snapshot, workers int, prog *Progress) (map[string]bool, error) {
+func writeBlobs(ctx context.Context, d drivers.Driver, w *archive.Writer, blobs []archive.Blob, ps *problems, workers int, prog *Progress) (map[string]bool, error) {
 	var total int64
-	for _, b := range snap.Planned {
+	for _, b := range blobs {
 		total += b.Size
 	}
-	prog.phase("blobs", fmt.Sprintf("%d blobs, %d bytes", len(snap.Planned), total))
-	prog.plan(len(snap.Planned), total)
+	prog.phase("blobs", fmt.Sprintf("%d blobs, %d bytes", len(blobs), total))
+	prog.plan(len(blobs), total)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	written := map[string]bool{}
-	for s := range fetchBlobs(ctx, d, snap.Planned, workers) {
+	for s := range fetchBlobs(ctx, d, blobs, workers) {
 		dg := s.blob.Digest
 		r := &streamReader{s: s}
 		if err := r.first(); err != nil {
@@ -134,7 +173,7 @@ func writeBlobs(ctx context.Context, d drivers.Driver, w *archive.Writer, snap *
 				reason = err.Error()
 			}
 			w.MarkMissing(dg, reason)
-			snap.problems.add(Damage, archive.BlobPath(dg), dg, "%s; left out", reason)
+			ps.add(Damage, archive.BlobPath(dg), dg, "%s; left out", reason)
 			continue
 		}
 		_, werr := w.WriteBlob(dg, s.blob.Size, r, archive.LooksCompressed(r.head()))
@@ -151,7 +190,7 @@ func writeBlobs(ctx context.Context, d drivers.Driver, w *archive.Writer, snap *
 				reason = r.err.Error()
 			}
 			w.MarkCorrupt(dg, reason)
-			snap.problems.add(Damage, archive.BlobPath(dg), dg, "%s; its entry is marked corrupt and no link points to it", reason)
+			ps.add(Damage, archive.BlobPath(dg), dg, "%s; its entry is marked corrupt and no link points to it", reason)
 			continue
 		}
 		written[dg] = true

@@ -28,6 +28,11 @@ type Listing struct {
 	Blobs        int                 `json:"blobs"`
 	BlobBytes    int64               `json:"blob_bytes"`
 	Files        []string            `json:"files,omitempty"`
+	// An incremental archive: the parents it needs, and the blobs it holds
+	// itself (the rest are in the parents).
+	Parents      []archive.Parent `json:"parents,omitempty"`
+	OwnBlobs     int              `json:"own_blobs"`
+	OwnBlobBytes int64            `json:"own_blob_bytes"`
 }
 
 // RepositorySummary is one repository in a Listing.
@@ -45,16 +50,23 @@ func List(in io.Reader) (*Listing, error) {
 		return nil, err
 	}
 	defer ar.Close()
-	return listCatalog(ar.Catalog()), nil
+	return ListCatalog(ar.Catalog()), nil
 }
+
+// ListCatalog is List of a catalog already read.
+func ListCatalog(cat *archive.Catalog) *Listing { return listCatalog(cat) }
 
 func listCatalog(cat *archive.Catalog) *Listing {
 	l := &Listing{Catalog: cat, Source: cat.Source, Created: cat.Created.Format("2006-01-02T15:04:05Z07:00"),
-		Blobs: len(cat.Blobs)}
+		Blobs: len(cat.Blobs), Parents: cat.Parents}
 	sizes := map[string]int64{}
 	for _, b := range cat.Blobs {
 		sizes[b.Digest] = b.Size
 		l.BlobBytes += b.Size
+		if b.Archive == "" {
+			l.OwnBlobs++
+			l.OwnBlobBytes += b.Size
+		}
 	}
 	manifests := map[string]archive.Manifest{}
 	for _, m := range cat.Manifests {

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/drivers"
 )
@@ -45,6 +47,10 @@ type RestoreOptions struct {
 	// is (see blobWriter).
 	Concurrency int
 	Progress    *Progress
+	// Parents opens the parent archives of an incremental archive, and
+	// Identities decrypt them. See restoreParents.
+	Parents    ParentOpener
+	Identities []age.Identity
 }
 
 // Restore reads an archive from in and writes it into the registry
@@ -97,6 +103,9 @@ func (rs *restorer) run(ctx context.Context, ar *archive.Reader) (*Report, error
 	prog.phase("blobs", fmt.Sprintf("%d blobs, %d bytes", len(rs.need), total))
 	prog.plan(len(rs.need), total)
 	if err := rs.readArchive(ctx, ar); err != nil {
+		return nil, err
+	}
+	if err := rs.restoreParents(ctx, cat); err != nil {
 		return nil, err
 	}
 	// Blobs durable before any link names them; links durable at the end.

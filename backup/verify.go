@@ -6,6 +6,8 @@ import (
 	"io"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/regbackup/regbackup/archive"
 )
 
@@ -15,12 +17,30 @@ import (
 // nil error means a restore of this archive will succeed; errors wrap the
 // archive package's sentinels.
 func Verify(ctx context.Context, in io.Reader, prog *Progress) (*Report, *archive.Catalog, error) {
-	start := time.Now()
 	ar, err := archive.NewReader(in)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer ar.Close()
+	rep, err := VerifyArchive(ctx, ar, VerifyOptions{Progress: prog})
+	return rep, ar.Catalog(), err
+}
+
+// VerifyOptions configure VerifyArchive.
+type VerifyOptions struct {
+	Progress *Progress
+	// Parents opens the parents of an incremental archive and Identities
+	// decrypt them: each is read whole too (see verifyParents).
+	Parents    ParentOpener
+	Identities []age.Identity
+}
+
+// VerifyArchive is Verify of an archive whose catalog the caller has read.
+// For an incremental archive it also reads every parent it needs, as a
+// restore would: a nil error means a restore of the chain will succeed.
+func VerifyArchive(ctx context.Context, ar *archive.Reader, opts VerifyOptions) (*Report, error) {
+	start := time.Now()
+	prog := opts.Progress
 	cat := ar.Catalog()
 	var total int64
 	for _, b := range cat.Blobs {
@@ -35,14 +55,14 @@ func Verify(ctx context.Context, in io.Reader, prog *Progress) (*Report, *archiv
 	ps := newProblems(prog.problem())
 	for {
 		if err := ctx.Err(); err != nil {
-			return nil, cat, err
+			return nil, err
 		}
 		e, err := ar.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return rep, cat, err
+			return rep, err
 		}
 		switch {
 		case e.Path.Kind == archive.KindBlob:
@@ -71,7 +91,10 @@ func Verify(ctx context.Context, in io.Reader, prog *Progress) (*Report, *archiv
 	for _, l := range tr.DroppedLinks {
 		ps.add(Damage, l, "", "left out of the archive: its blob could not be copied")
 	}
+	if err := verifyParents(ctx, cat, opts, rep); err != nil {
+		return rep, err
+	}
 	rep.Problems = ps.list
 	rep.Duration = time.Since(start)
-	return rep, cat, nil
+	return rep, nil
 }

@@ -274,7 +274,7 @@ func TestInterrupt(t *testing.T) {
 
 // TestHelp: --help of every subcommand exits 0 and shows an example.
 func TestHelp(t *testing.T) {
-	for _, cmd := range []string{"backup", "verify", "list", "restore"} {
+	for _, cmd := range []string{"backup", "verify", "list", "restore", "prune"} {
 		t.Run(cmd, func(t *testing.T) {
 			stdout, stderr := expectExit(t, 0, cmd, "--help")
 			if !strings.Contains(stdout, "Example") || !strings.Contains(stdout, "regbackup "+cmd+" ") {
@@ -284,7 +284,7 @@ func TestHelp(t *testing.T) {
 	}
 	t.Run("top-level", func(t *testing.T) {
 		stdout, _ := expectExit(t, 0, "--help")
-		for _, cmd := range []string{"backup", "verify", "list", "restore"} {
+		for _, cmd := range []string{"backup", "verify", "list", "restore", "prune"} {
 			if !strings.Contains(stdout, cmd) {
 				t.Errorf("regbackup --help does not list %s:\n%s", cmd, stdout)
 			}

@@ -39,12 +39,24 @@ Damage found in the source (malformed or dangling links, missing or corrupt blob
 reported and left out, and the command exits 3; the archive is still complete and holds
 everything that was intact.
 
+{date} and {time} in ARCHIVE are replaced by the local date (YYYY-MM-DD) and time (HHMMSS).
+--incremental writes only the blobs that the newest earlier archive of the same name pattern
+in the same folder (and the parents it needs) lacks, plus all of the metadata; a full backup
+when there is none or the chain would exceed --max-chain. Each archive gets a small sidecar,
+ARCHIVE.meta.json (times, checksums and blob digests; no secrets, no repository names),
+which the next incremental backup and prune read. --keep-* prune the folder after a
+successful backup (see regbackup prune --help). --encrypt-to age1... encrypts the archive
+with age; without it, key material (--include-file, key files) prints a warning, even
+with --quiet.
+
 Examples:
   regbackup backup --from /var/lib/registry --include-file /certs/registry.key \
     --include-file /certs/registry.crt -o /backups/registry-2026-11-23.tar.zst
   regbackup backup --registry-config /etc/docker/registry/config.yml -o backup.tar.zst
   AWS_PROFILE=backup regbackup backup --from 's3://registry-bucket/reg?region=eu-west-1' -o backup.tar.zst
-  regbackup backup --from 'azure://registry/reg?account=myaccount' -o backup.tar.zst`,
+  regbackup backup --from 'azure://registry/reg?account=myaccount' -o backup.tar.zst
+  regbackup backup --from /var/lib/registry -o '/backups/registry-{date}.tar.zst' \
+    --incremental --keep-daily 7 --keep-weekly 4 --encrypt-to age1... --json`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "registry storage `LOCATION` to back up: a folder, s3://, gs:// or azure:// (see above)"},
 			&cli.StringFlag{Name: "registry-config", Usage: "back up the storage this registry config.yml `FILE` names (REGISTRY_* variables applied) and its key files; instead of --from"},
@@ -59,7 +71,7 @@ Examples:
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only damage and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout (not with -o -)"},
 			metricsFlag(),
-		}, lockFlags()...),
+		}, append(lockFlags(), chainFlags()...)...),
 		Action: runBackup,
 	}
 }
@@ -106,9 +118,17 @@ func runBackup(c *cli.Context) (err error) {
 	}
 	d = throttled(d)
 	rep := r.rep
+	plan, err := planChain(c, rep)
+	if err != nil {
+		return err
+	}
+	out = plan.out
+	r.out.Archive = out
 	opts := backup.Options{Compression: comp, Level: c.Int("level"), Concurrency: conc,
 		AllBlobs: c.Bool("all-blobs"), IncludeFiles: append(c.StringSlice("include-file"), src.paths()...),
 		ToolVersion: version, Progress: &rep.prog}
+	plan.opts(&opts)
+	warnKeyMaterial(rep, opts, out)
 
 	var result *backup.Report
 	write := func(w io.Writer) error {
@@ -124,6 +144,9 @@ func runBackup(c *cli.Context) (err error) {
 	r.report("backup", result)
 	if fi, serr := os.Stat(out); serr == nil && result != nil && out != "-" {
 		r.out.ArchiveBytes = fi.Size()
+	}
+	if ferr := finishChain(c, plan, result, err, rep, &r.out); ferr != nil && err == nil {
+		err = ferr
 	}
 	if err == nil && out != "-" && !c.Bool("quiet") && !c.Bool("json") {
 		rep.printf("archive: %s\n", out)

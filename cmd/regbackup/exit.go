@@ -19,6 +19,8 @@ const (
 	exitUsage       = 2
 	exitIntegrity   = 3
 	exitLocked      = 4 // another run holds the storage (lock package); see --wait
+	exitParent      = 5 // a parent archive an incremental needs is missing
+	exitKey         = 6 // encrypted: no identity given, or none that fits
 	exitInterrupted = 130
 )
 
@@ -43,6 +45,12 @@ func exitCode(ctx context.Context, err error) int {
 		return exitUsage
 	case errors.Is(err, lock.ErrLocked):
 		return exitLocked
+	case errors.Is(err, backup.ErrParentMissing):
+		return exitParent
+	case errors.Is(err, archive.ErrEncrypted), errors.Is(err, archive.ErrNoIdentityMatch):
+		return exitKey
+	case errors.Is(err, backup.ErrParentMismatch):
+		return exitIntegrity
 	case errors.Is(err, archive.ErrCorrupt), errors.Is(err, archive.ErrIncomplete),
 		errors.Is(err, archive.ErrUnsafePath), errors.Is(err, archive.ErrDigestMismatch),
 		errors.Is(err, archive.ErrNotRegbackup), errors.Is(err, backup.ErrDamagedSource),
@@ -66,6 +74,12 @@ func message(ctx context.Context, err error) string {
 		return "interrupted; temporary files removed, nothing half-written was kept"
 	case errors.Is(err, syscall.ENOSPC):
 		return err.Error() + " (free some space and run the same command again; a restore keeps and skips the blobs it already wrote, a backup leaves no partial archive)"
+	case errors.As(err, new(hinted)), errors.Is(err, backup.ErrParentMissing), errors.Is(err, backup.ErrParentMismatch):
+		return err.Error() // already says what to do
+	case errors.Is(err, archive.ErrEncrypted):
+		return err.Error() + " (pass --identity FILE)"
+	case errors.Is(err, archive.ErrNoIdentityMatch):
+		return err.Error() + " (pass --identity FILE with a key it was encrypted to)"
 	case errors.Is(err, archive.ErrNotRegbackup):
 		return err.Error() + " (was it written by regbackup? a plain registry tarball can be extracted with tar -x)"
 	case errors.Is(err, backup.ErrDamagedSource):

@@ -15,33 +15,49 @@ func listCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "list",
 		Usage:     "show the repositories, tags, digests and sizes an archive holds",
-		UsageText: "regbackup list [--json] ARCHIVE",
+		UsageText: "regbackup list [--json] [--parent FILE]... [--identity FILE] ARCHIVE",
 		Description: `Reads only the archive's catalog (the first entry), so it is fast whatever the archive's
-size. It does not check the data: use verify for that.
+size. It does not check the data: use verify for that. For an incremental archive it also
+checks that every parent it needs is there (exit 5 when one is missing, after the listing).
 
 Example:
   regbackup list /backups/registry-2026-11-23.tar.zst
   regbackup list --json /backups/registry-2026-11-23.tar.zst | jq '.images[].digest'`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print JSON"},
-		},
+		}, parentFlags()...),
 		Action: func(c *cli.Context) error {
-			_, in, err := archiveArg(c, "list")
+			name, err := oneArchiveArg(c.Args().Slice(), "list")
+			if err != nil {
+				return err
+			}
+			in, err := openInput(c, name)
 			if err != nil {
 				return err
 			}
 			defer in.Close()
-			l, err := backup.List(in)
-			if err != nil {
-				return err
-			}
+			l := backup.ListCatalog(in.ar.Catalog())
+			// The listing comes from this catalog alone; a missing parent is
+			// still an error, since the archive cannot be restored without it.
+			_, chainErr := in.parents()
 			if c.Bool("json") {
 				enc := json.NewEncoder(os.Stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(l)
+				if err := enc.Encode(l); err != nil {
+					return err
+				}
+				return chainErr
 			}
-			fmt.Printf("archive of %s taken %s: %d repositories, %d blobs (%s)\n\n",
+			fmt.Printf("archive of %s taken %s: %d repositories, %d blobs (%s)\n",
 				l.Source, l.Created, len(l.Repositories), l.Blobs, human(l.BlobBytes))
+			if len(l.Parents) > 0 {
+				fmt.Printf("incremental: holds %d blobs (%s) itself, the rest in %d parent archive(s):\n",
+					l.OwnBlobs, human(l.OwnBlobBytes), len(l.Parents))
+				for _, p := range l.Parents {
+					fmt.Printf("  %s (taken %s)\n", p.Name, p.Created.Local().Format("2006-01-02 15:04:05"))
+				}
+			}
+			fmt.Println()
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "REPOSITORY\tTAG\tDIGEST\tSIZE")
 			for _, im := range l.Images {
@@ -59,7 +75,7 @@ Example:
 					fmt.Printf("  %s\n", f)
 				}
 			}
-			return nil
+			return chainErr
 		},
 	}
 }

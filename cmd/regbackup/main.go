@@ -48,9 +48,11 @@ writes a verified, compressed tar archive of it together with the registry's key
 Restores go into the existing folder without replacing it, blobs first and tags last.
 
 Exit codes: 0 ok, 1 error, 2 usage, 3 integrity (corrupt, truncated or incomplete
-archive, or a damaged source or storage), 4 locked (another run holds the storage),
-130 interrupted.`,
-		Commands:             []*cli.Command{backupCommand(), verifyCommand(), listCommand(), restoreCommand(), checkCommand()},
+archive, a parent that is not the one an incremental was made on, or a damaged source or
+storage), 4 locked (another run holds the storage), 5 a parent archive an incremental
+needs is missing, 6 an encrypted archive and no identity that decrypts it, 130 interrupted.`,
+		Commands: []*cli.Command{backupCommand(), verifyCommand(), listCommand(), restoreCommand(), checkCommand(),
+			pruneCommand()},
 		EnableBashCompletion: true,
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError{err}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/backup"
 	"github.com/regbackup/regbackup/drivers"
 	"github.com/regbackup/regbackup/drivers/filesystem"
@@ -32,6 +31,11 @@ ARCHIVE is a file, or - for stdin. New files and folders get the owner of the ro
 (the registry's user) unless --owner. Included files (key material) are restored only with
 --files-to or --files-to-original; private keys get mode 0600.
 
+An incremental archive is restored with its parents, found beside it (or given with
+--parent FILE): each is checked to be the very archive it was made on (catalog sha256),
+read once and verified, before any link file is written. A missing parent exits 5. An
+encrypted archive needs --identity FILE (exit 6 without the right one).
+
 ` + locationHelp + `
 
 With --to-registry-config, the restore goes into the storage that config names (a missing
@@ -46,7 +50,8 @@ Examples:
   regbackup restore backup.tar.zst --to-registry-config /etc/docker/registry/config.yml --files-to-original
   regbackup restore backup.tar.zst --to 's3://new-bucket/reg?region=eu-west-1'
   regbackup restore backup.tar.zst --to /var/lib/registry --repository 'group/*' --dry-run
-  ssh backup-host cat registry.tar.zst | regbackup restore - --to /var/lib/registry --clean`,
+  ssh backup-host cat registry.tar.zst | regbackup restore - --to /var/lib/registry --clean
+  regbackup restore /backups/registry-2026-11-23.tar.zst --to /var/lib/registry --identity key.txt`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "to", Usage: "registry storage `LOCATION` to restore into: a folder, s3://, gs:// or azure:// (see above)"},
 			&cli.StringFlag{Name: "to-registry-config", Usage: "restore into the storage this registry config.yml `FILE` names (REGISTRY_* variables applied); instead of --to"},
@@ -60,7 +65,7 @@ Examples:
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only problems and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
 			metricsFlag(),
-		}, lockFlags()...),
+		}, append(lockFlags(), parentFlags()...)...),
 		Action: runRestore,
 	}
 }
@@ -95,16 +100,16 @@ func runRestore(c *cli.Context) (err error) {
 			return err
 		}
 	}
-	in, err := openArchive(name)
+	in, err := openInput(c, name)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	ar, err := archive.NewReader(in)
+	ar := in.ar
+	parents, err := in.parents()
 	if err != nil {
 		return err
 	}
-	defer ar.Close()
 	target, err := openRestoreTarget(c.Context, to, cfgFile, c.Bool("dry-run"))
 	if err != nil {
 		return err
@@ -136,7 +141,7 @@ func runRestore(c *cli.Context) (err error) {
 	rep := r.rep
 	opts := backup.RestoreOptions{Repositories: c.StringSlice("repository"), Clean: c.Bool("clean"),
 		DryRun: c.Bool("dry-run"), FilesTo: c.String("files-to"), FilesToOriginal: c.Bool("files-to-original"),
-		Concurrency: conc, Progress: &rep.prog}
+		Concurrency: conc, Progress: &rep.prog, Parents: parents, Identities: in.finder.Identities}
 	if opts.DryRun {
 		changes := os.Stdout
 		if c.Bool("json") {

@@ -37,6 +37,10 @@ type outcome struct {
 	LockedBy        []lock.Holder    `json:"locked_by,omitempty"`   // locked: who holds the storage
 	StaleLocks      []lock.Holder    `json:"stale_locks,omitempty"` // earlier runs that died holding the lock
 	Report          any              `json:"report"`                // the command's full report; null if it did not get that far
+	// backup: the base of --incremental (or why there was none), and what
+	// --keep-* pruned afterwards.
+	Incremental map[string]any      `json:"incremental,omitempty"`
+	Prune       *backup.PruneReport `json:"prune,omitempty"`
 
 	location string // metrics label: the storage location, without secrets
 	extra    []metric
@@ -136,6 +140,10 @@ func statusOf(code int) string {
 		return "damaged"
 	case exitLocked:
 		return "locked"
+	case exitParent:
+		return "missing_parent"
+	case exitKey:
+		return "no_key"
 	case exitInterrupted:
 		return "interrupted"
 	}

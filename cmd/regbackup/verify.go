@@ -10,29 +10,44 @@ func verifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "verify",
 		Usage:     "check a whole archive: every digest, every link, the trailer",
-		UsageText: "regbackup verify [--quiet] [--json] ARCHIVE",
+		UsageText: "regbackup verify [--quiet] [--json] [--parent FILE]... [--identity FILE] ARCHIVE",
 		Description: `Reads the whole archive and checks every blob's sha256, that every link file names a
 blob the archive holds, that the entries match the catalog, and that the trailer marking
 the archive complete is there. Writes nothing. Exits 0 when a restore will succeed,
 3 when the archive is corrupt, truncated or incomplete.
 
+An incremental archive is checked with its whole chain: every parent it needs is found
+beside it (or given with --parent), must be the very archive it was made on (catalog
+sha256), and is read whole too. A missing parent exits 5; an encrypted archive without
+the right --identity exits 6.
+
 Example:
-  regbackup verify /backups/registry-2026-11-23.tar.zst`,
-		Flags: []cli.Flag{
+  regbackup verify /backups/registry-2026-11-23.tar.zst
+  regbackup verify --identity key.txt /backups/registry-2026-11-23.tar.zst`,
+		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only problems and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
-		},
+		}, parentFlags()...),
 		Action: func(c *cli.Context) (err error) {
 			r := newRun(c, "verify")
 			defer func() { err = r.finish(err) }()
-			name, in, err := archiveArg(c, "verify")
+			name, err := oneArchiveArg(c.Args().Slice(), "verify")
 			if err != nil {
 				return err
 			}
 			r.out.Archive = name
+			in, err := openInput(c, name)
+			if err != nil {
+				return err
+			}
 			defer in.Close()
 			rep := r.rep
-			result, _, err := backup.Verify(c.Context, in, &rep.prog)
+			parents, err := in.parents()
+			if err != nil {
+				return err
+			}
+			result, err := backup.VerifyArchive(c.Context, in.ar, backup.VerifyOptions{Progress: &rep.prog,
+				Parents: parents, Identities: in.finder.Identities})
 			if err != nil {
 				return err
 			}

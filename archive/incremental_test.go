@@ -1,0 +1,191 @@
+package archive
+
+import (
+	"archive/tar"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+// writeIncremental writes an archive holding only own (of s's blobs) and
+// naming the others as held by the parent "base.tar.zst"; one layer link
+// per blob of s, inherited or not.
+func writeIncremental(t testing.TB, s *sample, own map[string]bool, mutate func(*Catalog)) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, WriterOptions{Compression: Zstd})
+	must(t, err)
+	cat := &Catalog{Source: "test", Created: time.Unix(1700086400, 0),
+		Parents: []Parent{{Name: "base.tar.zst", CatalogSHA256: strings.Repeat("ab", 32), Created: time.Unix(1700000000, 0)}}}
+	for _, d := range s.order {
+		b := Blob{Digest: d, Size: int64(len(s.blobs[d]))}
+		if !own[d] {
+			b.Archive = "base.tar.zst"
+		}
+		cat.Blobs = append(cat.Blobs, b)
+	}
+	if mutate != nil {
+		mutate(cat)
+	}
+	if err := w.WriteCatalog(cat); err != nil {
+		return nil
+	}
+	for _, d := range s.order {
+		if own[d] {
+			_, err := w.WriteBlob(d, int64(len(s.blobs[d])), bytes.NewReader(s.blobs[d]), false)
+			must(t, err)
+		}
+	}
+	for _, d := range s.order {
+		must(t, w.WriteLink(LinkPath(KindLayerLink, "group/app", "", d), d))
+	}
+	must(t, w.Close())
+	return buf.Bytes()
+}
+
+func TestIncrementalRoundTrip(t *testing.T) {
+	s := newSample(t)
+	own := map[string]bool{s.order[1]: true, s.order[3]: true}
+	data := writeIncremental(t, s, own, nil)
+	got, r, err := readAll(data)
+	if err != nil {
+		t.Fatalf("incremental archive: %v", err)
+	}
+	if f := r.Catalog().Format; f != FormatIncremental {
+		t.Errorf("format = %q, want %q", f, FormatIncremental)
+	}
+	if len(got) != 2 || !r.Held(s.order[1]) || !r.Held(s.order[3]) || r.Held(s.order[0]) {
+		t.Errorf("held %d blobs, want exactly the 2 own ones", len(got))
+	}
+	if tr := r.Trailer(); tr.Blobs != 2 || tr.Links != 4 {
+		t.Errorf("trailer counts %d blobs %d links, want 2 and 4", tr.Blobs, tr.Links)
+	}
+	if r.CatalogSHA256() == "" || r.CatalogSHA256() != r.Trailer().CatalogSHA256 {
+		t.Errorf("CatalogSHA256 %q does not match the trailer's %q", r.CatalogSHA256(), r.Trailer().CatalogSHA256)
+	}
+}
+
+// A full archive keeps format 1, so an older regbackup still reads it.
+func TestFullArchiveKeepsFormat1(t *testing.T) {
+	_, r, err := readAll(newSample(t).write(t, Zstd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := r.Catalog().Format; f != FormatVersion {
+		t.Errorf("full archive format = %q, want %q", f, FormatVersion)
+	}
+}
+
+func TestIncrementalCatalogChecks(t *testing.T) {
+	s := newSample(t)
+	own := map[string]bool{s.order[0]: true}
+	for name, tc := range map[string]struct {
+		mutate func(*Catalog)
+		want   error
+	}{
+		"parent with a path":  {func(c *Catalog) { c.Parents[0].Name = "../etc/base.tar.zst" }, ErrUnsafePath},
+		"bad parent checksum": {func(c *Catalog) { c.Parents[0].CatalogSHA256 = "xyz" }, ErrCorrupt},
+		"blob in no parent":   {func(c *Catalog) { c.Blobs[1].Archive = "other.tar.zst" }, ErrCorrupt},
+		"parent holding none": {func(c *Catalog) {
+			c.Parents = append(c.Parents, Parent{Name: "x", CatalogSHA256: strings.Repeat("cd", 32)})
+		}, ErrCorrupt},
+		"parent named twice":   {func(c *Catalog) { c.Parents = append(c.Parents, c.Parents[0]) }, ErrCorrupt},
+		"inherited, no parent": {func(c *Catalog) { c.Parents = nil }, ErrCorrupt},
+	} {
+		t.Run(name, func(t *testing.T) {
+			// The writer refuses such a catalog...
+			if data := writeIncremental(t, s, own, tc.mutate); data != nil {
+				t.Fatal("the writer accepted a bad catalog")
+			}
+			// ...and so does the reader of a hand-made one.
+			var buf bytes.Buffer
+			cat := &Catalog{Created: time.Now(), Parents: []Parent{{Name: "base.tar.zst", CatalogSHA256: strings.Repeat("ab", 32)}}}
+			for _, d := range s.order {
+				cat.Blobs = append(cat.Blobs, Blob{Digest: d, Size: int64(len(s.blobs[d])), Archive: "base.tar.zst"})
+			}
+			tc.mutate(cat)
+			cat.Format = FormatIncremental
+			if len(cat.Parents) == 0 {
+				cat.Format = FormatVersion
+			}
+			writeRawCatalog(t, &buf, cat)
+			_, err := NewReader(bytes.NewReader(buf.Bytes()))
+			if !errors.Is(err, tc.want) {
+				t.Errorf("reader: err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+	t.Run("format 1 with parents", func(t *testing.T) {
+		var buf bytes.Buffer
+		cat := &Catalog{Format: FormatVersion, Created: time.Now(),
+			Parents: []Parent{{Name: "base.tar.zst", CatalogSHA256: strings.Repeat("ab", 32)}},
+			Blobs:   []Blob{{Digest: s.order[0], Size: 0, Archive: "base.tar.zst"}}}
+		writeRawCatalog(t, &buf, cat)
+		if _, err := NewReader(bytes.NewReader(buf.Bytes())); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("err = %v, want ErrCorrupt", err)
+		}
+	})
+}
+
+// A link to a blob that is neither held nor inherited is still refused.
+func TestIncrementalLinkToUnknownBlob(t *testing.T) {
+	s := newSample(t)
+	own := map[string]bool{s.order[0]: true}
+	data := writeIncremental(t, s, own, func(c *Catalog) { c.Blobs = c.Blobs[:2] })
+	_, _, err := readAll(data)
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "does not hold") {
+		t.Errorf("err = %v, want a link to a blob the archive does not hold", err)
+	}
+}
+
+func TestMetaRoundTrip(t *testing.T) {
+	s := newSample(t)
+	data := writeIncremental(t, s, map[string]bool{s.order[1]: true, s.order[2]: true}, nil)
+	_, r, err := readAll(data)
+	must(t, err)
+	tr := *r.Trailer()
+	tr.Corrupt = []Exclusion{{Digest: s.order[2], Reason: "test"}}
+	m := NewMeta("inc.tar.zst", r.Catalog(), r.CatalogSHA256(), &tr, false, Zstd)
+	b, err := m.Marshal()
+	must(t, err)
+	got, err := ParseMeta(b)
+	must(t, err)
+	if len(got.Blobs) != 3 {
+		t.Errorf("sidecar lists %d blobs, want 3 (4 minus the corrupt one)", len(got.Blobs))
+	}
+	for _, bl := range got.Blobs {
+		if bl.Digest == s.order[2] {
+			t.Error("sidecar lists a blob the trailer marks corrupt")
+		}
+		if want := map[bool]string{true: "inc.tar.zst", false: "base.tar.zst"}[bl.Digest == s.order[1]]; got.Holder(bl) != want {
+			t.Errorf("holder of %s = %s, want %s", bl.Digest, got.Holder(bl), want)
+		}
+	}
+	for _, bad := range []string{
+		strings.Replace(string(b), MetaFormat, "other/1", 1),
+		strings.Replace(string(b), `"archive": "inc.tar.zst"`, `"archive": "../x"`, 1),
+		strings.Replace(string(b), `"name": "base.tar.zst"`, `"name": "b/x"`, 1),
+		"{",
+	} {
+		if _, err := ParseMeta([]byte(bad)); err == nil {
+			t.Errorf("ParseMeta accepted a bad sidecar:\n%.200s", bad)
+		}
+	}
+}
+
+// writeRawCatalog writes a plain tar holding only cat as its catalog, with
+// no checks: what a hostile or buggy writer could produce.
+func writeRawCatalog(t testing.TB, w io.Writer, cat *Catalog) {
+	t.Helper()
+	data, err := json.Marshal(cat)
+	must(t, err)
+	tw := tar.NewWriter(w)
+	must(t, tw.WriteHeader(&tar.Header{Name: CatalogName, Typeflag: tar.TypeReg, Size: int64(len(data)), Mode: 0o644}))
+	_, err = tw.Write(data)
+	must(t, err)
+	must(t, tw.Close())
+}

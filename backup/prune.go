@@ -1,0 +1,257 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/regbackup/regbackup/archive"
+)
+
+// KeepPolicy says which archives prune keeps, with restic's and borg's
+// meaning: Last keeps the newest N; Daily, Weekly and Monthly keep the
+// newest archive of each of the N most recent days, ISO weeks and months
+// that have one (in local time). An archive kept for any reason is kept;
+// zero turns a rule off.
+type KeepPolicy struct {
+	Last, Daily, Weekly, Monthly int
+}
+
+// Empty reports whether no rule is on.
+func (k KeepPolicy) Empty() bool { return k.Last+k.Daily+k.Weekly+k.Monthly == 0 }
+
+// PruneOptions configure Prune.
+type PruneOptions struct {
+	Dir string // the folder of the archives
+	// Glob restricts prune to archives whose file name matches (see
+	// NameGlob); "" takes every regbackup archive in Dir.
+	Glob       string
+	Keep       KeepPolicy
+	DryRun     bool
+	Identities []age.Identity // for encrypted archives without a sidecar
+}
+
+// PruneItem is one file prune looked at and what it decided.
+type PruneItem struct {
+	Path    string    `json:"path"`
+	Created time.Time `json:"created,omitzero"`
+	Size    int64     `json:"size,omitempty"`
+	Keep    bool      `json:"keep"`
+	Reasons []string  `json:"reasons,omitempty"` // why kept, or why it is not an archive prune manages
+}
+
+// PruneReport lists what Prune kept and deleted (or, with DryRun, would
+// delete), newest archive first.
+type PruneReport struct {
+	Archives []PruneItem `json:"archives"`
+	Ignored  []PruneItem `json:"ignored,omitempty"` // not (readable) regbackup archives: never deleted
+	Partials []string    `json:"partials,omitempty"`
+	Sidecars []string    `json:"orphan_sidecars,omitempty"`
+	DryRun   bool        `json:"dry_run,omitempty"`
+	Deleted  int         `json:"deleted"`
+	Freed    int64       `json:"freed_bytes"`
+}
+
+// Prune deletes the archives in opts.Dir that opts.Keep does not keep,
+// except any a kept archive needs: every parent of a kept incremental is
+// kept, and their parents, whatever their age. Only regbackup archives
+// (with their sidecars) are ever deleted, plus regbackup's own partial
+// files (".NAME.partial-*") older than a day and sidecars whose archive is
+// gone. Nothing is deleted when an archive's parents cannot be learned (an
+// encrypted archive without a sidecar and no identity): that fails with
+// archive.ErrEncrypted or ErrNoIdentityMatch before any deletion.
+func Prune(ctx context.Context, opts PruneOptions) (*PruneReport, error) {
+	if opts.Keep.Empty() {
+		return nil, fmt.Errorf("prune needs at least one --keep-* rule (it never deletes every archive)")
+	}
+	files, err := archiveFiles(opts.Dir, opts.Glob)
+	if err != nil {
+		return nil, fmt.Errorf("prune: %w", err)
+	}
+	rep := &PruneReport{DryRun: opts.DryRun}
+	type entry struct {
+		item PruneItem
+		m    *archive.Meta
+	}
+	var all []*entry
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		m, err := Describe(ctx, f, opts.Identities, false)
+		switch {
+		case errors.Is(err, archive.ErrEncrypted), errors.Is(err, archive.ErrNoIdentityMatch):
+			return nil, fmt.Errorf("prune: %s has no sidecar (%s), so its parents are unknown: %w",
+				f, filepath.Base(SidecarPath(f)), err)
+		case err != nil:
+			rep.Ignored = append(rep.Ignored, PruneItem{Path: f, Keep: true, Reasons: []string{"not a readable regbackup archive: " + err.Error()}})
+			continue
+		}
+		size := m.Size
+		if fi, err := os.Stat(f); err == nil {
+			size = fi.Size()
+		}
+		all = append(all, &entry{item: PruneItem{Path: f, Created: m.Created, Size: size}, m: m})
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if !all[i].item.Created.Equal(all[j].item.Created) {
+			return all[i].item.Created.After(all[j].item.Created)
+		}
+		return all[i].item.Path > all[j].item.Path
+	})
+	keep := func(e *entry, reason string) {
+		e.item.Keep = true
+		e.item.Reasons = append(e.item.Reasons, reason)
+	}
+	for i, e := range all {
+		if i < opts.Keep.Last {
+			keep(e, fmt.Sprintf("last %d", opts.Keep.Last))
+		}
+	}
+	for _, rule := range []struct {
+		name   string
+		n      int
+		bucket func(time.Time) string
+	}{
+		{"daily", opts.Keep.Daily, func(t time.Time) string { return t.Format("2006-01-02") }},
+		{"weekly", opts.Keep.Weekly, func(t time.Time) string { y, w := t.ISOWeek(); return fmt.Sprintf("%d-W%02d", y, w) }},
+		{"monthly", opts.Keep.Monthly, func(t time.Time) string { return t.Format("2006-01") }},
+	} {
+		last, count := "", 0
+		for _, e := range all {
+			if count >= rule.n {
+				break
+			}
+			b := rule.bucket(e.item.Created.Local())
+			if b == last {
+				continue
+			}
+			last = b
+			count++
+			keep(e, rule.name+" "+b)
+		}
+	}
+	// A kept archive's whole chain is kept: parents by catalog checksum
+	// (they may have been renamed), transitively.
+	bySum := map[string]*entry{}
+	for _, e := range all {
+		bySum[e.m.CatalogSHA256] = e
+	}
+	var queue []*entry
+	for _, e := range all {
+		if e.item.Keep {
+			queue = append(queue, e)
+		}
+	}
+	for len(queue) > 0 {
+		e := queue[0]
+		queue = queue[1:]
+		for _, p := range e.m.Parents {
+			pe := bySum[p.CatalogSHA256]
+			if pe == nil {
+				e.item.Reasons = append(e.item.Reasons, fmt.Sprintf("WARNING: its parent %s is missing, it cannot be restored", p.Name))
+				continue
+			}
+			if !pe.item.Keep {
+				queue = append(queue, pe)
+			}
+			if !slices.ContainsFunc(pe.item.Reasons, func(r string) bool { return strings.HasPrefix(r, "parent of ") }) {
+				keep(pe, "parent of "+filepath.Base(e.item.Path))
+			}
+		}
+	}
+	for _, e := range all {
+		rep.Archives = append(rep.Archives, e.item)
+		if e.item.Keep {
+			continue
+		}
+		if !opts.DryRun {
+			if err := removeArchive(e.item.Path); err != nil {
+				return rep, err
+			}
+		}
+		rep.Deleted++
+		rep.Freed += e.item.Size
+	}
+	if err := pruneLeftovers(opts, time.Now(), rep); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+// removeArchive deletes an archive, then its sidecar.
+func removeArchive(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("prune: %w", err)
+	}
+	if err := os.Remove(SidecarPath(path)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("prune: %w", err)
+	}
+	return nil
+}
+
+// pruneLeftovers removes regbackup's partial files older than a day (an
+// interrupted backup that could not clean up) and sidecars whose archive
+// is gone.
+func pruneLeftovers(opts PruneOptions, now time.Time, rep *PruneReport) error {
+	entries, err := os.ReadDir(opts.Dir)
+	if err != nil {
+		return fmt.Errorf("prune: %w", err)
+	}
+	matches := func(name string) bool {
+		if opts.Glob == "" {
+			return true
+		}
+		ok, _ := filepath.Match(opts.Glob, name)
+		return ok
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !e.Type().IsRegular() {
+			continue
+		}
+		path := filepath.Join(opts.Dir, name)
+		switch {
+		case strings.HasPrefix(name, ".") && strings.Contains(name, ".partial-"):
+			inner := strings.TrimSuffix(name[1:strings.LastIndex(name, ".partial-")], archive.MetaSuffix)
+			fi, err := e.Info()
+			if err != nil || !matches(inner) || now.Sub(fi.ModTime()) < 24*time.Hour {
+				continue
+			}
+			rep.Partials = append(rep.Partials, path)
+		case strings.HasSuffix(name, archive.MetaSuffix):
+			inner := strings.TrimSuffix(path, archive.MetaSuffix)
+			if !matches(filepath.Base(inner)) {
+				continue
+			}
+			if _, err := os.Lstat(inner); !errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				continue
+			}
+			if _, err := archive.ParseMeta(data); err != nil {
+				continue // not ours
+			}
+			rep.Sidecars = append(rep.Sidecars, path)
+		default:
+			continue
+		}
+		if opts.DryRun {
+			continue
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("prune: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,198 @@
+package backup
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/regbackup/regbackup/archive"
+)
+
+// fakeArchive writes a file standing for an archive and its sidecar: prune
+// reads only the sidecar.
+func fakeArchive(t *testing.T, dir, name string, created time.Time, parents ...*archive.Meta) *archive.Meta {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	must(t, os.WriteFile(path, []byte("archive "+name), 0o600))
+	sum := sha256.Sum256([]byte(name))
+	m := &archive.Meta{Format: archive.MetaFormat, Created: created, CatalogSHA256: hex.EncodeToString(sum[:]),
+		Compression: archive.Zstd, Size: int64(len("archive " + name)),
+		Blobs: []archive.Blob{{Digest: "sha256:" + hex.EncodeToString(sum[:]), Size: 1}}}
+	for _, p := range parents {
+		m.Parents = append(m.Parents, archive.Parent{Name: p.Archive, CatalogSHA256: p.CatalogSHA256, Created: p.Created})
+		m.Blobs = append(m.Blobs, archive.Blob{Digest: "sha256:" + p.CatalogSHA256, Size: 1, Archive: p.Archive})
+	}
+	must(t, WriteSidecar(path, m))
+	return m
+}
+
+func kept(rep *PruneReport) []string {
+	var out []string
+	for _, a := range rep.Archives {
+		if a.Keep {
+			out = append(out, filepath.Base(a.Path))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func present(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	must(t, err)
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// Sixty nightly full backups, 2026-01-01 to 2026-03-01: the restic/borg
+// rules keep the newest of each of the last N days, ISO weeks and months.
+func TestPrunePolicy(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Date(2026, 1, 1, 2, 0, 0, 0, time.Local)
+	for i := range 60 {
+		day := start.AddDate(0, 0, i)
+		fakeArchive(t, dir, ExpandName("reg-{date}.tar.zst", day), day)
+		if i == 59 { // a second run on the last day
+			fakeArchive(t, dir, ExpandName("reg-{date}-late.tar.zst", day.Add(time.Hour)), day.Add(time.Hour))
+		}
+	}
+	must(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not an archive"), 0o600))
+	opts := PruneOptions{Dir: dir, Keep: KeepPolicy{Last: 2, Daily: 3, Weekly: 3, Monthly: 3}, DryRun: true}
+	rep, err := Prune(t.Context(), opts)
+	must(t, err)
+	want := []string{
+		"reg-2026-01-31.tar.zst", // monthly 2026-01
+		"reg-2026-02-15.tar.zst", // weekly 2026-W07 (Sunday)
+		"reg-2026-02-22.tar.zst", // weekly 2026-W08
+		"reg-2026-02-27.tar.zst", // daily
+		"reg-2026-02-28.tar.zst", // daily, monthly 2026-02
+		"reg-2026-03-01-late.tar.zst",
+		"reg-2026-03-01.tar.zst", // last 2
+	}
+	if got := kept(rep); !slices.Equal(got, want) {
+		t.Errorf("kept %v\nwant %v", got, want)
+	}
+	if len(rep.Ignored) != 1 || !strings.HasSuffix(rep.Ignored[0].Path, "notes.txt") {
+		t.Errorf("ignored = %+v, want notes.txt", rep.Ignored)
+	}
+	if rep.Deleted != 61-len(want) {
+		t.Errorf("would delete %d, want %d", rep.Deleted, 61-len(want))
+	}
+	if n := len(present(t, dir)); n != 61*2+1 {
+		t.Fatalf("dry run changed the folder: %d files", n)
+	}
+	opts.DryRun = false
+	rep, err = Prune(t.Context(), opts)
+	must(t, err)
+	var left []string
+	for _, n := range present(t, dir) {
+		if !strings.HasSuffix(n, archive.MetaSuffix) {
+			left = append(left, n)
+		}
+	}
+	if want := append([]string{"notes.txt"}, want...); !slices.Equal(left, want) {
+		t.Errorf("left %v\nwant %v", left, want)
+	}
+	if n := len(present(t, dir)); n != 2*7+1 {
+		t.Errorf("%d files left, want 7 archives with their sidecars and notes.txt", n)
+	}
+}
+
+// A kept incremental keeps every parent it needs, and their parents, even
+// those the rules would delete.
+func TestPruneKeepsChains(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Date(2026, 3, 1, 2, 0, 0, 0, time.Local)
+	full := fakeArchive(t, dir, "r-01.tar.zst", start)
+	d2 := fakeArchive(t, dir, "r-02.tar.zst", start.AddDate(0, 0, 1), full)
+	d3 := fakeArchive(t, dir, "r-03.tar.zst", start.AddDate(0, 0, 2), d2) // d2 needs full
+	fakeArchive(t, dir, "r-04.tar.zst", start.AddDate(0, 0, 3), d3)
+	full2 := fakeArchive(t, dir, "r-05.tar.zst", start.AddDate(0, 0, 4))
+	fakeArchive(t, dir, "r-06.tar.zst", start.AddDate(0, 0, 5), full2)
+	// r-04 is kept (by name glob and last 3); it needs r-03, which needs r-02, which needs r-01.
+	rep, err := Prune(t.Context(), PruneOptions{Dir: dir, Glob: "r-*.tar.zst", Keep: KeepPolicy{Last: 3}})
+	must(t, err)
+	if got := kept(rep); !slices.Equal(got, []string{"r-01.tar.zst", "r-02.tar.zst", "r-03.tar.zst", "r-04.tar.zst", "r-05.tar.zst", "r-06.tar.zst"}) {
+		t.Errorf("kept %v, want the whole chain of r-04", got)
+	}
+	for _, a := range rep.Archives {
+		if filepath.Base(a.Path) == "r-01.tar.zst" && !slices.Contains(a.Reasons, "parent of r-02.tar.zst") {
+			t.Errorf("r-01 kept for %q, want parent of r-02.tar.zst", a.Reasons)
+		}
+	}
+	// Keep only the newest: r-06 and its full r-05 stay, the old chain goes.
+	rep, err = Prune(t.Context(), PruneOptions{Dir: dir, Keep: KeepPolicy{Last: 1}})
+	must(t, err)
+	if got := kept(rep); !slices.Equal(got, []string{"r-05.tar.zst", "r-06.tar.zst"}) {
+		t.Errorf("kept %v, want r-05 and r-06", got)
+	}
+	if n := len(present(t, dir)); n != 4 {
+		t.Errorf("%d files left, want 2 archives and their sidecars: %v", n, present(t, dir))
+	}
+}
+
+func TestPruneLeftoversAndRefusals(t *testing.T) {
+	dir := t.TempDir()
+	fakeArchive(t, dir, "r-1.tar.zst", time.Now())
+	old, fresh := filepath.Join(dir, ".r-0.tar.zst.partial-0a1b2c"), filepath.Join(dir, ".r-2.tar.zst.partial-0a1b2d")
+	orphan := filepath.Join(dir, "r-9.tar.zst"+archive.MetaSuffix)
+	foreign := filepath.Join(dir, "x.meta.json")
+	for _, p := range []string{old, fresh, foreign} {
+		must(t, os.WriteFile(p, []byte("x"), 0o600))
+	}
+	must(t, os.Chtimes(old, time.Now().Add(-25*time.Hour), time.Now().Add(-25*time.Hour)))
+	data, err := os.ReadFile(SidecarPath(filepath.Join(dir, "r-1.tar.zst")))
+	must(t, err)
+	must(t, os.WriteFile(orphan, data, 0o600))
+	rep, err := Prune(t.Context(), PruneOptions{Dir: dir, Keep: KeepPolicy{Daily: 1}})
+	must(t, err)
+	if !slices.Equal(rep.Partials, []string{old}) || !slices.Equal(rep.Sidecars, []string{orphan}) {
+		t.Errorf("partials %v sidecars %v, want only the day-old partial and the orphan sidecar", rep.Partials, rep.Sidecars)
+	}
+	for _, p := range []string{fresh, foreign} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s removed: prune removes only regbackup's own day-old partials and sidecars", p)
+		}
+	}
+	if _, err := Prune(t.Context(), PruneOptions{Dir: dir}); err == nil {
+		t.Error("prune without a rule did not refuse")
+	}
+}
+
+// An encrypted archive without its sidecar: prune cannot learn its
+// parents and deletes nothing without the identity.
+func TestPruneEncryptedWithoutSidecar(t *testing.T) {
+	id, err := age.GenerateX25519Identity()
+	must(t, err)
+	src, _ := newRegistry(t)
+	c := newChainDir(t)
+	c.to = []age.Recipient{id.Recipient()}
+	c.backup(src, "r-1.tar.zst", nil, Options{Now: time.Now().Add(-48 * time.Hour)})
+	c.backup(src, "r-2.tar.zst", nil, Options{})
+	must(t, os.Remove(SidecarPath(c.path("r-1.tar.zst"))))
+	_, err = Prune(t.Context(), PruneOptions{Dir: c.dir, Keep: KeepPolicy{Last: 1}})
+	if !errors.Is(err, archive.ErrEncrypted) || !strings.Contains(err.Error(), "r-1.tar.zst") {
+		t.Fatalf("err = %v, want ErrEncrypted naming r-1.tar.zst", err)
+	}
+	if len(present(t, c.dir)) != 3 {
+		t.Fatalf("files deleted although prune failed: %v", present(t, c.dir))
+	}
+	rep, err := Prune(t.Context(), PruneOptions{Dir: c.dir, Keep: KeepPolicy{Last: 1}, Identities: []age.Identity{id}})
+	must(t, err)
+	if got := kept(rep); !slices.Equal(got, []string{"r-2.tar.zst"}) {
+		t.Errorf("kept %v, want r-2.tar.zst", got)
+	}
+}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/backup"
+)
+
+// chainFlags are backup's flags for incremental archives, retention and
+// encryption.
+func chainFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "incremental", Usage: "write only the blobs the newest earlier archive beside -o (same name pattern) and its parents lack; a full backup when there is none"},
+		&cli.StringFlag{Name: "incremental-from", Usage: "write only the blobs `ARCHIVE` and its parents lack"},
+		&cli.IntFlag{Name: "max-chain", Value: backup.DefaultMaxParents, Usage: "write a full backup instead of an incremental that would need more than `N` parent archives"},
+		&cli.IntFlag{Name: "keep-last", Usage: "after a successful backup, prune: keep the newest `N` archives of the same name pattern"},
+		&cli.IntFlag{Name: "keep-daily", Usage: "prune: keep the newest archive of each of the last `N` days that have one"},
+		&cli.IntFlag{Name: "keep-weekly", Usage: "prune: keep the newest archive of each of the last `N` ISO weeks that have one"},
+		&cli.IntFlag{Name: "keep-monthly", Usage: "prune: keep the newest archive of each of the last `N` months that have one"},
+		&cli.StringSliceFlag{Name: "encrypt-to", Usage: "encrypt the archive with age to this public key (`age1...`); repeatable"},
+		&cli.StringSliceFlag{Name: "encrypt-to-file", Usage: "encrypt to every age public key in `FILE` (one per line, # comments); repeatable"},
+		identityFlag(),
+	}
+}
+
+// keepPolicy reads the --keep-* flags.
+func keepPolicy(c *cli.Context) (backup.KeepPolicy, error) {
+	k := backup.KeepPolicy{Last: c.Int("keep-last"), Daily: c.Int("keep-daily"),
+		Weekly: c.Int("keep-weekly"), Monthly: c.Int("keep-monthly")}
+	if k.Last < 0 || k.Daily < 0 || k.Weekly < 0 || k.Monthly < 0 {
+		return k, usagef("--keep-* values must not be negative")
+	}
+	return k, nil
+}
+
+// chainPlan is what backup's chain flags decided before the backup runs.
+type chainPlan struct {
+	out     string // -o with {date} and {time} expanded
+	pattern string // -o as given
+	now     time.Time
+	keep    backup.KeepPolicy
+	opts    func(*backup.Options)
+	info    map[string]any // for the JSON summary
+}
+
+// planChain expands -o, reads the keys, finds the base of an incremental
+// backup and checks the chain flags. Everything here happens before a
+// byte is written.
+func planChain(c *cli.Context, rep *reporter) (*chainPlan, error) {
+	t, err := now()
+	if err != nil {
+		return nil, err
+	}
+	p := &chainPlan{pattern: c.String("output"), now: t, info: map[string]any{}}
+	p.out = p.pattern
+	if p.out != "-" {
+		p.out = backup.ExpandName(p.out, t)
+	}
+	if p.keep, err = keepPolicy(c); err != nil {
+		return nil, err
+	}
+	from := c.String("incremental-from")
+	switch {
+	case c.Bool("incremental") && from != "":
+		return nil, usagef("use either --incremental or --incremental-from, not both")
+	case c.Bool("incremental") && p.out == "-":
+		return nil, usagef("--incremental looks for the previous archive beside -o FILE; with -o - use --incremental-from ARCHIVE")
+	case !p.keep.Empty() && p.out == "-":
+		return nil, usagef("--keep-* prunes the folder of -o FILE; it cannot work with -o -")
+	case c.Int("max-chain") < 1:
+		return nil, usagef("--max-chain must be at least 1")
+	}
+	recipients, err := loadRecipients(c)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := loadIdentities(c)
+	if err != nil {
+		return nil, err
+	}
+	var base *archive.Meta
+	switch {
+	case from != "":
+		if p.out != "-" && sameFile(from, p.out) {
+			return nil, usagef("--incremental-from %s is the archive -o would write", from)
+		}
+		if base, err = backup.LoadBase(c.Context, from, ids); err != nil {
+			return nil, keyError(c, from, err)
+		}
+	case c.Bool("incremental"):
+		var path string
+		var notes []string
+		base, path, notes, err = backup.FindBase(c.Context, p.pattern, p.out, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range notes {
+			noticef(c, rep, "incremental: %s\n", n)
+		}
+		if base == nil {
+			noticef(c, rep, "incremental: no earlier archive matching %s in %s: writing a full backup\n",
+				backup.NameGlob(p.pattern), filepath.Dir(p.pattern))
+			p.info["note"] = "no earlier archive: full backup"
+		} else {
+			p.info["base"] = path
+		}
+	}
+	p.opts = func(o *backup.Options) {
+		o.Base, o.MaxParents, o.Recipients, o.Now = base, c.Int("max-chain"), recipients, t
+	}
+	return p, nil
+}
+
+// finishChain runs after the archive was written (err is the backup's
+// outcome): it writes the sidecar beside a complete archive and, after a
+// successful backup, prunes with the --keep-* rules. What it did goes into
+// the command's outcome (--json).
+func finishChain(c *cli.Context, p *chainPlan, result *backup.Report, err error, rep *reporter, o *outcome) error {
+	if len(p.info) > 0 {
+		o.Incremental = p.info
+	}
+	if p.out == "-" || result == nil || result.Meta == nil || (err != nil && !errors.Is(err, backup.ErrDamagedSource)) {
+		return nil
+	}
+	if fi, serr := os.Stat(p.out); serr == nil {
+		result.Meta.Size = fi.Size()
+	}
+	if werr := backup.WriteSidecar(p.out, result.Meta); werr != nil {
+		return werr
+	}
+	if err != nil || p.keep.Empty() {
+		return nil
+	}
+	ids, ierr := loadIdentities(c)
+	if ierr != nil {
+		return ierr
+	}
+	pr, perr := backup.Prune(c.Context, backup.PruneOptions{Dir: filepath.Dir(p.out), Glob: backup.NameGlob(p.pattern),
+		Keep: p.keep, Identities: ids})
+	if pr != nil {
+		o.Prune = pr
+		if !c.Bool("json") {
+			printPrune(rep, pr, c.Bool("quiet"))
+		}
+	}
+	if perr != nil {
+		return fmt.Errorf("the backup succeeded, pruning failed: %w", perr)
+	}
+	return nil
+}
+
+// noticef prints a line on stderr unless --quiet.
+func noticef(c *cli.Context, rep *reporter, format string, args ...any) {
+	if !c.Bool("quiet") {
+		rep.printf(format, args...)
+	}
+}
+
+func sameFile(a, b string) bool {
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	if err1 == nil && err2 == nil {
+		return os.SameFile(fa, fb)
+	}
+	aa, _ := filepath.Abs(a)
+	ab, _ := filepath.Abs(b)
+	return aa == ab
+}
+
+// warnKeyMaterial prints one line when key material (--include-file, the
+// key files of --registry-config) goes into an archive without
+// encryption. It is printed even with --quiet: key material in the clear
+// is worth a line in every cron log.
+func warnKeyMaterial(rep *reporter, opts backup.Options, out string) {
+	if len(opts.IncludeFiles) > 0 && len(opts.Recipients) == 0 {
+		rep.printf("regbackup: WARNING: key material (%d included file(s)) goes into an UNENCRYPTED archive: anyone who can read %s can use it (add --encrypt-to age1...)\n",
+			len(opts.IncludeFiles), out)
+	}
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"io"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/backup"
+)
+
+// parentFlags are the flags of commands that read an archive which may be
+// incremental or encrypted.
+func parentFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "parent", Usage: "parent archive `FILE` of an incremental archive, when it is not beside it (matched by content, any name); repeatable"},
+		identityFlag(),
+	}
+}
+
+// input is an archive argument opened for reading, its catalog read.
+type input struct {
+	name   string
+	rc     io.ReadCloser
+	ar     *archive.Reader
+	finder *backup.ParentFinder
+}
+
+// openInput opens the archive argument name with the --identity keys.
+// Parents are looked for beside it (not for stdin) and among --parent.
+func openInput(c *cli.Context, name string) (*input, error) {
+	ids, err := loadIdentities(c)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := openArchive(name)
+	if err != nil {
+		return nil, err
+	}
+	ar, err := archive.NewReaderOptions(rc, archive.ReaderOptions{Identities: ids})
+	if err != nil {
+		rc.Close()
+		return nil, keyError(c, name, err)
+	}
+	f := &backup.ParentFinder{Files: c.StringSlice("parent"), Identities: ids, Child: name}
+	if name != "-" {
+		f.Dir, f.Child = filepath.Dir(name), filepath.Base(name)
+	}
+	return &input{name: name, rc: rc, ar: ar, finder: f}, nil
+}
+
+// parents locates every parent the archive needs, so a missing one fails
+// before anything is read or written, and returns the opener for them.
+func (in *input) parents() (backup.ParentOpener, error) {
+	paths, err := in.finder.LocateAll(in.ar.Catalog())
+	if err != nil {
+		return nil, err
+	}
+	return backup.Opener(paths), nil
+}
+
+func (in *input) Close() {
+	in.ar.Close()
+	in.rc.Close()
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/regbackup/regbackup/backup"
+)
+
+func pruneCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "prune",
+		Usage:     "delete old archives by retention rules, never one a kept incremental needs",
+		UsageText: "regbackup prune DEST [--keep-last N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N] [--dry-run] [options]",
+		Description: `Keeps, like restic and borg: the newest N archives (--keep-last), and the newest archive
+of each of the last N days, ISO weeks and months that have one (--keep-daily, --keep-weekly,
+--keep-monthly; local time). An archive kept for any rule is kept. Every parent a kept
+incremental archive needs is kept too, and their parents, whatever their age.
+
+DEST is a folder (every regbackup archive in it), or an archive name pattern as given to
+backup -o, with {date} and {time} (only the archives of that pattern). An archive's time is
+its creation time, read from its sidecar (NAME.meta.json) or, without one, its catalog;
+an encrypted archive without its sidecar needs --identity, and prune deletes nothing
+until it can read every archive's parents. Files that are not regbackup archives are never
+touched. Regbackup's own partial files (.NAME.partial-*) older than a day, and sidecars
+whose archive is gone, are removed too.
+
+Examples:
+  regbackup prune /backups --keep-last 3 --keep-daily 7 --keep-weekly 4 --keep-monthly 6 --dry-run
+  regbackup prune '/backups/registry-{date}.tar.zst' --keep-daily 14`,
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "keep-last", Usage: "keep the newest `N` archives"},
+			&cli.IntFlag{Name: "keep-daily", Usage: "keep the newest archive of each of the last `N` days that have one"},
+			&cli.IntFlag{Name: "keep-weekly", Usage: "keep the newest archive of each of the last `N` ISO weeks that have one"},
+			&cli.IntFlag{Name: "keep-monthly", Usage: "keep the newest archive of each of the last `N` months that have one"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "print what would be kept and deleted, deleting nothing"},
+			identityFlag(),
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only what is deleted, and errors"},
+			&cli.BoolFlag{Name: "json", Usage: "print a JSON report on stdout"},
+		},
+		Action: runPrune,
+	}
+}
+
+func runPrune(c *cli.Context) (err error) {
+	r := newRun(c, "prune")
+	defer func() { err = r.finish(err) }()
+	args := c.Args().Slice()
+	switch {
+	case len(args) == 0:
+		return usagef("prune needs the folder of the archives (or an archive name pattern)")
+	case len(args) > 1:
+		return usagef("prune takes one folder, got %d arguments", len(args))
+	}
+	keep, err := keepPolicy(c)
+	if err != nil {
+		return err
+	}
+	if keep.Empty() {
+		return usagef("prune needs at least one of --keep-last, --keep-daily, --keep-weekly, --keep-monthly")
+	}
+	ids, err := loadIdentities(c)
+	if err != nil {
+		return err
+	}
+	opts := backup.PruneOptions{Dir: args[0], Keep: keep, DryRun: c.Bool("dry-run"), Identities: ids}
+	if fi, err := os.Stat(args[0]); err != nil || !fi.IsDir() {
+		if _, derr := os.Stat(filepath.Dir(args[0])); derr != nil {
+			return fmt.Errorf("prune: %s: no such folder", args[0])
+		}
+		opts.Dir, opts.Glob = filepath.Dir(args[0]), backup.NameGlob(args[0])
+	}
+	r.out.location, r.out.DryRun = opts.Dir, opts.DryRun
+	pr, err := backup.Prune(c.Context, opts)
+	if pr != nil {
+		r.out.Report = pr
+		if !c.Bool("json") {
+			printPrune(r.rep, pr, c.Bool("quiet"))
+		}
+	}
+	return err
+}
+
+// printPrune prints one line per file prune looked at, newest first, and
+// a summary; with quiet only what was deleted.
+func printPrune(rep *reporter, pr *backup.PruneReport, quiet bool) {
+	del := "delete"
+	if pr.DryRun {
+		del = "would delete"
+	}
+	kept := 0
+	for _, a := range pr.Archives {
+		when := a.Created.Local().Format("2006-01-02 15:04:05")
+		if a.Keep {
+			kept++
+			if !quiet {
+				rep.printf("prune: keep %s (%s; %s)\n", a.Path, when, strings.Join(a.Reasons, ", "))
+			}
+			continue
+		}
+		rep.printf("prune: %s %s (%s; %s; no rule keeps it)\n", del, a.Path, when, human(a.Size))
+	}
+	for _, a := range pr.Ignored {
+		if !quiet {
+			rep.printf("prune: leave %s alone: %s\n", a.Path, strings.Join(a.Reasons, ", "))
+		}
+	}
+	for _, p := range pr.Partials {
+		rep.printf("prune: %s %s (a partial file older than a day)\n", del, p)
+	}
+	for _, p := range pr.Sidecars {
+		rep.printf("prune: %s %s (its archive is gone)\n", del, p)
+	}
+	if !quiet {
+		verb := "deleted"
+		if pr.DryRun {
+			verb = "would delete (dry run, nothing deleted)"
+		}
+		rep.printf("prune: kept %d archives, %s %d (%s)\n", kept, verb, pr.Deleted, human(pr.Freed))
+	}
+}
