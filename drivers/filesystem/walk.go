@@ -19,6 +19,9 @@ import (
 // "a-b", "a.b" and "a/x" come in that order. Symlinks, other non-regular
 // files and temp files (see the package doc) are skipped; folders that
 // vanish during the walk are skipped too. ctx is checked before each entry.
+//
+// Folders are read walkWorkers at a time (see walkParallel); fn is called
+// from Walk's own goroutine, one file at a time, never after Walk returned.
 func (d *Driver) Walk(ctx context.Context, prefix string, fn drivers.WalkFunc) error {
 	rel, err := checkPrefix(prefix)
 	if err != nil {
@@ -29,7 +32,7 @@ func (d *Driver) Walk(ctx context.Context, prefix string, fn drivers.WalkFunc) e
 		return wrapErr("walk", full, err)
 	}
 	if rel == "" {
-		return d.walkDir(ctx, "", full, fn)
+		return walkParallel(ctx, rel, full, fn)
 	}
 	fi, err := os.Lstat(full)
 	switch {
@@ -38,47 +41,76 @@ func (d *Driver) Walk(ctx context.Context, prefix string, fn drivers.WalkFunc) e
 	case err != nil:
 		return wrapErr("walk", full, err)
 	case fi.IsDir():
-		return d.walkDir(ctx, rel, full, fn)
+		return walkParallel(ctx, rel, full, fn)
 	case fi.Mode().IsRegular() && !isTempName(fi.Name()):
 		return fn(drivers.FileInfo{Path: rel, Size: fi.Size(), ModTime: fi.ModTime()})
 	}
 	return nil
 }
 
-// walkDir walks folder rel ("" for the root), found on disk at full.
-func (d *Driver) walkDir(ctx context.Context, rel, full string, fn drivers.WalkFunc) error {
+// walkEntry is one entry of a folder, in walk order: a regular file (dir
+// nil) or a subfolder.
+type walkEntry struct {
+	file drivers.FileInfo
+	dir  *subtree
+}
+
+// readFolder lists folder rel ("" for the root), found on disk at full, in
+// walk order: its regular files, stat'ed, and its subfolders. A folder
+// other than the root that no longer exists lists as empty.
+func readFolder(ctx context.Context, rel, full string) ([]walkEntry, error) {
 	entries, err := os.ReadDir(full)
 	if err != nil {
 		if rel != "" && isNotFound(err) {
-			return nil // removed since its parent was read
+			return nil, nil // removed since its parent was read
 		}
-		return wrapErr("walk", full, err)
+		return nil, wrapErr("walk", full, err)
 	}
+	out := make([]walkEntry, 0, len(entries))
 	for _, e := range walkOrder(entries) {
 		if err := ctx.Err(); err != nil {
-			return wrapErr("walk", full, err)
+			return nil, wrapErr("walk", full, err)
 		}
 		name := e.Name()
 		childRel := path.Join(rel, name)
 		switch t := e.Type(); {
 		case t.IsDir():
-			if err := d.walkDir(ctx, childRel, filepath.Join(full, name), fn); err != nil {
-				return err
-			}
+			out = append(out, walkEntry{dir: &subtree{rel: childRel, full: filepath.Join(full, name)}})
 		case t.IsRegular() && !isTempName(name):
 			fi, err := e.Info()
 			if err != nil {
 				if isNotFound(err) {
 					continue // removed since the folder was read
 				}
-				return wrapErr("walk", filepath.Join(full, name), err)
+				return nil, wrapErr("walk", filepath.Join(full, name), err)
 			}
 			if !fi.Mode().IsRegular() {
 				continue // replaced since the folder was read
 			}
-			if err := fn(drivers.FileInfo{Path: childRel, Size: fi.Size(), ModTime: fi.ModTime()}); err != nil {
+			out = append(out, walkEntry{file: drivers.FileInfo{Path: childRel, Size: fi.Size(), ModTime: fi.ModTime()}})
+		}
+	}
+	return out, nil
+}
+
+// walkSerial walks folder rel depth-first in the calling goroutine.
+func walkSerial(ctx context.Context, rel, full string, fn drivers.WalkFunc) error {
+	entries, err := readFolder(ctx, rel, full)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.dir != nil {
+			if err := walkSerial(ctx, e.dir.rel, e.dir.full, fn); err != nil {
 				return err
 			}
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return wrapErr("walk", full, err)
+		}
+		if err := fn(e.file); err != nil {
+			return err
 		}
 	}
 	return nil
