@@ -440,7 +440,7 @@ func TestRegistryConfigErrors(t *testing.T) {
 		want string
 	}{
 		{"missing-key-file", nil, []string{"backup", "--registry-config", missingKey, "-o", out}, 1,
-			"regbackup: registry config " + missingKey + ": http.tls.certificate names " + filepath.Join(dir, "nope.crt") + ", which does not exist; fix the path, add the file with --include-file from where it really is, or use --no-key-files to back up the storage only"},
+			"regbackup: registry config " + missingKey + ": http.tls.certificate names " + filepath.Join(dir, "nope.crt") + ", which does not exist; fix the path, or use --no-key-files (with --include-file for the files where they really are) to back up the storage without the config's key files"},
 		{"swift", nil, []string{"backup", "--registry-config", swift, "-o", out}, 1,
 			"regbackup: registry config " + swift + ": unsupported storage driver: regbackup does not read swift storage; copy the container with rclone to S3 or a folder first, or back up through the registry API with crane"},
 		{"inmemory", nil, []string{"backup", "--registry-config", inmem, "-o", out}, 1,

@@ -84,7 +84,7 @@ func openBackupSource(ctx context.Context, from, cfgFile string, withKeys bool) 
 	if withKeys {
 		for _, k := range cfg.KeyFiles {
 			if err := k.Check(); err != nil {
-				return nil, fmt.Errorf("registry config %s: %w; fix the path, add the file with --include-file from where it really is, or use --no-key-files to back up the storage only", cfgFile, err)
+				return nil, fmt.Errorf("registry config %s: %w; fix the path, or use --no-key-files (with --include-file for the files where they really are) to back up the storage without the config's key files", cfgFile, err)
 			}
 		}
 		src.keyFiles = cfg.KeyFiles
