@@ -3,7 +3,6 @@ package servers
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -47,7 +46,7 @@ func StartAzurite(t testing.TB) *AzureServer {
 		port := FreePort(t)
 		p := Start(t, nil, bin, "--blobHost", "127.0.0.1", "--blobPort", strconv.Itoa(port),
 			"--location", dir, "--skipApiVersionCheck", "--disableTelemetry", "--loose", "--silent")
-		if waitAzurite(port, 30*time.Second, p.Exited) {
+		if Listening(port, 30*time.Second, p.Exited) {
 			s := &AzureServer{
 				Endpoint: fmt.Sprintf("http://127.0.0.1:%d/%s", port, AzuriteAccount),
 				Account:  AzuriteAccount,
@@ -69,25 +68,6 @@ func StartAzurite(t testing.TB) *AzureServer {
 	b, _ := os.ReadFile(lastLog)
 	t.Fatalf("azurite did not start listening in 3 attempts; its last log:\n%s", b)
 	return nil
-}
-
-// waitAzurite waits until the port accepts connections; false when the
-// process exited or time ran out.
-func waitAzurite(port int, timeout time.Duration, exited <-chan struct{}) bool {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			return false
-		default:
-		}
-		if c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), 200*time.Millisecond); err == nil {
-			c.Close()
-			return true
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return false
 }
 
 var containerSeq atomic.Int64

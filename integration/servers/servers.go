@@ -99,26 +99,34 @@ func FreePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// WaitTCP waits until something accepts connections on 127.0.0.1:port, or
-// fails the test after timeout. exited, when it becomes readable, means the
-// server process is gone and waiting is pointless.
-func WaitTCP(t testing.TB, port int, timeout time.Duration, exited <-chan struct{}, logFile string) {
-	t.Helper()
+// Listening waits until something accepts connections on 127.0.0.1:port.
+// It returns false when exited becomes readable (the server process is gone)
+// or timeout passes first.
+func Listening(port int, timeout time.Duration, exited <-chan struct{}) bool {
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		select {
 		case <-exited:
-			b, _ := os.ReadFile(logFile)
-			t.Fatalf("server for %s exited before it listened; its log:\n%s", addr, b)
+			return false
 		default:
 		}
 		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
 			c.Close()
-			return
+			return true
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}
+
+// WaitTCP is Listening that fails the test, with the server's log, when
+// nothing listens.
+func WaitTCP(t testing.TB, port int, timeout time.Duration, exited <-chan struct{}, logFile string) {
+	t.Helper()
+	if Listening(port, timeout, exited) {
+		return
 	}
 	b, _ := os.ReadFile(logFile)
-	t.Fatalf("nothing listens on %s after %s; server log:\n%s", addr, timeout, b)
+	t.Fatalf("nothing listens on 127.0.0.1:%d after %s (or the server exited); its log:\n%s", port, timeout, b)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -55,7 +54,7 @@ func StartVersityGW(t testing.TB) *S3Server {
 	for attempt := 0; attempt < 3; attempt++ {
 		port := FreePort(t)
 		p := Start(t, env, bin, "--port", "127.0.0.1:"+strconv.Itoa(port), "--region", VersityRegion, "--quiet", "posix", dir)
-		if listening(port, 20*time.Second, p.Exited) {
+		if Listening(port, 20*time.Second, p.Exited) {
 			s := &S3Server{
 				Endpoint:  "http://127.0.0.1:" + strconv.Itoa(port),
 				AccessKey: VersityAccessKey,
@@ -160,23 +159,4 @@ func (s *S3Server) Uploads(t testing.TB, bucket string) []string {
 		keys = append(keys, aws.ToString(u.Key))
 	}
 	return keys
-}
-
-// listening waits until 127.0.0.1:port accepts connections; false when the
-// process exited or time ran out.
-func listening(port int, timeout time.Duration, exited <-chan struct{}) bool {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			return false
-		default:
-		}
-		if c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), 200*time.Millisecond); err == nil {
-			c.Close()
-			return true
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return false
 }
