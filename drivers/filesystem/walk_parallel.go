@@ -28,10 +28,10 @@ const (
 // subtree is a folder and, once walked, the files below it in walk order.
 // done is closed when files and err are final.
 type subtree struct {
-	rel, full string
-	files     []drivers.FileInfo
-	err       error
-	done      chan struct{}
+	name, rel, full string // name: the last element of rel
+	files           []walkEntry
+	err             error
+	done            chan struct{}
 }
 
 // walkParallel walks folder rel (found at full) like walkSerial, calling
@@ -41,8 +41,8 @@ type subtree struct {
 // fn. It returns once every goroutine it started has stopped. Errors are
 // returned where walkSerial would have met them: after the files before
 // them.
-func walkParallel(ctx context.Context, rel, full string, fn drivers.WalkFunc) error {
-	entries := []walkEntry{{dir: &subtree{rel: rel, full: full}}}
+func walkParallel(ctx context.Context, top *subtree, limit int64, fn walkFunc) error {
+	entries := []walkEntry{{dir: top}}
 	for {
 		n := 0
 		for _, e := range entries {
@@ -54,17 +54,17 @@ func walkParallel(ctx context.Context, rel, full string, fn drivers.WalkFunc) er
 			break
 		}
 		var failed bool
-		if entries, failed = splitLevel(ctx, entries, n); failed {
+		if entries, failed = splitLevel(ctx, entries, n, limit); failed {
 			break
 		}
 	}
-	return walkSubtrees(ctx, full, entries, fn)
+	return walkSubtrees(ctx, top.full, entries, limit, fn)
 }
 
 // splitLevel replaces each of the n folders in entries by its entries,
 // reading the folders concurrently. A folder that cannot be read is kept,
 // with its error, as the last entry (failed is true): the walk ends there.
-func splitLevel(ctx context.Context, entries []walkEntry, n int) (out []walkEntry, failed bool) {
+func splitLevel(ctx context.Context, entries []walkEntry, n int, limit int64) (out []walkEntry, failed bool) {
 	folders := make([]*subtree, 0, n)
 	for _, e := range entries {
 		if e.dir != nil {
@@ -73,7 +73,12 @@ func splitLevel(ctx context.Context, entries []walkEntry, n int) (out []walkEntr
 	}
 	lists := make([][]walkEntry, len(folders))
 	errs := make([]error, len(folders))
-	read := func(i int) { lists[i], errs[i] = readFolder(ctx, folders[i].rel, folders[i].full) }
+	read := func(i int) {
+		var f *folder
+		if f, lists[i], errs[i] = readFolder(ctx, nil, folders[i], limit); f != nil {
+			f.close()
+		}
+	}
 	if len(folders) == 1 {
 		read(0)
 	} else {
@@ -113,7 +118,7 @@ func splitLevel(ctx context.Context, entries []walkEntry, n int) (out []walkEntr
 // subtrees among them on walkWorkers goroutines. A subtree that already
 // has an error (from splitLevel) is not walked: its error is returned
 // when fn's turn comes to it.
-func walkSubtrees(ctx context.Context, full string, entries []walkEntry, fn drivers.WalkFunc) error {
+func walkSubtrees(ctx context.Context, full string, entries []walkEntry, limit int64, fn walkFunc) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() {
@@ -151,23 +156,23 @@ func walkSubtrees(ctx context.Context, full string, entries []walkEntry, fn driv
 	for range min(walkWorkers, len(subtrees)) {
 		wg.Go(func() {
 			for s := range work {
-				s.err = walkSerial(ctx, s.rel, s.full, func(fi drivers.FileInfo) error {
-					s.files = append(s.files, fi)
+				s.err = walkSerial(ctx, nil, s, limit, func(fi drivers.FileInfo, data []byte) error {
+					s.files = append(s.files, walkEntry{file: fi, data: data})
 					return nil
 				})
 				close(s.done)
 			}
 		})
 	}
-	give := func(fi drivers.FileInfo, where string) error {
+	give := func(e walkEntry, where string) error {
 		if err := ctx.Err(); err != nil {
 			return wrapErr("walk", where, err)
 		}
-		return fn(fi)
+		return fn(e.file, e.data)
 	}
 	for _, e := range entries {
 		if e.dir == nil {
-			if err := give(e.file, full); err != nil {
+			if err := give(e, full); err != nil {
 				return err
 			}
 			continue
@@ -178,8 +183,8 @@ func walkSubtrees(ctx context.Context, full string, entries []walkEntry, fn driv
 		case <-ctx.Done():
 			return wrapErr("walk", s.full, ctx.Err())
 		}
-		for _, fi := range s.files {
-			if err := give(fi, s.full); err != nil {
+		for _, f := range s.files {
+			if err := give(f, s.full); err != nil {
 				return err
 			}
 		}
