@@ -69,16 +69,12 @@ func (s *Snapshot) take(ctx context.Context, d drivers.Driver, concurrency int, 
 		s.problems.add(Notice, gitlabDatabaseLock, "", "GitLab's registry metadata database is in use: "+
 			"tags and manifests live in PostgreSQL, not in storage; back up the registry database too")
 	}
-	paths, err := s.walkRepositories(ctx, d)
-	if err != nil {
-		return err
-	}
-	if err := s.readLinks(ctx, d, concurrency, paths); err != nil {
+	if err := s.readRepositories(ctx, d, concurrency); err != nil {
 		return err
 	}
 	// Blobs are listed after the links: a blob pushed in between is
 	// present, which is all a link read earlier needs.
-	err = d.Walk(ctx, archive.RegistryRoot+"blobs/", func(fi drivers.FileInfo) error {
+	err := d.Walk(ctx, archive.RegistryRoot+"blobs/", func(fi drivers.FileInfo) error {
 		if p := archive.ParsePath(fi.Path); p.Kind == archive.KindBlob {
 			s.Present[p.Digest] = fi.Size
 		}
@@ -96,81 +92,6 @@ func (s *Snapshot) take(ctx context.Context, d drivers.Driver, concurrency int, 
 	}
 	s.plan(allBlobs)
 	return nil
-}
-
-// walkRepositories lists every link file, skipping uploads in progress and
-// temp files.
-func (s *Snapshot) walkRepositories(ctx context.Context, d drivers.Driver) ([]string, error) {
-	var paths []string
-	err := d.Walk(ctx, archive.RegistryRoot+"repositories/", func(fi drivers.FileInfo) error {
-		switch p := archive.ParsePath(fi.Path); {
-		case p.Kind.IsLink():
-			paths = append(paths, fi.Path)
-		case strings.Contains(fi.Path, "/_uploads/"):
-			s.uploads = append(s.uploads, fi)
-		case strings.HasSuffix(fi.Path, ".tmp"):
-		default:
-			s.problems.add(Notice, fi.Path, "", "not part of the registry layout%s", s.then("left out"))
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("listing repositories: %w", err)
-	}
-	return paths, nil
-}
-
-func (s *Snapshot) readLinks(ctx context.Context, d drivers.Driver, concurrency int, paths []string) error {
-	var mu sync.Mutex
-	err := forEach(ctx, concurrency, paths, func(ctx context.Context, p string) error {
-		l, err := s.readLink(ctx, d, p)
-		if l != nil {
-			mu.Lock()
-			s.links = append(s.links, *l)
-			mu.Unlock()
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	sort.Slice(s.links, func(i, j int) bool {
-		if s.links[i].P.Kind != s.links[j].P.Kind {
-			return s.links[i].P.Kind < s.links[j].P.Kind
-		}
-		return s.links[i].Path < s.links[j].Path
-	})
-	return nil
-}
-
-// readLink reads and checks one link file. A malformed link whose digest
-// is unambiguous (named by its path, or surrounded by whitespace) is
-// repaired and reported; one that is not is reported and left out.
-func (s *Snapshot) readLink(ctx context.Context, d drivers.Driver, path string) (*link, error) {
-	p := archive.ParsePath(path)
-	data, err := readSmall(ctx, d, path, 1024)
-	if errors.Is(err, drivers.ErrNotFound) {
-		return nil, nil // deleted since the walk: the registry no longer has it
-	}
-	if err != nil && !errors.Is(err, errTooLarge) {
-		return nil, err
-	}
-	dg, perr := archive.ParseLink(data)
-	switch {
-	case perr == nil && p.Digest != "" && dg != p.Digest:
-		s.problems.add(Damage, path, dg, "link holds %s but its path names %s%s", dg, p.Digest, s.then("using the path's digest"))
-		dg = p.Digest
-	case perr != nil && p.Digest != "":
-		s.problems.add(Damage, path, p.Digest, "%v%s", perr, s.then("repaired from its path"))
-		dg = p.Digest
-	case perr != nil && archive.ValidDigest(strings.TrimSpace(string(data))):
-		dg = strings.TrimSpace(string(data))
-		s.problems.add(Damage, path, dg, "%v%s", perr, s.then("repaired"))
-	case perr != nil:
-		s.problems.add(Damage, path, "", "%v%s", perr, s.then("tag left out"))
-		return nil, nil
-	}
-	return &link{Path: path, P: p, Digest: dg}, nil
 }
 
 // readManifests parses every manifest a revisions or tag link names, and
