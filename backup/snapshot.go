@@ -31,8 +31,9 @@ type link struct {
 type Snapshot struct {
 	links     []link                       // in restore order: layers, revisions, tag index, tag current
 	Manifests map[string]*archive.Manifest // parsed manifests by digest
-	Present   map[string]int64             // every blob in storage -> size
+	Present   map[string]int64             // blob -> size: every blob in storage, or every one the snapshot needed (see listsBlobs)
 	Planned   []archive.Blob               // blobs to copy, sorted by digest
+	statted   map[string]bool              // blobs looked up with Stat; nil when the snapshot lists them
 	problems  *problems
 	checking  bool               // taken by Check: problems say what is wrong, not what a backup does about it
 	uploads   []drivers.FileInfo // files under _uploads/ (uploads in progress)
@@ -41,13 +42,14 @@ type Snapshot struct {
 // Problems lists what the snapshot found wrong, in the order found.
 func (s *Snapshot) Problems() []Problem { return s.problems.list }
 
-// TakeSnapshot reads the registry under d: the blob list, every link file
-// under repositories/, and every manifest a link names (indexes
-// recursively). Links and manifests are read concurrency at a time (0:
-// the backend's preference, see Options.Concurrency), so that an object
-// store has that many requests in flight; each manifest read holds at most
-// maxManifestSize bytes. allBlobs plans every blob in storage, referenced
-// or not.
+// TakeSnapshot reads the registry under d: every link file under
+// repositories/, every manifest a link names (indexes recursively), and
+// which blobs exist: the blob list, or a Stat of each blob the links and
+// manifests name (see listsBlobs). Links, manifests and Stats are read
+// concurrency at a time (0: the backend's preference, see
+// Options.Concurrency), so that an object store has that many requests in
+// flight; each manifest read holds at most maxManifestSize bytes. allBlobs
+// plans every blob in storage, referenced or not.
 func TakeSnapshot(ctx context.Context, d drivers.Driver, concurrency int, allBlobs bool, prog *Progress) (*Snapshot, error) {
 	s := newSnapshot(prog)
 	if err := s.take(ctx, d, concurrency, allBlobs, prog); err != nil {
@@ -72,22 +74,30 @@ func (s *Snapshot) take(ctx context.Context, d drivers.Driver, concurrency int, 
 	if err := s.readRepositories(ctx, d, concurrency); err != nil {
 		return err
 	}
-	// Blobs are listed after the links: a blob pushed in between is
+	// Blobs are looked up after the links: a blob pushed in between is
 	// present, which is all a link read earlier needs.
-	err := d.Walk(ctx, archive.RegistryRoot+"blobs/", func(fi drivers.FileInfo) error {
-		if p := archive.ParsePath(fi.Path); p.Kind == archive.KindBlob {
-			s.Present[p.Digest] = fi.Size
+	if s.listsBlobs(d, allBlobs) {
+		if err := s.listBlobs(ctx, d); err != nil {
+			return err
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("listing blobs: %w", err)
+	} else {
+		s.statted = map[string]bool{}
+		if err := s.statBlobs(ctx, d, concurrency, digestsOf(s.links)); err != nil {
+			return err
+		}
 	}
-	if len(s.links) == 0 && len(s.Present) == 0 {
-		return fmt.Errorf("%s holds no registry data (no %s): check the root directory", d, archive.RegistryRoot)
+	if len(s.links) == 0 {
+		if found, err := s.holdsBlobs(ctx, d); err != nil {
+			return err
+		} else if !found {
+			return fmt.Errorf("%s holds no registry data (no %s): check the root directory", d, archive.RegistryRoot)
+		}
 	}
 	prog.phase("snapshot", fmt.Sprintf("%d link files; reading manifests", len(s.links)))
 	if err := s.readManifests(ctx, d, concurrency); err != nil {
+		return err
+	}
+	if err := s.statBlobs(ctx, d, concurrency, s.references()); err != nil {
 		return err
 	}
 	s.plan(allBlobs)
@@ -109,8 +119,13 @@ func (s *Snapshot) readManifests(ctx context.Context, d drivers.Driver, concurre
 	for len(next) > 0 {
 		level := next
 		next = nil
+		if err := s.statBlobs(ctx, d, concurrency, level); err != nil {
+			return err
+		}
 		err := forEach(ctx, concurrency, level, func(ctx context.Context, dg string) error {
+			mu.Lock()
 			size, ok := s.Present[dg]
+			mu.Unlock()
 			if !ok {
 				return nil // reported by plan
 			}
@@ -120,7 +135,9 @@ func (s *Snapshot) readManifests(ctx context.Context, d drivers.Driver, concurre
 			}
 			data, err := readSmall(ctx, d, archive.BlobPath(dg), maxManifestSize)
 			if errors.Is(err, drivers.ErrNotFound) {
+				mu.Lock()
 				delete(s.Present, dg)
+				mu.Unlock()
 				return nil
 			}
 			if err != nil {
