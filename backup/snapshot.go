@@ -81,10 +81,7 @@ func (s *Snapshot) take(ctx context.Context, d drivers.Driver, concurrency int, 
 			return err
 		}
 	} else {
-		s.statted = map[string]bool{}
-		if err := s.statBlobs(ctx, d, concurrency, digestsOf(s.links)); err != nil {
-			return err
-		}
+		s.statted = map[string]bool{} // manifests are looked up as they are read, other blobs after
 	}
 	if len(s.links) == 0 {
 		if found, err := s.holdsBlobs(ctx, d); err != nil {
@@ -97,7 +94,7 @@ func (s *Snapshot) take(ctx context.Context, d drivers.Driver, concurrency int, 
 	if err := s.readManifests(ctx, d, concurrency); err != nil {
 		return err
 	}
-	if err := s.statBlobs(ctx, d, concurrency, s.references()); err != nil {
+	if err := s.statBlobs(ctx, d, concurrency, append(digestsOf(s.links), s.references()...)); err != nil {
 		return err
 	}
 	s.plan(allBlobs)
@@ -105,7 +102,8 @@ func (s *Snapshot) take(ctx context.Context, d drivers.Driver, concurrency int, 
 }
 
 // readManifests parses every manifest a revisions or tag link names, and
-// the children of indexes, level by level.
+// the children of indexes, level by level. When the snapshot looks blobs
+// up with Stat (s.statted not nil), reading a manifest is its lookup.
 func (s *Snapshot) readManifests(ctx context.Context, d drivers.Driver, concurrency int) error {
 	var mu sync.Mutex
 	queued := map[string]bool{}
@@ -119,48 +117,18 @@ func (s *Snapshot) readManifests(ctx context.Context, d drivers.Driver, concurre
 	for len(next) > 0 {
 		level := next
 		next = nil
-		if err := s.statBlobs(ctx, d, concurrency, level); err != nil {
-			return err
-		}
 		err := forEach(ctx, concurrency, level, func(ctx context.Context, dg string) error {
-			mu.Lock()
-			size, ok := s.Present[dg]
-			mu.Unlock()
-			if !ok {
-				return nil // reported by plan
-			}
-			if size > maxManifestSize {
-				s.problems.add(Damage, archive.BlobPath(dg), dg, "named as a manifest but %d bytes, over the registry's 4 MiB limit", size)
-				return nil
-			}
-			data, err := readSmall(ctx, d, archive.BlobPath(dg), maxManifestSize)
-			if errors.Is(err, drivers.ErrNotFound) {
-				mu.Lock()
-				delete(s.Present, dg)
-				mu.Unlock()
-				return nil
-			}
-			if err != nil {
+			m, refs, err := s.readManifest(ctx, d, dg, &mu)
+			if err != nil || m == nil {
 				return err
-			}
-			if got := sha256Digest(data); got != dg {
-				s.problems.add(Damage, archive.BlobPath(dg), dg, "manifest content hashes to %s", got)
-				return nil
-			}
-			pm, err := parseManifest(data)
-			if err != nil {
-				s.problems.add(Damage, archive.BlobPath(dg), dg, "%v", err)
-				return nil
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			s.Manifests[dg] = &archive.Manifest{Digest: dg, MediaType: pm.MediaType, Size: size, References: pm.Refs}
-			if pm.IsIndex {
-				for _, c := range pm.Refs {
-					if !queued[c] {
-						queued[c] = true
-						next = append(next, c)
-					}
+			s.Manifests[dg] = m
+			for _, c := range refs {
+				if !queued[c] {
+					queued[c] = true
+					next = append(next, c)
 				}
 			}
 			return nil
@@ -170,6 +138,67 @@ func (s *Snapshot) readManifests(ctx context.Context, d drivers.Driver, concurre
 		}
 	}
 	return nil
+}
+
+// readManifest reads, checks and parses the manifest dg, recording in
+// Present whether it exists (under mu). It returns nil when dg is missing
+// or damaged (damage is reported), and an index's children.
+func (s *Snapshot) readManifest(ctx context.Context, d drivers.Driver, dg string, mu *sync.Mutex) (*archive.Manifest, []string, error) {
+	mu.Lock()
+	size, present := s.Present[dg]
+	looked := s.statted == nil || s.statted[dg]
+	if !looked {
+		s.statted[dg] = true
+	}
+	mu.Unlock()
+	switch {
+	case looked && !present, !archive.ValidDigest(dg):
+		return nil, nil, nil // reported by plan
+	case present && size > maxManifestSize:
+		s.problems.add(Damage, archive.BlobPath(dg), dg, "named as a manifest but %d bytes, over the registry's 4 MiB limit", size)
+		return nil, nil, nil
+	}
+	data, err := readSmall(ctx, d, archive.BlobPath(dg), maxManifestSize)
+	if errors.Is(err, drivers.ErrNotFound) {
+		mu.Lock()
+		delete(s.Present, dg)
+		mu.Unlock()
+		return nil, nil, nil
+	}
+	if errors.Is(err, errTooLarge) { // not looked up before, or grew since
+		fi, err := d.Stat(ctx, archive.BlobPath(dg))
+		if err != nil {
+			return nil, nil, err
+		}
+		mu.Lock()
+		s.Present[dg] = fi.Size
+		mu.Unlock()
+		s.problems.add(Damage, archive.BlobPath(dg), dg, "named as a manifest but %d bytes, over the registry's 4 MiB limit", fi.Size)
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if !present {
+		size = int64(len(data))
+		mu.Lock()
+		s.Present[dg] = size
+		mu.Unlock()
+	}
+	if got := sha256Digest(data); got != dg {
+		s.problems.add(Damage, archive.BlobPath(dg), dg, "manifest content hashes to %s", got)
+		return nil, nil, nil
+	}
+	pm, err := parseManifest(data)
+	if err != nil {
+		s.problems.add(Damage, archive.BlobPath(dg), dg, "%v", err)
+		return nil, nil, nil
+	}
+	m := &archive.Manifest{Digest: dg, MediaType: pm.MediaType, Size: size, References: pm.Refs}
+	if pm.IsIndex {
+		return m, pm.Refs, nil
+	}
+	return m, nil, nil
 }
 
 // plan decides which blobs to copy and reports every reference to a blob

@@ -60,6 +60,17 @@ func TestSnapshotStatsOrListsBlobsAlike(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A revision naming a blob over the registry's manifest size limit.
+	huge := strings.Repeat("{", maxManifestSize+1)
+	hugeDigest := sha256Digest([]byte(huge))
+	for p, c := range map[string]string{
+		archive.BlobPath(hugeDigest): huge,
+		archive.RegistryRoot + "repositories/alpha/_manifests/revisions/sha256/" + strings.TrimPrefix(hugeDigest, "sha256:") + "/link": hugeDigest,
+	} {
+		if err := d.Put(t.Context(), p, strings.NewReader(c), int64(len(c))); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var statWalks, listWalks atomic.Int32
 	byStat, err := TakeSnapshot(t.Context(), local{d, &statWalks}, 3, false, nil)
 	if err != nil {
@@ -88,9 +99,9 @@ func TestSnapshotStatsOrListsBlobsAlike(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("problems differ:\n by Stat %q\n listed  %q", got, want)
 	}
-	for _, dg := range []string{layer, manifest} {
+	for _, dg := range []string{layer, manifest, hugeDigest} {
 		if !slices.ContainsFunc(byStat.Problems(), func(p Problem) bool { return p.Digest == dg }) {
-			t.Errorf("no problem names the missing blob %s: %q", dg, got)
+			t.Errorf("no problem names the missing or oversized blob %s: %q", dg, got)
 		}
 	}
 	for _, dg := range reg.Garbage {
