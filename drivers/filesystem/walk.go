@@ -155,7 +155,11 @@ func walkSerial(ctx context.Context, parent *folder, s *subtree, limit int64, fn
 
 // child describes subfolder name of s.
 func (s *subtree) child(name string) *subtree {
-	return &subtree{name: name, rel: joinRel(s.rel, name), full: filepath.Join(s.full, name)}
+	full := s.full + string(filepath.Separator) + name // filepath.Join, without its cleaning: s.full is clean
+	if strings.HasSuffix(s.full, string(filepath.Separator)) {
+		full = filepath.Join(s.full, name) // a root such as "/"
+	}
+	return &subtree{name: name, rel: joinRel(s.rel, name), full: full}
 }
 
 // joinRel is path.Join for a clean slash path ("" for the root) and a
