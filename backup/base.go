@@ -63,7 +63,7 @@ func FindBase(ctx context.Context, pattern, exclude string, ids []age.Identity) 
 		if exclude != "" && sameFile(f, exclude) {
 			continue
 		}
-		m, err := Describe(ctx, f, ids, false)
+		m, err := describeHead(ctx, f, ids)
 		if err != nil {
 			notes = append(notes, fmt.Sprintf("%s passed over as a parent: %v", f, err))
 			continue

@@ -89,7 +89,7 @@ func (f *ParentFinder) Locate(p archive.Parent) (string, error) {
 // sumOf is the catalog checksum of an archive file: from its sidecar when
 // that describes the file as it is, else from its catalog.
 func (f *ParentFinder) sumOf(path string) (string, error) {
-	if m, err := readSidecar(path); err == nil {
+	if m, err := readSidecarHead(path); err == nil {
 		return m.CatalogSHA256, nil
 	}
 	return catalogSum(path, f.Identities)
@@ -101,7 +101,7 @@ func (f *ParentFinder) renamed(p archive.Parent) string {
 	metas, _ := filepath.Glob(filepath.Join(f.Dir, "*"+archive.MetaSuffix))
 	for _, mp := range metas {
 		path := strings.TrimSuffix(mp, archive.MetaSuffix)
-		if m, err := readSidecar(path); err == nil && m.CatalogSHA256 == p.CatalogSHA256 {
+		if m, err := readSidecarHead(path); err == nil && m.CatalogSHA256 == p.CatalogSHA256 {
 			return path
 		}
 	}

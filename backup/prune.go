@@ -86,7 +86,7 @@ func Prune(ctx context.Context, opts PruneOptions) (*PruneReport, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		m, err := Describe(ctx, f, opts.Identities, false)
+		m, err := describeHead(ctx, f, opts.Identities)
 		switch {
 		case errors.Is(err, archive.ErrEncrypted), errors.Is(err, archive.ErrNoIdentityMatch):
 			return nil, fmt.Errorf("prune: %s has no sidecar (%s), so its parents are unknown: %w",
