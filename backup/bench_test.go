@@ -17,6 +17,7 @@ import (
 // archive file, no fsync), to profile where backup time goes:
 //
 //	go test ./backup -run '^$' -bench Backup -benchtime 3x -cpuprofile /tmp/cpu.out
+//	go test ./backup -run '^$' -bench Incremental -cpuprofile /tmp/cpu.out
 //	go tool pprof -top backup.test /tmp/cpu.out
 //
 // REGBACKUP_BENCH_ROOT names an existing registry root (for instance the
@@ -72,6 +73,28 @@ func BenchmarkBackup(b *testing.B) {
 			}
 			b.SetBytes(bytes)
 		})
+	}
+}
+
+// BenchmarkIncremental is a Backup on top of a full one of the same,
+// unchanged, tree: the snapshot, the catalog and the link files, no blob.
+func BenchmarkIncremental(b *testing.B) {
+	d := benchDriver(b)
+	opts := Options{Compression: archive.Zstd, Concurrency: benchConcurrency(b)}
+	full, err := Backup(context.Background(), d, io.Discard, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	full.Meta.Archive = "full.tar.zst"
+	opts.Base = full.Meta
+	for b.Loop() {
+		rep, err := Backup(context.Background(), d, io.Discard, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rep.Blobs != 0 || len(rep.Parents) != 1 {
+			b.Fatalf("incremental copied %d blobs and inherited %d from %v, want none copied", rep.Blobs, rep.InheritedBlobs, rep.Parents)
+		}
 	}
 }
 
