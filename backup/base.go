@@ -60,7 +60,7 @@ func FindBase(ctx context.Context, pattern, exclude string, ids []age.Identity) 
 	var cands []cand
 	var notes []string
 	for _, f := range files {
-		if exclude != "" && sameFile(f, exclude) {
+		if exclude != "" && SameFile(f, exclude) {
 			continue
 		}
 		m, err := describeHead(ctx, f, ids)
@@ -106,7 +106,9 @@ func LoadBase(ctx context.Context, path string, ids []age.Identity) (*archive.Me
 	return m, nil
 }
 
-func sameFile(a, b string) bool {
+// SameFile reports whether paths a and b name the same file: the same inode
+// when both exist, else the same absolute path.
+func SameFile(a, b string) bool {
 	fa, err1 := os.Stat(a)
 	fb, err2 := os.Stat(b)
 	if err1 == nil && err2 == nil {

@@ -88,7 +88,7 @@ func planChain(c *cli.Context, rep *reporter) (*chainPlan, error) {
 	var base *archive.Meta
 	switch {
 	case from != "":
-		if p.out != "-" && sameFile(from, p.out) {
+		if p.out != "-" && backup.SameFile(from, p.out) {
 			return nil, usagef("--incremental-from %s is the archive -o would write", from)
 		}
 		if base, err = backup.LoadBase(c.Context, from, ids); err != nil {
@@ -161,17 +161,6 @@ func noticef(c *cli.Context, rep *reporter, format string, args ...any) {
 	if !c.Bool("quiet") {
 		rep.printf(format, args...)
 	}
-}
-
-func sameFile(a, b string) bool {
-	fa, err1 := os.Stat(a)
-	fb, err2 := os.Stat(b)
-	if err1 == nil && err2 == nil {
-		return os.SameFile(fa, fb)
-	}
-	aa, _ := filepath.Abs(a)
-	ab, _ := filepath.Abs(b)
-	return aa == ab
 }
 
 // warnKeyMaterial prints one line when key material (--include-file, the
