@@ -43,9 +43,10 @@ func newApp() *cli.App {
 		Name:    "regbackup",
 		Usage:   "back up, verify and restore Docker Distribution registry storage",
 		Version: version,
-		Description: `regbackup reads a registry's storage directly (the docker/registry/v2 layout) and
-writes a verified, compressed tar archive of it together with the registry's key material.
-Restores go into the existing folder without replacing it, blobs first and tags last.
+		Description: `regbackup reads a registry's storage directly (the docker/registry/v2 layout, on a disk,
+S3, GCS or Azure) and writes a verified, compressed tar archive of it together with the
+registry's key material.
+Restores go into the existing folder or bucket without replacing it, blobs first and tags last.
 
 Exit codes: 0 ok, 1 error, 2 usage, 3 integrity (corrupt, truncated or incomplete
 archive, a parent that is not the one an incremental was made on, or a damaged source or
