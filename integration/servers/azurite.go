@@ -3,7 +3,6 @@ package servers
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"strconv"
 	"sync/atomic"
@@ -41,33 +40,25 @@ func StartAzurite(t testing.TB) *AzureServer {
 		Missing(t, "azurite-blob needs node, which is not in PATH: %s", InstallHint)
 	}
 	dir := t.TempDir()
-	var lastLog string
-	for attempt := 0; attempt < 3; attempt++ {
-		port := FreePort(t)
-		p := Start(t, nil, bin, "--blobHost", "127.0.0.1", "--blobPort", strconv.Itoa(port),
+	port, p := StartOnFreePort(t, "azurite", func(port int) *Process {
+		return Start(t, nil, bin, "--blobHost", "127.0.0.1", "--blobPort", strconv.Itoa(port),
 			"--location", dir, "--skipApiVersionCheck", "--disableTelemetry", "--loose", "--silent")
-		if Listening(port, 30*time.Second, p.Exited) {
-			s := &AzureServer{
-				Endpoint: fmt.Sprintf("http://127.0.0.1:%d/%s", port, AzuriteAccount),
-				Account:  AzuriteAccount,
-				Key:      AzuriteKey,
-				Port:     port,
-				Process:  p,
-			}
-			cred, err := azblob.NewSharedKeyCredential(s.Account, s.Key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if s.client, err = azblob.NewClientWithSharedKeyCredential(s.Endpoint, cred, nil); err != nil {
-				t.Fatal(err)
-			}
-			return s
-		}
-		lastLog = p.LogFile // the port was taken meanwhile, or Azurite died: try another
+	}, func(port int, p *Process) bool { return Listening(port, 30*time.Second, p.Exited) })
+	s := &AzureServer{
+		Endpoint: fmt.Sprintf("http://127.0.0.1:%d/%s", port, AzuriteAccount),
+		Account:  AzuriteAccount,
+		Key:      AzuriteKey,
+		Port:     port,
+		Process:  p,
 	}
-	b, _ := os.ReadFile(lastLog)
-	t.Fatalf("azurite did not start listening in 3 attempts; its last log:\n%s", b)
-	return nil
+	cred, err := azblob.NewSharedKeyCredential(s.Account, s.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.client, err = azblob.NewClientWithSharedKeyCredential(s.Endpoint, cred, nil); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 var containerSeq atomic.Int64

@@ -34,20 +34,14 @@ func StartFakeGCS(t testing.TB, buckets ...string) *GCSServer {
 	bin := Tool(t, "fake-gcs-server")
 	root := filepath.Join(t.TempDir(), "gcs")
 	var s *GCSServer
-	// A free port can be taken between probing and binding: retry.
-	for attempt := 0; ; attempt++ {
-		port := FreePort(t)
+	StartOnFreePort(t, "fake-gcs-server", func(port int) *Process {
 		host := "127.0.0.1:" + strconv.Itoa(port)
 		p := Start(t, nil, bin, "-scheme", "http", "-host", "127.0.0.1", "-port", strconv.Itoa(port),
 			"-backend", "filesystem", "-filesystem-root", root, "-public-host", host,
 			"-external-url", "http://"+host, "-log-level", "warn")
 		s = &GCSServer{Endpoint: "http://" + host + "/storage/v1/", Host: host, Root: root, Process: p}
-		if err := s.waitReady(15 * time.Second); err == nil {
-			break
-		} else if attempt == 2 {
-			t.Fatalf("fake-gcs-server on %s: %v", host, err)
-		}
-	}
+		return p
+	}, func(int, *Process) bool { return s.waitReady(15*time.Second) == nil })
 	for _, b := range buckets {
 		s.CreateBucket(t, b)
 	}

@@ -120,13 +120,22 @@ func Listening(port int, timeout time.Duration, exited <-chan struct{}) bool {
 	return false
 }
 
-// WaitTCP is Listening that fails the test, with the server's log, when
-// nothing listens.
-func WaitTCP(t testing.TB, port int, timeout time.Duration, exited <-chan struct{}, logFile string) {
+// StartOnFreePort starts a server on a free loopback port and waits until
+// ready says it serves. A port can be taken between probing and binding, and
+// a server can die at start: that is retried twice with another port before
+// the test fails with the server's last log.
+func StartOnFreePort(t testing.TB, name string, start func(port int) *Process, ready func(port int, p *Process) bool) (int, *Process) {
 	t.Helper()
-	if Listening(port, timeout, exited) {
-		return
+	var lastLog string
+	for attempt := 0; attempt < 3; attempt++ {
+		port := FreePort(t)
+		p := start(port)
+		if ready(port, p) {
+			return port, p
+		}
+		lastLog = p.LogFile
 	}
-	b, _ := os.ReadFile(logFile)
-	t.Fatalf("nothing listens on 127.0.0.1:%d after %s (or the server exited); its log:\n%s", port, timeout, b)
+	b, _ := os.ReadFile(lastLog)
+	t.Fatalf("%s did not start serving in 3 attempts; its last log:\n%s", name, b)
+	return 0, nil
 }

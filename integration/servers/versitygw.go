@@ -50,36 +50,28 @@ func StartVersityGW(t testing.TB) *S3Server {
 		t.Fatal(err)
 	}
 	env := []string{"ROOT_ACCESS_KEY_ID=" + VersityAccessKey, "ROOT_SECRET_ACCESS_KEY=" + VersitySecretKey}
-	var lastLog string
-	for attempt := 0; attempt < 3; attempt++ {
-		port := FreePort(t)
-		p := Start(t, env, bin, "--port", "127.0.0.1:"+strconv.Itoa(port), "--region", VersityRegion, "--quiet", "posix", dir)
-		if Listening(port, 20*time.Second, p.Exited) {
-			s := &S3Server{
-				Endpoint:  "http://127.0.0.1:" + strconv.Itoa(port),
-				AccessKey: VersityAccessKey,
-				SecretKey: VersitySecretKey,
-				Region:    VersityRegion,
-				Dir:       dir,
-				Port:      port,
-				Process:   p,
-			}
-			s.client = s3.New(s3.Options{
-				Region:       s.Region,
-				BaseEndpoint: aws.String(s.Endpoint),
-				UsePathStyle: true,
-				Credentials:  credentials.NewStaticCredentialsProvider(s.AccessKey, s.SecretKey, ""),
-				// Plain signed bodies: what regbackup's driver sends too.
-				RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
-				ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
-			})
-			return s
-		}
-		lastLog = p.LogFile // the port was taken meanwhile, or versitygw died: try another
+	port, p := StartOnFreePort(t, "versitygw", func(port int) *Process {
+		return Start(t, env, bin, "--port", "127.0.0.1:"+strconv.Itoa(port), "--region", VersityRegion, "--quiet", "posix", dir)
+	}, func(port int, p *Process) bool { return Listening(port, 20*time.Second, p.Exited) })
+	s := &S3Server{
+		Endpoint:  "http://127.0.0.1:" + strconv.Itoa(port),
+		AccessKey: VersityAccessKey,
+		SecretKey: VersitySecretKey,
+		Region:    VersityRegion,
+		Dir:       dir,
+		Port:      port,
+		Process:   p,
 	}
-	b, _ := os.ReadFile(lastLog)
-	t.Fatalf("versitygw did not start listening in 3 attempts; its last log:\n%s", b)
-	return nil
+	s.client = s3.New(s3.Options{
+		Region:       s.Region,
+		BaseEndpoint: aws.String(s.Endpoint),
+		UsePathStyle: true,
+		Credentials:  credentials.NewStaticCredentialsProvider(s.AccessKey, s.SecretKey, ""),
+		// Plain signed bodies: what regbackup's driver sends too.
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
+	})
+	return s
 }
 
 var bucketSeq atomic.Int64
