@@ -188,33 +188,16 @@ func TestAzureBadLocation(t *testing.T) {
 		{"closed-port", az.Key, "azure://" + good + "/reg?account=" + az.Account + "&endpoint=http://127.0.0.1:" + strconv.Itoa(closed) + "/" + az.Account, "cannot connect"},
 	} {
 		env := []string{"AZURE_STORAGE_KEY=" + tc.key, "AZURE_STORAGE_CONNECTION_STRING=", "AZURE_STORAGE_SAS_TOKEN="}
-		check := func(t *testing.T, stderr string, code int, took time.Duration) {
+		check := func(t *testing.T, stdout, stderr string, code int, took time.Duration) {
 			t.Helper()
-			if code != 1 {
-				t.Errorf("exit %d, want 1\n%s", code, stderr)
-			}
-			if took > 10*time.Second {
-				t.Errorf("took %s, want a few seconds", took)
-			}
-			if ls := strings.Split(strings.TrimSpace(stderr), "\n"); len(ls) != 1 {
-				t.Errorf("stderr has %d lines, want exactly one:\n%s", len(ls), stderr)
-			}
-			line := errorLine(t, stderr)
-			for _, bad := range []string{"goroutine ", "panic", ".go:", az.Key, wrongKey} {
-				if strings.Contains(stderr, bad) {
-					t.Errorf("stderr contains %q:\n%s", bad, stderr)
-				}
-			}
-			if !strings.Contains(line, "azure://") || !strings.Contains(line, tc.want) {
-				t.Errorf("error line %q should name the azure:// location and say %q", line, tc.want)
-			}
+			checkLocationError(t, "azure://", tc.want, stdout, stderr, code, took, 10*time.Second, az.Key, wrongKey)
 		}
 		t.Run("backup-"+tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			out := filepath.Join(dir, "b.tar.zst")
 			start := time.Now()
-			_, stderr, code := RegbackupEnv(t, env, "backup", "--from", tc.loc, "-o", out)
-			check(t, stderr, code, time.Since(start))
+			stdout, stderr, code := RegbackupEnv(t, env, "backup", "--from", tc.loc, "-o", out)
+			check(t, stdout, stderr, code, time.Since(start))
 			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 				t.Errorf("a failed backup left %v in the output folder", entries)
 			}
@@ -222,8 +205,8 @@ func TestAzureBadLocation(t *testing.T) {
 		t.Run("restore-"+tc.name, func(t *testing.T) {
 			before := blobNames(t, az, good)
 			start := time.Now()
-			_, stderr, code := RegbackupEnv(t, env, "restore", archive, "--to", tc.loc)
-			check(t, stderr, code, time.Since(start))
+			stdout, stderr, code := RegbackupEnv(t, env, "restore", archive, "--to", tc.loc)
+			check(t, stdout, stderr, code, time.Since(start))
 			if after := blobNames(t, az, good); !slices.Equal(before, after) {
 				t.Errorf("a failed restore changed container %s: %d blobs before, %d after", good, len(before), len(after))
 			}

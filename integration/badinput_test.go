@@ -996,3 +996,29 @@ func TestSourceCorruptBlob(t *testing.T) {
 	}
 	checkBlobsIntact(t, root)
 }
+
+// checkLocationError asserts what a user sees when a storage location is
+// unusable (wrong credentials, missing bucket, closed port): exit 1 within
+// maxTook, exactly one error line that names the location's scheme and says
+// want, no stack trace, and none of the secrets anywhere in the output.
+func checkLocationError(t testing.TB, scheme, want string, stdout, stderr string, code int, took, maxTook time.Duration, secrets ...string) {
+	t.Helper()
+	if code != 1 {
+		t.Errorf("exit %d, want 1\n%s", code, stderr)
+	}
+	if took > maxTook {
+		t.Errorf("took %s to fail, want %s at most", took.Round(time.Millisecond), maxTook)
+	}
+	if ls := strings.Split(strings.TrimSpace(stderr), "\n"); len(ls) != 1 {
+		t.Errorf("stderr has %d lines, want exactly one:\n%s", len(ls), stderr)
+	}
+	line := errorLine(t, stderr)
+	if !strings.Contains(line, scheme) || !strings.Contains(line, want) {
+		t.Errorf("error line %q should name the %s location and say %q", line, scheme, want)
+	}
+	for _, bad := range append([]string{"goroutine ", "panic", ".go:"}, secrets...) {
+		if strings.Contains(stdout+stderr, bad) {
+			t.Errorf("output contains %q:\n%s", bad, stderr)
+		}
+	}
+}

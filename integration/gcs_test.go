@@ -265,40 +265,23 @@ func TestGCSBadLocation(t *testing.T) {
 		{"missing-bucket", gcs.Location("no-such-bucket", "reg"), `bucket "no-such-bucket" does not exist`},
 		{"closed-port", "gs://good/reg?endpoint=http://127.0.0.1:" + strconv.Itoa(closed) + "/", "connection refused"},
 	} {
-		check := func(t *testing.T, stderr string, code int, took time.Duration) {
+		check := func(t *testing.T, stdout, stderr string, code int, took time.Duration) {
 			t.Helper()
-			if code != 1 {
-				t.Errorf("exit %d, want 1\n%s", code, stderr)
-			}
-			if took > 5*time.Second {
-				t.Errorf("took %s, want a few seconds", took)
-			}
-			if ls := strings.Split(strings.TrimSpace(stderr), "\n"); len(ls) != 1 {
-				t.Errorf("stderr has %d lines, want exactly one:\n%s", len(ls), stderr)
-			}
-			line := errorLine(t, stderr)
-			for _, bad := range []string{"goroutine ", "panic", ".go:"} {
-				if strings.Contains(stderr, bad) {
-					t.Errorf("stderr contains %q:\n%s", bad, stderr)
-				}
-			}
-			if !strings.Contains(line, "gs://") || !strings.Contains(line, tc.want) {
-				t.Errorf("error line %q should name the gs:// location and say %q", line, tc.want)
-			}
+			checkLocationError(t, "gs://", tc.want, stdout, stderr, code, took, 5*time.Second)
 		}
 		t.Run("backup-"+tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			start := time.Now()
-			_, stderr, code := Regbackup(t, "backup", "--from", tc.loc, "-o", filepath.Join(dir, "b.tar.zst"))
-			check(t, stderr, code, time.Since(start))
+			stdout, stderr, code := Regbackup(t, "backup", "--from", tc.loc, "-o", filepath.Join(dir, "b.tar.zst"))
+			check(t, stdout, stderr, code, time.Since(start))
 			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 				t.Errorf("a failed backup left %v in the output folder", entries)
 			}
 		})
 		t.Run("restore-"+tc.name, func(t *testing.T) {
 			start := time.Now()
-			_, stderr, code := Regbackup(t, "restore", archive, "--to", tc.loc)
-			check(t, stderr, code, time.Since(start))
+			stdout, stderr, code := Regbackup(t, "restore", archive, "--to", tc.loc)
+			check(t, stdout, stderr, code, time.Since(start))
 			if objs := gcsObjects(t, client, "good"); len(objs) != 0 {
 				t.Errorf("a failed restore wrote %d objects into gs://good", len(objs))
 			}

@@ -171,22 +171,8 @@ func TestS3BadInput(t *testing.T) {
 			} {
 				start := time.Now()
 				stdout, stderr, code := RegbackupEnv(t, tc.env, args...)
-				took := time.Since(start)
-				if code != 1 {
-					t.Errorf("regbackup %s: exit %d, want 1\n%s", args[0], code, stderr)
-				}
-				if took > 5*time.Second {
-					t.Errorf("regbackup %s took %s to fail, want a few seconds at most", args[0], took.Round(time.Millisecond))
-				}
-				line := errorLine(t, stderr)
-				if !strings.Contains(line, tc.want) || !strings.Contains(line, "s3://") {
-					t.Errorf("regbackup %s: error line %q should name the location and say %q", args[0], line, tc.want)
-				}
-				for _, bad := range []string{"goroutine ", "panic:", gw.SecretKey, wrongSecret} {
-					if strings.Contains(stderr+stdout, bad) {
-						t.Errorf("regbackup %s: output contains %q:\n%s", args[0], bad, stderr)
-					}
-				}
+				t.Logf("regbackup %s", args[0])
+				checkLocationError(t, "s3://", tc.want, stdout, stderr, code, time.Since(start), 5*time.Second, gw.SecretKey, wrongSecret)
 			}
 			if left, _ := os.ReadDir(out); len(left) != 0 {
 				t.Errorf("files left after the failed backup: %v", left)
