@@ -85,9 +85,3 @@ func (a authReader) Read(p []byte) (int, error) {
 	}
 	return n, fmt.Errorf("decrypting: %w: %v", ErrCorrupt, err)
 }
-
-// LooksEncrypted reports whether head (the first bytes of a file) starts
-// like an age-encrypted file.
-func LooksEncrypted(head []byte) bool {
-	return bytes.HasPrefix(head, ageMagic) || bytes.HasPrefix(head, armorMagic)
-}

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-
-	"github.com/urfave/cli/v2"
 )
 
 // openArchive opens an archive argument: a file, or - for stdin.
@@ -25,16 +23,6 @@ func openArchive(name string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("%s is a folder, not an archive", name)
 	}
 	return f, nil
-}
-
-// archiveArg opens the one archive argument of a command.
-func archiveArg(c *cli.Context, cmd string) (string, io.ReadCloser, error) {
-	name, err := oneArchiveArg(c.Args().Slice(), cmd)
-	if err != nil {
-		return "", nil, err
-	}
-	in, err := openArchive(name)
-	return name, in, err
 }
 
 func oneArchiveArg(args []string, cmd string) (string, error) {
