@@ -11,6 +11,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 
 	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/drivers/internal/membudget"
 )
 
 const driverName = "azure"
@@ -26,7 +27,7 @@ type Driver struct {
 	cfg    Config // after withDefaults
 	prefix string // rootPrefix(cfg.RootDirectory, cfg.LegacyRootPrefix)
 	c      *container.Client
-	mem    *memLimit
+	mem    *membudget.Budget
 	// pageSize is the most names one list request asks for; 0 leaves it
 	// to the service (5000). Tests make it small to cross pages.
 	pageSize int32
@@ -41,7 +42,7 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %s", driverName, location(cfg), scrubSecrets(err.Error(), (&Driver{cfg: cfg}).secrets()))
 	}
-	d := &Driver{cfg: c, prefix: rootPrefix(c.RootDirectory, c.LegacyRootPrefix), mem: newMemLimit(c.BufferMemory, c.BlockSize)}
+	d := &Driver{cfg: c, prefix: rootPrefix(c.RootDirectory, c.LegacyRootPrefix), mem: membudget.New(c.BufferMemory, c.BlockSize)}
 	if d.c, err = newContainerClient(c, retryOptions(c)); err != nil {
 		return nil, fmt.Errorf("%s: %s: %s", driverName, d, d.scrub(err.Error()))
 	}

@@ -2,9 +2,7 @@ package azure
 
 // PeakBufferBytes is the most buffer memory d's Puts held at once.
 func PeakBufferBytes(d *Driver) int64 {
-	d.mem.mu.Lock()
-	defer d.mem.mu.Unlock()
-	return d.mem.peak
+	return d.mem.Peak()
 }
 
 // SetListPageSize makes every list request of d ask for at most n names.

@@ -60,7 +60,7 @@ func (d *Driver) Put(ctx context.Context, p string, r io.Reader, size int64) err
 	if size >= 0 && size < bs {
 		first = size
 	}
-	buf, err := d.mem.buffer(ctx, int(first))
+	buf, err := d.mem.Get(ctx, int(first))
 	if err != nil {
 		return d.putErr(ctx, p, err)
 	}
@@ -73,7 +73,7 @@ func (d *Driver) Put(ctx context.Context, p string, r io.Reader, size int64) err
 	} else if err == nil {
 		return d.putBlocks(ctx, p, r, size, buf)
 	}
-	d.mem.put(buf)
+	d.mem.Put(buf)
 	if err != nil {
 		return d.putErr(ctx, p, err)
 	}
@@ -108,7 +108,7 @@ func (d *Driver) putBlocks(parent context.Context, p string, r io.Reader, size i
 	name := d.blobName(p)
 	bb := d.c.NewBlockBlobClient(name)
 	if err := d.replaceOtherType(parent, p); err != nil {
-		d.mem.put(first)
+		d.mem.Put(first)
 		return err
 	}
 	ctx, cancel := context.WithCancel(parent)
@@ -126,7 +126,7 @@ func (d *Driver) putBlocks(parent context.Context, p string, r io.Reader, size i
 	stage := func(id string, b []byte, n int) {
 		defer wg.Done()
 		defer func() { <-slots }()
-		defer d.mem.put(b)
+		defer d.mem.Put(b)
 		if _, err := bb.StageBlock(ctx, id, streaming.NopCloser(bytes.NewReader(b[:n])), nil); err != nil {
 			mu.Lock()
 			if stageErr == nil {
@@ -142,7 +142,7 @@ func (d *Driver) putBlocks(parent context.Context, p string, r io.Reader, size i
 			readErr = fmt.Errorf("more than %d blocks of %d bytes: use a larger block size", maxBlocks, d.cfg.BlockSize)
 		}
 		if n == 0 || readErr != nil {
-			d.mem.put(buf)
+			d.mem.Put(buf)
 		} else {
 			id := blockID(nonce, len(ids))
 			ids = append(ids, id)
@@ -152,7 +152,7 @@ func (d *Driver) putBlocks(parent context.Context, p string, r io.Reader, size i
 				wg.Add(1)
 				go stage(id, buf, n)
 			case <-ctx.Done():
-				d.mem.put(buf)
+				d.mem.Put(buf)
 			}
 		}
 		if eof || readErr != nil || ctx.Err() != nil {
@@ -167,16 +167,16 @@ func (d *Driver) putBlocks(parent context.Context, p string, r io.Reader, size i
 			next = min(next, size-total)
 		}
 		var err error
-		if buf, err = d.mem.buffer(ctx, int(next)); err != nil {
+		if buf, err = d.mem.Get(ctx, int(next)); err != nil {
 			break // ctx ended
 		}
 		if n, eof, err = fill(ctx, r, buf); err != nil {
-			d.mem.put(buf)
+			d.mem.Put(buf)
 			readErr = err
 			break
 		}
 		if eof && size >= 0 && total+int64(n) != size {
-			d.mem.put(buf)
+			d.mem.Put(buf)
 			readErr = checkEnd(ctx, r, total+int64(n), size, true)
 			break
 		}

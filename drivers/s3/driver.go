@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/drivers/internal/membudget"
 )
 
 const driverName = "s3"
@@ -26,8 +27,9 @@ var (
 type Driver struct {
 	cfg     Config // with defaults; Region is the one requests are signed for
 	client  *s3.Client
-	root    string // key prefix: "" or RootDirectory + "/"
-	pool    *bufferPool
+	root    string            // key prefix: "" or RootDirectory + "/"
+	pool    *membudget.Budget // upload memory, shared by every Put
+	maxPart int64             // the biggest part the pool can hold: UploadMemory rounded down to PartSize
 	opts    objectOptions
 	secrets []string // credentials to keep out of messages
 
@@ -60,7 +62,8 @@ func New(ctx context.Context, c Config) (*Driver, error) {
 	if c.RootDirectory != "" {
 		d.root = c.RootDirectory + "/"
 	}
-	d.pool = newBufferPool(c.PartSize, c.UploadMemory)
+	d.maxPart = c.UploadMemory / c.PartSize * c.PartSize
+	d.pool = membudget.New(d.maxPart, c.PartSize)
 	d.opts = objectOptions{sse: types.ServerSideEncryption(c.SSE), class: types.StorageClass(c.StorageClass), acl: types.ObjectCannedACL(c.ObjectACL)}
 	if c.SSEKMSKeyID != "" {
 		d.opts.kmsKey = aws.String(c.SSEKMSKeyID)

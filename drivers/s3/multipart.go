@@ -47,7 +47,7 @@ func (pt *part) body() io.ReadSeeker {
 // releasePart gives a part's chunks back to the pool.
 func (d *Driver) releasePart(pt *part) {
 	for _, c := range pt.chunks {
-		d.pool.putChunk(c)
+		d.pool.Put(c)
 	}
 	pt.chunks = nil
 }

@@ -67,11 +67,11 @@ func TestPutChoosesSingleOrMultipart(t *testing.T) {
 				r = bytes.NewReader(data)
 			}
 			f.resetLog()
-			d.pool.peak.Store(0)
+			d.pool.ResetPeak()
 			if err := d.Put(t.Context(), "blob", r, int64(tc.size)); err != nil {
 				t.Fatal(err)
 			}
-			if peak := d.pool.peak.Load(); tc.seekable && peak != 0 {
+			if peak := d.pool.Peak(); tc.seekable && peak != 0 {
 				t.Errorf("a seekable Put took %d bytes of upload memory, want none (sent without copying)", peak)
 			}
 			parts, single := f.count("PUT part"), f.count("PUT object")
@@ -249,10 +249,10 @@ func TestUploadMemoryIsShared(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if peak := d.pool.peak.Load(); peak > 10*mib || peak < 10*mib {
+	if peak := d.pool.Peak(); peak > 10*mib || peak < 10*mib {
 		t.Errorf("peak part memory %d bytes, want exactly the 10 MiB budget (reached, never exceeded)", peak)
 	}
-	if n := d.pool.inUse.Load(); n != 0 {
+	if n := d.pool.InUse(); n != 0 {
 		t.Errorf("%d bytes of part buffers not returned", n)
 	}
 	for i := range puts {
@@ -267,10 +267,10 @@ func TestUploadMemoryIsShared(t *testing.T) {
 func TestPutWaitingForMemoryCancels(t *testing.T) {
 	f := startFakeS3(t)
 	d := f.newDriver(t, func(c *Config) { c.UploadMemory = 10 * mib })
-	a, _ := d.pool.getChunk(t.Context())
-	b, _ := d.pool.getChunk(t.Context())
-	defer d.pool.putChunk(a)
-	defer d.pool.putChunk(b)
+	a, _ := d.pool.Get(t.Context(), int(d.cfg.PartSize))
+	b, _ := d.pool.Get(t.Context(), int(d.cfg.PartSize))
+	defer d.pool.Put(a)
+	defer d.pool.Put(b)
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
 	err := d.Put(ctx, "x", stream(randomData(1, 6*mib)), 6*mib)

@@ -41,8 +41,8 @@ func (d *Driver) Put(ctx context.Context, p string, r io.Reader, size int64) err
 	if rs, ok := r.(io.ReadSeeker); ok && size >= 0 {
 		return d.putSeekable(ctx, p, rs, size)
 	}
-	if size > maxParts*d.pool.chunks*d.pool.chunkSize {
-		return fmt.Errorf("%s: put %s: %d bytes is more than this driver can upload (10000 parts of at most %d bytes): raise the upload memory", driverName, p, size, d.pool.chunks*d.pool.chunkSize)
+	if size > maxParts*d.maxPart {
+		return fmt.Errorf("%s: put %s: %d bytes is more than this driver can upload (10000 parts of at most %d bytes): raise the upload memory", driverName, p, size, d.maxPart)
 	}
 	if size >= 0 && size <= d.cfg.PartSize {
 		return d.putSmall(ctx, p, r, size)
@@ -52,11 +52,11 @@ func (d *Driver) Put(ctx context.Context, p string, r io.Reader, size int64) err
 
 // putSmall buffers an object of known size up to PartSize and sends it at once.
 func (d *Driver) putSmall(ctx context.Context, p string, r io.Reader, size int64) error {
-	buf, err := d.pool.getSmall(ctx, size)
+	buf, err := d.pool.Get(ctx, int(size))
 	if err != nil {
 		return fmt.Errorf("%s: put %s: %w", driverName, p, err)
 	}
-	defer d.pool.putSmall(size)
+	defer d.pool.Put(buf)
 	n, eof, err := fill(ctx, r, buf)
 	if err == nil && eof {
 		err = checkCount(int64(n), size)

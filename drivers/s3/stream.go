@@ -49,7 +49,7 @@ func (d *Driver) putLarge(ctx context.Context, p string, r io.Reader, size int64
 // chunksPerPart is how many pool chunks make one part, so that an object of
 // known size fits in 10,000 parts. Unknown sizes use one chunk per part.
 func (d *Driver) chunksPerPart(size int64) int64 {
-	c := d.pool.chunkSize
+	c := d.cfg.PartSize
 	if size <= maxParts*c {
 		return 1
 	}
@@ -62,7 +62,7 @@ func (d *Driver) chunksPerPart(size int64) int64 {
 func (d *Driver) readPart(ctx context.Context, r io.Reader, number int32, perPart int64) (*part, bool, error) {
 	pt := &part{number: number}
 	for range perPart {
-		c, err := d.pool.getChunk(ctx)
+		c, err := d.pool.Get(ctx, int(d.cfg.PartSize))
 		if err != nil {
 			d.releasePart(pt)
 			return nil, false, err
@@ -131,7 +131,7 @@ func (u *upload) cause(ctx context.Context, err error) error {
 // tooLarge is the error for a reader that goes on after 10,000 full parts.
 func (u *upload) tooLarge(ctx context.Context, r io.Reader, size int64) error {
 	if err := checkRest(ctx, r, size); err != nil {
-		return fmt.Errorf("more than 10000 parts of %d bytes: give the size, or raise the part size", u.d.pool.chunkSize)
+		return fmt.Errorf("more than 10000 parts of %d bytes: give the size, or raise the part size", u.d.cfg.PartSize)
 	}
 	return nil
 }
