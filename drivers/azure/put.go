@@ -18,6 +18,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 
 	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/drivers/internal/putio"
 )
 
 // contentType is what the registry's own drivers write.
@@ -64,7 +65,7 @@ func (d *Driver) Put(ctx context.Context, p string, r io.Reader, size int64) err
 	if err != nil {
 		return d.putErr(ctx, p, err)
 	}
-	n, eof, err := fill(ctx, r, buf)
+	n, eof, err := putio.Fill(ctx, r, buf)
 	if err == nil && (eof || int64(n) == size) {
 		err = checkEnd(ctx, r, int64(n), size, eof)
 		if err == nil {
@@ -170,7 +171,7 @@ func (d *Driver) putBlocks(parent context.Context, p string, r io.Reader, size i
 		if buf, err = d.mem.Get(ctx, int(next)); err != nil {
 			break // ctx ended
 		}
-		if n, eof, err = fill(ctx, r, buf); err != nil {
+		if n, eof, err = putio.Fill(ctx, r, buf); err != nil {
 			d.mem.Put(buf)
 			readErr = err
 			break
@@ -228,25 +229,6 @@ func (d *Driver) putErr(ctx context.Context, p string, err error) error {
 		return fmt.Errorf("%s: put %s/%s: %w", driverName, d.cfg.Container, d.blobName(p), cerr)
 	}
 	return fmt.Errorf("%s: put %s/%s: %w", driverName, d.cfg.Container, d.blobName(p), err)
-}
-
-// fill reads r into buf until buf is full or r ends (eof), checking ctx
-// between reads. A reader error other than io.EOF is returned as is.
-func fill(ctx context.Context, r io.Reader, buf []byte) (n int, eof bool, err error) {
-	for n < len(buf) {
-		if err := ctx.Err(); err != nil {
-			return n, false, err
-		}
-		k, err := r.Read(buf[n:])
-		n += k
-		if err == io.EOF {
-			return n, true, nil
-		}
-		if err != nil {
-			return n, false, err
-		}
-	}
-	return n, false, nil
 }
 
 // checkEnd checks that r, having given got bytes, is at its end and that

@@ -10,6 +10,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
+
+	"github.com/regbackup/regbackup/drivers/internal/putio"
 )
 
 // readerAtSeeker is a reader Put can send without copying it into
@@ -24,21 +26,14 @@ type readerAtSeeker interface {
 // 4 at once) and one commit. Nothing is sent unless r holds exactly size
 // bytes from its position to its end.
 func (d *Driver) putReaderAt(ctx context.Context, p string, r readerAtSeeker, size int64) error {
-	start, err := r.Seek(0, io.SeekCurrent)
-	var end int64
-	if err == nil {
-		end, err = r.Seek(0, io.SeekEnd)
-	}
-	if err == nil {
-		_, err = r.Seek(start, io.SeekStart)
-	}
+	start, n, err := putio.Remaining(r)
 	switch {
 	case err != nil:
 		return d.putErr(ctx, p, err)
-	case end-start < size:
-		return d.putErr(ctx, p, fmt.Errorf("reader holds %d bytes, expected %d: %w", end-start, size, io.ErrUnexpectedEOF))
-	case end-start > size:
-		return d.putErr(ctx, p, fmt.Errorf("%w (%d): it holds %d", errLong, size, end-start))
+	case n < size:
+		return d.putErr(ctx, p, fmt.Errorf("reader holds %d bytes, expected %d: %w", n, size, io.ErrUnexpectedEOF))
+	case n > size:
+		return d.putErr(ctx, p, fmt.Errorf("%w (%d): it holds %d", errLong, size, n))
 	}
 	bs := d.cfg.BlockSize
 	if size <= bs {

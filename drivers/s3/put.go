@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/drivers/internal/putio"
 )
 
 // contentType is what the registry's s3 driver stores every object with.
@@ -57,7 +58,7 @@ func (d *Driver) putSmall(ctx context.Context, p string, r io.Reader, size int64
 		return fmt.Errorf("%s: put %s: %w", driverName, p, err)
 	}
 	defer d.pool.Put(buf)
-	n, eof, err := fill(ctx, r, buf)
+	n, eof, err := putio.Fill(ctx, r, buf)
 	if err == nil && eof {
 		err = checkCount(int64(n), size)
 	} else if err == nil {
@@ -85,29 +86,10 @@ func (d *Driver) putObject(ctx context.Context, p string, body io.ReadSeeker, n 
 	return nil
 }
 
-// fill reads from r into buf until buf is full, r ends (eof) or fails, or
-// ctx ends, checking ctx between reads.
-func fill(ctx context.Context, r io.Reader, buf []byte) (n int, eof bool, err error) {
-	for n < len(buf) {
-		if err := ctx.Err(); err != nil {
-			return n, false, err
-		}
-		k, err := r.Read(buf[n:])
-		n += k
-		switch {
-		case err == io.EOF:
-			return n, true, nil
-		case err != nil:
-			return n, false, err
-		}
-	}
-	return n, false, ctx.Err()
-}
-
 // checkRest makes sure r has nothing after a full buffer of size bytes.
 func checkRest(ctx context.Context, r io.Reader, size int64) error {
 	var one [1]byte
-	n, eof, err := fill(ctx, r, one[:])
+	n, eof, err := putio.Fill(ctx, r, one[:])
 	switch {
 	case err != nil:
 		return err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	"github.com/regbackup/regbackup/drivers/internal/putio"
 )
 
 // putSeekable sends size bytes of r from its current position without
@@ -12,16 +14,9 @@ import (
 // reader). r must hold exactly size bytes from its position to its end,
 // which is checked by seeking before anything is sent.
 func (d *Driver) putSeekable(ctx context.Context, p string, r io.ReadSeeker, size int64) error {
-	start, err := r.Seek(0, io.SeekCurrent)
-	var end int64
+	start, n, err := putio.Remaining(r)
 	if err == nil {
-		end, err = r.Seek(0, io.SeekEnd)
-	}
-	if err == nil {
-		_, err = r.Seek(start, io.SeekStart)
-	}
-	if err == nil {
-		err = checkCount(end-start, size)
+		err = checkCount(n, size)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: put %s: %w", driverName, p, err)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/regbackup/regbackup/drivers/internal/putio"
 )
 
 // putLarge handles a Put of unknown or large size. It fills the first part
@@ -20,7 +22,7 @@ func (d *Driver) putLarge(ctx context.Context, p string, r io.Reader, size int64
 	if !eof {
 		// A full first part may be the whole object: look one byte ahead.
 		var peek [1]byte
-		n, end, err := fill(ctx, r, peek[:])
+		n, end, err := putio.Fill(ctx, r, peek[:])
 		if err != nil {
 			d.releasePart(first)
 			return fmt.Errorf("%s: put %s: %w", driverName, p, err)
@@ -68,7 +70,7 @@ func (d *Driver) readPart(ctx context.Context, r io.Reader, number int32, perPar
 			return nil, false, err
 		}
 		pt.chunks = append(pt.chunks, c)
-		n, eof, err := fill(ctx, r, c)
+		n, eof, err := putio.Fill(ctx, r, c)
 		pt.n += int64(n)
 		if err != nil {
 			d.releasePart(pt)
