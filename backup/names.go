@@ -21,6 +21,11 @@ func ExpandName(name string, t time.Time) string {
 	return strings.ReplaceAll(name, TimePlaceholder, t.Format("150405"))
 }
 
+// HasPlaceholder reports whether name holds {date} or {time}.
+func HasPlaceholder(name string) bool {
+	return strings.Contains(name, DatePlaceholder) || strings.Contains(name, TimePlaceholder)
+}
+
 // NameGlob turns an archive name pattern into a filepath.Match pattern for
 // its file name: the archives the same command line wrote on other days.
 // Glob metacharacters in the rest of the name match only themselves.

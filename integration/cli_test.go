@@ -301,3 +301,13 @@ func TestCLIVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestPruneMistypedFolder: a cron line whose prune folder is mistyped must
+// not report success having looked at nothing.
+func TestPruneMistypedFolder(t *testing.T) {
+	missingDir := filepath.Join(t.TempDir(), "backups")
+	_, stderr, code := Regbackup(t, "prune", missingDir, "--keep-last", "3")
+	if code != 1 || !strings.Contains(stderr, "is not a folder") || !strings.Contains(stderr, "{date}") {
+		t.Fatalf("prune of a missing folder: exit %d, stderr %q; want exit 1 saying it is not a folder and how to give a pattern", code, stderr)
+	}
+}

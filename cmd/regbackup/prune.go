@@ -72,6 +72,9 @@ func runPrune(c *cli.Context) (err error) {
 		if _, derr := os.Stat(filepath.Dir(args[0])); derr != nil {
 			return fmt.Errorf("prune: %s: no such folder", args[0])
 		}
+		if !backup.HasPlaceholder(args[0]) {
+			return fmt.Errorf("prune: %s is not a folder: give the folder of the archives, or the -o pattern they were written with ({date} or {time} in it)", args[0])
+		}
 		opts.Dir, opts.Glob = filepath.Dir(args[0]), backup.NameGlob(args[0])
 	}
 	r.out.location, r.out.DryRun = opts.Dir, opts.DryRun
