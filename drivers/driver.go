@@ -95,3 +95,32 @@ func DefaultConcurrency(d Driver, local int) int {
 	}
 	return local
 }
+
+// ErrNoServerCopy is returned (wrapped) by Copier.CopyFrom when this copy
+// cannot be done inside the storage service (the source is another service,
+// another endpoint or account, or the service refused); the caller then reads
+// the file and Puts it.
+var ErrNoServerCopy = errors.New("server-side copy not possible")
+
+// Copier is implemented by backends that can copy a file from another
+// location of the same service without the bytes passing through this
+// process (S3 CopyObject/UploadPartCopy, GCS rewrite, Azure copy from URL).
+type Copier interface {
+	// CopyFrom copies srcPath of src to dstPath of the receiver, all or
+	// nothing like Put: dstPath appears complete or stays as it was. It
+	// returns an error wrapping ErrNoServerCopy, having written nothing,
+	// when src is not a location of the same service that the receiver's
+	// credentials can read, and one wrapping ErrNotFound when srcPath is
+	// missing.
+	CopyFrom(ctx context.Context, dstPath string, src Driver, srcPath string) error
+}
+
+// StorageConfiger is implemented by backends that can say what storage
+// section a registry's config.yml needs to serve this location.
+type StorageConfiger interface {
+	// StorageConfig returns the registry's driver name ("s3", "gcs",
+	// "azure", "filesystem") and its parameters as config.yml spells them.
+	// Secrets are never included: where the registry needs one, its value
+	// is a placeholder naming the REGISTRY_* variable to set instead.
+	StorageConfig() (driver string, params map[string]any)
+}
