@@ -17,12 +17,12 @@ func IsObjectURL(arg string) bool {
 	return i > 0 && arg[:i] != "file"
 }
 
-// splitArchiveURL splits an archive argument into the location of its
+// SplitArchiveURL splits an archive argument into the location of its
 // folder and its name. A path splits at its last separator; file:///p is
 // the path /p. An object URL splits at the last "/" of its path, and the
 // query (?region=&endpoint=...) stays with the folder. A URL that names
 // no object (a bucket only, or ending in "/") is an error.
-func splitArchiveURL(arg string) (folder, name string, err error) {
+func SplitArchiveURL(arg string) (folder, name string, err error) {
 	if !IsObjectURL(arg) {
 		p := strings.TrimPrefix(arg, "file://")
 		if p == "" {
@@ -63,7 +63,7 @@ func redactQuery(u string) string {
 // folder and its name. Opening an object store checks that it can be
 // reached (errors come from the driver: one line, no secrets).
 func OpenArchiveRef(ctx context.Context, arg string) (ArchiveRef, error) {
-	folder, name, err := splitArchiveURL(arg)
+	folder, name, err := SplitArchiveURL(arg)
 	if err != nil {
 		return ArchiveRef{}, err
 	}

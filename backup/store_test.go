@@ -44,7 +44,7 @@ func TestSplitArchiveURL(t *testing.T) {
 		{"s3://bucket", "", "", "names no object"},
 		{"s3://bucket/..", "", "", "not an object name"},
 	} {
-		folder, name, err := splitArchiveURL(tc.arg)
+		folder, name, err := SplitArchiveURL(tc.arg)
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) || strings.Contains(err.Error(), "region=") {
 				t.Errorf("%s: err = %v, want one containing %q and no query", tc.arg, err, tc.err)
