@@ -4,11 +4,15 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 )
+
+// ErrFolder is returned (wrapped) by LocalStore.Open for a folder.
+var ErrFolder = errors.New("is a folder, not an archive")
 
 // LocalStore keeps archives in a local folder. Files are written to a
 // partial file ".NAME.partial-XXXXXXXXXXXX" beside NAME, mode 0600,
@@ -70,7 +74,7 @@ func (s *LocalStore) Open(ctx context.Context, name string) (io.ReadCloser, erro
 	}
 	if fi, err := f.Stat(); err == nil && fi.IsDir() {
 		f.Close()
-		return nil, fmt.Errorf("%s is a folder, not an archive", s.Where(name))
+		return nil, fmt.Errorf("%s %w", s.Where(name), ErrFolder)
 	}
 	return f, nil
 }

@@ -32,8 +32,11 @@ func openArchive(ctx context.Context, name string) (io.ReadCloser, backup.Archiv
 	rc, err := ref.Open(ctx)
 	if err != nil {
 		if !backup.IsObjectURL(name) {
-			if errors.Is(err, os.ErrNotExist) {
+			switch {
+			case errors.Is(err, os.ErrNotExist):
 				return nil, ref, fmt.Errorf("archive %s does not exist", name)
+			case errors.Is(err, backup.ErrFolder):
+				return nil, ref, err
 			}
 			return nil, ref, fmt.Errorf("opening archive: %w", err)
 		}
