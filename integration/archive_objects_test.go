@@ -233,7 +233,7 @@ func TestObjectsS3Failures(t *testing.T) {
 	t.Run("interrupted", func(t *testing.T) {
 		obj := s.url("cut/reg.tar.zst") + "&part-size=5MiB"
 		cmd := exec.Command(tool(t, "regbackup"), "backup", "--from", src, "-o", obj, "--compression", "none", "--concurrency", "1")
-		cmd.Env = append(os.Environ(), append(s.env, "REGBACKUP_TEST_IO_DELAY=300ms")...)
+		cmd.Env = append(os.Environ(), append(s.env, "REGBACKUP_TEST_IO_DELAY=100ms")...)
 		pr, err := cmd.StderrPipe()
 		if err != nil {
 			t.Fatal(err)
@@ -255,9 +255,12 @@ func TestObjectsS3Failures(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 		started := len(gw.Uploads(t, bucket)) > 0
+		t.Logf("multipart upload under way: %v; sending SIGINT", started)
+		sent := time.Now()
 		cmd.Process.Signal(os.Interrupt)
 		<-w.done
 		err = cmd.Wait()
+		t.Logf("regbackup exited %s after SIGINT", time.Since(sent).Round(time.Millisecond))
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
 			t.Errorf("interrupted backup: %v, want exit 130\n%s", err, w.String())
 		}
@@ -282,6 +285,23 @@ func TestObjectsS3Failures(t *testing.T) {
 			stdout, stderr, code := RegbackupEnv(t, s.env, args...)
 			checkLocationError(t, "s3://", "archive s3://"+bucket+"/nope/reg.tar.zst does not exist",
 				stdout, stderr, code, time.Since(start), 5*time.Second, gw.SecretKey)
+		}
+	})
+
+	t.Run("wrong-credentials", func(t *testing.T) {
+		const wrong = "wrong-secret-0123456789"
+		env := []string{"AWS_ACCESS_KEY_ID=" + gw.AccessKey, "AWS_SECRET_ACCESS_KEY=" + wrong, "AWS_SESSION_TOKEN=", "AWS_PROFILE="}
+		before := s.keys(t)
+		for _, args := range [][]string{
+			{"backup", "--from", src, "-o", s.url("creds/reg-{date}.tar.zst")},
+			{"verify", s.url("cut/reg.tar.zst")},
+		} {
+			start := time.Now()
+			stdout, stderr, code := RegbackupEnv(t, env, args...)
+			checkLocationError(t, "s3://", "the credentials are wrong or expired", stdout, stderr, code, time.Since(start), 5*time.Second, wrong, gw.SecretKey)
+		}
+		if after := s.keys(t); !slices.Equal(before, after) {
+			t.Errorf("a backup with wrong credentials changed the bucket: %q -> %q", before, after)
 		}
 	})
 
