@@ -44,7 +44,7 @@ everything that was intact.
 in the same folder or prefix (and the parents it needs) lacks, plus all of the metadata; a full backup
 when there is none or the chain would exceed --max-chain. Each archive gets a small sidecar,
 ARCHIVE.meta.json (times, checksums and blob digests; no secrets, no repository names),
-which the next incremental backup and prune read. --keep-* prune the folder after a
+which the next incremental backup and prune read. --keep-* prune the folder (or prefix) after a
 successful backup (see regbackup prune --help). --encrypt-to age1... encrypts the archive
 with age; without it, key material (--include-file, key files) prints a warning, even
 with --quiet.
