@@ -103,19 +103,9 @@ type pipeWriter struct {
 	err    error // Put's outcome, valid after done
 }
 
-func (w *pipeWriter) Write(p []byte) (int, error) {
-	n, err := w.pw.Write(p)
-	if err != nil {
-		select {
-		case <-w.done:
-			if w.err != nil {
-				return n, w.err
-			}
-		default:
-		}
-	}
-	return n, err
-}
+// Write hands p to the Put; once the Put has failed it returns the Put's
+// error.
+func (w *pipeWriter) Write(p []byte) (int, error) { return w.pw.Write(p) }
 
 // Commit ends the stream and waits for the Put to finish.
 func (w *pipeWriter) Commit() error {

@@ -116,22 +116,40 @@ func TestArchiveStores(t *testing.T) {
 	}
 }
 
-// A Put that fails (here: the store refuses the name) surfaces from
-// Commit, and nothing appears.
+// A Put that fails surfaces from Commit, or from Write when the Put gave
+// up before reading everything; nothing appears.
 func TestDriverStoreFailedPut(t *testing.T) {
-	st := &DriverStore{D: failingPut{inmemory.New()}}
-	w, err := st.Create(t.Context(), "a.tar.zst")
-	must(t, err)
-	w.Write([]byte("data"))
-	if err := w.Commit(); err == nil || !strings.Contains(err.Error(), "disk on fire") {
-		t.Errorf("Commit = %v, want the Put's error", err)
+	for _, early := range []bool{false, true} {
+		mem := inmemory.New()
+		st := &DriverStore{D: failingPut{mem, early}}
+		w, err := st.Create(t.Context(), "a.tar.zst")
+		must(t, err)
+		var werr error
+		for i := 0; i < 100 && werr == nil; i++ {
+			_, werr = w.Write([]byte("data"))
+		}
+		if early && (werr == nil || !strings.Contains(werr.Error(), "disk on fire")) {
+			t.Errorf("Write after an early failed Put = %v, want the Put's error", werr)
+		}
+		if err := w.Commit(); err == nil || !strings.Contains(err.Error(), "disk on fire") {
+			t.Errorf("Commit = %v, want the Put's error", err)
+		}
+		if _, err := st.Stat(t.Context(), "a.tar.zst"); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("after a failed Put: Stat err = %v, want ErrNotExist", err)
+		}
 	}
 }
 
-type failingPut struct{ drivers.Driver }
+// failingPut fails every Put, after reading all of it or (early) at once.
+type failingPut struct {
+	drivers.Driver
+	early bool
+}
 
 func (f failingPut) Put(ctx context.Context, p string, r io.Reader, size int64) error {
-	io.Copy(io.Discard, r)
+	if !f.early {
+		io.Copy(io.Discard, r)
+	}
 	return errors.New("disk on fire")
 }
 
