@@ -14,18 +14,18 @@ import (
 	"github.com/regbackup/regbackup/archive"
 )
 
-// archiveFiles lists the files in dir that may be archives: regular files
-// matching glob (a file name pattern; "" matches all), not hidden (temp
-// files start with a dot) and not sidecars.
-func archiveFiles(dir, glob string) ([]string, error) {
-	entries, err := os.ReadDir(dir)
+// archiveFiles lists the files in st that may be archives: matching glob
+// (a file name pattern; "" matches all), not hidden (temp files start with
+// a dot) and not sidecars.
+func archiveFiles(ctx context.Context, st ArchiveStore, glob string) ([]ArchiveInfo, error) {
+	list, err := st.List(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for _, e := range entries {
-		name := e.Name()
-		if !e.Type().IsRegular() || strings.HasPrefix(name, ".") || strings.HasSuffix(name, archive.MetaSuffix) {
+	var out []ArchiveInfo
+	for _, fi := range list {
+		name := fi.Name
+		if strings.HasPrefix(name, ".") || strings.HasSuffix(name, archive.MetaSuffix) {
 			continue
 		}
 		if glob != "" {
@@ -33,73 +33,78 @@ func archiveFiles(dir, glob string) ([]string, error) {
 				continue
 			}
 		}
-		out = append(out, filepath.Join(dir, name))
+		out = append(out, fi)
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
 
-// FindBase finds the archive an incremental backup to pattern (an -o name,
-// {date} and {time} allowed) builds on: the newest (by creation time)
-// archive in pattern's folder whose name matches the pattern, other than
-// exclude (the file about to be written). It returns nil when there is
-// none, with notes saying why candidates were passed over. An encrypted
-// archive without a sidecar is passed over unless ids decrypt it.
-func FindBase(ctx context.Context, pattern, exclude string, ids []age.Identity) (*archive.Meta, string, []string, error) {
-	dir := filepath.Dir(pattern)
-	files, err := archiveFiles(dir, NameGlob(pattern))
+// FindBase finds the archive an incremental backup to pattern (an -o name
+// in st, {date} and {time} allowed) builds on: the newest (by creation
+// time) archive in st whose name matches the pattern, other than exclude
+// (the name about to be written). It returns nil when there is none, with
+// notes saying why candidates were passed over. An encrypted archive
+// without a sidecar is passed over unless ids decrypt it.
+func FindBase(ctx context.Context, st ArchiveStore, pattern, exclude string, ids []age.Identity) (*archive.Meta, ArchiveRef, []string, error) {
+	files, err := archiveFiles(ctx, st, NameGlob(pattern))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, "", nil, nil
+		return nil, ArchiveRef{}, nil, nil
 	}
 	if err != nil {
-		return nil, "", nil, fmt.Errorf("looking for the previous archive: %w", err)
+		return nil, ArchiveRef{}, nil, fmt.Errorf("looking for the previous archive in %s: %w", st, err)
 	}
+	excl := ArchiveRef{Store: st, Name: exclude}
 	type cand struct {
-		path string
-		m    *archive.Meta
+		ref ArchiveRef
+		m   *archive.Meta
 	}
 	var cands []cand
 	var notes []string
 	for _, f := range files {
-		if exclude != "" && SameFile(f, exclude) {
+		ref := ArchiveRef{Store: st, Name: f.Name}
+		if exclude != "" && ref.Same(excl) {
 			continue
 		}
-		m, err := describeHead(ctx, f, ids)
+		m, err := describeHead(ctx, ref, ids)
 		if err != nil {
-			notes = append(notes, fmt.Sprintf("%s passed over as a parent: %v", f, err))
+			if ctx.Err() != nil {
+				return nil, ArchiveRef{}, nil, ctx.Err()
+			}
+			notes = append(notes, fmt.Sprintf("%s passed over as a parent: %v", ref, err))
 			continue
 		}
-		cands = append(cands, cand{f, m})
+		cands = append(cands, cand{ref, m})
 	}
 	if len(cands) == 0 {
-		return nil, "", notes, nil
+		return nil, ArchiveRef{}, notes, nil
 	}
 	sort.Slice(cands, func(i, j int) bool {
 		if !cands[i].m.Created.Equal(cands[j].m.Created) {
 			return cands[i].m.Created.After(cands[j].m.Created)
 		}
-		return cands[i].path > cands[j].path
+		return cands[i].ref.Name > cands[j].ref.Name
 	})
 	newest := cands[0]
-	m, err := LoadBase(ctx, newest.path, ids)
+	m, err := LoadBase(ctx, newest.ref, ids)
 	if err != nil {
-		return nil, "", append(notes, fmt.Sprintf("the newest archive %s cannot be a parent: %v", newest.path, err)), nil
+		return nil, ArchiveRef{}, append(notes, fmt.Sprintf("the newest archive %s cannot be a parent: %v", newest.ref, err)), nil
 	}
-	return m, newest.path, notes, nil
+	return m, newest.ref, notes, nil
 }
 
-// LoadBase describes the archive at path for an incremental backup on top
-// of it: from its sidecar, or by reading it whole (which verifies it) when
-// it has none. Every parent it names must be beside it and match, or the
+// LoadBase describes the archive ref for an incremental backup on top of
+// it: from its sidecar, or by reading it whole (which verifies it) when it
+// has none. Every parent it names must be beside it and match, or the
 // incremental could not be restored: errors wrap ErrParentMissing or
 // ErrParentMismatch.
-func LoadBase(ctx context.Context, path string, ids []age.Identity) (*archive.Meta, error) {
-	m, err := Describe(ctx, path, ids, true)
+func LoadBase(ctx context.Context, ref ArchiveRef, ids []age.Identity) (*archive.Meta, error) {
+	m, err := Describe(ctx, ref, ids, true)
 	if err != nil {
 		return nil, err
 	}
-	f := &ParentFinder{Dir: filepath.Dir(path), Identities: ids, Child: filepath.Base(path)}
+	f := &ParentFinder{Store: ref.Store, Identities: ids, Child: ref.Name}
 	for _, p := range m.Parents {
-		if _, err := f.Locate(p); err != nil {
+		if _, err := f.Locate(ctx, p); err != nil {
 			return nil, err
 		}
 	}

@@ -1,11 +1,12 @@
 package backup
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+	"sort"
 	"strings"
 
 	"filippo.io/age"
@@ -28,84 +29,89 @@ var (
 // the opener closes it. The core checks that its catalog is p's.
 type ParentOpener func(p archive.Parent) (io.ReadCloser, error)
 
-// ParentFinder locates the parents of an incremental archive: files given
-// explicitly (--parent) are matched by their catalog checksum whatever
-// their name; otherwise a parent is looked for by its name in Dir, the
-// incremental's own folder, and then among the sidecars there (a renamed
-// parent).
+// ParentFinder locates the parents of an incremental archive: archives
+// given explicitly (--parent) are matched by their catalog checksum
+// whatever their name; otherwise a parent is looked for by its name in
+// Store, the incremental's own folder (a local folder or an object store
+// prefix), and then among the sidecars there (a renamed parent).
 type ParentFinder struct {
-	Dir        string   // the incremental's folder; "" when it came from stdin
-	Files      []string // --parent files
+	Store      ArchiveStore // the incremental's folder; nil when it came from stdin
+	Files      []ArchiveRef // --parent archives
 	Identities []age.Identity
 	Child      string // the incremental's name, for messages
 
-	bySum map[string]string // catalog sha256 -> path, of Files
+	bySum map[string]ArchiveRef // catalog sha256 -> archive, of Files
 }
 
-// Locate returns the path of the file that holds parent p, checked by its
-// catalog checksum. Errors wrap ErrParentMissing or ErrParentMismatch and
-// name the parent; an encrypted parent without an identity fails with
+// Locate returns the archive that holds parent p, checked by its catalog
+// checksum. Errors wrap ErrParentMissing or ErrParentMismatch and name the
+// parent; an encrypted parent without an identity fails with
 // archive.ErrEncrypted.
-func (f *ParentFinder) Locate(p archive.Parent) (string, error) {
+func (f *ParentFinder) Locate(ctx context.Context, p archive.Parent) (ArchiveRef, error) {
 	if f.bySum == nil {
-		f.bySum = map[string]string{}
+		f.bySum = map[string]ArchiveRef{}
 		for _, file := range f.Files {
-			sum, err := catalogSum(file, f.Identities)
+			sum, err := catalogSum(ctx, file, f.Identities)
 			if err != nil {
-				return "", fmt.Errorf("--parent %s: %w", file, err)
+				return ArchiveRef{}, fmt.Errorf("--parent %s: %w", file, err)
 			}
 			f.bySum[sum] = file
 		}
 	}
-	if path, ok := f.bySum[p.CatalogSHA256]; ok {
-		return path, nil
+	if ref, ok := f.bySum[p.CatalogSHA256]; ok {
+		return ref, nil
 	}
-	if f.Dir == "" {
-		return "", fmt.Errorf("parent archive %s of %s is needed (catalog sha256 %s): pass it with --parent FILE: %w",
+	if f.Store == nil {
+		return ArchiveRef{}, fmt.Errorf("parent archive %s of %s is needed (catalog sha256 %s): pass it with --parent FILE: %w",
 			p.Name, f.childName(), short(p.CatalogSHA256), ErrParentMissing)
 	}
-	path := filepath.Join(f.Dir, p.Name)
-	sum, err := f.sumOf(path)
+	ref := ArchiveRef{Store: f.Store, Name: p.Name}
+	sum, err := f.sumOf(ctx, ref)
 	switch {
 	case err == nil && sum == p.CatalogSHA256:
-		return path, nil
+		return ref, nil
 	case err == nil:
-		if other := f.renamed(p); other != "" {
+		if other, ok := f.renamed(ctx, p); ok {
 			return other, nil
 		}
-		return "", fmt.Errorf("%s is not the parent archive %s was made on (its catalog sha256 is %s, %s needs %s): "+
+		return ArchiveRef{}, fmt.Errorf("%s is not the parent archive %s was made on (its catalog sha256 is %s, %s needs %s): "+
 			"find the right one and pass it with --parent FILE: %w",
-			path, f.childName(), short(sum), f.childName(), short(p.CatalogSHA256), ErrParentMismatch)
+			ref, f.childName(), short(sum), f.childName(), short(p.CatalogSHA256), ErrParentMismatch)
 	case errors.Is(err, os.ErrNotExist):
-		if other := f.renamed(p); other != "" {
+		if other, ok := f.renamed(ctx, p); ok {
 			return other, nil
 		}
-		return "", fmt.Errorf("parent archive %s of %s is missing (catalog sha256 %s): put it beside %s or pass it with --parent FILE: %w",
-			path, f.childName(), short(p.CatalogSHA256), f.childName(), ErrParentMissing)
+		return ArchiveRef{}, fmt.Errorf("parent archive %s of %s is missing (catalog sha256 %s): put it beside %s or pass it with --parent FILE: %w",
+			ref, f.childName(), short(p.CatalogSHA256), f.childName(), ErrParentMissing)
 	}
-	return "", fmt.Errorf("parent archive %s: %w", path, err)
+	return ArchiveRef{}, fmt.Errorf("parent archive %s: %w", ref, err)
 }
 
-// sumOf is the catalog checksum of an archive file: from its sidecar when
-// that describes the file as it is, else from its catalog.
-func (f *ParentFinder) sumOf(path string) (string, error) {
-	if m, err := readSidecarHead(path); err == nil {
+// sumOf is the catalog checksum of an archive: from its sidecar when that
+// describes the archive as it is, else from its catalog.
+func (f *ParentFinder) sumOf(ctx context.Context, ref ArchiveRef) (string, error) {
+	if m, err := readSidecarHead(ctx, ref); err == nil {
 		return m.CatalogSHA256, nil
 	}
-	return catalogSum(path, f.Identities)
+	return catalogSum(ctx, ref, f.Identities)
 }
 
-// renamed looks for p among the sidecars in Dir: a parent renamed together
-// with its sidecar.
-func (f *ParentFinder) renamed(p archive.Parent) string {
-	metas, _ := filepath.Glob(filepath.Join(f.Dir, "*"+archive.MetaSuffix))
-	for _, mp := range metas {
-		path := strings.TrimSuffix(mp, archive.MetaSuffix)
-		if m, err := readSidecarHead(path); err == nil && m.CatalogSHA256 == p.CatalogSHA256 {
-			return path
+// renamed looks for p among the sidecars in Store: a parent renamed
+// together with its sidecar.
+func (f *ParentFinder) renamed(ctx context.Context, p archive.Parent) (ArchiveRef, bool) {
+	list, _ := f.Store.List(ctx)
+	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
+	for _, fi := range list {
+		name, ok := strings.CutSuffix(fi.Name, archive.MetaSuffix)
+		if !ok || strings.HasPrefix(name, ".") {
+			continue
+		}
+		ref := ArchiveRef{Store: f.Store, Name: name}
+		if m, err := readSidecarHead(ctx, ref); err == nil && m.CatalogSHA256 == p.CatalogSHA256 {
+			return ref, true
 		}
 	}
-	return ""
+	return ArchiveRef{}, false
 }
 
 func (f *ParentFinder) childName() string {
@@ -117,32 +123,32 @@ func (f *ParentFinder) childName() string {
 
 // LocateAll locates every parent of cat, so that a missing one fails
 // before anything is read or written.
-func (f *ParentFinder) LocateAll(cat *archive.Catalog) (map[string]string, error) {
-	paths := map[string]string{}
+func (f *ParentFinder) LocateAll(ctx context.Context, cat *archive.Catalog) (map[string]ArchiveRef, error) {
+	refs := map[string]ArchiveRef{}
 	for _, p := range cat.Parents {
-		path, err := f.Locate(p)
+		ref, err := f.Locate(ctx, p)
 		if err != nil {
 			return nil, err
 		}
-		paths[p.Name] = path
+		refs[p.Name] = ref
 	}
-	return paths, nil
+	return refs, nil
 }
 
-// Opener opens parents at the paths LocateAll found.
-func Opener(paths map[string]string) ParentOpener {
+// Opener opens parents at the archives LocateAll found.
+func Opener(ctx context.Context, refs map[string]ArchiveRef) ParentOpener {
 	return func(p archive.Parent) (io.ReadCloser, error) {
-		path, ok := paths[p.Name]
+		ref, ok := refs[p.Name]
 		if !ok {
 			return nil, fmt.Errorf("parent archive %s: not located: %w", p.Name, ErrParentMissing)
 		}
-		return os.Open(path)
+		return ref.Open(ctx)
 	}
 }
 
 // catalogSum reads an archive's catalog and returns its checksum.
-func catalogSum(path string, ids []age.Identity) (string, error) {
-	f, err := os.Open(path)
+func catalogSum(ctx context.Context, ref ArchiveRef, ids []age.Identity) (string, error) {
+	f, err := ref.Open(ctx)
 	if err != nil {
 		return "", err
 	}

@@ -71,10 +71,10 @@ func (c *chainDir) backup(d drivers.Driver, name string, base *archive.Meta, opt
 		c.t.Fatal(err)
 	}
 	rep.Meta.Size = int64(len(data))
-	if err := WriteSidecar(path, rep.Meta); err != nil {
+	if err := WriteSidecar(c.t.Context(), localRef(path), rep.Meta); err != nil {
 		c.t.Fatal(err)
 	}
-	m, err := LoadBase(c.t.Context(), path, c.ids)
+	m, err := LoadBase(c.t.Context(), localRef(path), c.ids)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -103,13 +103,17 @@ func (c *chainDir) open(name string) *archive.Reader {
 func (c *chainDir) restore(name string, extra ...string) (drivers.Driver, *Report, error) {
 	c.t.Helper()
 	ar := c.open(name)
-	f := &ParentFinder{Dir: c.dir, Files: extra, Identities: c.ids, Child: name}
-	paths, err := f.LocateAll(ar.Catalog())
+	var files []ArchiveRef
+	for _, e := range extra {
+		files = append(files, localRef(e))
+	}
+	f := &ParentFinder{Store: NewLocalStore(c.dir), Files: files, Identities: c.ids, Child: name}
+	paths, err := f.LocateAll(c.t.Context(), ar.Catalog())
 	if err != nil {
 		return nil, nil, err
 	}
 	dst := newMem(c.t)
-	rep, err := RestoreArchive(c.t.Context(), ar, dst, RestoreOptions{Parents: Opener(paths), Identities: c.ids})
+	rep, err := RestoreArchive(c.t.Context(), ar, dst, RestoreOptions{Parents: Opener(c.t.Context(), paths), Identities: c.ids})
 	return dst, rep, err
 }
 
@@ -154,8 +158,8 @@ func TestIncrementalChainRestores(t *testing.T) {
 		t.Errorf("restored %d blobs, the catalog lists %d", rrep.Blobs, len(c.open("day3.tar.zst").Catalog().Blobs))
 	}
 
-	vrep, err := VerifyArchive(t.Context(), c.open("day3.tar.zst"), VerifyOptions{Parents: Opener(map[string]string{
-		"day1.tar.zst": c.path("day1.tar.zst"), "day2.tar.zst": c.path("day2.tar.zst")})})
+	vrep, err := VerifyArchive(t.Context(), c.open("day3.tar.zst"), VerifyOptions{Parents: Opener(t.Context(), localRefs(map[string]string{
+		"day1.tar.zst": c.path("day1.tar.zst"), "day2.tar.zst": c.path("day2.tar.zst")}))})
 	if err != nil || vrep.Blobs != rrep.Blobs {
 		t.Errorf("verify of the chain: %v, %d blobs (restore had %d)", err, vrep.Blobs, rrep.Blobs)
 	}
@@ -191,7 +195,7 @@ func TestIncrementalMissingOrSwappedParent(t *testing.T) {
 	}
 	// The core checks too, whatever the caller located.
 	_, err = RestoreArchive(t.Context(), c.open("day2.tar.zst"), newMem(t),
-		RestoreOptions{Parents: Opener(map[string]string{"day1.tar.zst": c.path("day1.tar.zst")})})
+		RestoreOptions{Parents: Opener(t.Context(), localRefs(map[string]string{"day1.tar.zst": c.path("day1.tar.zst")}))})
 	if !errors.Is(err, ErrParentMismatch) {
 		t.Errorf("core with a swapped parent: err = %v, want ErrParentMismatch", err)
 	}
@@ -271,8 +275,8 @@ func TestEncryptedChain(t *testing.T) {
 	}
 	// Without the sidecar, the parent's catalog needs the identity.
 	must(t, os.Remove(SidecarPath(c.path("d1.tar.zst"))))
-	f := &ParentFinder{Dir: c.dir, Child: "d2.tar.zst"}
-	if _, err := f.LocateAll(c.open("d2.tar.zst").Catalog()); !errors.Is(err, archive.ErrEncrypted) {
+	f := &ParentFinder{Store: NewLocalStore(c.dir), Child: "d2.tar.zst"}
+	if _, err := f.LocateAll(t.Context(), c.open("d2.tar.zst").Catalog()); !errors.Is(err, archive.ErrEncrypted) {
 		t.Errorf("encrypted parent without sidecar or identity: err = %v, want ErrEncrypted", err)
 	}
 }
@@ -280,8 +284,9 @@ func TestEncryptedChain(t *testing.T) {
 func TestFindBase(t *testing.T) {
 	src, _ := newRegistry(t)
 	c := newChainDir(t)
-	pattern := filepath.Join(c.dir, "reg-{date}.tar.zst")
-	if m, _, _, err := FindBase(t.Context(), pattern, "", nil); m != nil || err != nil {
+	pattern := "reg-{date}.tar.zst"
+	st := NewLocalStore(c.dir)
+	if m, _, _, err := FindBase(t.Context(), st, pattern, "", nil); m != nil || err != nil {
 		t.Fatalf("empty folder: base %v, err %v", m, err)
 	}
 	day := time.Date(2026, 11, 20, 2, 0, 0, 0, time.Local)
@@ -290,16 +295,16 @@ func TestFindBase(t *testing.T) {
 	// Newer by its creation time but under another name pattern: not a candidate.
 	c.backup(src, "other-2026-11-25.tar.zst", nil, Options{Now: day.Add(120 * time.Hour)})
 	must(t, os.WriteFile(c.path("reg-2026-11-21.tar.zst"), []byte("not an archive"), 0o600))
-	m, path, notes, err := FindBase(t.Context(), pattern, c.path("reg-2026-11-23.tar.zst"), nil)
-	if err != nil || m == nil || filepath.Base(path) != "reg-2026-11-22.tar.zst" {
+	m, path, notes, err := FindBase(t.Context(), st, pattern, "reg-2026-11-23.tar.zst", nil)
+	if err != nil || m == nil || path.Name != "reg-2026-11-22.tar.zst" {
 		t.Fatalf("FindBase = %v, %s, %v; want reg-2026-11-22.tar.zst", m, path, err)
 	}
 	if len(notes) != 1 || !strings.Contains(notes[0], "reg-2026-11-21.tar.zst") {
 		t.Errorf("notes = %q, want one about the file that is not an archive", notes)
 	}
 	// The file about to be written is never its own base.
-	m, path, _, _ = FindBase(t.Context(), pattern, c.path("reg-2026-11-22.tar.zst"), nil)
-	if m == nil || filepath.Base(path) != "reg-2026-11-20.tar.zst" {
+	m, path, _, _ = FindBase(t.Context(), st, pattern, "reg-2026-11-22.tar.zst", nil)
+	if m == nil || path.Name != "reg-2026-11-20.tar.zst" {
 		t.Errorf("excluding the newest: base %s, want reg-2026-11-20.tar.zst", path)
 	}
 }

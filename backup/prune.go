@@ -30,7 +30,10 @@ func (k KeepPolicy) Empty() bool { return k.Last+k.Daily+k.Weekly+k.Monthly == 0
 
 // PruneOptions configure Prune.
 type PruneOptions struct {
-	Dir string // the folder of the archives
+	// Store is where the archives are: a local folder or an object store
+	// prefix. When nil, Dir is taken as a local folder.
+	Store ArchiveStore
+	Dir   string
 	// Glob restricts prune to archives whose file name matches (see
 	// NameGlob); "" takes every regbackup archive in Dir.
 	Glob       string
@@ -72,13 +75,18 @@ func Prune(ctx context.Context, opts PruneOptions) (*PruneReport, error) {
 	if opts.Keep.Empty() {
 		return nil, fmt.Errorf("prune needs at least one --keep-* rule (it never deletes every archive)")
 	}
-	files, err := archiveFiles(opts.Dir, opts.Glob)
+	if opts.Store == nil {
+		opts.Store = NewLocalStore(opts.Dir)
+	}
+	st := opts.Store
+	files, err := archiveFiles(ctx, st, opts.Glob)
 	if err != nil {
 		return nil, fmt.Errorf("prune: %w", err)
 	}
 	rep := &PruneReport{DryRun: opts.DryRun}
 	type entry struct {
 		item PruneItem
+		name string
 		m    *archive.Meta
 	}
 	var all []*entry
@@ -86,26 +94,25 @@ func Prune(ctx context.Context, opts PruneOptions) (*PruneReport, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		m, err := describeHead(ctx, f, opts.Identities)
+		ref := ArchiveRef{Store: st, Name: f.Name}
+		m, err := describeHead(ctx, ref, opts.Identities)
 		switch {
 		case errors.Is(err, archive.ErrEncrypted), errors.Is(err, archive.ErrNoIdentityMatch):
 			return nil, fmt.Errorf("prune: %s has no sidecar (%s), so its parents are unknown: %w",
-				f, filepath.Base(SidecarPath(f)), err)
+				ref, sidecarOf(ref).Name, err)
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
 		case err != nil:
-			rep.Ignored = append(rep.Ignored, PruneItem{Path: f, Keep: true, Reasons: []string{"not a readable regbackup archive: " + err.Error()}})
+			rep.Ignored = append(rep.Ignored, PruneItem{Path: ref.String(), Keep: true, Reasons: []string{"not a readable regbackup archive: " + err.Error()}})
 			continue
 		}
-		size := m.Size
-		if fi, err := os.Stat(f); err == nil {
-			size = fi.Size()
-		}
-		all = append(all, &entry{item: PruneItem{Path: f, Created: m.Created, Size: size}, m: m})
+		all = append(all, &entry{item: PruneItem{Path: ref.String(), Created: m.Created, Size: f.Size}, name: f.Name, m: m})
 	}
 	sort.Slice(all, func(i, j int) bool {
 		if !all[i].item.Created.Equal(all[j].item.Created) {
 			return all[i].item.Created.After(all[j].item.Created)
 		}
-		return all[i].item.Path > all[j].item.Path
+		return all[i].name > all[j].name
 	})
 	keep := func(e *entry, reason string) {
 		e.item.Keep = true
@@ -164,7 +171,7 @@ func Prune(ctx context.Context, opts PruneOptions) (*PruneReport, error) {
 				queue = append(queue, pe)
 			}
 			if !slices.ContainsFunc(pe.item.Reasons, func(r string) bool { return strings.HasPrefix(r, "parent of ") }) {
-				keep(pe, "parent of "+filepath.Base(e.item.Path))
+				keep(pe, "parent of "+e.name)
 			}
 		}
 	}
@@ -174,38 +181,39 @@ func Prune(ctx context.Context, opts PruneOptions) (*PruneReport, error) {
 			continue
 		}
 		if !opts.DryRun {
-			if err := removeArchive(e.item.Path); err != nil {
+			if err := removeArchive(ctx, ArchiveRef{Store: st, Name: e.name}); err != nil {
 				return rep, err
 			}
 		}
 		rep.Deleted++
 		rep.Freed += e.item.Size
 	}
-	if err := pruneLeftovers(opts, time.Now(), rep); err != nil {
+	if err := pruneLeftovers(ctx, opts, time.Now(), rep); err != nil {
 		return rep, err
 	}
 	return rep, nil
 }
 
 // removeArchive deletes an archive, then its sidecar.
-func removeArchive(path string) error {
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("prune: %w", err)
-	}
-	if err := os.Remove(SidecarPath(path)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("prune: %w", err)
+func removeArchive(ctx context.Context, ref ArchiveRef) error {
+	for _, r := range []ArchiveRef{ref, sidecarOf(ref)} {
+		if err := r.Store.Delete(ctx, r.Name); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("prune: %w", err)
+		}
 	}
 	return nil
 }
 
 // pruneLeftovers removes regbackup's partial files older than a day (an
-// interrupted backup that could not clean up) and sidecars whose archive
-// is gone.
-func pruneLeftovers(opts PruneOptions, now time.Time, rep *PruneReport) error {
-	entries, err := os.ReadDir(opts.Dir)
+// interrupted backup that could not clean up; only local folders have
+// them) and sidecars whose archive is gone.
+func pruneLeftovers(ctx context.Context, opts PruneOptions, now time.Time, rep *PruneReport) error {
+	st := opts.Store
+	list, err := st.List(ctx)
 	if err != nil {
 		return fmt.Errorf("prune: %w", err)
 	}
+	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
 	matches := func(name string) bool {
 		if opts.Glob == "" {
 			return true
@@ -213,43 +221,38 @@ func pruneLeftovers(opts PruneOptions, now time.Time, rep *PruneReport) error {
 		ok, _ := filepath.Match(opts.Glob, name)
 		return ok
 	}
-	for _, e := range entries {
-		name := e.Name()
-		if !e.Type().IsRegular() {
-			continue
-		}
-		path := filepath.Join(opts.Dir, name)
+	for _, fi := range list {
+		name := fi.Name
 		switch {
 		case strings.HasPrefix(name, ".") && strings.Contains(name, ".partial-"):
 			inner := strings.TrimSuffix(name[1:strings.LastIndex(name, ".partial-")], archive.MetaSuffix)
-			fi, err := e.Info()
-			if err != nil || !matches(inner) || now.Sub(fi.ModTime()) < 24*time.Hour {
+			if !matches(inner) || fi.ModTime.IsZero() || now.Sub(fi.ModTime) < 24*time.Hour {
 				continue
 			}
-			rep.Partials = append(rep.Partials, path)
+			rep.Partials = append(rep.Partials, st.Where(name))
 		case strings.HasSuffix(name, archive.MetaSuffix):
-			inner := strings.TrimSuffix(path, archive.MetaSuffix)
-			if !matches(filepath.Base(inner)) {
+			inner := strings.TrimSuffix(name, archive.MetaSuffix)
+			if !matches(inner) {
 				continue
 			}
-			if _, err := os.Lstat(inner); !errors.Is(err, os.ErrNotExist) {
+			if _, err := st.Stat(ctx, inner); !errors.Is(err, os.ErrNotExist) {
 				continue
 			}
-			data, err := os.ReadFile(path)
+			data, err := readAll(ctx, ArchiveRef{Store: st, Name: name})
 			if err != nil {
 				continue
 			}
 			if _, err := archive.ParseMeta(data); err != nil {
 				continue // not ours
 			}
-			rep.Sidecars = append(rep.Sidecars, path)
+			rep.Sidecars = append(rep.Sidecars, st.Where(name))
 		default:
 			continue
 		}
 		if opts.DryRun {
 			continue
 		}
-		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := st.Delete(ctx, name); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("prune: %w", err)
 		}
 	}

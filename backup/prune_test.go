@@ -31,7 +31,7 @@ func fakeArchive(t *testing.T, dir, name string, created time.Time, parents ...*
 		m.Parents = append(m.Parents, archive.Parent{Name: p.Archive, CatalogSHA256: p.CatalogSHA256, Created: p.Created})
 		m.Blobs = append(m.Blobs, archive.Blob{Digest: "sha256:" + p.CatalogSHA256, Size: 1, Archive: p.Archive})
 	}
-	must(t, WriteSidecar(path, m))
+	must(t, WriteSidecar(t.Context(), localRef(path), m))
 	return m
 }
 

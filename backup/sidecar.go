@@ -3,14 +3,11 @@ package backup
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"filippo.io/age"
 
@@ -21,57 +18,74 @@ import (
 // ".meta.json".
 func SidecarPath(archivePath string) string { return archivePath + archive.MetaSuffix }
 
-// WriteSidecar writes m beside archivePath, through a temp file and a
-// rename. m.Archive is set to the archive's file name.
-func WriteSidecar(archivePath string, m *archive.Meta) error {
-	m.Archive = filepath.Base(archivePath)
+// sidecarOf is the sidecar of the archive ref: same store, name plus
+// ".meta.json".
+func sidecarOf(ref ArchiveRef) ArchiveRef {
+	return ArchiveRef{Store: ref.Store, Name: ref.Name + archive.MetaSuffix}
+}
+
+// WriteSidecar writes m beside the archive ref, all or nothing (a local
+// temp file and a rename, or one object). m.Archive is set to the
+// archive's name.
+func WriteSidecar(ctx context.Context, ref ArchiveRef, m *archive.Meta) error {
+	m.Archive = ref.Name
 	data, err := m.Marshal()
 	if err != nil {
 		return err
 	}
-	target := SidecarPath(archivePath)
-	var rnd [6]byte
-	rand.Read(rnd[:])
-	tmp := filepath.Join(filepath.Dir(target), "."+filepath.Base(target)+".partial-"+hex.EncodeToString(rnd[:]))
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
+	w, err := ref.Store.Create(ctx, sidecarOf(ref).Name)
+	if err != nil {
 		return fmt.Errorf("writing sidecar: %w", err)
 	}
-	if err := os.Rename(tmp, target); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing sidecar: %w", err)
+	if _, err := w.Write(append(data, '\n')); err != nil {
+		w.Abort()
+		return fmt.Errorf("writing sidecar %s: %w", sidecarOf(ref), err)
+	}
+	if err := w.Commit(); err != nil {
+		return fmt.Errorf("writing sidecar %s: %w", sidecarOf(ref), err)
 	}
 	return nil
 }
 
-// readSidecar reads the sidecar of archivePath. It returns an error
+// readAll reads a whole (small) file of a store.
+func readAll(ctx context.Context, ref ArchiveRef) ([]byte, error) {
+	rc, err := ref.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}
+
+// readSidecar reads the sidecar of the archive ref. It returns an error
 // wrapping os.ErrNotExist when there is none, and ignores (as absent) a
-// sidecar that does not describe the file as it is now (another size: the
-// archive was replaced after the sidecar was written).
-func readSidecar(archivePath string) (*archive.Meta, error) {
-	data, err := os.ReadFile(SidecarPath(archivePath))
+// sidecar that does not describe the archive as it is now (another size:
+// the archive was replaced after the sidecar was written).
+func readSidecar(ctx context.Context, ref ArchiveRef) (*archive.Meta, error) {
+	data, err := readAll(ctx, sidecarOf(ref))
 	if err != nil {
 		return nil, err
 	}
 	m, err := archive.ParseMeta(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", SidecarPath(archivePath), err)
+		return nil, fmt.Errorf("%s: %w", sidecarOf(ref), err)
 	}
-	if err := describesFile(m, archivePath); err != nil {
+	if err := describesFile(ctx, m, ref); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-// describesFile checks that sidecar m describes archivePath as it is now
-// (see readSidecar) and names m's archive after the file, following a
-// rename of both.
-func describesFile(m *archive.Meta, archivePath string) error {
-	if fi, err := os.Stat(archivePath); err != nil {
+// describesFile checks that sidecar m describes the archive ref as it is
+// now (see readSidecar) and names m's archive after it, following a rename
+// of both.
+func describesFile(ctx context.Context, m *archive.Meta, ref ArchiveRef) error {
+	if fi, err := ref.Store.Stat(ctx, ref.Name); err != nil {
 		return err
-	} else if m.Size != 0 && fi.Size() != m.Size {
-		return fmt.Errorf("%s describes a file of %d bytes, the archive has %d: %w", SidecarPath(archivePath), m.Size, fi.Size(), os.ErrNotExist)
+	} else if m.Size != 0 && fi.Size != m.Size {
+		return fmt.Errorf("%s describes a file of %d bytes, the archive has %d: %w", sidecarOf(ref), m.Size, fi.Size, os.ErrNotExist)
 	}
-	m.Archive = filepath.Base(archivePath)
+	m.Archive = ref.Name
 	return nil
 }
 
@@ -81,20 +95,20 @@ func describesFile(m *archive.Meta, archivePath string) error {
 // checksum, size, parents) and skips the thousands of blob entries after,
 // most of the decoding time. A sidecar laid out otherwise than Marshal
 // writes it, or damaged, is decoded whole.
-func readSidecarHead(archivePath string) (*archive.Meta, error) {
-	data, err := os.ReadFile(SidecarPath(archivePath))
+func readSidecarHead(ctx context.Context, ref ArchiveRef) (*archive.Meta, error) {
+	data, err := readAll(ctx, sidecarOf(ref))
 	if err != nil {
 		return nil, err
 	}
 	head, ok := jsonHead(data, "blobs")
 	if !ok {
-		return readSidecar(archivePath)
+		return readSidecar(ctx, ref)
 	}
 	var m archive.Meta
 	if err := json.Unmarshal(head, &m); err != nil || !headValid(&m) {
-		return readSidecar(archivePath) // laid out otherwise, or damaged: the whole decode says what is wrong
+		return readSidecar(ctx, ref) // laid out otherwise, or damaged: the whole decode says what is wrong
 	}
-	if err := describesFile(&m, archivePath); err != nil {
+	if err := describesFile(ctx, &m, ref); err != nil {
 		return nil, err
 	}
 	return &m, nil
@@ -140,34 +154,34 @@ func jsonHead(data []byte, key string) (head []byte, ok bool) {
 
 // describeHead is Describe (not whole) without the blob list when a
 // sidecar answers (see readSidecarHead).
-func describeHead(ctx context.Context, archivePath string, ids []age.Identity) (*archive.Meta, error) {
-	m, err := readSidecarHead(archivePath)
+func describeHead(ctx context.Context, ref ArchiveRef, ids []age.Identity) (*archive.Meta, error) {
+	m, err := readSidecarHead(ctx, ref)
 	if err == nil || !errors.Is(err, os.ErrNotExist) {
 		return m, err
 	}
-	return Describe(ctx, archivePath, ids, false)
+	return Describe(ctx, ref, ids, false)
 }
 
-// Describe returns what an archive file holds: its sidecar when there is
+// Describe returns what an archive holds: its sidecar when there is
 // one, else its catalog (and, with whole, the whole archive read and
 // verified, so that blobs its trailer marks missing or corrupt are left
 // out). An encrypted archive without a sidecar needs ids.
-func Describe(ctx context.Context, archivePath string, ids []age.Identity, whole bool) (*archive.Meta, error) {
-	m, err := readSidecar(archivePath)
+func Describe(ctx context.Context, ref ArchiveRef, ids []age.Identity, whole bool) (*archive.Meta, error) {
+	m, err := readSidecar(ctx, ref)
 	if err == nil {
 		return m, nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	f, err := os.Open(archivePath)
+	f, err := ref.Open(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	ar, err := archive.NewReaderOptions(f, archive.ReaderOptions{Identities: ids})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", archivePath, err)
+		return nil, fmt.Errorf("%s: %w", ref, err)
 	}
 	defer ar.Close()
 	tr := &archive.Trailer{}
@@ -181,14 +195,14 @@ func Describe(ctx context.Context, archivePath string, ids []age.Identity, whole
 				break
 			}
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", archivePath, err)
+				return nil, fmt.Errorf("%s: %w", ref, err)
 			}
 		}
 		tr = ar.Trailer()
 	}
-	m = archive.NewMeta(filepath.Base(archivePath), ar.Catalog(), ar.CatalogSHA256(), tr, ar.Encrypted(), ar.Compression())
-	if fi, err := f.Stat(); err == nil {
-		m.Size = fi.Size()
+	m = archive.NewMeta(ref.Name, ar.Catalog(), ar.CatalogSHA256(), tr, ar.Encrypted(), ar.Compression())
+	if fi, err := ref.Store.Stat(ctx, ref.Name); err == nil {
+		m.Size = fi.Size
 	}
 	return m, nil
 }

@@ -26,11 +26,11 @@ func TestSidecarHeadIsSidecarWithoutBlobs(t *testing.T) {
 		t.Fatalf("day2 has %d parents and %d blobs, want some of each", len(inc.Parents), len(inc.Blobs))
 	}
 	path := c.path("day2.tar.zst")
-	whole, err := readSidecar(path)
+	whole, err := readSidecar(t.Context(), localRef(path))
 	if err != nil {
 		t.Fatal(err)
 	}
-	head, err := readSidecarHead(path)
+	head, err := readSidecarHead(t.Context(), localRef(path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,19 +55,19 @@ func TestSidecarHeadIsSidecarWithoutBlobs(t *testing.T) {
 		must(t, os.WriteFile(sidecar, data, 0o600))
 	}
 	rewrite(func(map[string]any) {})
-	if got, err := readSidecarHead(path); err != nil || got.CatalogSHA256 != whole.CatalogSHA256 || len(got.Parents) != len(whole.Parents) {
+	if got, err := readSidecarHead(t.Context(), localRef(path)); err != nil || got.CatalogSHA256 != whole.CatalogSHA256 || len(got.Parents) != len(whole.Parents) {
 		t.Errorf("sidecar with blobs first: head = %+v, %v; want it decoded whole", got, err)
 	}
 	must(t, os.WriteFile(sidecar, []byte(strings.Replace(string(original), whole.CatalogSHA256, "f00d", 1)), 0o600))
-	if _, err := readSidecarHead(path); !errors.Is(err, archive.ErrCorrupt) {
+	if _, err := readSidecarHead(t.Context(), localRef(path)); !errors.Is(err, archive.ErrCorrupt) {
 		t.Errorf("sidecar with a bad checksum: err = %v, want ErrCorrupt", err)
 	}
 	rewrite(func(doc map[string]any) { doc["format"] = "other/1" })
-	if _, err := readSidecarHead(path); !errors.Is(err, archive.ErrCorrupt) {
+	if _, err := readSidecarHead(t.Context(), localRef(path)); !errors.Is(err, archive.ErrCorrupt) {
 		t.Errorf("sidecar of another format: err = %v, want ErrCorrupt", err)
 	}
 	rewrite(func(doc map[string]any) { doc["size"] = whole.Size + 1 })
-	if _, err := readSidecarHead(path); !errors.Is(err, os.ErrNotExist) {
+	if _, err := readSidecarHead(t.Context(), localRef(path)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("sidecar of another file size: err = %v, want one wrapping os.ErrNotExist (ignored)", err)
 	}
 }

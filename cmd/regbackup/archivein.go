@@ -1,34 +1,71 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/regbackup/regbackup/backup"
 )
 
-// openArchive opens an archive argument: a file, or - for stdin.
-func openArchive(name string) (io.ReadCloser, error) {
+// archiveURLHelp describes archive object URLs for --help: backup's -o and
+// the archive argument of restore, verify and list.
+const archiveURLHelp = `An archive may be an object instead of a file: s3://BUCKET/PREFIX/NAME, gs://BUCKET/PREFIX/NAME
+or azure://CONTAINER/PREFIX/NAME, with the same ?region=, ?endpoint=, ?account= options and
+the same credentials from the environment as a storage LOCATION (quote it in a shell). It is
+streamed (multipart upload and download, memory bounded whatever its size); an upload that
+fails or is interrupted leaves no object. Sidecars (NAME.meta.json) and the parents of an
+incremental archive are objects beside it, under the same prefix. An S3 upload has at most
+10,000 parts of ?part-size= (default 8MiB, so 78 GiB): add &part-size=64MiB for a larger archive.`
+
+// openArchive opens an archive argument: a file, an object URL (s3://,
+// gs://, azure://), or - for stdin (ref.Store nil).
+func openArchive(ctx context.Context, name string) (io.ReadCloser, backup.ArchiveRef, error) {
 	if name == "-" {
-		return io.NopCloser(os.Stdin), nil
+		return io.NopCloser(os.Stdin), backup.ArchiveRef{}, nil
 	}
-	f, err := os.Open(name)
+	ref, err := backup.OpenArchiveRef(ctx, name)
 	if err != nil {
-		if os.IsNotExist(err) {
-			return nil, fmt.Errorf("archive %s does not exist", name)
+		return nil, ref, err
+	}
+	rc, err := ref.Open(ctx)
+	if err != nil {
+		if !backup.IsObjectURL(name) {
+			switch {
+			case errors.Is(err, os.ErrNotExist):
+				return nil, ref, fmt.Errorf("archive %s does not exist", name)
+			case errors.Is(err, backup.ErrFolder):
+				return nil, ref, err
+			}
+			return nil, ref, fmt.Errorf("opening archive: %w", err)
 		}
-		return nil, fmt.Errorf("opening archive: %w", err)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, ref, fmt.Errorf("archive %s does not exist", ref)
+		}
+		return nil, ref, err // the driver's line names the object
 	}
-	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		f.Close()
-		return nil, fmt.Errorf("%s is a folder, not an archive", name)
+	return rc, ref, nil
+}
+
+// archiveRefs opens the stores of archive arguments (--parent).
+func archiveRefs(ctx context.Context, names []string) ([]backup.ArchiveRef, error) {
+	var out []backup.ArchiveRef
+	for _, n := range names {
+		ref, err := backup.OpenArchiveRef(ctx, n)
+		if err != nil {
+			return nil, fmt.Errorf("--parent %s: %w", n, err)
+		}
+		out = append(out, ref)
 	}
-	return f, nil
+	return out, nil
 }
 
 func oneArchiveArg(args []string, cmd string) (string, error) {
 	switch len(args) {
 	case 0:
-		return "", usagef("%s needs the archive to read (a file, or - for stdin)", cmd)
+		return "", usagef("%s needs the archive to read (a file, an s3://, gs:// or azure:// URL, or - for stdin)", cmd)
 	case 1:
 		return args[0], nil
 	}

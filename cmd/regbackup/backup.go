@@ -1,13 +1,11 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
@@ -32,8 +30,10 @@ auth.token.rootcertbundle and auth.token.jwks. One that does not exist or cannot
 stops the backup before anything is written (the registry would not start without it);
 --no-key-files backs up the storage only. The storage and files picked are printed first.
 
-ARCHIVE is a file name, or - for stdout. An existing file is never overwritten without --force;
-the archive appears under its name only once complete.
+ARCHIVE is a file name, an object URL (below), or - for stdout. An existing file or object
+is never overwritten without --force; the archive appears under its name only once complete.
+
+` + archiveURLHelp + `
 
 Damage found in the source (malformed or dangling links, missing or corrupt blobs) is
 reported and left out, and the command exits 3; the archive is still complete and holds
@@ -41,10 +41,10 @@ everything that was intact.
 
 {date} and {time} in ARCHIVE are replaced by the local date (YYYY-MM-DD) and time (HHMMSS).
 --incremental writes only the blobs that the newest earlier archive of the same name pattern
-in the same folder (and the parents it needs) lacks, plus all of the metadata; a full backup
+in the same folder or prefix (and the parents it needs) lacks, plus all of the metadata; a full backup
 when there is none or the chain would exceed --max-chain. Each archive gets a small sidecar,
 ARCHIVE.meta.json (times, checksums and blob digests; no secrets, no repository names),
-which the next incremental backup and prune read. --keep-* prune the folder after a
+which the next incremental backup and prune read. --keep-* prune the folder (or prefix) after a
 successful backup (see regbackup prune --help). --encrypt-to age1... encrypts the archive
 with age; without it, key material (--include-file, key files) prints a warning, even
 with --quiet.
@@ -56,12 +56,14 @@ Examples:
   AWS_PROFILE=backup regbackup backup --from 's3://registry-bucket/reg?region=eu-west-1' -o backup.tar.zst
   regbackup backup --from 'azure://registry/reg?account=myaccount' -o backup.tar.zst
   regbackup backup --from /var/lib/registry -o '/backups/registry-{date}.tar.zst' \
-    --incremental --keep-daily 7 --keep-weekly 4 --encrypt-to age1... --json`,
+    --incremental --keep-daily 7 --keep-weekly 4 --encrypt-to age1... --json
+  regbackup backup --from /var/lib/registry \
+    -o 's3://backups/registry/registry-{date}.tar.zst?region=eu-west-1' --incremental --keep-daily 7`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "registry storage `LOCATION` to back up: a folder, s3://, gs:// or azure:// (see above)"},
 			&cli.StringFlag{Name: "registry-config", Usage: "back up the storage this registry config.yml `FILE` names (REGISTRY_* variables applied) and its key files; instead of --from"},
 			&cli.BoolFlag{Name: "no-key-files", Usage: "with --registry-config: do not store the key files the config names"},
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "archive `FILE` to write, - for stdout"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "archive `FILE` to write: a path, s3://, gs:// or azure:// object URL, or - for stdout"},
 			&cli.StringSliceFlag{Name: "include-file", Usage: "also store this `PATH` (token key, certificate, htpasswd, TLS files); repeatable"},
 			&cli.StringFlag{Name: "compression", Value: "zstd", Usage: "zstd, gzip or none"},
 			&cli.IntFlag{Name: "level", Usage: "compression level (zstd 1-4, gzip 1-9); 0 = fastest, right for already-compressed layers"},
@@ -91,7 +93,7 @@ func runBackup(c *cli.Context) (err error) {
 	case c.Bool("no-key-files") && cfgFile == "":
 		return usagef("--no-key-files goes with --registry-config")
 	case out == "":
-		return usagef("-o is required: the archive file to write, or - for stdout")
+		return usagef("-o is required: the archive file or object URL to write, or - for stdout")
 	case out == "-" && c.Bool("json"):
 		return usagef("--json prints on stdout, which -o - already uses")
 	}
@@ -139,11 +141,13 @@ func runBackup(c *cli.Context) (err error) {
 	if out == "-" {
 		err = write(os.Stdout)
 	} else {
-		err = writeAtomically(out, c.Bool("force"), write)
+		err = writeAtomically(c.Context, plan.store, plan.name, out, c.Bool("force"), write)
 	}
 	r.report("backup", result)
-	if fi, serr := os.Stat(out); serr == nil && result != nil && out != "-" {
-		r.out.ArchiveBytes = fi.Size()
+	if out != "-" && result != nil {
+		if fi, serr := plan.store.Stat(c.Context, plan.name); serr == nil {
+			r.out.ArchiveBytes = fi.Size
+		}
 	}
 	if ferr := finishChain(c, plan, result, err, rep, &r.out); ferr != nil && err == nil {
 		err = ferr
@@ -154,36 +158,29 @@ func runBackup(c *cli.Context) (err error) {
 	return err
 }
 
-// writeAtomically runs write on a temp file beside name and renames it to
-// name only when write succeeded (or found only source damage, which still
-// yields a complete archive). Anything else removes the temp file.
-func writeAtomically(name string, force bool, write func(io.Writer) error) error {
-	if _, err := os.Stat(name); err == nil && !force {
-		return fmt.Errorf("%s already exists; choose another name or use --force", name)
+// writeAtomically runs write on a new file name of st (shown as out) and
+// makes it appear only when write succeeded (or found only source damage,
+// which still yields a complete archive): a local temp file renamed into
+// place, or an object upload completed. Anything else leaves nothing.
+func writeAtomically(ctx context.Context, st backup.ArchiveStore, name, out string, force bool, write func(io.Writer) error) error {
+	_, err := st.Stat(ctx, name)
+	switch {
+	case err == nil && !force:
+		return fmt.Errorf("%s already exists; choose another name or use --force", out)
+	case err != nil && !errors.Is(err, os.ErrNotExist) && backup.IsObjectURL(out):
+		return err
 	}
-	var rnd [6]byte
-	rand.Read(rnd[:])
-	tmp := filepath.Join(filepath.Dir(name), "."+filepath.Base(name)+".partial-"+hex.EncodeToString(rnd[:]))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	w, err := st.Create(ctx, name)
 	if err != nil {
 		return fmt.Errorf("creating archive: %w", err)
 	}
-	err = write(f)
-	if err == nil || errors.Is(err, backup.ErrDamagedSource) {
-		if serr := f.Sync(); serr != nil {
-			err = fmt.Errorf("writing %s: %w", name, serr)
-		}
-	}
-	if cerr := f.Close(); cerr != nil && (err == nil || errors.Is(err, backup.ErrDamagedSource)) {
-		err = fmt.Errorf("writing %s: %w", name, cerr)
-	}
+	err = write(w)
 	if err != nil && !errors.Is(err, backup.ErrDamagedSource) {
-		os.Remove(tmp)
+		w.Abort()
 		return err
 	}
-	if rerr := os.Rename(tmp, name); rerr != nil {
-		os.Remove(tmp)
-		return rerr
+	if cerr := w.Commit(); cerr != nil {
+		return cerr
 	}
 	return err
 }

@@ -1,10 +1,9 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -17,8 +16,8 @@ import (
 // encryption.
 func chainFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.BoolFlag{Name: "incremental", Usage: "write only the blobs the newest earlier archive beside -o (same name pattern) and its parents lack; a full backup when there is none"},
-		&cli.StringFlag{Name: "incremental-from", Usage: "write only the blobs `ARCHIVE` and its parents lack"},
+		&cli.BoolFlag{Name: "incremental", Usage: "write only the blobs the newest earlier archive beside -o (same name pattern, same folder or prefix) and its parents lack; a full backup when there is none"},
+		&cli.StringFlag{Name: "incremental-from", Usage: "write only the blobs `ARCHIVE` (a file or an object URL) and its parents lack"},
 		&cli.IntFlag{Name: "max-chain", Value: backup.DefaultMaxParents, Usage: "write a full backup instead of an incremental that would need more than `N` parent archives"},
 		&cli.IntFlag{Name: "keep-last", Usage: "after a successful backup, prune: keep the newest `N` archives of the same name pattern"},
 		&cli.IntFlag{Name: "keep-daily", Usage: "prune: keep the newest archive of each of the last `N` days that have one"},
@@ -42,8 +41,11 @@ func keepPolicy(c *cli.Context) (backup.KeepPolicy, error) {
 
 // chainPlan is what backup's chain flags decided before the backup runs.
 type chainPlan struct {
-	out     string // -o with {date} and {time} expanded
-	pattern string // -o as given
+	out     string              // -o with {date} and {time} expanded, for people
+	pattern string              // -o as given
+	store   backup.ArchiveStore // where the archive goes: -o's folder or prefix; nil with -o -
+	name    string              // the archive's name in store
+	patName string              // pattern's name part, {date} and {time} kept
 	now     time.Time
 	keep    backup.KeepPolicy
 	opts    func(*backup.Options)
@@ -60,9 +62,6 @@ func planChain(c *cli.Context, rep *reporter) (*chainPlan, error) {
 	}
 	p := &chainPlan{pattern: c.String("output"), now: t, info: map[string]any{}}
 	p.out = p.pattern
-	if p.out != "-" {
-		p.out = backup.ExpandName(p.out, t)
-	}
 	if p.keep, err = keepPolicy(c); err != nil {
 		return nil, err
 	}
@@ -85,19 +84,26 @@ func planChain(c *cli.Context, rep *reporter) (*chainPlan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := p.openOutput(c.Context); err != nil {
+		return nil, err
+	}
 	var base *archive.Meta
 	switch {
 	case from != "":
-		if p.out != "-" && backup.SameFile(from, p.out) {
+		ref, err := backup.OpenArchiveRef(c.Context, from)
+		if err != nil {
+			return nil, fmt.Errorf("--incremental-from: %w", err)
+		}
+		if p.store != nil && ref.Same(backup.ArchiveRef{Store: p.store, Name: p.name}) {
 			return nil, usagef("--incremental-from %s is the archive -o would write", from)
 		}
-		if base, err = backup.LoadBase(c.Context, from, ids); err != nil {
+		if base, err = backup.LoadBase(c.Context, ref, ids); err != nil {
 			return nil, keyError(c, from, err)
 		}
 	case c.Bool("incremental"):
-		var path string
+		var ref backup.ArchiveRef
 		var notes []string
-		base, path, notes, err = backup.FindBase(c.Context, p.pattern, p.out, ids)
+		base, ref, notes, err = backup.FindBase(c.Context, p.store, p.patName, p.name, ids)
 		if err != nil {
 			return nil, err
 		}
@@ -106,16 +112,39 @@ func planChain(c *cli.Context, rep *reporter) (*chainPlan, error) {
 		}
 		if base == nil {
 			noticef(c, rep, "incremental: no earlier archive matching %s in %s: writing a full backup\n",
-				backup.NameGlob(p.pattern), filepath.Dir(p.pattern))
+				backup.NameGlob(p.patName), p.store)
 			p.info["note"] = "no earlier archive: full backup"
 		} else {
-			p.info["base"] = path
+			p.info["base"] = ref.String()
 		}
 	}
 	p.opts = func(o *backup.Options) {
 		o.Base, o.MaxParents, o.Recipients, o.Now = base, c.Int("max-chain"), recipients, t
 	}
 	return p, nil
+}
+
+// openOutput splits -o into its folder (a local folder or an object store
+// prefix, opened here so that an unreachable store fails before anything
+// is read) and its name, and expands {date} and {time} in both.
+func (p *chainPlan) openOutput(ctx context.Context) error {
+	if p.pattern == "-" {
+		return nil
+	}
+	folder, name, err := backup.SplitArchiveURL(p.pattern)
+	if err != nil {
+		return usageError{fmt.Errorf("-o: %w", err)}
+	}
+	p.patName, p.name = name, backup.ExpandName(name, p.now)
+	if p.store, err = backup.OpenArchiveStore(ctx, backup.ExpandName(folder, p.now)); err != nil {
+		return err
+	}
+	if backup.IsObjectURL(p.pattern) {
+		p.out = p.store.Where(p.name)
+	} else {
+		p.out = backup.ExpandName(p.pattern, p.now)
+	}
+	return nil
 }
 
 // finishChain runs after the archive was written (err is the backup's
@@ -129,10 +158,11 @@ func finishChain(c *cli.Context, p *chainPlan, result *backup.Report, err error,
 	if p.out == "-" || result == nil || result.Meta == nil || (err != nil && !errors.Is(err, backup.ErrDamagedSource)) {
 		return nil
 	}
-	if fi, serr := os.Stat(p.out); serr == nil {
-		result.Meta.Size = fi.Size()
+	ref := backup.ArchiveRef{Store: p.store, Name: p.name}
+	if fi, serr := p.store.Stat(c.Context, p.name); serr == nil {
+		result.Meta.Size = fi.Size
 	}
-	if werr := backup.WriteSidecar(p.out, result.Meta); werr != nil {
+	if werr := backup.WriteSidecar(c.Context, ref, result.Meta); werr != nil {
 		return werr
 	}
 	if err != nil || p.keep.Empty() {
@@ -142,7 +172,7 @@ func finishChain(c *cli.Context, p *chainPlan, result *backup.Report, err error,
 	if ierr != nil {
 		return ierr
 	}
-	pr, perr := backup.Prune(c.Context, backup.PruneOptions{Dir: filepath.Dir(p.out), Glob: backup.NameGlob(p.pattern),
+	pr, perr := backup.Prune(c.Context, backup.PruneOptions{Store: p.store, Glob: backup.NameGlob(p.patName),
 		Keep: p.keep, Identities: ids})
 	if pr != nil {
 		o.Prune = pr

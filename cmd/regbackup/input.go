@@ -1,8 +1,8 @@
 package main
 
 import (
+	"context"
 	"io"
-	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
@@ -14,13 +14,14 @@ import (
 // incremental or encrypted.
 func parentFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringSliceFlag{Name: "parent", Usage: "parent archive `FILE` of an incremental archive, when it is not beside it (matched by content, any name); repeatable"},
+		&cli.StringSliceFlag{Name: "parent", Usage: "parent archive `FILE` (or object URL) of an incremental archive, when it is not beside it (matched by content, any name); repeatable"},
 		identityFlag(),
 	}
 }
 
 // input is an archive argument opened for reading, its catalog read.
 type input struct {
+	ctx    context.Context
 	name   string
 	rc     io.ReadCloser
 	ar     *archive.Reader
@@ -34,7 +35,11 @@ func openInput(c *cli.Context, name string) (*input, error) {
 	if err != nil {
 		return nil, err
 	}
-	rc, err := openArchive(name)
+	parents, err := archiveRefs(c.Context, c.StringSlice("parent"))
+	if err != nil {
+		return nil, err
+	}
+	rc, ref, err := openArchive(c.Context, name)
 	if err != nil {
 		return nil, err
 	}
@@ -43,21 +48,21 @@ func openInput(c *cli.Context, name string) (*input, error) {
 		rc.Close()
 		return nil, keyError(c, name, err)
 	}
-	f := &backup.ParentFinder{Files: c.StringSlice("parent"), Identities: ids, Child: name}
-	if name != "-" {
-		f.Dir, f.Child = filepath.Dir(name), filepath.Base(name)
+	f := &backup.ParentFinder{Files: parents, Identities: ids, Child: name}
+	if ref.Store != nil {
+		f.Store, f.Child = ref.Store, ref.Name
 	}
-	return &input{name: name, rc: rc, ar: ar, finder: f}, nil
+	return &input{ctx: c.Context, name: name, rc: rc, ar: ar, finder: f}, nil
 }
 
 // parents locates every parent the archive needs, so a missing one fails
 // before anything is read or written, and returns the opener for them.
 func (in *input) parents() (backup.ParentOpener, error) {
-	paths, err := in.finder.LocateAll(in.ar.Catalog())
+	refs, err := in.finder.LocateAll(in.ctx, in.ar.Catalog())
 	if err != nil {
 		return nil, err
 	}
-	return backup.Opener(paths), nil
+	return backup.Opener(in.ctx, refs), nil
 }
 
 func (in *input) Close() {

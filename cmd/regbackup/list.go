@@ -20,9 +20,12 @@ func listCommand() *cli.Command {
 size. It does not check the data: use verify for that. For an incremental archive it also
 checks that every parent it needs is there (exit 5 when one is missing, after the listing).
 
+` + archiveURLHelp + `
+
 Example:
   regbackup list /backups/registry-2026-11-23.tar.zst
-  regbackup list --json /backups/registry-2026-11-23.tar.zst | jq '.images[].digest'`,
+  regbackup list --json /backups/registry-2026-11-23.tar.zst | jq '.images[].digest'
+  regbackup list 'gs://backups/registry/registry-2026-11-23.tar.zst'`,
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print JSON"},
 		}, parentFlags()...),

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,7 +23,10 @@ of each of the last N days, ISO weeks and months that have one (--keep-daily, --
 incremental archive needs is kept too, and their parents, whatever their age.
 
 DEST is a folder (every regbackup archive in it), or an archive name pattern as given to
-backup -o, with {date} and {time} (only the archives of that pattern). An archive's time is
+backup -o, with {date} and {time} (only the archives of that pattern). Both may be object
+URLs: s3://BUCKET/PREFIX?region=... (every archive directly under PREFIX), or
+s3://BUCKET/PREFIX/registry-{date}.tar.zst?region=...; gs:// and azure:// alike, with the
+credentials backup takes from the environment. An archive's time is
 its creation time, read from its sidecar (NAME.meta.json) or, without one, its catalog;
 an encrypted archive without its sidecar needs --identity, and prune deletes nothing
 until it can read every archive's parents. Files that are not regbackup archives are never
@@ -31,7 +35,8 @@ whose archive is gone, are removed too.
 
 Examples:
   regbackup prune /backups --keep-last 3 --keep-daily 7 --keep-weekly 4 --keep-monthly 6 --dry-run
-  regbackup prune '/backups/registry-{date}.tar.zst' --keep-daily 14`,
+  regbackup prune '/backups/registry-{date}.tar.zst' --keep-daily 14
+  regbackup prune 's3://backups/registry/registry-{date}.tar.zst?region=eu-west-1' --keep-daily 14`,
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "keep-last", Usage: "keep the newest `N` archives"},
 			&cli.IntFlag{Name: "keep-daily", Usage: "keep the newest archive of each of the last `N` days that have one"},
@@ -67,17 +72,11 @@ func runPrune(c *cli.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	opts := backup.PruneOptions{Dir: args[0], Keep: keep, DryRun: c.Bool("dry-run"), Identities: ids}
-	if fi, err := os.Stat(args[0]); err != nil || !fi.IsDir() {
-		if _, derr := os.Stat(filepath.Dir(args[0])); derr != nil {
-			return fmt.Errorf("prune: %s: no such folder", args[0])
-		}
-		if !backup.HasPlaceholder(args[0]) {
-			return fmt.Errorf("prune: %s is not a folder: give the folder of the archives, or the -o pattern they were written with ({date} or {time} in it)", args[0])
-		}
-		opts.Dir, opts.Glob = filepath.Dir(args[0]), backup.NameGlob(args[0])
+	opts := backup.PruneOptions{Keep: keep, DryRun: c.Bool("dry-run"), Identities: ids}
+	if opts.Store, opts.Glob, err = pruneStore(c.Context, args[0]); err != nil {
+		return err
 	}
-	r.out.location, r.out.DryRun = opts.Dir, opts.DryRun
+	r.out.location, r.out.DryRun = opts.Store.String(), opts.DryRun
 	pr, err := backup.Prune(c.Context, opts)
 	if pr != nil {
 		r.out.Report = pr
@@ -86,6 +85,41 @@ func runPrune(c *cli.Context) (err error) {
 		}
 	}
 	return err
+}
+
+// pruneStore opens prune's DEST: a folder or an object store prefix (every
+// archive in it), or an -o pattern with {date} or {time} (the archives of
+// that pattern, glob non-empty).
+func pruneStore(ctx context.Context, dest string) (st backup.ArchiveStore, glob string, err error) {
+	if backup.IsObjectURL(dest) {
+		folder, name, serr := backup.SplitArchiveURL(dest)
+		if serr != nil { // ends in "/" or names a bucket: a prefix
+			st, err = backup.OpenArchiveStore(ctx, dest)
+			return st, "", err
+		}
+		parent, err := backup.OpenArchiveStore(ctx, folder)
+		if err != nil {
+			return nil, "", err
+		}
+		if backup.HasPlaceholder(name) {
+			return parent, backup.NameGlob(name), nil
+		}
+		if _, err := parent.Stat(ctx, name); err == nil {
+			return nil, "", fmt.Errorf("prune: %s is an archive, not a prefix: give the prefix of the archives, or the -o pattern they were written with ({date} or {time} in it)", parent.Where(name))
+		}
+		st, err = backup.OpenArchiveStore(ctx, dest) // a prefix
+		return st, "", err
+	}
+	if fi, err := os.Stat(dest); err == nil && fi.IsDir() {
+		return backup.NewLocalStore(dest), "", nil
+	}
+	if _, derr := os.Stat(filepath.Dir(dest)); derr != nil {
+		return nil, "", fmt.Errorf("prune: %s: no such folder", dest)
+	}
+	if !backup.HasPlaceholder(dest) {
+		return nil, "", fmt.Errorf("prune: %s is not a folder: give the folder of the archives, or the -o pattern they were written with ({date} or {time} in it)", dest)
+	}
+	return backup.NewLocalStore(filepath.Dir(dest)), backup.NameGlob(dest), nil
 }
 
 // printPrune prints one line per file prune looked at, newest first, and

@@ -27,7 +27,7 @@ whole archive checked out, in push order: layers, revisions, tag history, tags. 
 truncated archive therefore aborts before any link is written, and the registry keeps
 serving what it served. Restart the registry afterwards (its blob cache may be stale).
 
-ARCHIVE is a file, or - for stdin. New files and folders get the owner of the root folder
+ARCHIVE is a file, an object URL (below), or - for stdin. New files and folders get the owner of the root folder
 (the registry's user) unless --owner. Included files (key material) are restored only with
 --files-to or --files-to-original; private keys get mode 0600.
 
@@ -35,6 +35,8 @@ An incremental archive is restored with its parents, found beside it (or given w
 --parent FILE): each is checked to be the very archive it was made on (catalog sha256),
 read once and verified, before any link file is written. A missing parent exits 5. An
 encrypted archive needs --identity FILE (exit 6 without the right one).
+
+` + archiveURLHelp + `
 
 ` + locationHelp + `
 
@@ -51,7 +53,8 @@ Examples:
   regbackup restore backup.tar.zst --to 's3://new-bucket/reg?region=eu-west-1'
   regbackup restore backup.tar.zst --to /var/lib/registry --repository 'group/*' --dry-run
   ssh backup-host cat registry.tar.zst | regbackup restore - --to /var/lib/registry --clean
-  regbackup restore /backups/registry-2026-11-23.tar.zst --to /var/lib/registry --identity key.txt`,
+  regbackup restore /backups/registry-2026-11-23.tar.zst --to /var/lib/registry --identity key.txt
+  regbackup restore 's3://backups/registry/registry-2026-11-23.tar.zst?region=eu-west-1' --to /var/lib/registry`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "to", Usage: "registry storage `LOCATION` to restore into: a folder, s3://, gs:// or azure:// (see above)"},
 			&cli.StringFlag{Name: "to-registry-config", Usage: "restore into the storage this registry config.yml `FILE` names (REGISTRY_* variables applied); instead of --to"},

@@ -21,9 +21,12 @@ beside it (or given with --parent), must be the very archive it was made on (cat
 sha256), and is read whole too. A missing parent exits 5; an encrypted archive without
 the right --identity exits 6.
 
+` + archiveURLHelp + `
+
 Example:
   regbackup verify /backups/registry-2026-11-23.tar.zst
-  regbackup verify --identity key.txt /backups/registry-2026-11-23.tar.zst`,
+  regbackup verify --identity key.txt /backups/registry-2026-11-23.tar.zst
+  regbackup verify 's3://backups/registry/registry-2026-11-23.tar.zst?region=eu-west-1'`,
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only problems and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
