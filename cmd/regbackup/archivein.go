@@ -17,8 +17,9 @@ or azure://CONTAINER/PREFIX/NAME, with the same ?region=, ?endpoint=, ?account= 
 the same credentials from the environment as a storage LOCATION (quote it in a shell). It is
 streamed (multipart upload and download, memory bounded whatever its size); an upload that
 fails or is interrupted leaves no object. Sidecars (NAME.meta.json) and the parents of an
-incremental archive are objects beside it, under the same prefix. An S3 upload has at most
-10,000 parts of ?part-size= (default 8MiB, so 78 GiB): add &part-size=64MiB for a larger archive.`
+incremental archive are objects beside it, under the same prefix. An S3 archive's parts grow
+as it is written (8 MiB at first, up to half the upload memory): at the defaults it may reach
+359 GiB; add &upload-memory=512MiB for more.`
 
 // openArchive opens an archive argument: a file, an object URL (s3://,
 // gs://, azure://), or - for stdin (ref.Store nil).

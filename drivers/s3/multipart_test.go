@@ -278,3 +278,30 @@ func TestPutWaitingForMemoryCancels(t *testing.T) {
 		t.Fatalf("Put with no memory free = %v, want context.DeadlineExceeded", err)
 	}
 }
+
+// TestUnknownSizePartsGrow checks that an upload of unknown size (an archive
+// streamed to S3) doubles its part size every growEvery parts, so that
+// 10,000 parts hold far more than 10,000 x part-size, and that the bytes
+// come back unchanged.
+func TestUnknownSizePartsGrow(t *testing.T) {
+	defer func(old int32) { growEvery = old }(growEvery)
+	growEvery = 2
+	f := startFakeS3(t)
+	d := f.newDriver(t, nil) // 5 MiB parts
+	// 5 + 5 + 10 + 10 + 3 MiB: five parts; with fixed parts it would be seven.
+	data := randomData(7, 33*mib)
+	f.resetLog()
+	if err := d.Put(t.Context(), "archive", stream(data), -1); err != nil {
+		t.Fatal(err)
+	}
+	if parts := f.count("PUT part"); parts != 5 {
+		t.Errorf("%d UploadPart requests, want 5 (parts of 5, 5, 10, 10, 3 MiB)", parts)
+	}
+	if got := readAll(t, d, "archive"); !bytes.Equal(got, data) {
+		t.Fatalf("read back %d bytes, not the %d written", len(got), len(data))
+	}
+	growEvery = 2000
+	if got, want := (&Driver{cfg: Config{PartSize: DefaultPartSize}, maxPart: 128 << 20}).maxUnknownSize(), int64(2000*(1+2+4+8+8))*DefaultPartSize; got != want {
+		t.Errorf("maxUnknownSize at the defaults = %d, want %d (359 GiB)", got, want)
+	}
+}

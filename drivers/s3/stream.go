@@ -48,14 +48,39 @@ func (d *Driver) putLarge(ctx context.Context, p string, r io.Reader, size int64
 	return err
 }
 
-// chunksPerPart is how many pool chunks make one part, so that an object of
-// known size fits in 10,000 parts. Unknown sizes use one chunk per part.
+// chunksPerPart is how many pool chunks make the first part, so that an
+// object of known size fits in 10,000 parts. Unknown sizes start with one
+// chunk per part and grow (growingChunks).
 func (d *Driver) chunksPerPart(size int64) int64 {
 	c := d.cfg.PartSize
 	if size <= maxParts*c {
 		return 1
 	}
 	return (size + maxParts*c - 1) / (maxParts * c)
+}
+
+// growEvery is how many parts of an upload of unknown size are sent before
+// its parts double in size. A variable for tests.
+var growEvery int32 = 2000
+
+// growingChunks is how many chunks part number n of an upload of unknown
+// size takes: one for the first 2,000 parts, then twice as many every
+// 2,000 parts, up to half the upload memory (so that two parts are still in
+// flight at once). A small archive keeps small parts, and a big one still
+// fits in 10,000: at the default 8 MiB parts and 128 MiB upload memory,
+// 2,000 parts each of 8, 16, 32, 64 and 64 MiB = 359 GiB.
+func (d *Driver) growingChunks(n int32) int64 {
+	limit := max(1, d.maxPart/d.cfg.PartSize/2)
+	return min(int64(1)<<min((n-1)/growEvery, 30), limit)
+}
+
+// maxUnknownSize is the most an upload of unknown size can hold.
+func (d *Driver) maxUnknownSize() int64 {
+	var total int64
+	for n := int32(1); n <= maxParts; n++ {
+		total += d.growingChunks(n) * d.cfg.PartSize
+	}
+	return total
 }
 
 // readPart takes perPart chunks from the pool, one at a time, and fills them
@@ -100,6 +125,9 @@ func (u *upload) stream(ctx context.Context, r io.Reader, size int64, first *par
 		if pt.number == maxParts {
 			return u.tooLarge(ctx, r, size)
 		}
+		if size < 0 {
+			perPart = u.d.growingChunks(pt.number + 1)
+		}
 		next, eof, err := u.d.readPart(ctx, r, pt.number+1, perPart)
 		if err != nil {
 			return u.cause(ctx, err)
@@ -133,6 +161,9 @@ func (u *upload) cause(ctx context.Context, err error) error {
 // tooLarge is the error for a reader that goes on after 10,000 full parts.
 func (u *upload) tooLarge(ctx context.Context, r io.Reader, size int64) error {
 	if err := checkRest(ctx, r, size); err != nil {
+		if size < 0 {
+			return fmt.Errorf("more than 10000 parts (%d bytes): raise the part-size or upload-memory option", u.d.maxUnknownSize())
+		}
 		return fmt.Errorf("more than 10000 parts of %d bytes: give the size, or raise the part size", u.d.cfg.PartSize)
 	}
 	return nil
