@@ -1,7 +1,6 @@
 package archive
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -56,8 +55,8 @@ func NewMeta(name string, c *Catalog, catalogSHA256 string, t *Trailer, encrypte
 	return m
 }
 
-// Marshal encodes the sidecar.
-func (m *Meta) Marshal() ([]byte, error) { return json.MarshalIndent(m, "", " ") }
+// Marshal encodes the sidecar as JSON, one blob per line (see appendMeta).
+func (m *Meta) Marshal() ([]byte, error) { return appendMeta(make([]byte, 0, 64<<10), m) }
 
 // ParseMeta decodes and checks a sidecar.
 func ParseMeta(data []byte) (*Meta, error) {
