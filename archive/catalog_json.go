@@ -2,6 +2,7 @@ package archive
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -40,6 +41,7 @@ func appendCatalog(b []byte, c *Catalog) ([]byte, error) {
 			return nil, err
 		}
 	}
+	b = slices.Grow(b, catalogSizeHint(c))
 	b = append(b, `,"repositories":`...)
 	b = appendList(b, c.Repositories, appendRepository)
 	b = append(b, `,"manifests":`...)
@@ -51,6 +53,25 @@ func appendCatalog(b []byte, c *Catalog) ([]byte, error) {
 		b = appendList(b, c.Files, appendFile)
 	}
 	return append(b, '}'), nil
+}
+
+// catalogSizeHint is about the size of c's JSON, so that it is appended
+// without growing the buffer again and again (a megabyte for 1,000 tags).
+func catalogSizeHint(c *Catalog) int {
+	n := 1024 + 100*len(c.Blobs) + 120*len(c.Files)
+	for _, r := range c.Repositories {
+		n += 100 + 74*(len(r.Layers)+len(r.Manifests)) + 100*len(r.Tags)
+		for _, t := range r.Tags {
+			n += 74 * len(t.Index)
+		}
+	}
+	for _, m := range c.Manifests {
+		n += 200 + 74*len(m.References)
+	}
+	for _, b := range c.Blobs {
+		n += len(b.Archive)
+	}
+	return n + n/4
 }
 
 // appendMeta appends m as JSON to b.
@@ -81,6 +102,7 @@ func appendMeta(b []byte, m *Meta) ([]byte, error) {
 		}
 	}
 	b = append(b, `,"blobs":`...)
+	b = slices.Grow(b, 100*len(m.Blobs)+len(m.Blobs)*len(m.Archive))
 	b = appendList(b, m.Blobs, appendBlob)
 	return append(b, '}'), nil
 }
@@ -216,7 +238,7 @@ func appendStrings(b []byte, ss []string) []byte {
 // copied, anything else goes through json.Marshal.
 func appendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+		if !plainJSON[s[i]] {
 			q, _ := json.Marshal(s) // a string never fails
 			return append(b, q...)
 		}
@@ -225,6 +247,15 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, s...)
 	return append(b, '"')
 }
+
+// plainJSON[c] says whether encoding/json writes byte c of a string as it
+// is.
+var plainJSON = func() (t [256]bool) {
+	for c := 0x20; c <= 0x7e; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
 
 // appendTime appends t as encoding/json does (RFC 3339 with nanoseconds);
 // like it, it fails for a year outside 0 to 9999.

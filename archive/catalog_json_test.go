@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -119,4 +120,47 @@ func TestAppendCatalogPutsOneElementPerLine(t *testing.T) {
 	if !bytes.Contains(got, []byte("\n{\"digest\":\"sha256:a\",\"size\":1},\n{\"digest\":\"sha256:b\",\"size\":2}]")) {
 		t.Errorf("blobs not one per line:\n%s", got)
 	}
+}
+
+// benchCatalog is about the bench tree's incremental catalog: 130
+// repositories, 1,000 tags, 1,000 manifests, 3,300 blobs in a parent.
+func benchCatalog() *Catalog {
+	dg := func(i int) string { return "sha256:" + strings.Repeat(strconv.Itoa(i%10), 64) }
+	c := &Catalog{Format: FormatIncremental, Source: "/var/lib/registry", Created: time.Unix(1700000000, 0),
+		Parents: []Parent{{Name: "base.tar.zst", CatalogSHA256: strings.Repeat("a", 64), Created: time.Unix(1690000000, 0)}}}
+	for r := range 130 {
+		repo := Repository{Name: "group/repo-" + strconv.Itoa(r)}
+		for i := range 8 {
+			repo.Layers = append(repo.Layers, dg(r+i))
+			repo.Manifests = append(repo.Manifests, dg(r+i+1))
+			repo.Tags = append(repo.Tags, Tag{Name: "v" + strconv.Itoa(i), Current: dg(i), Index: []string{dg(i)}})
+		}
+		c.Repositories = append(c.Repositories, repo)
+	}
+	for i := range 1000 {
+		c.Manifests = append(c.Manifests, Manifest{Digest: dg(i), MediaType: "application/vnd.oci.image.manifest.v1+json",
+			Size: 3000, References: []string{dg(i + 1), dg(i + 2), dg(i + 3)}})
+	}
+	for i := range 3300 {
+		c.Blobs = append(c.Blobs, Blob{Digest: dg(i), Size: 123456, Archive: "base.tar.zst"})
+	}
+	return c
+}
+
+func BenchmarkAppendCatalog(b *testing.B) {
+	c := benchCatalog()
+	b.Run("append", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := appendCatalog(nil, c); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("MarshalIndent", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := json.MarshalIndent(c, "", " "); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
