@@ -97,13 +97,22 @@ func isHex64(s string) bool {
 	if len(s) != 64 {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
+	var bad byte
+	for i := 0; i < 64; i++ {
+		bad |= notHex[s[i]]
+	}
+	return bad == 0
+}
+
+// notHex[c] is 1 unless c is a lowercase hex digit.
+var notHex = func() (t [256]byte) {
+	for c := range t {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			t[c] = 1
 		}
 	}
-	return true
-}
+	return t
+}()
 
 // ValidDigest reports whether d is "sha256:" followed by 64 lowercase hex
 // digits, the only digest form a registry stores.
