@@ -164,3 +164,86 @@ func BenchmarkAppendCatalog(b *testing.B) {
 		}
 	})
 }
+
+// parseMetaFast decodes what appendMeta writes as encoding/json does, and
+// leaves everything else to it.
+func TestParseMetaFastIsJSONUnmarshal(t *testing.T) {
+	var docs [][]byte
+	for n := range 4 {
+		for _, enc := range []bool{false, true} {
+			m := Meta{Format: MetaFormat, Archive: "a.tar.zst", Created: time.Date(2026, 11, 24, 2, 0, n, n*1000, time.UTC),
+				CatalogSHA256: strings.Repeat("ab", 32), Encrypted: enc, Compression: Zstd, Size: int64(n) * 1000, Blobs: []Blob{}}
+			for i := range n {
+				m.Parents = append(m.Parents, Parent{Name: "p" + strconv.Itoa(i), CatalogSHA256: strings.Repeat("ef", 32),
+					Created: time.Date(2026, 11, 20+i, 2, 0, 0, 0, time.FixedZone("x", 3600))})
+			}
+			for i := range 3 * n {
+				b := Blob{Digest: "sha256:" + strings.Repeat("cd", 32), Size: int64(i)}
+				if i%2 == 1 {
+					b.Archive = "p0"
+				}
+				m.Blobs = append(m.Blobs, b)
+			}
+			b, err := m.Marshal()
+			must(t, err)
+			docs = append(docs, b, append(b, '\n'))
+		}
+	}
+	var zero Meta
+	b, _ := zero.Marshal()
+	docs = append(docs, b)
+	fast := 0
+	for _, doc := range docs {
+		var variants [][]byte
+		variants = append(variants, doc)
+		for i := 0; i < len(doc); i += 7 { // every kind of damage and layout
+			variants = append(variants, append(append(append([]byte{}, doc[:i]...), ' '), doc[i:]...),
+				append(append([]byte{}, doc[:i]...), doc[i+1:]...))
+		}
+		var indented bytes.Buffer
+		if json.Indent(&indented, doc, "", " ") == nil {
+			variants = append(variants, indented.Bytes())
+		}
+		for _, v := range variants {
+			var want Meta
+			werr := json.Unmarshal(v, &want)
+			got, ok := parseMetaFast(v)
+			if !ok {
+				continue
+			}
+			fast++
+			if werr != nil {
+				t.Fatalf("parseMetaFast accepted what encoding/json refuses (%v):\n%s", werr, v)
+			}
+			if !reflect.DeepEqual(*got, want) {
+				t.Fatalf("parseMetaFast decoded\n%s\nas %+v, encoding/json as %+v", v, *got, want)
+			}
+		}
+	}
+	if fast < len(docs)-1 {
+		t.Errorf("the fast path took only %d documents", fast)
+	}
+}
+
+func BenchmarkParseMeta(b *testing.B) {
+	c := benchCatalog()
+	m := NewMeta("inc.tar.zst", c, strings.Repeat("a", 64), &Trailer{}, false, Zstd)
+	for i := range m.Blobs {
+		m.Blobs[i].Digest = "sha256:" + strings.Repeat(strconv.Itoa(i%10), 64)
+	}
+	data, err := m.Marshal()
+	must(b, err)
+	b.Run("fast", func(b *testing.B) {
+		for b.Loop() {
+			if _, ok := parseMetaFast(data); !ok {
+				b.Fatal("not taken")
+			}
+		}
+	})
+	b.Run("encoding/json", func(b *testing.B) {
+		for b.Loop() {
+			var m Meta
+			must(b, json.Unmarshal(data, &m))
+		}
+	})
+}

@@ -60,9 +60,12 @@ func (m *Meta) Marshal() ([]byte, error) { return appendMeta(make([]byte, 0, 64<
 
 // ParseMeta decodes and checks a sidecar.
 func ParseMeta(data []byte) (*Meta, error) {
-	var m Meta
-	if err := decodeJSON("sidecar", data, &m); err != nil {
-		return nil, err
+	m, ok := parseMetaFast(data)
+	if !ok {
+		m = &Meta{}
+		if err := decodeJSON("sidecar", data, m); err != nil {
+			return nil, err
+		}
 	}
 	if m.Format != MetaFormat {
 		return nil, fmt.Errorf("sidecar format %q is not %q: %w", m.Format, MetaFormat, ErrCorrupt)
@@ -82,7 +85,7 @@ func ParseMeta(data []byte) (*Meta, error) {
 	if err := c.checkParents(); err != nil {
 		return nil, fmt.Errorf("sidecar: %w", err)
 	}
-	return &m, nil
+	return m, nil
 }
 
 // Holder is the file name of the archive that holds blob b: b.Archive, or
