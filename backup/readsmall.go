@@ -15,7 +15,7 @@ var errTooLarge = errors.New("larger than expected")
 
 // smallBufSize is how much readSmall reads into a pooled buffer before it
 // grows one of its own: a manifest is a few KiB, a link file 71 bytes.
-const smallBufSize = 64 << 10
+const smallBufSize = 16 << 10
 
 var smallBufs = sync.Pool{New: func() any { b := make([]byte, smallBufSize); return &b }}
 
