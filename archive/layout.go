@@ -195,7 +195,17 @@ func ParsePath(p string) Path {
 	if !ValidRepository(repo) {
 		return Path{}
 	}
-	tail := strings.Split(r[end+1:], "/")
+	// The rest, split at "/" without allocating: no layout has more than
+	// 7 components there.
+	var parts [7]string
+	n := 0
+	for rest, more := r[end+1:], true; more; n++ {
+		if n == len(parts) {
+			return Path{}
+		}
+		parts[n], rest, more = strings.Cut(rest, "/")
+	}
+	tail := parts[:n]
 	digestAt := func(hex string) string {
 		if isHex64(hex) {
 			return "sha256:" + hex
