@@ -27,3 +27,16 @@ func TestValidDigestHex(t *testing.T) {
 		t.Errorf("upper-case blob path parsed as %v", p.Kind)
 	}
 }
+
+func TestIsHex64EveryByte(t *testing.T) {
+	for c := range 256 {
+		want := c >= '0' && c <= '9' || c >= 'a' && c <= 'f'
+		for _, at := range []int{0, 31, 63} {
+			b := []byte(strings.Repeat("a", 64))
+			b[at] = byte(c)
+			if got := isHex64(string(b)); got != want {
+				t.Errorf("isHex64 with %q at %d = %v, want %v", rune(c), at, got, want)
+			}
+		}
+	}
+}

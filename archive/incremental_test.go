@@ -167,10 +167,13 @@ func TestMetaRoundTrip(t *testing.T) {
 	}
 	for _, bad := range []string{
 		strings.Replace(string(b), MetaFormat, "other/1", 1),
-		strings.Replace(string(b), `"archive": "inc.tar.zst"`, `"archive": "../x"`, 1),
-		strings.Replace(string(b), `"name": "base.tar.zst"`, `"name": "b/x"`, 1),
+		strings.Replace(string(b), `"archive":"inc.tar.zst"`, `"archive":"../x"`, 1),
+		strings.Replace(string(b), `"name":"base.tar.zst"`, `"name":"b/x"`, 1),
 		"{",
 	} {
+		if bad == string(b) {
+			t.Fatalf("the test's replacement found nothing to replace in:\n%s", b)
+		}
 		if _, err := ParseMeta([]byte(bad)); err == nil {
 			t.Errorf("ParseMeta accepted a bad sidecar:\n%.200s", bad)
 		}

@@ -2,7 +2,6 @@ package archive
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -42,10 +41,55 @@ type Path struct {
 	Digest string // "sha256:<hex>" named by the path (not for KindTagCurrentLink)
 }
 
-var (
-	componentRE = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*$`)
-	tagRE       = regexp.MustCompile(`^[\w][\w.-]{0,127}$`)
-)
+// validComponent reports whether c is one component of a repository name,
+// as Distribution's reference grammar has it:
+// ^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*$ (hand-written: it runs for
+// every path a snapshot walks; layout_test.go checks it against the regexp).
+func validComponent(c string) bool {
+	i, n := 0, len(c)
+	for {
+		start := i
+		for i < n && (c[i] >= 'a' && c[i] <= 'z' || c[i] >= '0' && c[i] <= '9') {
+			i++
+		}
+		switch {
+		case i == start:
+			return false // empty, or a separator not followed by a letter or digit
+		case i == n:
+			return true
+		}
+		switch c[i] {
+		case '.':
+			i++
+		case '_':
+			i++
+			if i < n && c[i] == '_' {
+				i++
+			}
+		case '-':
+			for i < n && c[i] == '-' {
+				i++
+			}
+		default:
+			return false
+		}
+	}
+}
+
+// validTag reports whether t is a tag name: ^[\w][\w.-]{0,127}$
+// (hand-written like validComponent).
+func validTag(t string) bool {
+	if len(t) == 0 || len(t) > 128 || t[0] == '.' || t[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '_' && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
 
 // isHex64 reports whether s is 64 lowercase hex digits (a sha256). It is
 // called for every path a snapshot walks: no regexp.
@@ -53,13 +97,22 @@ func isHex64(s string) bool {
 	if len(s) != 64 {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
+	var bad byte
+	for i := 0; i < 64; i++ {
+		bad |= notHex[s[i]]
+	}
+	return bad == 0
+}
+
+// notHex[c] is 1 unless c is a lowercase hex digit.
+var notHex = func() (t [256]byte) {
+	for c := range t {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			t[c] = 1
 		}
 	}
-	return true
-}
+	return t
+}()
 
 // ValidDigest reports whether d is "sha256:" followed by 64 lowercase hex
 // digits, the only digest form a registry stores.
@@ -75,8 +128,10 @@ func ValidRepository(name string) bool {
 	if name == "" || len(name) > 255 {
 		return false
 	}
-	for _, c := range strings.Split(name, "/") {
-		if !componentRE.MatchString(c) {
+	for rest, more := name, true; more; {
+		var c string
+		c, rest, more = strings.Cut(rest, "/")
+		if !validComponent(c) {
 			return false
 		}
 	}
@@ -130,18 +185,27 @@ func ParsePath(p string) Path {
 	if !ok {
 		return Path{}
 	}
-	parts := strings.Split(r, "/")
-	// Find where the repository name ends: the first component starting
-	// with "_" (names never contain one).
-	i := 0
-	for i < len(parts) && !strings.HasPrefix(parts[i], "_") {
-		i++
-	}
-	repo := strings.Join(parts[:i], "/")
-	if i == 0 || !ValidRepository(repo) {
+	// The repository name ends before the first component starting with
+	// "_" (names never contain one).
+	end := strings.Index(r, "/_")
+	if end <= 0 || strings.HasPrefix(r, "_") {
 		return Path{}
 	}
-	tail := parts[i:]
+	repo := r[:end]
+	if !ValidRepository(repo) {
+		return Path{}
+	}
+	// The rest, split at "/" without allocating: no layout has more than
+	// 7 components there.
+	var parts [7]string
+	n := 0
+	for rest, more := r[end+1:], true; more; n++ {
+		if n == len(parts) {
+			return Path{}
+		}
+		parts[n], rest, more = strings.Cut(rest, "/")
+	}
+	tail := parts[:n]
 	digestAt := func(hex string) string {
 		if isHex64(hex) {
 			return "sha256:" + hex
@@ -158,11 +222,11 @@ func ParsePath(p string) Path {
 			return Path{Kind: KindRevisionLink, Repo: repo, Digest: d}
 		}
 	case len(tail) == 5 && tail[0] == "_manifests" && tail[1] == "tags" && tail[3] == "current" && tail[4] == "link":
-		if tagRE.MatchString(tail[2]) {
+		if validTag(tail[2]) {
 			return Path{Kind: KindTagCurrentLink, Repo: repo, Tag: tail[2]}
 		}
 	case len(tail) == 7 && tail[0] == "_manifests" && tail[1] == "tags" && tail[3] == "index" && tail[4] == "sha256" && tail[6] == "link":
-		if d := digestAt(tail[5]); d != "" && tagRE.MatchString(tail[2]) {
+		if d := digestAt(tail[5]); d != "" && validTag(tail[2]) {
 			return Path{Kind: KindTagIndexLink, Repo: repo, Tag: tail[2], Digest: d}
 		}
 	}

@@ -1,7 +1,6 @@
 package archive
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -56,14 +55,17 @@ func NewMeta(name string, c *Catalog, catalogSHA256 string, t *Trailer, encrypte
 	return m
 }
 
-// Marshal encodes the sidecar.
-func (m *Meta) Marshal() ([]byte, error) { return json.MarshalIndent(m, "", " ") }
+// Marshal encodes the sidecar as JSON, one blob per line (see appendMeta).
+func (m *Meta) Marshal() ([]byte, error) { return appendMeta(make([]byte, 0, 64<<10), m) }
 
 // ParseMeta decodes and checks a sidecar.
 func ParseMeta(data []byte) (*Meta, error) {
-	var m Meta
-	if err := decodeJSON("sidecar", data, &m); err != nil {
-		return nil, err
+	m, ok := parseMetaFast(data)
+	if !ok {
+		m = &Meta{}
+		if err := decodeJSON("sidecar", data, m); err != nil {
+			return nil, err
+		}
 	}
 	if m.Format != MetaFormat {
 		return nil, fmt.Errorf("sidecar format %q is not %q: %w", m.Format, MetaFormat, ErrCorrupt)
@@ -83,7 +85,7 @@ func ParseMeta(data []byte) (*Meta, error) {
 	if err := c.checkParents(); err != nil {
 		return nil, fmt.Errorf("sidecar: %w", err)
 	}
-	return &m, nil
+	return m, nil
 }
 
 // Holder is the file name of the archive that holds blob b: b.Archive, or

@@ -27,14 +27,16 @@ type WriterOptions struct {
 // trailer. Calls out of that order fail. A Writer is not safe for concurrent
 // use: feed it from one goroutine (parallel readers, one ordered writer).
 type Writer struct {
-	codec   io.WriteCloser
-	seal    func() error // finishes the encryption, after the codec
-	tw      *tar.Writer
-	stage   int // 0 nothing, 1 catalog, 2 blobs, 3 links, 4 files, 5 closed
-	mtime   time.Time
-	trailer Trailer
-	zero    []byte
-	buf     []byte
+	codec      io.WriteCloser
+	seal       func() error // finishes the encryption, after the codec
+	tw         *tar.Writer
+	stage      int // 0 nothing, 1 catalog, 2 blobs, 3 links, 4 files, 5 closed
+	mtime      time.Time
+	trailer    Trailer
+	zero       []byte
+	buf        []byte
+	links      *linkEntries // made at the first link; nil when archive/tar writes them all
+	linksTried bool
 }
 
 // NewWriter starts an archive on w. The caller closes w after Close.
@@ -59,10 +61,17 @@ func (w *Writer) advance(stage int, what string) error {
 }
 
 func (w *Writer) header(name string, size int64, mode int64) error {
-	return w.tw.WriteHeader(&tar.Header{
+	h := w.tarHeader(name, size, mode)
+	return w.tw.WriteHeader(&h)
+}
+
+// tarHeader is the header of every entry: a regular file with the
+// catalog's time.
+func (w *Writer) tarHeader(name string, size int64, mode int64) tar.Header {
+	return tar.Header{
 		Typeflag: tar.TypeReg, Name: name, Size: size, Mode: mode,
 		ModTime: w.mtime, Format: tar.FormatPAX,
-	})
+	}
 }
 
 // WriteCatalog writes the catalog entry; it must come first.
@@ -79,9 +88,9 @@ func (w *Writer) WriteCatalog(c *Catalog) error {
 	if err := c.checkParents(); err != nil {
 		return fmt.Errorf("archive: %w", err)
 	}
-	data, err := json.MarshalIndent(c, "", " ")
+	data, err := appendCatalog(make([]byte, 0, 64<<10), c)
 	if err != nil {
-		return err
+		return fmt.Errorf("archive: catalog: %w", err)
 	}
 	sum := sha256.Sum256(data)
 	w.trailer.CatalogSHA256 = hex.EncodeToString(sum[:])
@@ -185,6 +194,20 @@ func (w *Writer) WriteLink(path, digest string) error {
 	}
 	if !ValidDigest(digest) {
 		return fmt.Errorf("archive: %s: bad digest %q", path, digest)
+	}
+	if !w.linksTried && fastLinks {
+		w.linksTried = true
+		w.links = newLinkEntries(w.tarHeader("", int64(len(digest)), 0o644))
+	}
+	if w.links != nil {
+		if entry, ok := w.links.entry(path, digest); ok {
+			if err := w.tw.Flush(); err != nil { // the previous entry's padding
+				return err
+			}
+			w.trailer.Links++
+			_, err := w.codec.Write(entry)
+			return err
+		}
 	}
 	if err := w.header(path, int64(len(digest)), 0o644); err != nil {
 		return err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 	"sync"
@@ -300,23 +299,4 @@ func (s *Snapshot) then(action string) string {
 		return ""
 	}
 	return "; " + action
-}
-
-var errTooLarge = errors.New("larger than expected")
-
-// readSmall reads a whole small file, failing past limit bytes.
-func readSmall(ctx context.Context, d drivers.Driver, path string, limit int64) ([]byte, error) {
-	rc, err := d.Reader(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", d.Name(), path, err)
-	}
-	if int64(len(data)) > limit {
-		return data[:limit], fmt.Errorf("%s %s: %w (%d bytes)", d.Name(), path, errTooLarge, limit)
-	}
-	return data, nil
 }
