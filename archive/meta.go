@@ -60,12 +60,9 @@ func (m *Meta) Marshal() ([]byte, error) { return appendMeta(make([]byte, 0, 64<
 
 // ParseMeta decodes and checks a sidecar.
 func ParseMeta(data []byte) (*Meta, error) {
-	m, ok := parseMetaFast(data)
-	if !ok {
-		m = &Meta{}
-		if err := decodeJSON("sidecar", data, m); err != nil {
-			return nil, err
-		}
+	var m Meta
+	if err := decodeJSON("sidecar", data, &m); err != nil {
+		return nil, err
 	}
 	if m.Format != MetaFormat {
 		return nil, fmt.Errorf("sidecar format %q is not %q: %w", m.Format, MetaFormat, ErrCorrupt)
@@ -85,7 +82,7 @@ func ParseMeta(data []byte) (*Meta, error) {
 	if err := c.checkParents(); err != nil {
 		return nil, fmt.Errorf("sidecar: %w", err)
 	}
-	return m, nil
+	return &m, nil
 }
 
 // Holder is the file name of the archive that holds blob b: b.Archive, or
