@@ -1,0 +1,62 @@
+package backup
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/drivers"
+)
+
+// linkFile is one link file to write: its storage path, its kind (which
+// decides its level) and the digest it holds.
+type linkFile struct {
+	Name   string
+	Kind   archive.Kind
+	Digest string
+}
+
+// writeLinkLevels writes links into d in push order: layers, revisions, tag
+// index, tag current. The files of one kind are written n at a time; a kind
+// starts only once the one before it is all written, so that a registry
+// reading the target meanwhile never finds a tag whose manifest link is not
+// there yet. A link whose file already holds the same digest is not
+// written (one small read), so that a re-run writes nothing. With dryRun
+// nothing is written, but the links that would be are reported.
+//
+// links is sorted by kind in place. done is called once per level, after
+// it, from the caller's goroutine, with the level's links and whether each
+// was (or would be) written; on an error, for the level that failed too.
+func writeLinkLevels(ctx context.Context, d drivers.Driver, n int, links []linkFile, dryRun bool,
+	done func(level []linkFile, written []bool)) error {
+	sort.SliceStable(links, func(i, j int) bool { return links[i].Kind < links[j].Kind })
+	for start := 0; start < len(links); {
+		end := start + 1
+		for end < len(links) && links[end].Kind == links[start].Kind {
+			end++
+		}
+		level := links[start:end]
+		start = end
+		written := make([]bool, len(level))
+		err := forEach(ctx, n, indexes(len(level)), func(ctx context.Context, i int) error {
+			l := level[i]
+			if cur, err := readSmall(ctx, d, l.Name, 128); err == nil && string(cur) == l.Digest {
+				return nil
+			}
+			if !dryRun {
+				if err := d.Put(ctx, l.Name, strings.NewReader(l.Digest), int64(len(l.Digest))); err != nil {
+					return fmt.Errorf("writing link: %w", err)
+				}
+			}
+			written[i] = true
+			return nil
+		})
+		done(level, written)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
