@@ -26,7 +26,10 @@ type CopyOptions struct {
 	DryRun bool
 	// VerifyExisting reads and hashes every blob the target already holds
 	// at the right size; one that does not match is copied again (and
-	// reported). Without it, a blob of the right size is taken as is.
+	// reported). Without it, a blob of the right size is taken as is, and
+	// on an object store a link file whose path names its digest is taken
+	// as holding it when it has the digest's length (see writeLinkLevels);
+	// with it, every link file is read.
 	VerifyExisting bool
 	// Change, when set, is told every change made (or, with DryRun, that
 	// would be made): "copy" (through this process), "server-copy" or
@@ -75,6 +78,16 @@ type CopyReport struct {
 func Copy(ctx context.Context, src, dst drivers.Driver, opts CopyOptions) (*CopyReport, error) {
 	start := time.Now()
 	prog := opts.Progress
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the listings when the copy ends early
+	c := &copier{src: src, dst: dst, opts: opts, n: concurrencyFor(opts.Concurrency, dst), rep: &CopyReport{}}
+	_, c.serverSide = dst.(drivers.Copier)
+	if _, remote := dst.(drivers.ConcurrencyHinter); remote {
+		c.blobList = startListing(ctx, dst, archive.RegistryRoot+"blobs/", "blobs")
+		if !opts.VerifyExisting {
+			c.linkList = startListing(ctx, dst, archive.RegistryRoot+"repositories/", "link files")
+		}
+	}
 	snap, err := TakeSnapshot(ctx, src, opts.Concurrency, false, prog)
 	if err != nil {
 		return nil, err
@@ -85,9 +98,7 @@ func Copy(ctx context.Context, src, dst drivers.Driver, opts CopyOptions) (*Copy
 		return nil, err
 	}
 	need := neededBlobs(cat, sel, len(opts.Repositories) > 0)
-	c := &copier{src: src, dst: dst, opts: opts, n: concurrencyFor(opts.Concurrency, dst),
-		problems: snap.problems, rep: &CopyReport{}}
-	_, c.serverSide = dst.(drivers.Copier)
+	c.problems = snap.problems
 	var blobs []archive.Blob
 	for _, b := range snap.Planned {
 		if need[b.Digest] {
@@ -130,6 +141,10 @@ type copier struct {
 	n          int // requests in flight at the target
 	problems   *problems
 	serverSide bool // dst is a drivers.Copier and has not said it cannot
+	// Listings of the target's blobs/ and repositories/ (nil: not listed;
+	// see listing). Links are not listed with VerifyExisting: every one is
+	// read.
+	blobList, linkList *listing
 
 	mu     sync.Mutex // guards rep, failed, serverSide and calls to opts.Change
 	rep    *CopyReport
@@ -158,7 +173,11 @@ func (c *copier) writeLinks(ctx context.Context, links []link, sel map[string]bo
 		todo = append(todo, linkFile{Name: l.Path, Kind: l.P.Kind, Digest: l.Digest})
 	}
 	c.opts.Progress.phase("links", fmt.Sprintf("%d link files", len(todo)))
-	return writeLinkLevels(ctx, c.dst, c.n, todo, c.opts.DryRun, func(level []linkFile, written []bool) {
+	listed, err := c.linkList.wait(ctx)
+	if err != nil {
+		return err
+	}
+	return writeLinkLevels(ctx, c.dst, c.n, todo, listed, c.opts.DryRun, func(level []linkFile, written []bool) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		for i, w := range written {

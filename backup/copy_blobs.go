@@ -25,7 +25,7 @@ func (c *copier) copyBlobs(ctx context.Context, blobs []archive.Blob) error {
 	prog.phase("blobs", fmt.Sprintf("%d blobs, %d bytes", len(blobs), total))
 	prog.plan(len(blobs), total)
 	c.failed = map[string]bool{}
-	have, err := c.targetBlobs(ctx)
+	have, err := c.blobList.wait(ctx)
 	if err != nil {
 		return err
 	}
@@ -40,30 +40,9 @@ func (c *copier) copyBlobs(ctx context.Context, blobs []archive.Blob) error {
 	return nil
 }
 
-// targetBlobs lists the blobs the target holds, with their sizes, when it
-// is an object store (drivers.ConcurrencyHinter): a listing page names a
-// thousand blobs where a Stat asks about one. It returns nil for other
-// targets, which copyBlob then asks with a Stat per blob.
-func (c *copier) targetBlobs(ctx context.Context) (map[string]int64, error) {
-	if _, remote := c.dst.(drivers.ConcurrencyHinter); !remote {
-		return nil, nil
-	}
-	have := map[string]int64{}
-	err := c.dst.Walk(ctx, archive.RegistryRoot+"blobs/", func(fi drivers.FileInfo) error {
-		if p := archive.ParsePath(fi.Path); p.Kind == archive.KindBlob {
-			have[p.Digest] = fi.Size
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("listing blobs at the target: %w", err)
-	}
-	return have, nil
-}
-
 // copyBlob copies one blob unless the target already holds it: at the
 // right size, and with VerifyExisting also with the right digest. have is
-// the target's blob listing, nil to Stat instead. The copy is server-side
+// the target's listing of blobs/ by path, nil to Stat instead. The copy is server-side
 // when the target can (drivers.Copier) and otherwise streams through a
 // verifyingReader into Put, which therefore stores nothing when the source
 // does not match the digest. A blob missing or corrupt in the source is
@@ -131,7 +110,7 @@ func (c *copier) copyBlob(ctx context.Context, b archive.Blob, have map[string]i
 // is read and hashed too; one that does not match is reported, and
 // counted as replaced.
 func (c *copier) holds(ctx context.Context, p string, b archive.Blob, have map[string]int64) (bool, error) {
-	size, ok := have[b.Digest]
+	size, ok := have[p]
 	if have == nil {
 		fi, err := c.dst.Stat(ctx, p)
 		if err != nil && !errors.Is(err, drivers.ErrNotFound) {

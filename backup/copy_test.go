@@ -333,3 +333,53 @@ func TestCopyServerSide(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyObjectStoreRerun: into an object store (a target that hints its
+// concurrency), a re-run with nothing new lists the target's blobs and
+// links and reads only the tags' current links: no Stat, no Put, and one
+// read per tag. A blob deleted at the target is copied again, and a moved
+// tag is written.
+func TestCopyObjectStoreRerun(t *testing.T) {
+	src, reg := newRegistry(t)
+	dst := newLatency(newMem(t), 0)
+	dst.hint = 4
+	if _, err := Copy(t.Context(), src, dst, CopyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, firstReads := dst.stats("read")
+	if firstReads != 0 {
+		t.Errorf("the first copy into an empty object store read %d files at the target, want 0 (it lists)", firstReads)
+	}
+	dst = newLatency(dst.Driver, 0)
+	dst.hint = 4
+	rep, err := Copy(t.Context(), src, dst, CopyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, stats := dst.stats("stat")
+	_, reads := dst.stats("read")
+	_, puts := dst.stats("put")
+	if stats != 0 || puts != 0 || reads != len(reg.Tags) || rep.Links != 0 {
+		t.Errorf("no-change re-run: %d stats, %d puts, %d reads, %d links; want 0, 0, %d (one per tag), 0", stats, puts, reads, rep.Links, len(reg.Tags))
+	}
+
+	// A lost blob and a moved tag are noticed.
+	planned := plannedBlobs(t, src)
+	if err := dst.Driver.Delete(t.Context(), archive.BlobPath(planned[0].Digest)); err != nil {
+		t.Fatal(err)
+	}
+	im := reg.Tags[0]
+	tag := archive.RegistryRoot + "repositories/" + im.Repo + "/_manifests/tags/" + im.Tag + "/current/link"
+	other := reg.Tags[len(reg.Tags)-1].Digest
+	if err := dst.Driver.Put(t.Context(), tag, strings.NewReader(other), int64(len(other))); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = Copy(t.Context(), src, dst, CopyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Blobs != 1 || rep.Links != 1 {
+		t.Errorf("after a lost blob and a changed tag: %d blobs, %d links copied; want 1, 1", rep.Blobs, rep.Links)
+	}
+	sameTags(t, dst, reg)
+}

@@ -26,10 +26,16 @@ type linkFile struct {
 // written (one small read), so that a re-run writes nothing. With dryRun
 // nothing is written, but the links that would be are reported.
 //
+// listed, when not nil, is a listing of the link files d holds, with their
+// sizes, taken before: a link it lacks is written without a read, and one
+// whose path names its digest (all but a tag's current link) and that
+// holds as many bytes as the digest is taken as holding it, unread. An
+// object store thus reads only the tags' current links.
+//
 // links is sorted by kind in place. done is called once per level, after
 // it, from the caller's goroutine, with the level's links and whether each
 // was (or would be) written; on an error, for the level that failed too.
-func writeLinkLevels(ctx context.Context, d drivers.Driver, n int, links []linkFile, dryRun bool,
+func writeLinkLevels(ctx context.Context, d drivers.Driver, n int, links []linkFile, listed map[string]int64, dryRun bool,
 	done func(level []linkFile, written []bool)) error {
 	sort.SliceStable(links, func(i, j int) bool { return links[i].Kind < links[j].Kind })
 	for start := 0; start < len(links); {
@@ -42,7 +48,7 @@ func writeLinkLevels(ctx context.Context, d drivers.Driver, n int, links []linkF
 		written := make([]bool, len(level))
 		err := forEach(ctx, n, indexes(len(level)), func(ctx context.Context, i int) error {
 			l := level[i]
-			if cur, err := readSmall(ctx, d, l.Name, 128); err == nil && string(cur) == l.Digest {
+			if holds(ctx, d, l, listed) {
 				return nil
 			}
 			if !dryRun {
@@ -59,4 +65,20 @@ func writeLinkLevels(ctx context.Context, d drivers.Driver, n int, links []linkF
 		}
 	}
 	return nil
+}
+
+// holds reports whether d's file l.Name already holds l.Digest (see
+// writeLinkLevels for what a listing spares).
+func holds(ctx context.Context, d drivers.Driver, l linkFile, listed map[string]int64) bool {
+	if listed != nil {
+		size, ok := listed[l.Name]
+		switch {
+		case !ok:
+			return false
+		case l.Kind != archive.KindTagCurrentLink:
+			return size == int64(len(l.Digest))
+		}
+	}
+	cur, err := readSmall(ctx, d, l.Name, 128)
+	return err == nil && string(cur) == l.Digest
 }

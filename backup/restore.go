@@ -227,7 +227,7 @@ func (rs *restorer) writeLinks(ctx context.Context) error {
 		links[i] = linkFile{Name: e.Name, Kind: e.Path.Kind, Digest: e.Link}
 	}
 	rs.opts.Progress.phase("links", fmt.Sprintf("%d link files", len(links)))
-	return writeLinkLevels(ctx, rs.d, rs.n, links, rs.opts.DryRun, func(level []linkFile, written []bool) {
+	return writeLinkLevels(ctx, rs.d, rs.n, links, nil, rs.opts.DryRun, func(level []linkFile, written []bool) {
 		rs.reportDone("write", written, func(i int) string { return level[i].Name }, &rs.rep.Links)
 	})
 }
