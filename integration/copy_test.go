@@ -8,11 +8,13 @@ package integration
 
 import (
 	"encoding/json"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/regbackup/regbackup/integration/sample"
 	"github.com/regbackup/regbackup/integration/servers"
 )
 
@@ -58,7 +60,8 @@ func blobKeys(t testing.TB, gw *servers.S3Server, bucket, root string) (blobs, l
 // there yet. The same command again completes it, says how to catch up
 // and prints the storage section; a registry of the same version on the
 // bucket serves every tag at the same digest (crane validate --remote on
-// each). A third run copies no blob and writes no link.
+// each). A third run copies no blob and writes no link. With 3, the bucket
+// is then copied into another bucket, server-side, and that serves too.
 func TestCopyToS3(t *testing.T) {
 	eachVersion(t, func(t *testing.T, v string) {
 		gw := servers.StartVersityGW(t)
@@ -108,6 +111,18 @@ func TestCopyToS3(t *testing.T) {
 			t.Errorf("third run: %d blobs copied, %d server-side, %d links written (%d skipped, %d unchanged); want no copy, no write",
 				j.Report.Blobs, j.Report.ServerSide, j.Report.Links, j.Report.Skipped, j.Report.LinksUnchanged)
 		}
+		if v != V3 {
+			return
+		}
+		// Bucket to bucket on the same service: server-side, every blob.
+		bucket2 := gw.NewBucket(t)
+		stdout, _ = regbackupS3(t, gw, 0, "copy", "--from", gw.Location(bucket, "reg"), "--to", gw.Location(bucket2, "moved"),
+			"--lock-dir", locks, "--json")
+		j = parseCopyJSON(t, stdout)
+		if j.Report.ServerSide == 0 || j.Report.Blobs != 0 {
+			t.Errorf("bucket to bucket: %d blobs server-side, %d through regbackup; want all server-side", j.Report.ServerSide, j.Report.Blobs)
+		}
+		CheckServes(t, StartRegistryOpts(t, RegistryOptions{Version: v, Storage: s3Storage(gw, v, bucket2, "/moved")}), f)
 	})
 }
 
@@ -135,4 +150,49 @@ func TestCopyToAzure(t *testing.T) {
 		t.Errorf("copy output shows the account key")
 	}
 	CheckServes(t, StartRegistryOpts(t, RegistryOptions{Version: V3, Storage: azureStorage(az, cont, "/reg")}), f)
+}
+
+// TestCopyDamagedSource: a corrupt layer in the source makes copy exit 3,
+// naming the blob; the target holds neither it nor a link to it, and every
+// other blob there is intact. Copying a storage onto itself is a usage
+// error (exit 2) that writes nothing.
+func TestCopyDamagedSource(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	src := filepath.Join(base, "src")
+	reg := genTree(t, src, sample.Options{Seed: 6})
+	tools := findTag(t, reg, "alpha/tools", "latest")
+	_, layers := manifestLayers(t, src, tools.Digest)
+	victim := layers[len(layers)-1]
+	if err := sample.Corrupt(t.Context(), fsDriver(t, src), victim); err != nil {
+		t.Fatal(err)
+	}
+	locks := filepath.Join(base, "locks")
+	before := treeState(t, src, "")
+	_, stderr := expectExit(t, 2, "copy", "--from", src, "--to", "file://"+src, "--lock-dir", locks)
+	if !strings.Contains(errorLine(t, stderr), "the source and the target are the same storage") {
+		t.Errorf("copy onto itself: %s", stderr)
+	}
+	if after := treeState(t, src, ""); !maps.Equal(before, after) {
+		t.Errorf("copy onto itself changed the storage")
+	}
+
+	root := filepath.Join(base, "copy")
+	_, stderr = expectExit(t, 3, "copy", "--from", src, "--to", root, "--lock-dir", locks)
+	if !strings.Contains(stderr, strings.TrimPrefix(victim, "sha256:")) || !strings.Contains(stderr, "corrupt in the source") {
+		t.Errorf("copy stderr does not name the corrupt blob %s:\n%s", victim, stderr)
+	}
+	if p := filepath.Join(root, filepath.FromSlash(sample.BlobPath(victim))); exists(p) {
+		t.Errorf("copy committed the corrupt blob %s", p)
+	}
+	hex := strings.TrimPrefix(victim, "sha256:")
+	for p, s := range linkFiles(t, root) {
+		if s.content == victim || strings.Contains(p, hex) {
+			t.Errorf("copy wrote link %s to the corrupt blob", p)
+		}
+	}
+	checkBlobsIntact(t, root)
+	if tmp := tempFilesUnder(t, root); len(tmp) > 0 {
+		t.Errorf("copy left temp files: %v", tmp)
+	}
 }
