@@ -116,7 +116,7 @@ func runCopy(c *cli.Context) (err error) {
 		return usagef("the source and the target are the same storage (%s)", dst)
 	}
 	if !c.Bool("quiet") {
-		src.describe(os.Stderr, false)
+		describeCopySource(src)
 		if target.created {
 			fmt.Fprintf(os.Stderr, "created %s (it did not exist)\n", dst)
 		}
@@ -164,6 +164,19 @@ func runCopy(c *cli.Context) (err error) {
 	}
 	printStorageSection(r.out.Target, storage)
 	return copyError(err)
+}
+
+// describeCopySource says which storage a --registry-config gave, and
+// that the key files it names are not copied (copy moves storage only).
+func describeCopySource(src *backupSource) {
+	if src.cfg == nil {
+		return
+	}
+	fmt.Fprintf(os.Stderr, "source storage: %s (%s driver from %s%s)\n", src.d, src.cfg.Driver, src.cfg.File, overridesNote(src.cfg))
+	printIgnored(os.Stderr, src.cfg)
+	for _, k := range src.cfg.KeyFiles {
+		fmt.Fprintf(os.Stderr, "key file %s (%s): not copied (copy moves storage only); the new registry needs it too\n", k.Path, k.Key)
+	}
 }
 
 // copyError says what damage in the source means for a copy.
