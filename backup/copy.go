@@ -99,6 +99,15 @@ func Copy(ctx context.Context, src, dst drivers.Driver, opts CopyOptions) (*Copy
 	}
 	need := neededBlobs(cat, sel, len(opts.Repositories) > 0)
 	c.problems = snap.problems
+	if c.linkList != nil {
+		var tags []string // their paths do not name their content: read them
+		for _, l := range snap.links {
+			if l.P.Kind == archive.KindTagCurrentLink && sel[l.P.Repo] {
+				tags = append(tags, l.Path)
+			}
+		}
+		c.tagReads = startReading(ctx, dst, tags, c.n)
+	}
 	var blobs []archive.Blob
 	for _, b := range snap.Planned {
 		if need[b.Digest] {
@@ -141,10 +150,10 @@ type copier struct {
 	n          int // requests in flight at the target
 	problems   *problems
 	serverSide bool // dst is a drivers.Copier and has not said it cannot
-	// Listings of the target's blobs/ and repositories/ (nil: not listed;
-	// see listing). Links are not listed with VerifyExisting: every one is
-	// read.
-	blobList, linkList *listing
+	// Listings of the target's blobs/ and repositories/, and its tags'
+	// current links read (nil: not listed; see listing). Links are not
+	// listed with VerifyExisting: every one is read then.
+	blobList, linkList, tagReads *listing
 
 	mu     sync.Mutex // guards rep, failed, serverSide and calls to opts.Change
 	rep    *CopyReport
@@ -173,11 +182,19 @@ func (c *copier) writeLinks(ctx context.Context, links []link, sel map[string]bo
 		todo = append(todo, linkFile{Name: l.Path, Kind: l.P.Kind, Digest: l.Digest})
 	}
 	c.opts.Progress.phase("links", fmt.Sprintf("%d link files", len(todo)))
-	listed, err := c.linkList.wait(ctx)
-	if err != nil {
-		return err
+	var known *knownLinks
+	if c.linkList != nil {
+		l, err := c.linkList.wait(ctx)
+		if err != nil {
+			return err
+		}
+		tags, err := c.tagReads.wait(ctx)
+		if err != nil {
+			return err
+		}
+		known = &knownLinks{size: l.files, content: tags.content}
 	}
-	return writeLinkLevels(ctx, c.dst, c.n, todo, listed, c.opts.DryRun, func(level []linkFile, written []bool) {
+	return writeLinkLevels(ctx, c.dst, c.n, todo, known, c.opts.DryRun, func(level []linkFile, written []bool) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		for i, w := range written {

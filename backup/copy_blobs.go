@@ -25,9 +25,13 @@ func (c *copier) copyBlobs(ctx context.Context, blobs []archive.Blob) error {
 	prog.phase("blobs", fmt.Sprintf("%d blobs, %d bytes", len(blobs), total))
 	prog.plan(len(blobs), total)
 	c.failed = map[string]bool{}
-	have, err := c.blobList.wait(ctx)
+	l, err := c.blobList.wait(ctx)
 	if err != nil {
 		return err
+	}
+	var have map[string]int64
+	if l != nil {
+		have = l.files
 	}
 	err = forEach(ctx, c.n, blobs, func(ctx context.Context, b archive.Blob) error {
 		err := c.copyBlob(ctx, b, have)

@@ -26,16 +26,16 @@ type linkFile struct {
 // written (one small read), so that a re-run writes nothing. With dryRun
 // nothing is written, but the links that would be are reported.
 //
-// listed, when not nil, is a listing of the link files d holds, with their
-// sizes, taken before: a link it lacks is written without a read, and one
+// known, when not nil, is what a listing of d's link files taken before
+// says (see knownLinks): a link it lacks is written without a read, one
 // whose path names its digest (all but a tag's current link) and that
-// holds as many bytes as the digest is taken as holding it, unread. An
-// object store thus reads only the tags' current links.
+// holds as many bytes as the digest is taken as holding it, unread, and a
+// link whose content it holds is compared with that.
 //
 // links is sorted by kind in place. done is called once per level, after
 // it, from the caller's goroutine, with the level's links and whether each
 // was (or would be) written; on an error, for the level that failed too.
-func writeLinkLevels(ctx context.Context, d drivers.Driver, n int, links []linkFile, listed map[string]int64, dryRun bool,
+func writeLinkLevels(ctx context.Context, d drivers.Driver, n int, links []linkFile, known *knownLinks, dryRun bool,
 	done func(level []linkFile, written []bool)) error {
 	sort.SliceStable(links, func(i, j int) bool { return links[i].Kind < links[j].Kind })
 	for start := 0; start < len(links); {
@@ -48,7 +48,7 @@ func writeLinkLevels(ctx context.Context, d drivers.Driver, n int, links []linkF
 		written := make([]bool, len(level))
 		err := forEach(ctx, n, indexes(len(level)), func(ctx context.Context, i int) error {
 			l := level[i]
-			if holds(ctx, d, l, listed) {
+			if known.holds(ctx, d, l) {
 				return nil
 			}
 			if !dryRun {
@@ -67,11 +67,22 @@ func writeLinkLevels(ctx context.Context, d drivers.Driver, n int, links []linkF
 	return nil
 }
 
-// holds reports whether d's file l.Name already holds l.Digest (see
-// writeLinkLevels for what a listing spares).
-func holds(ctx context.Context, d drivers.Driver, l linkFile, listed map[string]int64) bool {
-	if listed != nil {
-		size, ok := listed[l.Name]
+// knownLinks is what a listing of the target's link files said, each
+// one's size, and the content of the tags' current links (whose path does
+// not name their digest), read beside the listing.
+type knownLinks struct {
+	size    map[string]int64
+	content map[string]string
+}
+
+// holds reports whether d's file l.Name already holds l.Digest, reading
+// it unless k (nil: nothing known) tells (see writeLinkLevels).
+func (k *knownLinks) holds(ctx context.Context, d drivers.Driver, l linkFile) bool {
+	if k != nil {
+		if c, ok := k.content[l.Name]; ok {
+			return c == l.Digest
+		}
+		size, ok := k.size[l.Name]
 		switch {
 		case !ok:
 			return false
