@@ -46,22 +46,27 @@ func (c *copier) copyBlobs(ctx context.Context, blobs []archive.Blob) error {
 
 // copyBlob copies one blob unless the target already holds it: at the
 // right size, and with VerifyExisting also with the right digest. have is
-// the target's listing of blobs/ by path, nil to Stat instead. The copy is server-side
-// when the target can (drivers.Copier) and otherwise streams through a
-// verifyingReader into Put, which therefore stores nothing when the source
-// does not match the digest. A blob missing or corrupt in the source is
-// reported and recorded in c.failed; only other errors are returned.
+// the target's listing of blobs/ by path, nil to Stat instead. The copy is
+// server-side when the target can (drivers.Copier): the bytes do not pass
+// through this process, so they are not hashed (a later run with
+// VerifyExisting hashes them at the target). Otherwise it streams through
+// a verifyingReader into Put, which therefore stores nothing when the
+// source does not match the digest. A blob missing or corrupt in the
+// source is reported and recorded in c.failed; only other errors are
+// returned.
 func (c *copier) copyBlob(ctx context.Context, b archive.Blob, have map[string]int64) error {
 	p := archive.BlobPath(b.Digest)
-	held, err := c.holds(ctx, p, b, have)
-	if err != nil || held {
+	state, err := c.holds(ctx, p, b, have)
+	if err != nil || state == held {
 		return err
 	}
 	if c.opts.DryRun {
 		c.done("copy", p, b.Size, func(r *CopyReport) *int { return &r.Blobs })
 		return nil
 	}
-	if c.useServerSide() {
+	// A target copy that did not match is replaced through this process:
+	// a server-side copy would not notice that the source is corrupt too.
+	if state == absent && c.useServerSide() {
 		err := c.dst.(drivers.Copier).CopyFrom(ctx, p, c.src, p)
 		switch {
 		case err == nil:
@@ -109,40 +114,49 @@ func (c *copier) copyBlob(ctx context.Context, b archive.Blob, have map[string]i
 	return nil
 }
 
-// holds reports whether the target already holds blob b at path p, and
-// counts it as skipped if so. With VerifyExisting a blob of the right size
-// is read and hashed too; one that does not match is reported, and
-// counted as replaced.
-func (c *copier) holds(ctx context.Context, p string, b archive.Blob, have map[string]int64) (bool, error) {
+// targetState is what the target holds of a blob.
+type targetState int
+
+const (
+	absent   targetState = iota // nothing, or another size
+	held                        // the blob (at its size; with VerifyExisting, hashed)
+	mismatch                    // with VerifyExisting: the right size, the wrong content
+)
+
+// holds reports what the target holds of blob b at path p, and counts it
+// as skipped when held. With VerifyExisting a blob of the right size is
+// read and hashed too; one that does not match is reported, and counted
+// as replaced.
+func (c *copier) holds(ctx context.Context, p string, b archive.Blob, have map[string]int64) (targetState, error) {
 	size, ok := have[p]
 	if have == nil {
 		fi, err := c.dst.Stat(ctx, p)
 		if err != nil && !errors.Is(err, drivers.ErrNotFound) {
-			return false, fmt.Errorf("looking up blob %s at the target: %w", b.Digest, err)
+			return absent, fmt.Errorf("looking up blob %s at the target: %w", b.Digest, err)
 		}
 		size, ok = fi.Size, err == nil
 	}
 	if !ok || size != b.Size {
-		return false, nil
+		return absent, nil
 	}
 	if c.opts.VerifyExisting {
 		got, err := blobDigest(ctx, c.dst, p)
 		if err != nil {
-			return false, fmt.Errorf("verifying blob %s at the target: %w", b.Digest, err)
+			return absent, fmt.Errorf("verifying blob %s at the target: %w", b.Digest, err)
 		}
 		if got != b.Digest {
 			c.problems.add(Notice, p, b.Digest, "the target's copy hashes to %s; copied again", got)
 			c.mu.Lock()
 			c.rep.Replaced++
 			c.mu.Unlock()
-			return false, nil
+			return mismatch, nil
 		}
 	}
 	c.mu.Lock()
 	c.rep.Skipped++
 	c.rep.SkippedBytes += b.Size
 	c.mu.Unlock()
-	return true, nil
+	return held, nil
 }
 
 func (c *copier) useServerSide() bool {

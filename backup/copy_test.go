@@ -383,3 +383,27 @@ func TestCopyObjectStoreRerun(t *testing.T) {
 	}
 	sameTags(t, dst, reg)
 }
+
+// TestCopyVerifyExistingStreams: a target blob that does not match is
+// replaced through this process even when the target copies server-side,
+// so that a source corrupt in the same way is caught, not copied again.
+func TestCopyVerifyExistingStreams(t *testing.T) {
+	src, _ := newRegistry(t)
+	dst := &serverCopier{Driver: newMem(t), accept: true}
+	if _, err := Copy(t.Context(), src, dst, CopyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	bad := plannedBlobs(t, src)[0].Digest
+	for _, d := range []drivers.Driver{src, dst.Driver} {
+		if err := sample.Corrupt(t.Context(), d, bad); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := Copy(t.Context(), src, dst, CopyOptions{VerifyExisting: true})
+	if !errors.Is(err, ErrDamagedSource) {
+		t.Fatalf("verify-existing with a corrupt source: %v, want ErrDamagedSource", err)
+	}
+	if rep.Replaced != 1 || rep.ServerSide != 0 {
+		t.Errorf("%d replaced, %d server-side; want 1, 0", rep.Replaced, rep.ServerSide)
+	}
+}

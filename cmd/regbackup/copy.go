@@ -25,6 +25,8 @@ way (a corrupt or missing source blob is reported, exit 3, and the links naming 
 written), and writes the link files last, in push order: layers, revisions, tag history,
 tags. Blobs are copied inside the storage service when source and target are on the same
 one (S3 CopyObject, GCS rewrite, Azure copy from URL), else streamed through this process.
+Blobs copied inside the service are not hashed by regbackup (their bytes never reach it);
+--verify-existing on a later run hashes every blob at the target.
 
 copy never deletes anything at the target, and leaves alone what it finds there that the
 source lacks. It is resumable: a blob already at the target with the right size (and, with
