@@ -196,3 +196,31 @@ func TestCopyDamagedSource(t *testing.T) {
 		t.Errorf("copy left temp files: %v", tmp)
 	}
 }
+
+// TestCopyDryRun: --dry-run into a folder that does not exist lists every
+// blob and link it would write, counts them, and creates nothing; after a
+// real copy, a dry run has nothing to do.
+func TestCopyDryRun(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	src := filepath.Join(base, "src")
+	genTree(t, src, sample.Options{Seed: 9})
+	root := filepath.Join(base, "new")
+	locks := filepath.Join(base, "locks")
+	stdout, stderr := expectExit(t, 0, "copy", "--from", src, "--to", root, "--dry-run", "--lock-dir", locks)
+	copies, writes := strings.Count(stdout, "would copy "), strings.Count(stdout, "would write ")
+	if copies == 0 || writes == 0 || !strings.Contains(stderr, "nothing written") {
+		t.Errorf("dry run lists %d blobs and %d links to write:\n%s\n%s", copies, writes, stdout, stderr)
+	}
+	if exists(root) {
+		t.Errorf("dry run created %s", root)
+	}
+	stdout, _ = expectExit(t, 0, "copy", "--from", src, "--to", root, "--lock-dir", locks, "--json")
+	if j := parseCopyJSON(t, stdout); j.Report.Blobs != copies || j.Report.Links != writes {
+		t.Errorf("the copy wrote %d blobs and %d links; the dry run announced %d and %d", j.Report.Blobs, j.Report.Links, copies, writes)
+	}
+	stdout, _ = expectExit(t, 0, "copy", "--from", src, "--to", root, "--dry-run", "--lock-dir", locks)
+	if strings.Contains(stdout, "would ") {
+		t.Errorf("dry run after a full copy still has work:\n%s", stdout)
+	}
+}
