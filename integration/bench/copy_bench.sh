@@ -25,7 +25,11 @@ trap '[ -z "$vgw_pid" ] || kill "$vgw_pid"; rm -rf -- "$work"' EXIT
 
 (cd "$repo" && go build -o "$work/regbackup" ./cmd/regbackup)
 key=benchkey secret=bench-secret-0123456789
-port=$(shuf -i 20000-60000 -n 1)
+port=""
+for p in $(shuf -i 20000-60000 -n 50); do
+	if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
+done
+[ -n "$port" ] || { echo "copy_bench: no free port for versitygw" >&2; exit 1; }
 mkdir -p "$work/vgw/copy" "$work/vgw/rclone"
 ROOT_ACCESS_KEY_ID=$key ROOT_SECRET_ACCESS_KEY=$secret \
 	"$repo/.tools/bin/versitygw" --port "127.0.0.1:$port" --region us-east-1 --quiet posix "$work/vgw" >"$work/vgw.log" 2>&1 &
