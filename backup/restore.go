@@ -219,40 +219,17 @@ func (rs *restorer) readEntries(w *blobWriter, ar *archive.Reader) error {
 	return nil
 }
 
-// writeLinks writes the selected link files in push order (layers,
-// revisions, tag index, tag current), skipping those that already hold the
-// right digest. The files of one kind are written in parallel; a kind
-// starts only once the one before it is all written.
+// writeLinks writes the selected link files in push order, skipping those
+// that already hold the right digest (see writeLinkLevels).
 func (rs *restorer) writeLinks(ctx context.Context) error {
-	sort.SliceStable(rs.links, func(i, j int) bool { return rs.links[i].Path.Kind < rs.links[j].Path.Kind })
-	rs.opts.Progress.phase("links", fmt.Sprintf("%d link files", len(rs.links)))
-	for start := 0; start < len(rs.links); {
-		end := start + 1
-		for end < len(rs.links) && rs.links[end].Path.Kind == rs.links[start].Path.Kind {
-			end++
-		}
-		level := rs.links[start:end]
-		start = end
-		written := make([]bool, len(level))
-		err := forEach(ctx, rs.n, indexes(len(level)), func(ctx context.Context, i int) error {
-			e := level[i]
-			if cur, err := readSmall(ctx, rs.d, e.Name, 128); err == nil && string(cur) == e.Link {
-				return nil
-			}
-			if !rs.opts.DryRun {
-				if err := rs.d.Put(ctx, e.Name, strings.NewReader(e.Link), int64(len(e.Link))); err != nil {
-					return fmt.Errorf("writing link: %w", err)
-				}
-			}
-			written[i] = true
-			return nil
-		})
-		rs.reportDone("write", written, func(i int) string { return level[i].Name }, &rs.rep.Links)
-		if err != nil {
-			return err
-		}
+	links := make([]linkFile, len(rs.links))
+	for i, e := range rs.links {
+		links[i] = linkFile{Name: e.Name, Kind: e.Path.Kind, Digest: e.Link}
 	}
-	return nil
+	rs.opts.Progress.phase("links", fmt.Sprintf("%d link files", len(links)))
+	return writeLinkLevels(ctx, rs.d, rs.n, links, nil, rs.opts.DryRun, func(level []linkFile, written []bool) {
+		rs.reportDone("write", written, func(i int) string { return level[i].Name }, &rs.rep.Links)
+	})
 }
 
 // reportDone tells Change, in order, about the paths done (done[i] for

@@ -2,8 +2,6 @@ package backup
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -184,16 +182,8 @@ func (rs *restorer) present(ctx context.Context, p, digest string, size int64) b
 	if err != nil || fi.Size != size {
 		return false
 	}
-	rc, err := rs.d.Reader(ctx, p)
-	if err != nil {
-		return false
-	}
-	defer rc.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, rc); err != nil {
-		return false
-	}
-	return "sha256:"+hex.EncodeToString(h.Sum(nil)) == digest
+	got, err := blobDigest(ctx, rs.d, p)
+	return err == nil && got == digest
 }
 
 // sync makes what was written so far durable, on backends that cache.

@@ -52,7 +52,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 integrity (corrupt, truncated or incomplet
 archive, a parent that is not the one an incremental was made on, or a damaged source or
 storage), 4 locked (another run holds the storage), 5 a parent archive an incremental
 needs is missing, 6 an encrypted archive and no identity that decrypts it, 130 interrupted.`,
-		Commands: []*cli.Command{backupCommand(), verifyCommand(), listCommand(), restoreCommand(), checkCommand(),
+		Commands: []*cli.Command{backupCommand(), verifyCommand(), listCommand(), restoreCommand(), copyCommand(), checkCommand(),
 			pruneCommand()},
 		EnableBashCompletion: true,
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {

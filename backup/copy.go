@@ -1,0 +1,217 @@
+package backup
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/drivers"
+)
+
+// CopyOptions configure Copy.
+type CopyOptions struct {
+	// Repositories restricts the copy to repositories matching any of
+	// these globs (path.Match syntax, as for RestoreOptions) and the blobs
+	// they need. Empty copies everything.
+	Repositories []string
+	// Concurrency is how many blobs are copied (and target lookups, link
+	// files written) at once; 0 means the target's preference,
+	// drivers.DefaultConcurrency(dst, DefaultConcurrency). The snapshot of
+	// the source uses it too when set, else the source's preference.
+	Concurrency int
+	// DryRun takes the snapshot and looks at the target, writing nothing;
+	// the report counts what would be copied and written.
+	DryRun bool
+	// VerifyExisting reads and hashes every blob the target already holds
+	// at the right size; one that does not match is copied again (and
+	// reported). Without it, a blob of the right size is taken as is, and
+	// on an object store a link file whose path names its digest is taken
+	// as holding it when it has the digest's length (see writeLinkLevels);
+	// with it, every link file is read.
+	VerifyExisting bool
+	// Change, when set, is told every change made (or, with DryRun, that
+	// would be made): "copy" (through this process), "server-copy" or
+	// "write" (a link file), and the path. It is called from one goroutine
+	// at a time, not in any particular order for blobs.
+	Change   func(action, path string)
+	Progress *Progress
+}
+
+// CopyReport says what a Copy did (or, in a dry run, would do).
+type CopyReport struct {
+	Repositories   int           `json:"repositories"`
+	Tags           int           `json:"tags"`
+	Manifests      int           `json:"manifests"`
+	Blobs          int           `json:"blobs"`             // copied through this process
+	ServerSide     int           `json:"server_side_blobs"` // copied inside the storage service
+	BlobBytes      int64         `json:"blob_bytes"`        // bytes of both
+	Skipped        int           `json:"skipped"`           // already at the target
+	SkippedBytes   int64         `json:"skipped_bytes"`
+	Replaced       int           `json:"replaced,omitempty"` // with VerifyExisting: target copies that did not match, copied again
+	Links          int           `json:"links"`              // link files written
+	LinksUnchanged int           `json:"links_unchanged"`    // already holding the right digest
+	Problems       []Problem     `json:"problems,omitempty"`
+	Duration       time.Duration `json:"duration_ns"`
+}
+
+// Copy copies the registry under src into dst, backend to backend, with no
+// archive in between, and never deletes anything at dst. It snapshots src
+// (link files first, then the manifests they name: see TakeSnapshot),
+// copies the blobs the selected repositories need, each verified by digest
+// on the way (see copyBlobs), syncs dst, and only then writes the link
+// files in push order (see writeLinkLevels), so that dst never has a link
+// to a blob it lacks, whenever the copy stops.
+//
+// Copy is resumable: a blob dst already holds at the right size, and a
+// link file that already holds the right digest, are skipped, so running
+// it again after an interruption finishes the job, and running it again
+// after a full copy writes nothing. Blobs and links pushed to src during
+// the copy are not copied; a re-run picks them up.
+//
+// A blob missing or corrupt in src is reported as Damage, the links
+// naming it are not written, and everything else is copied; Copy then
+// returns the report and an error wrapping ErrDamagedSource. Any other
+// error stops the copy and is returned with a nil report; what was
+// committed stays and a re-run continues from it.
+func Copy(ctx context.Context, src, dst drivers.Driver, opts CopyOptions) (*CopyReport, error) {
+	start := time.Now()
+	prog := opts.Progress
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the listings when the copy ends early
+	c := &copier{src: src, dst: dst, opts: opts, n: concurrencyFor(opts.Concurrency, dst), rep: &CopyReport{}}
+	_, c.serverSide = dst.(drivers.Copier)
+	if _, remote := dst.(drivers.ConcurrencyHinter); remote {
+		c.blobList = startListing(ctx, dst, archive.RegistryRoot+"blobs/", "blobs")
+		if !opts.VerifyExisting {
+			c.linkList = startListing(ctx, dst, archive.RegistryRoot+"repositories/", "link files")
+		}
+	}
+	snap, err := TakeSnapshot(ctx, src, opts.Concurrency, false, prog)
+	if err != nil {
+		return nil, err
+	}
+	cat := snap.Catalog()
+	sel, err := selectRepositories(cat, opts.Repositories)
+	if err != nil {
+		return nil, err
+	}
+	need := neededBlobs(cat, sel, len(opts.Repositories) > 0)
+	c.problems = snap.problems
+	if c.linkList != nil {
+		var tags []string // their paths do not name their content: read them
+		for _, l := range snap.links {
+			if l.P.Kind == archive.KindTagCurrentLink && sel[l.P.Repo] {
+				tags = append(tags, l.Path)
+			}
+		}
+		c.tagReads = startReading(ctx, dst, tags, c.n)
+	}
+	var blobs []archive.Blob
+	for _, b := range snap.Planned {
+		if need[b.Digest] {
+			blobs = append(blobs, b)
+		}
+	}
+	if err := c.copyBlobs(ctx, blobs); err != nil {
+		return nil, err
+	}
+	// Blobs durable before any link names them; links durable at the end.
+	if err := c.sync(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.writeLinks(ctx, snap.links, sel); err != nil {
+		return nil, err
+	}
+	if err := c.sync(ctx); err != nil {
+		return nil, err
+	}
+	rep := c.rep
+	rep.Repositories = len(sel)
+	for _, r := range cat.Repositories {
+		if sel[r.Name] {
+			rep.Tags += len(r.Tags)
+			rep.Manifests += len(r.Manifests)
+		}
+	}
+	rep.Problems = snap.Problems()
+	rep.Duration = time.Since(start)
+	if n := snap.problems.damaged(); n > 0 {
+		return rep, fmt.Errorf("%d problem(s) in the source; everything else was copied: %w", n, ErrDamagedSource)
+	}
+	return rep, nil
+}
+
+// copier is one Copy's state.
+type copier struct {
+	src, dst   drivers.Driver
+	opts       CopyOptions
+	n          int // requests in flight at the target
+	problems   *problems
+	serverSide bool // dst is a drivers.Copier and has not said it cannot
+	// Listings of the target's blobs/ and repositories/, and its tags'
+	// current links read (nil: not listed; see listing). Links are not
+	// listed with VerifyExisting: every one is read then.
+	blobList, linkList, tagReads *listing
+
+	mu     sync.Mutex // guards rep, failed, serverSide and calls to opts.Change
+	rep    *CopyReport
+	failed map[string]bool // blobs that could not be copied (damage in the source)
+}
+
+func (c *copier) change(action, p string) {
+	if c.opts.Change != nil {
+		c.opts.Change(action, p)
+	}
+}
+
+// writeLinks writes the selected repositories' link files whose blob is at
+// the target; a link whose blob could not be copied is reported and left
+// out.
+func (c *copier) writeLinks(ctx context.Context, links []link, sel map[string]bool) error {
+	var todo []linkFile
+	for _, l := range links {
+		if !sel[l.P.Repo] {
+			continue
+		}
+		if c.failed[l.Digest] {
+			c.problems.add(Damage, l.Path, l.Digest, "not written: its blob could not be copied")
+			continue
+		}
+		todo = append(todo, linkFile{Name: l.Path, Kind: l.P.Kind, Digest: l.Digest})
+	}
+	c.opts.Progress.phase("links", fmt.Sprintf("%d link files", len(todo)))
+	var known *knownLinks
+	if c.linkList != nil {
+		l, err := c.linkList.wait(ctx)
+		if err != nil {
+			return err
+		}
+		tags, err := c.tagReads.wait(ctx)
+		if err != nil {
+			return err
+		}
+		known = &knownLinks{size: l.files, content: tags.content}
+	}
+	return writeLinkLevels(ctx, c.dst, c.n, todo, known, c.opts.DryRun, func(level []linkFile, written []bool) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for i, w := range written {
+			if w {
+				c.rep.Links++
+				c.change("write", level[i].Name)
+			} else {
+				c.rep.LinksUnchanged++
+			}
+		}
+	})
+}
+
+// sync makes what was written so far durable, on backends that cache.
+func (c *copier) sync(ctx context.Context) error {
+	if s, ok := c.dst.(drivers.Syncer); ok && !c.opts.DryRun {
+		return s.Sync(ctx)
+	}
+	return nil
+}

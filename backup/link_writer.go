@@ -1,0 +1,95 @@
+package backup
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/drivers"
+)
+
+// linkFile is one link file to write: its storage path, its kind (which
+// decides its level) and the digest it holds.
+type linkFile struct {
+	Name   string
+	Kind   archive.Kind
+	Digest string
+}
+
+// writeLinkLevels writes links into d in push order: layers, revisions, tag
+// index, tag current. The files of one kind are written n at a time; a kind
+// starts only once the one before it is all written, so that a registry
+// reading the target meanwhile never finds a tag whose manifest link is not
+// there yet. A link whose file already holds the same digest is not
+// written (one small read), so that a re-run writes nothing. With dryRun
+// nothing is written, but the links that would be are reported.
+//
+// known, when not nil, is what a listing of d's link files taken before
+// says (see knownLinks): a link it lacks is written without a read, one
+// whose path names its digest (all but a tag's current link) and that
+// holds as many bytes as the digest is taken as holding it, unread, and a
+// link whose content it holds is compared with that.
+//
+// links is sorted by kind in place. done is called once per level, after
+// it, from the caller's goroutine, with the level's links and whether each
+// was (or would be) written; on an error, for the level that failed too.
+func writeLinkLevels(ctx context.Context, d drivers.Driver, n int, links []linkFile, known *knownLinks, dryRun bool,
+	done func(level []linkFile, written []bool)) error {
+	sort.SliceStable(links, func(i, j int) bool { return links[i].Kind < links[j].Kind })
+	for start := 0; start < len(links); {
+		end := start + 1
+		for end < len(links) && links[end].Kind == links[start].Kind {
+			end++
+		}
+		level := links[start:end]
+		start = end
+		written := make([]bool, len(level))
+		err := forEach(ctx, n, indexes(len(level)), func(ctx context.Context, i int) error {
+			l := level[i]
+			if known.holds(ctx, d, l) {
+				return nil
+			}
+			if !dryRun {
+				if err := d.Put(ctx, l.Name, strings.NewReader(l.Digest), int64(len(l.Digest))); err != nil {
+					return fmt.Errorf("writing link: %w", err)
+				}
+			}
+			written[i] = true
+			return nil
+		})
+		done(level, written)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// knownLinks is what a listing of the target's link files said, each
+// one's size, and the content of the tags' current links (whose path does
+// not name their digest), read beside the listing.
+type knownLinks struct {
+	size    map[string]int64
+	content map[string]string
+}
+
+// holds reports whether d's file l.Name already holds l.Digest, reading
+// it unless k (nil: nothing known) tells (see writeLinkLevels).
+func (k *knownLinks) holds(ctx context.Context, d drivers.Driver, l linkFile) bool {
+	if k != nil {
+		if c, ok := k.content[l.Name]; ok {
+			return c == l.Digest
+		}
+		size, ok := k.size[l.Name]
+		switch {
+		case !ok:
+			return false
+		case l.Kind != archive.KindTagCurrentLink:
+			return size == int64(len(l.Digest))
+		}
+	}
+	cur, err := readSmall(ctx, d, l.Name, 128)
+	return err == nil && string(cur) == l.Digest
+}

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/regbackup/regbackup/backup"
+	"github.com/regbackup/regbackup/drivers"
+)
+
+func copyCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "copy",
+		Usage:     "copy a registry's storage to another backend, with no archive in between",
+		UsageText: "regbackup copy (--from LOCATION | --registry-config FILE) (--to LOCATION | --to-registry-config FILE) [options]",
+		Description: `Copies a registry's storage from one backend to another (a folder to S3, S3 to Azure,
+...) for a migration. It takes a snapshot of the source first (link files, then the
+manifests they name), copies every blob those need, each checked against its sha256 on the
+way (a corrupt or missing source blob is reported, exit 3, and the links naming it are not
+written), and writes the link files last, in push order: layers, revisions, tag history,
+tags. Blobs are copied inside the storage service when source and target are on the same
+one (S3 CopyObject, GCS rewrite, Azure copy from URL), else streamed through this process.
+Blobs copied inside the service are not hashed by regbackup (their bytes never reach it);
+--verify-existing on a later run hashes every blob at the target.
+
+copy never deletes anything at the target, and leaves alone what it finds there that the
+source lacks. It is resumable: a blob already at the target with the right size (and, with
+--verify-existing, the right sha256) and a link file already holding the right digest are
+skipped, so an interrupted copy is finished by running the same command again, and a run
+with nothing new copies nothing.
+
+The source may keep serving while it is copied. Pushes made meanwhile are not copied: to
+catch up, make the source registry read-only for a short while (storage: maintenance:
+readonly: enabled: true), run the same copy again (it copies only what changed), and point
+clients to the new registry. At the end, copy prints the storage section of the config.yml
+a registry on the target needs.
+
+` + locationHelp + `
+
+The target takes the same forms (--to LOCATION or --to-registry-config FILE); a missing
+target folder is created. The target is locked like a restore's, the source shared like a
+check's.
+
+Examples:
+  regbackup copy --from /var/lib/registry --to 's3://new-bucket/registry?region=eu-west-1'
+  regbackup copy --registry-config old.yml --to-registry-config new.yml
+  regbackup copy --from /var/lib/registry --to 'azure://registry?account=myaccount' --dry-run
+  regbackup copy --from /var/lib/registry --to /mnt/new --repository 'team/*' --concurrency 8
+  regbackup copy --from 's3://old/reg?region=eu-west-1' --to 's3://new/reg?region=eu-west-1' --verify-existing`,
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "from", Usage: "registry storage `LOCATION` to copy: a folder, s3://, gs:// or azure:// (see above)"},
+			&cli.StringFlag{Name: "registry-config", Usage: "copy the storage this registry config.yml `FILE` names (REGISTRY_* variables applied); instead of --from"},
+			&cli.StringFlag{Name: "to", Usage: "registry storage `LOCATION` to copy into"},
+			&cli.StringFlag{Name: "to-registry-config", Usage: "copy into the storage this registry config.yml `FILE` names; instead of --to"},
+			&cli.StringSliceFlag{Name: "repository", Aliases: []string{"r"}, Usage: "copy only repositories matching this `GLOB` (and the blobs they need); repeatable; * stays within one path component"},
+			concurrencyFlag("blobs copied (and target lookups, link files)"),
+			&cli.BoolFlag{Name: "dry-run", Usage: "print what would be copied (blobs, bytes, link files), writing nothing"},
+			&cli.BoolFlag{Name: "verify-existing", Usage: "read and hash the blobs already at the target (not just their size); copy again those that do not match"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only damage and errors"},
+			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
+			metricsFlag(),
+		}, lockFlags()...),
+		Action: runCopy,
+	}
+}
+
+// copyReport is copy's report in the JSON outcome: the core's, and the
+// storage section a registry on the target needs.
+type copyReport struct {
+	*backup.CopyReport
+	Storage map[string]any `json:"storage"` // {"s3": {...}}; nil when the target cannot say
+}
+
+func runCopy(c *cli.Context) (err error) {
+	from, cfgFile := c.String("from"), c.String("registry-config")
+	to, toCfg := c.String("to"), c.String("to-registry-config")
+	dryRun := c.Bool("dry-run")
+	r := newRun(c, "copy")
+	defer func() { err = r.finish(err) }()
+	r.out.location, r.out.DryRun = redactLocation(to), dryRun
+	switch {
+	case c.NArg() > 0:
+		return usagef("copy takes no arguments (got %q); use --from and --to", c.Args().First())
+	case from != "" && cfgFile != "":
+		return usagef("use either --from or --registry-config, not both")
+	case from == "" && cfgFile == "":
+		return usagef("--from or --registry-config is required: the registry storage to copy (e.g. /var/lib/registry, s3://bucket/root) or its config.yml")
+	case to != "" && toCfg != "":
+		return usagef("use either --to or --to-registry-config, not both")
+	case to == "" && toCfg == "":
+		return usagef("--to or --to-registry-config is required: the storage to copy into (e.g. s3://bucket/root) or its registry's config.yml")
+	}
+	conc, err := concurrencyOption(c)
+	if err != nil {
+		return err
+	}
+	src, err := openBackupSource(c.Context, from, cfgFile, false)
+	if err != nil {
+		return err
+	}
+	r.out.Source = src.d.String()
+	target, err := openCopyTarget(c, to, toCfg, dryRun)
+	if err != nil {
+		return err
+	}
+	dst := target.d
+	if target.standIn {
+		r.setLocation(&r.out.Target, redactLocation(to))
+	} else {
+		r.setLocation(&r.out.Target, dst.String())
+	}
+	if lockKey(src.d) == lockKey(dst) {
+		return usagef("the source and the target are the same storage (%s)", dst)
+	}
+	if !c.Bool("quiet") {
+		describeCopySource(src)
+		if target.created {
+			fmt.Fprintf(os.Stderr, "created %s (it did not exist)\n", dst)
+		}
+		if target.cfg != nil {
+			fmt.Fprintf(os.Stderr, "target storage: %s (%s driver from %s%s)\n", dst, target.cfg.Driver, target.cfg.File, overridesNote(target.cfg))
+		}
+	}
+	if err := r.lockStorage(src.d, true); err != nil {
+		return err
+	}
+	// r holds one lock: keep the source's here, release it at the end.
+	srcLock := r.lock
+	r.lock = nil
+	defer srcLock.Release()
+	if !dryRun {
+		if err := r.lockStorage(dst, false); err != nil {
+			return err
+		}
+	}
+	rep := r.rep
+	opts := backup.CopyOptions{Repositories: c.StringSlice("repository"), Concurrency: conc, DryRun: dryRun,
+		VerifyExisting: c.Bool("verify-existing"), Progress: &rep.prog}
+	if dryRun {
+		changes := os.Stdout
+		if c.Bool("json") {
+			changes = os.Stderr // stdout holds only the JSON
+		}
+		opts.Change = func(action, path string) { rep.fprintf(changes, "would %s %s\n", action, path) }
+	}
+	result, err := backup.Copy(c.Context, throttled(src.d), dst, opts)
+	if result == nil {
+		return err
+	}
+	storage := storageSection(dst)
+	r.out.Report = copyReport{CopyReport: result, Storage: storage}
+	r.out.Blobs, r.out.Bytes = result.Blobs+result.ServerSide, result.BlobBytes
+	if c.Bool("json") || c.Bool("quiet") {
+		return copyError(err)
+	}
+	rep.stop() // the summary follows: no bar in between
+	printCopy(rep, result, dryRun)
+	if !dryRun {
+		rep.printf("a last run of the same command while the source registry is read-only for a short while " +
+			"(storage: maintenance: readonly: enabled: true) catches up with pushes made during this copy\n")
+	}
+	printStorageSection(r.out.Target, storage)
+	return copyError(err)
+}
+
+// describeCopySource says which storage a --registry-config gave, and
+// that the key files it names are not copied (copy moves storage only).
+func describeCopySource(src *backupSource) {
+	if src.cfg == nil {
+		return
+	}
+	fmt.Fprintf(os.Stderr, "source storage: %s (%s driver from %s%s)\n", src.d, src.cfg.Driver, src.cfg.File, overridesNote(src.cfg))
+	printIgnored(os.Stderr, src.cfg)
+	for _, k := range src.cfg.KeyFiles {
+		fmt.Fprintf(os.Stderr, "key file %s (%s): not copied (copy moves storage only); the new registry needs it too\n", k.Path, k.Key)
+	}
+}
+
+// copyError says what damage in the source means for a copy.
+func copyError(err error) error {
+	if errors.Is(err, backup.ErrDamagedSource) {
+		return hinted{err.Error() + " (each damaged path is listed above; repair it at the source, or push those images again, and run the same copy again)", err}
+	}
+	return err
+}
+
+// copyTarget is where a copy writes: a restore's target, or, for a dry
+// run into a folder that does not exist yet, an empty in-memory stand-in.
+type copyTarget struct {
+	*restoreTarget
+	standIn bool
+}
+
+// openCopyTarget opens --to or --to-registry-config like a restore's
+// target. A dry run into a folder that does not exist yet looks at an
+// empty in-memory stand-in: everything would be copied.
+func openCopyTarget(c *cli.Context, to, toCfg string, dryRun bool) (*copyTarget, error) {
+	t, err := openRestoreTarget(c.Context, to, toCfg, dryRun)
+	if err == nil || !dryRun || toCfg != "" || strings.Contains(strings.TrimPrefix(to, "file://"), "://") {
+		return &copyTarget{restoreTarget: t}, err
+	}
+	if _, serr := os.Stat(strings.TrimPrefix(to, "file://")); !os.IsNotExist(serr) {
+		return nil, err
+	}
+	d, oerr := drivers.Open(c.Context, "inmemory://")
+	if oerr != nil {
+		return nil, oerr
+	}
+	return &copyTarget{restoreTarget: &restoreTarget{d: d}, standIn: true}, nil
+}
+
+// printCopy prints copy's closing lines for people.
+func printCopy(rep *reporter, res *backup.CopyReport, dryRun bool) {
+	verb, copied, written := "copy", "copied", "written"
+	if dryRun {
+		verb, copied, written = "copy --dry-run (nothing written)", "to copy", "to write"
+	}
+	damaged := 0
+	for _, p := range res.Problems {
+		if p.Severity == backup.Damage {
+			damaged++
+		}
+	}
+	line := fmt.Sprintf("%s: %d repositories, %d tags; blobs: %d %s (%s), %d server-side, %d already at the target (%s)",
+		verb, res.Repositories, res.Tags, res.Blobs, copied, human(res.BlobBytes), res.ServerSide, res.Skipped, human(res.SkippedBytes))
+	if res.Replaced > 0 {
+		line += fmt.Sprintf(", %d replaced (did not match)", res.Replaced)
+	}
+	line += fmt.Sprintf("; links: %d %s, %d unchanged; in %s", res.Links, written, res.LinksUnchanged, res.Duration.Round(time.Millisecond))
+	if damaged > 0 {
+		line += fmt.Sprintf("; %d problem(s)", damaged)
+	}
+	rep.printf("%s\n", line)
+}
