@@ -58,4 +58,13 @@ set -e
 echo "verify exit code: $code (3 = integrity)"
 [ "$code" -eq 3 ] || { echo "demo: FAILED: damage not detected" >&2; exit 1; }
 
+step "8. migrate: copy the registry to another storage with no archive, then again (nothing new to copy)"
+run $rb copy --from "$dir/registry" --to "$dir/copied"
+$rb copy --json -q --from "$dir/registry" --to "$dir/copied" > "$dir/copy-again.json"
+grep -q '"blobs": 0,' "$dir/copy-again.json" && grep -q '"links": 0,' "$dir/copy-again.json" ||
+	{ echo "demo: FAILED: a second copy with nothing new copied something: $(cat "$dir/copy-again.json")" >&2; exit 1; }
+(cd "$dir/copied" && find docker -type f -name link | sort | xargs sha256sum) > "$dir/copied-links.txt"
+diff -q "$dir/src-links.txt" "$dir/copied-links.txt" >/dev/null || { echo "demo: FAILED: copied link files differ" >&2; exit 1; }
+echo "copied: $(wc -l < "$dir/copied-links.txt") identical link files; the second run copied 0 blobs and wrote 0 links"
+
 step "done: everything is in ./$dir"
