@@ -100,13 +100,15 @@ func Copy(ctx context.Context, src, dst drivers.Driver, opts CopyOptions) (*Copy
 	need := neededBlobs(cat, sel, len(opts.Repositories) > 0)
 	c.problems = snap.problems
 	if c.linkList != nil {
-		var tags []string // their paths do not name their content: read them
+		// Their paths do not name their content: read those whose MD5 in
+		// the listing does not show it.
+		tags := map[string]string{}
 		for _, l := range snap.links {
 			if l.P.Kind == archive.KindTagCurrentLink && sel[l.P.Repo] {
-				tags = append(tags, l.Path)
+				tags[l.Path] = l.Digest
 			}
 		}
-		c.tagReads = startReading(ctx, dst, tags, c.n)
+		c.tagReads = startReading(ctx, dst, c.linkList, tags, c.n)
 	}
 	var blobs []archive.Blob
 	for _, b := range snap.Planned {
@@ -150,9 +152,10 @@ type copier struct {
 	n          int // requests in flight at the target
 	problems   *problems
 	serverSide bool // dst is a drivers.Copier and has not said it cannot
-	// Listings of the target's blobs/ and repositories/, and its tags'
-	// current links read (nil: not listed; see listing). Links are not
-	// listed with VerifyExisting: every one is read then.
+	// Listings of the target's blobs/ and repositories/, and those of its
+	// tags' current links whose listed MD5 does not show their content,
+	// read (nil: not listed; see listing). Links are not listed with
+	// VerifyExisting: every one is read then.
 	blobList, linkList, tagReads *listing
 
 	mu     sync.Mutex // guards rep, failed, serverSide and calls to opts.Change
@@ -192,7 +195,7 @@ func (c *copier) writeLinks(ctx context.Context, links []link, sel map[string]bo
 		if err != nil {
 			return err
 		}
-		known = &knownLinks{size: l.files, content: tags.content}
+		known = &knownLinks{files: l.files, content: tags.content}
 	}
 	return writeLinkLevels(ctx, c.dst, c.n, todo, known, c.opts.DryRun, func(level []linkFile, written []bool) {
 		c.mu.Lock()

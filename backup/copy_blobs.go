@@ -29,7 +29,7 @@ func (c *copier) copyBlobs(ctx context.Context, blobs []archive.Blob) error {
 	if err != nil {
 		return err
 	}
-	var have map[string]int64
+	var have map[string]listed
 	if l != nil {
 		have = l.files
 	}
@@ -54,7 +54,7 @@ func (c *copier) copyBlobs(ctx context.Context, blobs []archive.Blob) error {
 // source does not match the digest. A blob missing or corrupt in the
 // source is reported and recorded in c.failed; only other errors are
 // returned.
-func (c *copier) copyBlob(ctx context.Context, b archive.Blob, have map[string]int64) error {
+func (c *copier) copyBlob(ctx context.Context, b archive.Blob, have map[string]listed) error {
 	p := archive.BlobPath(b.Digest)
 	state, err := c.holds(ctx, p, b, have)
 	if err != nil || state == held {
@@ -127,8 +127,9 @@ const (
 // as skipped when held. With VerifyExisting a blob of the right size is
 // read and hashed too; one that does not match is reported, and counted
 // as replaced.
-func (c *copier) holds(ctx context.Context, p string, b archive.Blob, have map[string]int64) (targetState, error) {
-	size, ok := have[p]
+func (c *copier) holds(ctx context.Context, p string, b archive.Blob, have map[string]listed) (targetState, error) {
+	f, ok := have[p]
+	size := f.size
 	if have == nil {
 		fi, err := c.dst.Stat(ctx, p)
 		if err != nil && !errors.Is(err, drivers.ErrNotFound) {

@@ -10,8 +10,8 @@ import (
 
 // listing is what a copy learns about its target in the background, so
 // that a copy with nothing new to do finishes in a few requests: the files
-// under a prefix, with their sizes (startListing), or the content of some
-// small files (startReading). Copy lists an object store's target
+// under a prefix, with their sizes and MD5s (startListing), or the content
+// of the small files a listing cannot vouch for (startReading). Copy lists an object store's target
 // (drivers.ConcurrencyHinter), where a listing page names a thousand files
 // and a Stat or a read asks about one, while the snapshot of the source is
 // being taken. The copy holds the target's lock and writes no link before
@@ -19,20 +19,28 @@ import (
 // there. A nil *listing stands for nothing learnt: callers then ask file
 // by file.
 type listing struct {
-	files   map[string]int64  // startListing
+	files   map[string]listed // startListing
 	content map[string]string // startReading: the files that could be read
 	err     error
 	done    chan struct{}
 }
 
+// listed is what a listing says of one file: its size, and its content's
+// MD5 when the backend reports one (drivers.FileInfo.MD5, a proof only
+// when it matches).
+type listed struct {
+	size int64
+	md5  string
+}
+
 // startListing lists prefix of d in a goroutine; what names the files in
 // an error.
 func startListing(ctx context.Context, d drivers.Driver, prefix, what string) *listing {
-	l := &listing{files: map[string]int64{}, done: make(chan struct{})}
+	l := &listing{files: map[string]listed{}, done: make(chan struct{})}
 	go func() {
 		defer close(l.done)
 		err := d.Walk(ctx, prefix, func(fi drivers.FileInfo) error {
-			l.files[fi.Path] = fi.Size
+			l.files[fi.Path] = listed{size: fi.Size, md5: fi.MD5}
 			return nil
 		})
 		if err != nil {
@@ -42,13 +50,27 @@ func startListing(ctx context.Context, d drivers.Driver, prefix, what string) *l
 	return l
 }
 
-// startReading reads the files at paths of d, each of at most maxLinkSize
-// bytes, n at a time, in a goroutine. A file missing or unreadable is left
-// out: the caller asks again.
-func startReading(ctx context.Context, d drivers.Driver, paths []string, n int) *listing {
+// startReading reads, in a goroutine, the link files of d that links (a
+// listing of them) cannot vouch for: of want, the paths it lists without
+// an MD5 equal to that of the content wanted there (none reported, a
+// moved tag, a damaged file, or an S3 ETag that is not an MD5). Paths it
+// lacks are not read: they are missing. It starts once links is complete,
+// then reads n at a time, each file of at most maxLinkSize bytes. A file
+// missing or unreadable is left out: the caller asks again. A failed
+// listing leaves everything out (whoever waits for links sees its error).
+func startReading(ctx context.Context, d drivers.Driver, links *listing, want map[string]string, n int) *listing {
 	l := &listing{content: map[string]string{}, done: make(chan struct{})}
 	go func() {
 		defer close(l.done)
+		if ll, err := links.wait(ctx); err != nil || ll == nil {
+			return
+		}
+		var paths []string
+		for p, content := range want {
+			if f, ok := links.files[p]; ok && !f.holds(content) {
+				paths = append(paths, p)
+			}
+		}
 		var mu sync.Mutex
 		l.err = forEach(ctx, n, paths, func(ctx context.Context, p string) error {
 			if data, err := readSmall(ctx, d, p, maxLinkSize); err == nil {
@@ -60,6 +82,12 @@ func startReading(ctx context.Context, d drivers.Driver, paths []string, n int) 
 		})
 	}()
 	return l
+}
+
+// holds reports whether the listing's MD5 proves that the file holds
+// content. false proves nothing (see drivers.FileInfo.MD5).
+func (f listed) holds(content string) bool {
+	return f.md5 != "" && f.md5 == drivers.MD5Of([]byte(content))
 }
 
 // wait waits for the listing to complete and returns it, nil for a nil l.

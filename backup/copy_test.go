@@ -356,9 +356,7 @@ func TestCopyObjectStoreRerun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, stats := dst.stats("stat")
-	_, reads := dst.stats("read")
-	_, puts := dst.stats("put")
+	stats, reads, puts := dst.requests()
 	if stats != 0 || puts != 0 || reads != len(reg.Tags) || rep.Links != 0 {
 		t.Errorf("no-change re-run: %d stats, %d puts, %d reads, %d links; want 0, 0, %d (one per tag), 0", stats, puts, reads, rep.Links, len(reg.Tags))
 	}

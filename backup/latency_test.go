@@ -18,6 +18,9 @@ type latencyDriver struct {
 	delay time.Duration
 	hint  int // DefaultConcurrency's answer; 0: none, like a local disk
 	fail  func(p string, n int) error
+	// md5, when set, makes Walk report md5(path, content) as each file's
+	// MD5, as an object store's listing does (the content read uncounted).
+	md5 func(p string, content []byte) string
 
 	mu       sync.Mutex
 	inFlight map[string]int
@@ -67,6 +70,14 @@ func (l *latencyDriver) stats(op string) (maxIn, calls int) {
 	return l.maxIn[op], l.calls[op]
 }
 
+// requests returns how many Stats, reads and Puts were called.
+func (l *latencyDriver) requests() (stats, reads, puts int) {
+	_, stats = l.stats("stat")
+	_, reads = l.stats("read")
+	_, puts = l.stats("put")
+	return stats, reads, puts
+}
+
 func (l *latencyDriver) Stat(ctx context.Context, p string) (drivers.FileInfo, error) {
 	defer l.leave("stat")
 	if _, err := l.enter(ctx, "stat"); err != nil {
@@ -110,5 +121,15 @@ func (l *latencyDriver) Walk(ctx context.Context, prefix string, fn drivers.Walk
 	if _, err := l.enter(ctx, "walk"); err != nil {
 		return err
 	}
-	return l.Driver.Walk(ctx, prefix, fn)
+	if l.md5 == nil {
+		return l.Driver.Walk(ctx, prefix, fn)
+	}
+	return l.Driver.Walk(ctx, prefix, func(fi drivers.FileInfo) error {
+		data, err := readSmall(ctx, l.Driver, fi.Path, 1<<30)
+		if err != nil {
+			return err
+		}
+		fi.MD5 = l.md5(fi.Path, data)
+		return fn(fi)
+	})
 }

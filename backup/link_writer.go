@@ -27,10 +27,11 @@ type linkFile struct {
 // nothing is written, but the links that would be are reported.
 //
 // known, when not nil, is what a listing of d's link files taken before
-// says (see knownLinks): a link it lacks is written without a read, one
-// whose path names its digest (all but a tag's current link) and that
-// holds as many bytes as the digest is taken as holding it, unread, and a
-// link whose content it holds is compared with that.
+// says (see knownLinks): a link it lacks is written without a read; one
+// whose listed MD5 is that of the digest holds it, unread; one whose path
+// names its digest (all but a tag's current link) and that holds as many
+// bytes as the digest is taken as holding it, unread; and a link whose
+// content it holds is compared with that.
 //
 // links is sorted by kind in place. done is called once per level, after
 // it, from the caller's goroutine, with the level's links and whether each
@@ -68,10 +69,11 @@ func writeLinkLevels(ctx context.Context, d drivers.Driver, n int, links []linkF
 }
 
 // knownLinks is what a listing of the target's link files said, each
-// one's size, and the content of the tags' current links (whose path does
-// not name their digest), read beside the listing.
+// one's size and MD5, and the content of the tags' current links (whose
+// path does not name their digest) that the MD5s did not vouch for, read
+// after the listing.
 type knownLinks struct {
-	size    map[string]int64
+	files   map[string]listed
 	content map[string]string
 }
 
@@ -82,12 +84,14 @@ func (k *knownLinks) holds(ctx context.Context, d drivers.Driver, l linkFile) bo
 		if c, ok := k.content[l.Name]; ok {
 			return c == l.Digest
 		}
-		size, ok := k.size[l.Name]
+		f, ok := k.files[l.Name]
 		switch {
 		case !ok:
 			return false
+		case f.holds(l.Digest):
+			return true
 		case l.Kind != archive.KindTagCurrentLink:
-			return size == int64(len(l.Digest))
+			return f.size == int64(len(l.Digest))
 		}
 	}
 	cur, err := readSmall(ctx, d, l.Name, 128)

@@ -16,6 +16,19 @@ type FileInfo struct {
 	Path    string    // slash-separated, relative to the driver's root
 	Size    int64     // bytes
 	ModTime time.Time // zero when the backend does not report it
+	// MD5 is the hex MD5 of the content (32 lower-case digits) when the
+	// backend reports one with no extra request (the S3 ETag of a
+	// single-part upload, GCS md5Hash, Azure Content-MD5), else "".
+	//
+	// It proves equality only when it matches: an MD5 equal to that of
+	// some content means the file holds that content. A different MD5
+	// proves nothing, because some backends report other values in its
+	// place (the ETag of an S3 object under SSE-KMS or SSE-C looks like an
+	// MD5 but is not): a caller that needs to know then reads the file.
+	// It is what the service recorded when the file was written; a file
+	// changed behind the service's back (in the folder of a posix-backed
+	// gateway) may keep its old one, which only a read reveals.
+	MD5 string
 }
 
 // WalkFunc is called by Walk once per file. Returning an error stops the walk

@@ -36,6 +36,9 @@ func TestAzurite(t *testing.T) {
 	t.Run("Conformance", func(t *testing.T) {
 		drivertest.Run(t, func(t *testing.T) drivers.Driver { d, _ := newDriver(t, nil); return d })
 	})
+	t.Run("MD5", func(t *testing.T) {
+		drivertest.RunMD5(t, func(t *testing.T) drivers.Driver { d, _ := newDriver(t, nil); return d })
+	})
 	t.Run("ConformanceLegacyNoRoot", func(t *testing.T) {
 		drivertest.Run(t, func(t *testing.T) drivers.Driver {
 			d, _ := newDriver(t, func(c *azure.Config) { c.RootDirectory, c.LegacyRootPrefix = "", true })

@@ -135,7 +135,7 @@ func (d *Driver) Stat(ctx context.Context, p string) (drivers.FileInfo, error) {
 	if isFolderMeta(props.Metadata) {
 		return drivers.FileInfo{}, d.opErr(ctx, "stat", p, errFolder)
 	}
-	fi := drivers.FileInfo{Path: p}
+	fi := drivers.FileInfo{Path: p, MD5: drivers.MD5Hex(props.ContentMD5)}
 	if props.ContentLength != nil {
 		fi.Size = *props.ContentLength
 	}

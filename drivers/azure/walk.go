@@ -29,7 +29,9 @@ func isFolderMeta(meta map[string]*string) bool {
 
 // Walk lists the blobs below prefix page by page, in the service's lexical
 // order of names, and calls fn for each file. Folder placeholders and names
-// that are not canonical paths below the root are skipped.
+// that are not canonical paths below the root are skipped. Each FileInfo
+// carries the blob's Content-MD5, if it has one (Put sets it on the blobs
+// it sends in one request).
 //
 // When nothing is found, Walk looks once under the other naming (with or
 // without the leading slash of Distribution 2.x): if the registry is there,
@@ -82,7 +84,7 @@ func (d *Driver) list(ctx context.Context, root, dir string, fn drivers.WalkFunc
 			if err := ctx.Err(); err != nil {
 				return found, fmt.Errorf("%s: walk %s: %w", driverName, dir, err)
 			}
-			fi := drivers.FileInfo{Path: p}
+			fi := drivers.FileInfo{Path: p, MD5: drivers.MD5Hex(it.Properties.ContentMD5)}
 			if it.Properties.ContentLength != nil {
 				fi.Size = *it.Properties.ContentLength
 			}

@@ -12,7 +12,8 @@
 //	}
 //
 // and so every backend is checked the same way: round trips from 0 B to above
-// any multipart threshold, replacing, ErrNotFound, lexical nested Walk,
+// any multipart threshold, replacing, an MD5 reported by Stat and Walk only
+// when it is the content's, ErrNotFound, lexical nested Walk,
 // all-or-nothing Put under short, long and failing readers and cancellation,
 // concurrency, Delete, teardown and path validation.
 //

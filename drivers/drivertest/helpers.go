@@ -72,6 +72,17 @@ func checkContent(t *testing.T, d drivers.Driver, p string, want []byte) {
 	if fi.Path != p || fi.Size != int64(len(want)) {
 		t.Fatalf("%s: Stat(%q) = {Path: %q, Size: %d}, want {Path: %q, Size: %d}", d, p, fi.Path, fi.Size, p, len(want))
 	}
+	checkMD5(t, d, "Stat", fi, want)
+}
+
+// checkMD5 fails when fi reports an MD5 other than that of want: callers
+// take a matching MD5 as proof that the file holds want (drivers.FileInfo).
+func checkMD5(t *testing.T, d drivers.Driver, op string, fi drivers.FileInfo, want []byte) {
+	t.Helper()
+	if fi.MD5 != "" && fi.MD5 != drivers.MD5Of(want) {
+		t.Fatalf("%s: %s reports %q with MD5 %q, want %q (the MD5 of its %d bytes) or \"\"",
+			d, op, fi.Path, fi.MD5, drivers.MD5Of(want), len(want))
+	}
 }
 
 // compare describes how got differs from want, or returns "".

@@ -19,6 +19,7 @@ func testRoundTrip(t *testing.T, newDriver Factory) {
 			if len(got) != 1 || got[0].Path != p || got[0].Size != int64(size) {
 				t.Fatalf("%s: Walk(\"\") = %+v, want exactly %q with size %d", d, got, p, size)
 			}
+			checkMD5(t, d, "Walk", got[0], data)
 		})
 	}
 }
@@ -43,9 +44,11 @@ func testPutReplaces(t *testing.T, newDriver Factory) {
 	for i, data := range [][]byte{randomBytes(1, 5000), link(1), randomBytes(3, 70000)} {
 		put(t, d, p, data)
 		checkContent(t, d, p, data)
-		if got := walkPaths(t, d, ""); len(got) != 1 || got[0] != p {
-			t.Fatalf("%s: after Put #%d Walk(\"\") = %q, want only %q", d, i+1, got, p)
+		got := walkAll(t, d, "")
+		if len(got) != 1 || got[0].Path != p {
+			t.Fatalf("%s: after Put #%d Walk(\"\") = %+v, want only %q", d, i+1, got, p)
 		}
+		checkMD5(t, d, "Walk", got[0], data)
 	}
 	put(t, d, p, nil)
 	checkContent(t, d, p, nil)

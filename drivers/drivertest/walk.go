@@ -63,6 +63,8 @@ func testWalkNested(t *testing.T, newDriver Factory) {
 			paths = append(paths, fi.Path)
 			if data, ok := files[fi.Path]; ok && fi.Size != int64(len(data)) {
 				t.Errorf("%s: Walk(%q) reports %q with size %d, want %d", d, prefix, fi.Path, fi.Size, len(data))
+			} else if ok {
+				checkMD5(t, d, "Walk", fi, data)
 			}
 		}
 		if !slices.Equal(paths, want) {

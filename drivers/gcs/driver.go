@@ -89,7 +89,7 @@ func (d *Driver) Stat(ctx context.Context, p string) (drivers.FileInfo, error) {
 	case attrs.ContentType == uploadSessionType:
 		return drivers.FileInfo{}, notFound("stat", d.url(p))
 	}
-	return drivers.FileInfo{Path: p, Size: attrs.Size, ModTime: attrs.Updated}, nil
+	return drivers.FileInfo{Path: p, Size: attrs.Size, ModTime: attrs.Updated, MD5: drivers.MD5Hex(attrs.MD5)}, nil
 }
 
 // Reader streams the object at p. Interrupted downloads are resumed by the client library where they

@@ -31,6 +31,20 @@ func TestConformanceServer(t *testing.T) {
 	})
 }
 
+// TestMD5Server checks that the real fake-gcs-server's md5Hash reaches
+// Stat and Walk.
+func TestMD5Server(t *testing.T) {
+	s := servers.StartFakeGCS(t, "registry")
+	drivertest.RunMD5(t, func(t *testing.T) drivers.Driver {
+		d, err := drivers.Open(t.Context(), s.Location("registry", "reg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { d.(*gcs.Driver).Close() })
+		return d
+	})
+}
+
 // TestEmulatorHost reaches the server through STORAGE_EMULATOR_HOST instead
 // of endpoint=: no credentials needed, objects named as with endpoint=.
 func TestEmulatorHost(t *testing.T) {

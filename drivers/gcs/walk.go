@@ -12,14 +12,15 @@ import (
 )
 
 // listFields are the object attributes Walk asks the server for.
-var listFields = []string{"Name", "Size", "Updated", "ContentType"}
+var listFields = []string{"Name", "Size", "Updated", "ContentType", "MD5"}
 
 // Walk calls fn for the object named prefix, if any (only when prefix has
 // no trailing "/"), then for every object below prefix + "/", in the
 // lexical byte order the server lists names in, page by page (one page of
 // up to 1000 names in memory). Upload sessions, folder placeholders (names
 // ending in "/") and names that are not canonical paths are skipped. ctx is
-// checked before each call of fn.
+// checked before each call of fn. Each FileInfo carries the object's
+// md5Hash, which composite objects lack.
 func (d *Driver) Walk(ctx context.Context, prefix string, fn drivers.WalkFunc) error {
 	p, err := drivers.CheckPrefix(prefix)
 	if err != nil {
@@ -63,7 +64,7 @@ func (d *Driver) Walk(ctx context.Context, prefix string, fn drivers.WalkFunc) e
 		if err := ctx.Err(); err != nil {
 			return wrap("walk", d.url(p), err)
 		}
-		if err := fn(drivers.FileInfo{Path: rel, Size: attrs.Size, ModTime: attrs.Updated}); err != nil {
+		if err := fn(drivers.FileInfo{Path: rel, Size: attrs.Size, ModTime: attrs.Updated, MD5: drivers.MD5Hex(attrs.MD5)}); err != nil {
 			return err
 		}
 	}

@@ -114,7 +114,8 @@ func (d *Driver) Stat(ctx context.Context, p string) (drivers.FileInfo, error) {
 	if err != nil {
 		return drivers.FileInfo{}, err
 	}
-	return drivers.FileInfo{Path: p, Size: aws.ToInt64(out.ContentLength), ModTime: aws.ToTime(out.LastModified)}, nil
+	return drivers.FileInfo{Path: p, Size: aws.ToInt64(out.ContentLength), ModTime: aws.ToTime(out.LastModified),
+		MD5: etagMD5(out.ETag)}, nil
 }
 
 // head asks for the object at p on behalf of op.

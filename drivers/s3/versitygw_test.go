@@ -38,6 +38,9 @@ func TestVersityGW(t *testing.T) {
 	t.Run("Conformance", func(t *testing.T) {
 		drivertest.Run(t, func(t *testing.T) drivers.Driver { d, _ := newDriver(t); return d })
 	})
+	t.Run("MD5", func(t *testing.T) {
+		drivertest.RunMD5(t, func(t *testing.T) drivers.Driver { d, _ := newDriver(t); return d })
+	})
 
 	// The registry's keys, as files in versitygw's posix folder: what a
 	// registry on this bucket reads.

@@ -13,7 +13,8 @@ import (
 // Walk calls fn for the object named prefix, if any, then for every object
 // below prefix + "/", in the lexical key order ListObjectsV2 returns, one
 // page of 1000 keys at a time. Keys ending in "/" ("folder" objects some
-// tools create) are skipped. ctx is checked before each call of fn.
+// tools create) are skipped. ctx is checked before each call of fn. Each
+// FileInfo carries the MD5 its ETag stands for, if any (see etagMD5).
 func (d *Driver) Walk(ctx context.Context, prefix string, fn drivers.WalkFunc) error {
 	p, err := drivers.CheckPrefix(prefix)
 	if err != nil {
@@ -61,7 +62,8 @@ func (d *Driver) walkPage(ctx context.Context, prefix, keyPrefix string, limit i
 			if !ok {
 				continue
 			}
-			fi := drivers.FileInfo{Path: p, Size: aws.ToInt64(obj.Size), ModTime: aws.ToTime(obj.LastModified)}
+			fi := drivers.FileInfo{Path: p, Size: aws.ToInt64(obj.Size), ModTime: aws.ToTime(obj.LastModified),
+				MD5: etagMD5(obj.ETag)}
 			if err := fn(fi); err != nil {
 				return err
 			}
