@@ -88,6 +88,18 @@ func TestUsageErrors(t *testing.T) {
 		{"verify-unknown-flag", func(out, to string) []string { return []string{"verify", "--no-such-flag", arch} }},
 		{"verify-no-archive", func(out, to string) []string { return []string{"verify"} }},
 		{"list-two-archives", func(out, to string) []string { return []string{"list", arch, arch} }},
+		{"copy-no-from", func(out, to string) []string { return []string{"copy", "--to", to} }},
+		{"copy-no-to", func(out, to string) []string { return []string{"copy", "--from", src} }},
+		{"copy-from-and-registry-config", func(out, to string) []string {
+			return []string{"copy", "--from", src, "--registry-config", filepath.Join(src, "config.yml"), "--to", to}
+		}},
+		{"copy-to-and-to-registry-config", func(out, to string) []string {
+			return []string{"copy", "--from", src, "--to", to, "--to-registry-config", filepath.Join(src, "config.yml")}
+		}},
+		{"copy-argument", func(out, to string) []string { return []string{"copy", src, "--to", to} }},
+		{"copy-unknown-flag", func(out, to string) []string {
+			return []string{"copy", "--from", src, "--to", to, "--no-such-flag"}
+		}},
 		{"unknown-command", func(out, to string) []string { return []string{"bakup", "--from", src, "-o", out} }},
 	}
 	for _, c := range cases {
@@ -274,7 +286,7 @@ func TestInterrupt(t *testing.T) {
 
 // TestHelp: --help of every subcommand exits 0 and shows an example.
 func TestHelp(t *testing.T) {
-	for _, cmd := range []string{"backup", "verify", "list", "restore", "prune"} {
+	for _, cmd := range []string{"backup", "verify", "list", "restore", "prune", "copy"} {
 		t.Run(cmd, func(t *testing.T) {
 			stdout, stderr := expectExit(t, 0, cmd, "--help")
 			if !strings.Contains(stdout, "Example") || !strings.Contains(stdout, "regbackup "+cmd+" ") {
@@ -284,7 +296,7 @@ func TestHelp(t *testing.T) {
 	}
 	t.Run("top-level", func(t *testing.T) {
 		stdout, _ := expectExit(t, 0, "--help")
-		for _, cmd := range []string{"backup", "verify", "list", "restore", "prune"} {
+		for _, cmd := range []string{"backup", "verify", "list", "restore", "prune", "copy"} {
 			if !strings.Contains(stdout, cmd) {
 				t.Errorf("regbackup --help does not list %s:\n%s", cmd, stdout)
 			}
