@@ -3,6 +3,7 @@ package azure
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -81,13 +82,26 @@ func (d *Driver) Put(ctx context.Context, p string, r io.Reader, size int64) err
 	return nil
 }
 
+// md5Limit is the largest file Put gives a Content-MD5 it computes itself
+// (link files, small manifests), so that a listing reports it on any
+// Azure-compatible service, whether or not the service computes one for a
+// single-request upload (Azure and Azurite do). Larger ones are left to
+// the service, to spare a restore a second pass over every blob.
+const md5Limit = 64 << 10
+
 // upload stores body (read from its start) in one request. A blob of
 // another type (an AppendBlob) at the name is deleted first, as the
 // registry does.
 func (d *Driver) upload(ctx context.Context, p string, body io.ReadSeeker) error {
 	name := d.blobName(p)
 	bb := d.c.NewBlockBlobClient(name)
-	opts := &blockblob.UploadOptions{HTTPHeaders: &blob.HTTPHeaders{BlobContentType: to.Ptr(contentType)}}
+	headers := &blob.HTTPHeaders{BlobContentType: to.Ptr(contentType)}
+	if sum, err := smallMD5(body); err != nil {
+		return d.putErr(ctx, p, err)
+	} else if sum != nil {
+		headers.BlobContentMD5 = sum
+	}
+	opts := &blockblob.UploadOptions{HTTPHeaders: headers}
 	_, err := bb.Upload(ctx, streaming.NopCloser(body), opts)
 	if bloberror.HasCode(err, bloberror.InvalidBlobType) {
 		if _, derr := d.c.NewBlobClient(name).Delete(ctx, nil); derr != nil && !isNotFound(derr) {
@@ -266,4 +280,22 @@ func newNonce() string {
 // blockID is the i-th block id of a Put; all ids of a blob have one length.
 func blockID(nonce string, i int) string {
 	return base64.StdEncoding.EncodeToString(fmt.Appendf(nil, "%s-%06d", nonce, i))
+}
+
+// smallMD5 returns the MD5 of body when it holds at most md5Limit bytes,
+// else nil, and leaves body at its start.
+func smallMD5(body io.ReadSeeker) ([]byte, error) {
+	size, err := body.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := body.Seek(0, io.SeekStart); err != nil || size > md5Limit {
+		return nil, err
+	}
+	h := md5.New()
+	if _, err := io.Copy(h, body); err != nil {
+		return nil, err
+	}
+	_, err = body.Seek(0, io.SeekStart)
+	return h.Sum(nil), err
 }
