@@ -8,11 +8,17 @@ package integration
 
 import (
 	"encoding/json"
+	"io"
 	"maps"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/regbackup/regbackup/integration/sample"
 	"github.com/regbackup/regbackup/integration/servers"
@@ -60,7 +66,8 @@ func blobKeys(t testing.TB, gw *servers.S3Server, bucket, root string) (blobs, l
 // there yet. The same command again completes it, says how to catch up
 // and prints the storage section; a registry of the same version on the
 // bucket serves every tag at the same digest (crane validate --remote on
-// each). A third run copies no blob and writes no link. With 3, the bucket
+// each). A third run copies no blob and writes no link; tags moved or
+// damaged at the target are put back (checkCopyRepairsTags). With 3, the bucket
 // is then copied into another bucket, server-side, and that serves too.
 func TestCopyToS3(t *testing.T) {
 	eachVersion(t, func(t *testing.T, v string) {
@@ -111,6 +118,7 @@ func TestCopyToS3(t *testing.T) {
 			t.Errorf("third run: %d blobs copied, %d server-side, %d links written (%d skipped, %d unchanged); want no copy, no write",
 				j.Report.Blobs, j.Report.ServerSide, j.Report.Links, j.Report.Skipped, j.Report.LinksUnchanged)
 		}
+		checkCopyRepairsTags(t, gw, bucket, f, args)
 		if v != V3 {
 			return
 		}
@@ -124,6 +132,58 @@ func TestCopyToS3(t *testing.T) {
 		}
 		CheckServes(t, StartRegistryOpts(t, RegistryOptions{Version: v, Storage: s3Storage(gw, v, bucket2, "/moved")}), f)
 	})
+}
+
+// checkCopyRepairsTags: a tag moved at the target through the S3 API (its
+// ETag changes with it) is put back by a plain re-run of args, which
+// compares the listing's ETags with the source's links; a tag link damaged
+// behind versitygw's back (its file rewritten on disk: the ETag stays) is
+// taken as is by a plain re-run and put back by --verify-existing, which
+// reads every link.
+func checkCopyRepairsTags(t *testing.T, gw *servers.S3Server, bucket string, f Fixture, args []string) {
+	t.Helper()
+	refs := slices.Sorted(maps.Keys(f.Tags))
+	if len(refs) < 2 {
+		t.Fatalf("the fixture has %d tags, want at least 2", len(refs))
+	}
+	key := func(ref string) string {
+		repo, tag, _ := strings.Cut(ref, ":")
+		return "reg/docker/registry/v2/repositories/" + repo + "/_manifests/tags/" + tag + "/current/link"
+	}
+	bogus := "sha256:" + strings.Repeat("0", 64)
+	moved, damaged := refs[0], refs[1]
+	if _, err := gw.Client().PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String(bucket),
+		Key: aws.String(key(moved)), Body: strings.NewReader(bogus)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(gw.Dir, bucket, filepath.FromSlash(key(damaged))), []byte(bogus), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	holds := func(ref string) string {
+		out, err := gw.Client().GetObject(t.Context(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key(ref))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer out.Body.Close()
+		b, err := io.ReadAll(out.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	for _, run := range []struct {
+		flags []string
+		fixed string
+	}{{nil, moved}, {[]string{"--verify-existing"}, damaged}} {
+		stdout, _ := regbackupS3(t, gw, 0, append(append(args, "--json"), run.flags...)...)
+		if j := parseCopyJSON(t, stdout); j.Report.Links != 1 {
+			t.Errorf("copy %v after %s moved and %s damaged at the target: %d links written, want 1 (%s)",
+				run.flags, moved, damaged, j.Report.Links, run.fixed)
+		}
+		if got := holds(run.fixed); got != f.Tags[run.fixed] {
+			t.Errorf("after copy %v the target's %s holds %q, want %s", run.flags, run.fixed, got, f.Tags[run.fixed])
+		}
+	}
 }
 
 // TestCopyToAzure: a Distribution 3 filesystem registry copied into an
