@@ -362,7 +362,11 @@ if ((s3_rows)); then
 	mkdir -p -- "$vgw_dir/again" "$vgw_dir/again-rclone"
 	"${s3env[@]}" "$rb" copy -q "${s3conc[@]}" --from "$root" --to "s3://again?$s3_opts"
 	"${rclone[@]}" copy "${rclone_opts[@]}" "$root" vgw:again-rclone
-	run_group "$S3_RB_COPY" "$S3_RCLONE_UL" "$S3_RB_COPY_AGAIN" "$S3_RCLONE_AGAIN"
+	run_group "$S3_RB_COPY" "$S3_RCLONE_UL"
+	# The re-runs get a group of their own: right after a 1 GiB upload the
+	# kernel is still busy with it (walking the source tree takes 5x longer),
+	# which is not what a re-run in a migration's read-only window meets.
+	run_group "$S3_RB_COPY_AGAIN" "$S3_RCLONE_AGAIN"
 fi
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -438,7 +442,7 @@ report="$BENCH_DIR/report.md"
 			"The rclone download writes the tree as plain files, without fsync; regbackup writes, verifies and fsyncs" \
 			"a zstd archive of the referenced blobs. Both uploads write the same blobs and links (rclone also the garbage and upload files)." \
 			"regbackup copy writes the referenced blobs (each sha256-verified on the way) and the links; rclone copy uploads every file of the tree." \
-			"The no-change re-runs go to buckets already holding a full copy: regbackup Stats each blob and reads each link at the target, rclone lists and compares size and time."
+			"The no-change re-runs go to buckets already holding a full copy: regbackup lists the target and compares sizes, and the MD5s (ETags) of link files, rclone lists and compares size and time."
 		echo
 	fi
 	echo "| target (from the issue) | measured | result |"
