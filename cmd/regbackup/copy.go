@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -153,6 +154,12 @@ func runCopy(c *cli.Context) (err error) {
 		return err
 	}
 	storage := storageSection(dst)
+	if target.standIn {
+		// A dry run into a folder not made yet: the folder it would be.
+		if abs, aerr := filepath.Abs(strings.TrimPrefix(to, "file://")); aerr == nil {
+			storage = map[string]any{"filesystem": map[string]any{"rootdirectory": abs}}
+		}
+	}
 	r.out.Report = copyReport{CopyReport: result, Storage: storage}
 	r.out.Blobs, r.out.Bytes = result.Blobs+result.ServerSide, result.BlobBytes
 	if c.Bool("json") || c.Bool("quiet") {
