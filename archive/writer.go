@@ -27,16 +27,15 @@ type WriterOptions struct {
 // trailer. Calls out of that order fail. A Writer is not safe for concurrent
 // use: feed it from one goroutine (parallel readers, one ordered writer).
 type Writer struct {
-	codec      io.WriteCloser
-	seal       func() error // finishes the encryption, after the codec
-	tw         *tar.Writer
-	stage      int // 0 nothing, 1 catalog, 2 blobs, 3 links, 4 files, 5 closed
-	mtime      time.Time
-	trailer    Trailer
-	zero       []byte
-	buf        []byte
-	links      *linkEntries // made at the first link; nil when archive/tar writes them all
-	linksTried bool
+	codec   io.WriteCloser
+	seal    func() error // finishes the encryption, after the codec
+	tw      *tar.Writer
+	stage   int // 0 nothing, 1 catalog, 2 blobs, 3 links, 4 files, 5 closed
+	mtime   time.Time
+	trailer Trailer
+	zero    []byte
+	buf     []byte
+	links   *linkEntries // nil when archive/tar writes every link
 }
 
 // NewWriter starts an archive on w. The caller closes w after Close.
@@ -81,6 +80,10 @@ func (w *Writer) WriteCatalog(c *Catalog) error {
 	}
 	w.stage = 1
 	w.mtime = c.Created.Truncate(time.Second)
+	if fastLinks {
+		// Every link holds a digest WriteLink checked: "sha256:" and 64 hex.
+		w.links = newLinkEntries(w.tarHeader("", int64(len("sha256:")+64), 0o644))
+	}
 	c.Format = FormatVersion
 	if c.Incremental() {
 		c.Format = FormatIncremental
@@ -194,10 +197,6 @@ func (w *Writer) WriteLink(path, digest string) error {
 	}
 	if !ValidDigest(digest) {
 		return fmt.Errorf("archive: %s: bad digest %q", path, digest)
-	}
-	if !w.linksTried && fastLinks {
-		w.linksTried = true
-		w.links = newLinkEntries(w.tarHeader("", int64(len(digest)), 0o644))
 	}
 	if w.links != nil {
 		if entry, ok := w.links.entry(path, digest); ok {
