@@ -100,6 +100,10 @@ func TestUsageErrors(t *testing.T) {
 		{"copy-unknown-flag", func(out, to string) []string {
 			return []string{"copy", "--from", src, "--to", to, "--no-such-flag"}
 		}},
+		{"backup-from-without-value", func(out, to string) []string { return []string{"backup", "-o", out, "--from"} }},
+		{"copy-repository-without-value", func(out, to string) []string {
+			return []string{"copy", "--from", src, "--to", to, "--repository"}
+		}},
 		{"unknown-command", func(out, to string) []string { return []string{"bakup", "--from", src, "-o", out} }},
 	}
 	for _, c := range cases {

@@ -39,13 +39,13 @@ func main() {
 }
 
 func newApp() *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:    "regbackup",
 		Usage:   "back up, verify and restore Docker Distribution registry storage",
 		Version: version,
 		Description: `regbackup reads a registry's storage directly (the docker/registry/v2 layout, on a disk,
 S3, GCS or Azure) and writes a verified, compressed tar archive of it together with the
-registry's key material.
+registry's key material, or copies it straight to another backend (copy).
 Restores go into the existing folder or bucket without replacing it, blobs first and tags last.
 
 Exit codes: 0 ok, 1 error, 2 usage, 3 integrity (corrupt, truncated or incomplete
@@ -60,4 +60,10 @@ needs is missing, 6 an encrypted archive and no identity that decrypts it, 130 i
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // exit codes are decided in main
 	}
+	// A command's own flag errors ("flag needs an argument") are usage
+	// errors too: one line and exit 2, not the whole --help and exit 1.
+	for _, c := range app.Commands {
+		c.OnUsageError = app.OnUsageError
+	}
+	return app
 }
