@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -232,22 +231,8 @@ func TestObjectsS3Failures(t *testing.T) {
 
 	t.Run("interrupted", func(t *testing.T) {
 		obj := s.url("cut/reg.tar.zst") + "&part-size=5MiB"
-		cmd := exec.Command(tool(t, "regbackup"), "backup", "--from", src, "-o", obj, "--compression", "none", "--concurrency", "1")
-		cmd.Env = append(os.Environ(), append(s.env, "REGBACKUP_TEST_IO_DELAY=100ms")...)
-		pr, err := cmd.StderrPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		w := watchLines(pr, "blobs:")
-		select {
-		case <-w.seen:
-		case <-time.After(time.Minute):
-			cmd.Process.Kill()
-			t.Fatalf("no blobs: line\n%s", w.String())
-		}
+		run := startToBlobs(t, slices.Concat(s.env, []string{"REGBACKUP_TEST_IO_DELAY=100ms"}),
+			"backup", "--from", src, "-o", obj, "--compression", "none", "--concurrency", "1")
 		// Wait until the upload is under way (a multipart upload exists),
 		// so that the interrupt has something to abort.
 		deadline := time.Now().Add(30 * time.Second)
@@ -256,13 +241,9 @@ func TestObjectsS3Failures(t *testing.T) {
 		}
 		started := len(gw.Uploads(t, bucket)) > 0
 		t.Logf("multipart upload under way: %v; sending SIGINT", started)
-		sent := time.Now()
-		cmd.Process.Signal(os.Interrupt)
-		<-w.done
-		err = cmd.Wait()
-		t.Logf("regbackup exited %s after SIGINT", time.Since(sent).Round(time.Millisecond))
-		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
-			t.Errorf("interrupted backup: %v, want exit 130\n%s", err, w.String())
+		code, stderr := run.interrupt(os.Interrupt)
+		if code != 130 {
+			t.Errorf("interrupted backup: exit %d, want 130\n%s", code, stderr)
 		}
 		if !started {
 			t.Errorf("no multipart upload was seen before the interrupt (the test proves less)")

@@ -195,7 +195,30 @@ func (w *lineWatcher) String() string {
 // and returns the exit code and stderr.
 func interruptAt(t *testing.T, sig os.Signal, args ...string) (int, string) {
 	t.Helper()
+	r := startToBlobs(t, nil, args...)
+	time.Sleep(150 * time.Millisecond) // well inside the copy (300 MiB take about a second)
+	return r.interrupt(sig)
+}
+
+// blobsRun is a regbackup run that has printed its "blobs:" phase line.
+type blobsRun struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	w      *lineWatcher
+	exited chan error
+	what   string
+	start  time.Time
+}
+
+// startToBlobs starts regbackup with env added to the test's environment
+// and returns once it prints its "blobs:" phase line; it fails the test
+// when regbackup exits before that or prints none within 2 minutes.
+func startToBlobs(t *testing.T, env []string, args ...string) *blobsRun {
+	t.Helper()
 	cmd := exec.Command(tool(t, "regbackup"), args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	pr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -203,33 +226,40 @@ func interruptAt(t *testing.T, sig os.Signal, args ...string) (int, string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	w := watchLines(pr, "blobs:")
-	exited := make(chan error, 1)
+	r := &blobsRun{t: t, cmd: cmd, w: watchLines(pr, "blobs:"), exited: make(chan error, 1),
+		what: strings.Join(args, " "), start: time.Now()}
 	go func() {
-		<-w.done // all of stderr read before Wait closes the pipe
-		exited <- cmd.Wait()
+		<-r.w.done // all of stderr read before Wait closes the pipe
+		r.exited <- cmd.Wait()
 	}()
-	start := time.Now()
 	select {
-	case <-w.seen:
-	case err := <-exited:
-		t.Fatalf("regbackup %s finished (%v) before its blobs phase; nothing to interrupt\n%s", strings.Join(args, " "), err, w.String())
+	case <-r.w.seen:
+	case err := <-r.exited:
+		t.Fatalf("regbackup %s finished (%v) before its blobs phase; nothing to interrupt\n%s", r.what, err, r.w.String())
 	case <-time.After(2 * time.Minute):
 		cmd.Process.Kill()
-		t.Fatalf("regbackup %s: no \"blobs:\" line after 2 minutes\n%s", strings.Join(args, " "), w.String())
+		t.Fatalf("regbackup %s: no \"blobs:\" line after 2 minutes\n%s", r.what, r.w.String())
 	}
-	time.Sleep(150 * time.Millisecond) // well inside the copy (300 MiB take about a second)
-	t.Logf("sending %v %s after start", sig, time.Since(start).Round(time.Millisecond))
-	if err := cmd.Process.Signal(sig); err != nil {
+	return r
+}
+
+// interrupt sends sig and returns the exit code and stderr; it fails the
+// test when regbackup has not exited a minute later.
+func (r *blobsRun) interrupt(sig os.Signal) (int, string) {
+	t := r.t
+	t.Helper()
+	t.Logf("sending %v %s after start", sig, time.Since(r.start).Round(time.Millisecond))
+	sent := time.Now()
+	if err := r.cmd.Process.Signal(sig); err != nil {
 		t.Fatalf("signal: %v", err)
 	}
 	var werr error
 	select {
-	case werr = <-exited:
+	case werr = <-r.exited:
 	case <-time.After(time.Minute):
-		cmd.Process.Kill()
-		<-exited
-		t.Fatalf("regbackup %s did not exit within a minute of %v\n%s", strings.Join(args, " "), sig, w.String())
+		r.cmd.Process.Kill()
+		<-r.exited
+		t.Fatalf("regbackup %s did not exit within a minute of %v\n%s", r.what, sig, r.w.String())
 	}
 	code := 0
 	var ee *exec.ExitError
@@ -238,8 +268,9 @@ func interruptAt(t *testing.T, sig os.Signal, args ...string) (int, string) {
 	} else if werr != nil {
 		t.Fatalf("regbackup: %v", werr)
 	}
-	t.Logf("regbackup %s: exit %d after %s", strings.Join(args, " "), code, time.Since(start).Round(time.Millisecond))
-	return code, w.String()
+	t.Logf("regbackup %s: exit %d after %s, %s after the signal", r.what, code,
+		time.Since(r.start).Round(time.Millisecond), time.Since(sent).Round(time.Millisecond))
+	return code, r.w.String()
 }
 
 // TestInterrupt: SIGINT during a backup's blob copy exits 130 and leaves
