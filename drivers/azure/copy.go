@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -189,52 +188,15 @@ func (d *Driver) copyBlocks(ctx context.Context, dstPath string, s *Driver, srcP
 	}
 	bs := max(copyBlockSize, (size+maxBlocks-1)/maxBlocks)
 	bb := d.c.NewBlockBlobClient(d.blobName(dstPath))
-	nonce := newNonce()
-	var ids []string
-	cctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-		slots = make(chan struct{}, blocksInFlight)
-	)
-	for off, i := int64(0), 0; off < size && cctx.Err() == nil; off, i = off+bs, i+1 {
-		select {
-		case slots <- struct{}{}:
-		case <-cctx.Done():
-			continue
+	return stageAndCommit(ctx, bb, size, bs, func(ctx context.Context, id string, off, n int64) error {
+		from, err := s.sourceURL(srcPath)
+		if err != nil {
+			return err
 		}
-		id := blockID(nonce, i)
-		ids = append(ids, id)
-		rng := blob.HTTPRange{Offset: off, Count: min(bs, size-off)}
-		wg.Go(func() {
-			defer func() { <-slots }()
-			from, err := s.sourceURL(srcPath)
-			if err == nil {
-				_, err = bb.StageBlockFromURL(cctx, id, from, &blockblob.StageBlockFromURLOptions{Range: rng, SourceModifiedAccessConditions: cond})
-			}
-			if err != nil {
-				mu.Lock()
-				if first == nil && cctx.Err() == nil {
-					first = err
-					cancel()
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	switch {
-	case first != nil:
-		return first
-	case ctx.Err() != nil:
-		return ctx.Err()
-	}
-	_, err := bb.CommitBlockList(ctx, ids, &blockblob.CommitBlockListOptions{
-		HTTPHeaders: &blob.HTTPHeaders{BlobContentType: to.Ptr(contentType)},
+		rng := blob.HTTPRange{Offset: off, Count: n}
+		_, err = bb.StageBlockFromURL(ctx, id, from, &blockblob.StageBlockFromURLOptions{Range: rng, SourceModifiedAccessConditions: cond})
+		return err
 	})
-	return err
 }
 
 // missing reports whether srcPath is gone now (after a failed copy).

@@ -4,12 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 
 	"github.com/regbackup/regbackup/drivers/internal/putio"
 )
@@ -43,41 +39,9 @@ func (d *Driver) putReaderAt(ctx context.Context, p string, r readerAtSeeker, si
 		return err
 	}
 	bb := d.c.NewBlockBlobClient(d.blobName(p))
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		nonce    = newNonce()
-		ids      []string
-		wg       sync.WaitGroup
-		slots    = make(chan struct{}, blocksInFlight)
-		once     sync.Once
-		stageErr error
-	)
-	for off := int64(0); off < size && sctx.Err() == nil; off += bs {
-		id := blockID(nonce, len(ids))
-		ids = append(ids, id)
-		section := io.NewSectionReader(r, start+off, min(bs, size-off))
-		select {
-		case slots <- struct{}{}:
-		case <-sctx.Done():
-			continue
-		}
-		wg.Go(func() {
-			defer func() { <-slots }()
-			if _, err := bb.StageBlock(sctx, id, streaming.NopCloser(section), nil); err != nil {
-				once.Do(func() { stageErr = err; cancel() })
-			}
-		})
-	}
-	wg.Wait()
-	switch {
-	case ctx.Err() != nil:
-		return d.putErr(ctx, p, ctx.Err())
-	case stageErr != nil:
-		return d.opErr(ctx, "put", p, stageErr)
-	}
-	_, err = bb.CommitBlockList(ctx, ids, &blockblob.CommitBlockListOptions{
-		HTTPHeaders: &blob.HTTPHeaders{BlobContentType: to.Ptr(contentType)},
+	err = stageAndCommit(ctx, bb, size, bs, func(ctx context.Context, id string, off, n int64) error {
+		_, err := bb.StageBlock(ctx, id, streaming.NopCloser(io.NewSectionReader(r, start+off, n)), nil)
+		return err
 	})
 	if err != nil {
 		return d.opErr(ctx, "put", p, err)
