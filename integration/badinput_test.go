@@ -324,6 +324,21 @@ func manifestLayers(t testing.TB, root, digest string) (config string, layers []
 	return m.Config.Digest, layers
 }
 
+// corruptToolsLayer writes the sample of seed 6 into src and damages the
+// last layer of alpha/tools:latest there (its content no longer matches its
+// digest); it returns that layer's digest.
+func corruptToolsLayer(t testing.TB, src string) string {
+	t.Helper()
+	reg := genTree(t, src, sample.Options{Seed: 6})
+	tools := findTag(t, reg, "alpha/tools", "latest")
+	_, layers := manifestLayers(t, src, tools.Digest)
+	victim := layers[len(layers)-1]
+	if err := sample.Corrupt(t.Context(), fsDriver(t, src), victim); err != nil {
+		t.Fatal(err)
+	}
+	return victim
+}
+
 func findTag(t testing.TB, reg *sample.Registry, repo, tag string) sample.Image {
 	t.Helper()
 	for _, im := range reg.Tags {
@@ -945,13 +960,7 @@ func TestSourceDamagedLinks(t *testing.T) {
 func TestSourceCorruptBlob(t *testing.T) {
 	base := t.TempDir()
 	src := filepath.Join(base, "src")
-	reg := genTree(t, src, sample.Options{Seed: 6})
-	tools := findTag(t, reg, "alpha/tools", "latest")
-	_, layers := manifestLayers(t, src, tools.Digest)
-	victim := layers[len(layers)-1]
-	if err := sample.Corrupt(t.Context(), fsDriver(t, src), victim); err != nil {
-		t.Fatal(err)
-	}
+	victim := corruptToolsLayer(t, src)
 
 	arch := filepath.Join(base, "corrupt-src.tar.zst")
 	_, stderr := expectExit(t, 3, "backup", "--from", src, "-o", arch)

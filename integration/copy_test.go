@@ -220,13 +220,7 @@ func TestCopyDamagedSource(t *testing.T) {
 	t.Parallel()
 	base := t.TempDir()
 	src := filepath.Join(base, "src")
-	reg := genTree(t, src, sample.Options{Seed: 6})
-	tools := findTag(t, reg, "alpha/tools", "latest")
-	_, layers := manifestLayers(t, src, tools.Digest)
-	victim := layers[len(layers)-1]
-	if err := sample.Corrupt(t.Context(), fsDriver(t, src), victim); err != nil {
-		t.Fatal(err)
-	}
+	victim := corruptToolsLayer(t, src)
 	locks := filepath.Join(base, "locks")
 	before := treeState(t, src, "")
 	_, stderr := expectExit(t, 2, "copy", "--from", src, "--to", "file://"+src, "--lock-dir", locks)
