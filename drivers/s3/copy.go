@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -130,72 +129,28 @@ func (d *Driver) copyObject(ctx context.Context, p, source string, etag *string)
 // aborts the upload, so nothing becomes visible.
 func (d *Driver) copyMultipart(ctx context.Context, p, source string, etag *string, size int64) error {
 	partSize := max(copyPartSize, (size+maxParts-1)/maxParts)
-	key := aws.String(d.key(p))
-	created, err := d.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
-		Bucket: &d.cfg.Bucket, Key: key, ContentType: aws.String(contentType),
-		ServerSideEncryption: d.opts.sse, SSEKMSKeyId: d.opts.kmsKey, StorageClass: d.opts.class, ACL: d.opts.acl,
-	})
-	if err != nil {
-		return d.fail("copy", p, err)
-	}
-	up := &upload{d: d, path: p, key: key, id: created.UploadId}
-	cctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-		slots = make(chan struct{}, d.cfg.PartConcurrency)
-	)
-	for off, n := int64(0), int32(1); off < size && cctx.Err() == nil; off, n = off+partSize, n+1 {
-		select {
-		case slots <- struct{}{}:
-		case <-cctx.Done():
-			continue
-		}
-		end := min(off+partSize, size) - 1
-		wg.Go(func() {
-			defer func() { <-slots }()
-			out, err := d.client.UploadPartCopy(cctx, &s3.UploadPartCopyInput{
-				Bucket: &d.cfg.Bucket, Key: key, UploadId: up.id, PartNumber: aws.Int32(n),
-				CopySource: aws.String(source), CopySourceIfMatch: etag,
-				CopySourceRange: aws.String(fmt.Sprintf("bytes=%d-%d", off, end)),
-			})
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				if first == nil && cctx.Err() == nil {
-					first = err
-					cancel()
+	return d.multipart(ctx, "copy", p, func(ctx context.Context, u *upload) error {
+		for off, n := int64(0), int32(1); off < size; off, n = off+partSize, n+1 {
+			if err := ctx.Err(); err != nil {
+				return u.cause(ctx, err)
+			}
+			rng := fmt.Sprintf("bytes=%d-%d", off, min(off+partSize, size)-1)
+			err := u.run(ctx, n, func() {}, func(ctx context.Context) (*string, error) {
+				out, err := d.client.UploadPartCopy(ctx, &s3.UploadPartCopyInput{
+					Bucket: &d.cfg.Bucket, Key: u.key, UploadId: u.id, PartNumber: aws.Int32(n),
+					CopySource: aws.String(source), CopySourceIfMatch: etag, CopySourceRange: aws.String(rng),
+				})
+				if err != nil || out.CopyPartResult == nil {
+					return nil, err
 				}
-				return
+				return out.CopyPartResult.ETag, nil
+			})
+			if err != nil {
+				return err
 			}
-			var tag *string
-			if out.CopyPartResult != nil {
-				tag = out.CopyPartResult.ETag
-			}
-			up.parts = append(up.parts, types.CompletedPart{ETag: tag, PartNumber: aws.Int32(n)})
-		})
-	}
-	wg.Wait()
-	switch {
-	case first != nil:
-		err = d.failIn("copy", p, "copying a part", first)
-	case ctx.Err() != nil:
-		err = fmt.Errorf("%s: copy %s: %w", driverName, p, ctx.Err())
-	default:
-		if cerr := up.complete(ctx); cerr != nil {
-			err = d.failIn("copy", p, "completing the upload", cerr)
 		}
-	}
-	if err != nil {
-		if aerr := up.abort(ctx); aerr != nil {
-			return fmt.Errorf("%w (and the unfinished upload could not be aborted: %s; it costs storage until a bucket lifecycle rule removes it)",
-				err, d.redact(describe(aerr)))
-		}
-		return err
-	}
-	return nil
+		return nil
+	})
 }
 
 // isPreconditionFailed reports an answer saying the source's ETag no

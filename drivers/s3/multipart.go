@@ -59,14 +59,20 @@ func (d *Driver) releasePart(pt *part) {
 // parts in flight and aborts the upload, so nothing becomes visible and no
 // upload is left behind. feed's ctx is cancelled as soon as a part fails.
 func (d *Driver) putMultipart(ctx context.Context, p string, feed func(ctx context.Context, u *upload) error) error {
+	return d.multipart(ctx, "put", p, feed)
+}
+
+// multipart is putMultipart for operation op ("put", "copy"), which
+// errors name.
+func (d *Driver) multipart(ctx context.Context, op, p string, feed func(ctx context.Context, u *upload) error) error {
 	key := aws.String(d.key(p))
 	in := &s3.CreateMultipartUploadInput{Bucket: &d.cfg.Bucket, Key: key, ContentType: aws.String(contentType),
 		ServerSideEncryption: d.opts.sse, SSEKMSKeyId: d.opts.kmsKey, StorageClass: d.opts.class, ACL: d.opts.acl}
 	created, err := d.client.CreateMultipartUpload(ctx, in)
 	if err != nil {
-		return d.fail("put", p, err)
+		return d.fail(op, p, err)
 	}
-	up := &upload{d: d, path: p, key: key, id: created.UploadId, slots: make(chan struct{}, d.cfg.PartConcurrency)}
+	up := &upload{d: d, op: op, path: p, key: key, id: created.UploadId, slots: make(chan struct{}, d.cfg.PartConcurrency)}
 	upCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	up.cancel = cancel
@@ -78,31 +84,32 @@ func (d *Driver) putMultipart(ctx context.Context, p string, feed func(ctx conte
 	}
 	if err == nil {
 		if cerr := up.complete(ctx); cerr != nil {
-			err = d.failIn("put", p, "completing the upload", cerr)
+			err = d.failIn(op, p, "completing the upload", cerr)
 		}
 	}
 	if err != nil {
 		if aerr := up.abort(ctx); aerr != nil {
 			return fmt.Errorf("%w (and the unfinished upload could not be aborted: %s; it costs storage until a bucket lifecycle rule removes it)",
-				d.wrapErr(p, err), d.redact(describe(aerr)))
+				d.wrapErr(op, p, err), d.redact(describe(aerr)))
 		}
-		return d.wrapErr(p, err)
+		return d.wrapErr(op, p, err)
 	}
 	return nil
 }
 
-// wrapErr gives err the driver's "s3: put PATH: ..." form unless it has it.
-func (d *Driver) wrapErr(p string, err error) error {
+// wrapErr gives err the driver's "s3: OP PATH: ..." form unless it has it.
+func (d *Driver) wrapErr(op, p string, err error) error {
 	var oe *opError
 	if errors.As(err, &oe) {
 		return err
 	}
-	return fmt.Errorf("%s: put %s: %w", driverName, p, err)
+	return fmt.Errorf("%s: %s %s: %w", driverName, op, p, err)
 }
 
 // upload is one multipart upload in progress.
 type upload struct {
 	d      *Driver
+	op     string // "put", "copy"
 	path   string
 	key    *string
 	id     *string
@@ -118,15 +125,7 @@ type upload struct {
 // send uploads pt in the background once a slot is free; the part's chunks
 // go back to the pool when its request ends.
 func (u *upload) send(ctx context.Context, pt *part) error {
-	select {
-	case u.slots <- struct{}{}:
-	case <-ctx.Done():
-		u.d.releasePart(pt)
-		return u.cause(ctx, ctx.Err())
-	}
-	u.wg.Go(func() {
-		defer func() { <-u.slots }()
-		defer u.d.releasePart(pt)
+	return u.run(ctx, pt.number, func() { u.d.releasePart(pt) }, func(ctx context.Context) (*string, error) {
 		out, err := u.d.client.UploadPart(ctx, &s3.UploadPartInput{
 			Bucket:        &u.d.cfg.Bucket,
 			Key:           u.key,
@@ -135,16 +134,38 @@ func (u *upload) send(ctx context.Context, pt *part) error {
 			Body:          pt.body(),
 			ContentLength: aws.Int64(pt.n),
 		})
+		if err != nil {
+			return nil, err
+		}
+		return out.ETag, nil
+	})
+}
+
+// run makes part number in the background with do, which returns the
+// part's ETag, once a slot is free, and calls done when it ends (or at
+// once when ctx ends first). The first failure is recorded and cancels
+// ctx.
+func (u *upload) run(ctx context.Context, number int32, done func(), do func(context.Context) (*string, error)) error {
+	select {
+	case u.slots <- struct{}{}:
+	case <-ctx.Done():
+		done()
+		return u.cause(ctx, ctx.Err())
+	}
+	u.wg.Go(func() {
+		defer func() { <-u.slots }()
+		defer done()
+		etag, err := do(ctx)
 		u.mu.Lock()
 		defer u.mu.Unlock()
 		if err != nil {
 			if u.err == nil && ctx.Err() == nil {
-				u.err = u.d.failIn("put", u.path, fmt.Sprintf("part %d", pt.number), err)
+				u.err = u.d.failIn(u.op, u.path, fmt.Sprintf("part %d", number), err)
 				u.cancel(u.err)
 			}
 			return
 		}
-		u.parts = append(u.parts, types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(pt.number)})
+		u.parts = append(u.parts, types.CompletedPart{ETag: etag, PartNumber: aws.Int32(number)})
 	})
 	return nil
 }
