@@ -231,7 +231,7 @@ func TestObjectsS3Failures(t *testing.T) {
 
 	t.Run("interrupted", func(t *testing.T) {
 		obj := s.url("cut/reg.tar.zst") + "&part-size=5MiB"
-		run := startToBlobs(t, slices.Concat(s.env, []string{"REGBACKUP_TEST_IO_DELAY=100ms"}),
+		run := startRegbackup(t, slices.Concat(s.env, []string{"REGBACKUP_TEST_IO_DELAY=100ms"}), "blobs:",
 			"backup", "--from", src, "-o", obj, "--compression", "none", "--concurrency", "1")
 		// Wait until the upload is under way (a multipart upload exists),
 		// so that the interrupt has something to abort.
@@ -241,7 +241,7 @@ func TestObjectsS3Failures(t *testing.T) {
 		}
 		started := len(gw.Uploads(t, bucket)) > 0
 		t.Logf("multipart upload under way: %v; sending SIGINT", started)
-		code, stderr := run.interrupt(os.Interrupt)
+		code, stderr := run.interrupt(t, os.Interrupt)
 		if code != 130 {
 			t.Errorf("interrupted backup: exit %d, want 130\n%s", code, stderr)
 		}

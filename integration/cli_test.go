@@ -195,82 +195,22 @@ func (w *lineWatcher) String() string {
 // and returns the exit code and stderr.
 func interruptAt(t *testing.T, sig os.Signal, args ...string) (int, string) {
 	t.Helper()
-	r := startToBlobs(t, nil, args...)
+	r := startRegbackup(t, nil, "blobs:", args...)
 	time.Sleep(150 * time.Millisecond) // well inside the copy (300 MiB take about a second)
-	return r.interrupt(sig)
+	return r.interrupt(t, sig)
 }
 
-// blobsRun is a regbackup run that has printed its "blobs:" phase line.
-type blobsRun struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	w      *lineWatcher
-	exited chan error
-	what   string
-	start  time.Time
-}
-
-// startToBlobs starts regbackup with env added to the test's environment
-// and returns once it prints its "blobs:" phase line; it fails the test
-// when regbackup exits before that or prints none within 2 minutes.
-func startToBlobs(t *testing.T, env []string, args ...string) *blobsRun {
+// interrupt sends sig to the run and returns its exit code and stderr,
+// logging how long it took to exit.
+func (b *bgRun) interrupt(t *testing.T, sig os.Signal) (int, string) {
 	t.Helper()
-	cmd := exec.Command(tool(t, "regbackup"), args...)
-	if env != nil {
-		cmd.Env = append(os.Environ(), env...)
-	}
-	pr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	r := &blobsRun{t: t, cmd: cmd, w: watchLines(pr, "blobs:"), exited: make(chan error, 1),
-		what: strings.Join(args, " "), start: time.Now()}
-	go func() {
-		<-r.w.done // all of stderr read before Wait closes the pipe
-		r.exited <- cmd.Wait()
-	}()
-	select {
-	case <-r.w.seen:
-	case err := <-r.exited:
-		t.Fatalf("regbackup %s finished (%v) before its blobs phase; nothing to interrupt\n%s", r.what, err, r.w.String())
-	case <-time.After(2 * time.Minute):
-		cmd.Process.Kill()
-		t.Fatalf("regbackup %s: no \"blobs:\" line after 2 minutes\n%s", r.what, r.w.String())
-	}
-	return r
-}
-
-// interrupt sends sig and returns the exit code and stderr; it fails the
-// test when regbackup has not exited a minute later.
-func (r *blobsRun) interrupt(sig os.Signal) (int, string) {
-	t := r.t
-	t.Helper()
-	t.Logf("sending %v %s after start", sig, time.Since(r.start).Round(time.Millisecond))
 	sent := time.Now()
-	if err := r.cmd.Process.Signal(sig); err != nil {
+	if err := b.cmd.Process.Signal(sig); err != nil {
 		t.Fatalf("signal: %v", err)
 	}
-	var werr error
-	select {
-	case werr = <-r.exited:
-	case <-time.After(time.Minute):
-		r.cmd.Process.Kill()
-		<-r.exited
-		t.Fatalf("regbackup %s did not exit within a minute of %v\n%s", r.what, sig, r.w.String())
-	}
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(werr, &ee) {
-		code = ee.ExitCode()
-	} else if werr != nil {
-		t.Fatalf("regbackup: %v", werr)
-	}
-	t.Logf("regbackup %s: exit %d after %s, %s after the signal", r.what, code,
-		time.Since(r.start).Round(time.Millisecond), time.Since(sent).Round(time.Millisecond))
-	return code, r.w.String()
+	code, stderr := b.wait(t)
+	t.Logf("regbackup %s: exit %d %s after the signal", strings.Join(b.cmd.Args[1:], " "), code, time.Since(sent).Round(time.Millisecond))
+	return code, stderr
 }
 
 // TestInterrupt: SIGINT during a backup's blob copy exits 130 and leaves
