@@ -141,7 +141,7 @@ func (c *copier) holds(ctx context.Context, p string, b archive.Blob, have map[s
 		return absent, nil
 	}
 	if c.opts.VerifyExisting {
-		got, err := blobDigest(ctx, c.dst, p)
+		got, _, err := hashBlob(ctx, c.dst, b.Digest, nil)
 		if err != nil {
 			return absent, fmt.Errorf("verifying blob %s at the target: %w", b.Digest, err)
 		}
@@ -181,20 +181,6 @@ func (c *copier) damaged(b archive.Blob, reason string) {
 	c.failed[b.Digest] = true
 	c.mu.Unlock()
 	c.problems.add(Damage, archive.BlobPath(b.Digest), b.Digest, "%s; not copied", reason)
-}
-
-// blobDigest reads the file p of d whole and returns its sha256 digest.
-func blobDigest(ctx context.Context, d drivers.Driver, p string) (string, error) {
-	rc, err := d.Reader(ctx, p)
-	if err != nil {
-		return "", err
-	}
-	defer rc.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, rc); err != nil {
-		return "", fmt.Errorf("%s %s: %w", d.Name(), p, err)
-	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // verifyingReader passes a blob's content through, hashing it, and fails

@@ -182,7 +182,7 @@ func (rs *restorer) present(ctx context.Context, p, digest string, size int64) b
 	if err != nil || fi.Size != size {
 		return false
 	}
-	got, err := blobDigest(ctx, rs.d, p)
+	got, _, err := hashBlob(ctx, rs.d, digest, nil)
 	return err == nil && got == digest
 }
 
