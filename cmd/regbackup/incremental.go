@@ -148,7 +148,7 @@ func (p *chainPlan) openOutput(ctx context.Context) error {
 }
 
 // finishChain runs after the archive was written (err is the backup's
-// outcome): it writes the sidecar beside a complete archive and, after a
+// outcome; o.ArchiveBytes its size, when known): it writes the sidecar beside a complete archive and, after a
 // successful backup, prunes with the --keep-* rules. What it did goes into
 // the command's outcome (--json).
 func finishChain(c *cli.Context, p *chainPlan, result *backup.Report, err error, rep *reporter, o *outcome) error {
@@ -159,9 +159,7 @@ func finishChain(c *cli.Context, p *chainPlan, result *backup.Report, err error,
 		return nil
 	}
 	ref := backup.ArchiveRef{Store: p.store, Name: p.name}
-	if fi, serr := p.store.Stat(c.Context, p.name); serr == nil {
-		result.Meta.Size = fi.Size
-	}
+	result.Meta.Size = o.ArchiveBytes // runBackup's Stat of the archive; 0 (unknown) when it failed
 	if werr := backup.WriteSidecar(c.Context, ref, result.Meta); werr != nil {
 		return werr
 	}
