@@ -66,6 +66,12 @@ func readSidecar(ctx context.Context, ref ArchiveRef) (*archive.Meta, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseSidecar(ctx, ref, data)
+}
+
+// parseSidecar decodes data, the sidecar of the archive ref, whole, and
+// checks it as readSidecar does.
+func parseSidecar(ctx context.Context, ref ArchiveRef, data []byte) (*archive.Meta, error) {
 	m, err := archive.ParseMeta(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", sidecarOf(ref), err)
@@ -102,11 +108,11 @@ func readSidecarHead(ctx context.Context, ref ArchiveRef) (*archive.Meta, error)
 	}
 	head, ok := jsonHead(data, "blobs")
 	if !ok {
-		return readSidecar(ctx, ref)
+		return parseSidecar(ctx, ref, data)
 	}
 	var m archive.Meta
 	if err := json.Unmarshal(head, &m); err != nil || !headValid(&m) {
-		return readSidecar(ctx, ref) // laid out otherwise, or damaged: the whole decode says what is wrong
+		return parseSidecar(ctx, ref, data) // laid out otherwise, or damaged: the whole decode says what is wrong
 	}
 	if err := describesFile(ctx, &m, ref); err != nil {
 		return nil, err
