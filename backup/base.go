@@ -14,14 +14,20 @@ import (
 	"github.com/regbackup/regbackup/archive"
 )
 
-// archiveFiles lists the files in st that may be archives: matching glob
-// (a file name pattern; "" matches all), not hidden (temp files start with
-// a dot) and not sidecars.
+// archiveFiles lists the files in st that may be archives (see
+// archivesIn).
 func archiveFiles(ctx context.Context, st ArchiveStore, glob string) ([]ArchiveInfo, error) {
 	list, err := st.List(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return archivesIn(list, glob), nil
+}
+
+// archivesIn keeps the files of list that may be archives: matching glob
+// (a file name pattern; "" matches all), not hidden (temp files start with
+// a dot) and not sidecars, sorted by name.
+func archivesIn(list []ArchiveInfo, glob string) []ArchiveInfo {
 	var out []ArchiveInfo
 	for _, fi := range list {
 		name := fi.Name
@@ -36,7 +42,7 @@ func archiveFiles(ctx context.Context, st ArchiveStore, glob string) ([]ArchiveI
 		out = append(out, fi)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
+	return out
 }
 
 // FindBase finds the archive an incremental backup to pattern (an -o name

@@ -79,10 +79,11 @@ func Prune(ctx context.Context, opts PruneOptions) (*PruneReport, error) {
 		opts.Store = NewLocalStore(opts.Dir)
 	}
 	st := opts.Store
-	files, err := archiveFiles(ctx, st, opts.Glob)
+	list, err := st.List(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("prune: %w", err)
 	}
+	files := archivesIn(list, opts.Glob)
 	rep := &PruneReport{DryRun: opts.DryRun}
 	type entry struct {
 		item PruneItem
@@ -188,7 +189,7 @@ func Prune(ctx context.Context, opts PruneOptions) (*PruneReport, error) {
 		rep.Deleted++
 		rep.Freed += e.item.Size
 	}
-	if err := pruneLeftovers(ctx, opts, time.Now(), rep); err != nil {
+	if err := pruneLeftovers(ctx, opts, list, time.Now(), rep); err != nil {
 		return rep, err
 	}
 	return rep, nil
@@ -206,13 +207,17 @@ func removeArchive(ctx context.Context, ref ArchiveRef) error {
 
 // pruneLeftovers removes regbackup's partial files older than a day (an
 // interrupted backup that could not clean up; only local folders have
-// them) and sidecars whose archive is gone.
-func pruneLeftovers(ctx context.Context, opts PruneOptions, now time.Time, rep *PruneReport) error {
+// them) and sidecars whose archive is gone. list is the folder as Prune
+// listed it, before deleting: a sidecar whose archive it holds is not
+// orphaned (that archive is still there, or Prune deleted both); the
+// archive of any other sidecar is looked up (a symlink is not listed).
+func pruneLeftovers(ctx context.Context, opts PruneOptions, list []ArchiveInfo, now time.Time, rep *PruneReport) error {
 	st := opts.Store
-	list, err := st.List(ctx)
-	if err != nil {
-		return fmt.Errorf("prune: %w", err)
+	listed := make(map[string]bool, len(list))
+	for _, fi := range list {
+		listed[fi.Name] = true
 	}
+	list = slices.Clone(list)
 	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
 	matches := func(name string) bool {
 		if opts.Glob == "" {
@@ -233,6 +238,9 @@ func pruneLeftovers(ctx context.Context, opts PruneOptions, now time.Time, rep *
 		case strings.HasSuffix(name, archive.MetaSuffix):
 			inner := strings.TrimSuffix(name, archive.MetaSuffix)
 			if !matches(inner) {
+				continue
+			}
+			if listed[inner] {
 				continue
 			}
 			if _, err := st.Stat(ctx, inner); !errors.Is(err, os.ErrNotExist) {
