@@ -130,10 +130,6 @@ func runCopy(c *cli.Context) (err error) {
 	if err := r.lockStorage(src.d, true); err != nil {
 		return err
 	}
-	// r holds one lock: keep the source's here, release it at the end.
-	srcLock := r.lock
-	r.lock = nil
-	defer srcLock.Release()
 	if !dryRun {
 		if err := r.lockStorage(dst, false); err != nil {
 			return err

@@ -34,7 +34,8 @@ func lockKey(d drivers.Driver) string {
 }
 
 // lockStorage takes the lock on d, exclusive (backup, restore) or shared
-// (check), held until the run finishes. A held lock fails the run at once
+// (check), held until the run finishes, with any taken before it (copy
+// locks its source and its target). A held lock fails the run at once
 // (exit 4) naming its holder, or after --wait.
 func (r *run) lockStorage(d drivers.Driver, shared bool) error {
 	key := lockKey(d)
@@ -55,8 +56,8 @@ func (r *run) lockStorage(d drivers.Driver, shared bool) error {
 	if err != nil {
 		return err
 	}
-	r.lock = l
-	r.out.StaleLocks = l.Stale
+	r.locks = append(r.locks, l)
+	r.out.StaleLocks = append(r.out.StaleLocks, l.Stale...)
 	for _, h := range l.Stale {
 		if !r.c.Bool("quiet") {
 			r.rep.printf("notice: an earlier %s did not finish (killed or crashed?); the kernel released its lock\n", h)

@@ -46,17 +46,17 @@ type outcome struct {
 	extra    []metric
 }
 
-// run is one command's life: progress and problems on stderr, the lock on
-// the storage it works on, and its outcome, reported however it ends.
+// run is one command's life: progress and problems on stderr, the locks on
+// the storage it works on (copy's source and target), and its outcome, reported however it ends.
 // Actions start with
 //
 //	r := newRun(c, "backup")
 //	defer func() { err = r.finish(err) }()
 type run struct {
-	c    *cli.Context
-	rep  *reporter
-	out  outcome
-	lock *lock.Lock
+	c     *cli.Context
+	rep   *reporter
+	out   outcome
+	locks []*lock.Lock
 }
 
 func newRun(c *cli.Context, command string) *run {
@@ -86,13 +86,15 @@ func (r *run) report(verb string, rep *backup.Report) {
 	}
 }
 
-// finish ends the run: clears the progress bar, releases the lock, and
+// finish ends the run: clears the progress bar, releases the locks, and
 // reports the outcome of err (the action's result) as JSON (--json) and
 // metrics (--metrics-file). It returns err, or the error writing the
 // metrics when the command itself succeeded.
 func (r *run) finish(err error) error {
 	r.rep.stop()
-	r.lock.Release()
+	for i := len(r.locks) - 1; i >= 0; i-- {
+		r.locks[i].Release()
+	}
 	o := &r.out
 	o.ExitCode = exitCode(r.c.Context, err)
 	o.Status, o.OK = statusOf(o.ExitCode), o.ExitCode == exitOK
