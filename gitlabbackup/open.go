@@ -16,7 +16,7 @@ import (
 type Form string
 
 const (
-	FormBackup   Form = "GitLab backup"          // <backup_id>_gitlab_backup.tar
+	FormBackup   Form = "GitLab backup"           // <backup_id>_gitlab_backup.tar
 	FormRegistry Form = "GitLab registry tarball" // registry.tar.gz alone
 	FormFolder   Form = "extracted GitLab backup" // the outer tar extracted
 )
