@@ -1,6 +1,9 @@
 package archive
 
-import "io"
+import (
+	"archive/tar"
+	"io"
+)
 
 // The pieces of Reader that readers of other registry tarballs (GitLab's
 // registry.tar.gz, see package gitlabbackup) share with it, so that they
@@ -15,6 +18,10 @@ func Decompress(r io.Reader) (io.ReadCloser, Compression, error) { return decomp
 // relative, clean and free of "..", backslashes and NUL bytes: a name that
 // cannot reach outside the folder it is extracted into.
 func SafeName(name string) bool { return safeName(name) }
+
+// CheckType refuses (ErrUnsafePath) every entry but a regular file or a
+// folder: symlinks, hardlinks, devices, fifos, sparse files.
+func CheckType(h *tar.Header) error { return checkType(h) }
 
 // Verifier streams the size bytes of one entry and checks their sha256
 // against the digest the entry is stored under.

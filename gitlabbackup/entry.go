@@ -105,20 +105,14 @@ func inLostFound(name string) bool {
 // restore's target or are not of a registry tree, and returns the name
 // relative to the registry root ("" for the root itself).
 func checkHeader(h *tar.Header) (string, error) {
-	switch h.Typeflag {
-	case tar.TypeReg, tar.TypeDir, tar.TypeXGlobalHeader:
-	case tar.TypeSymlink, tar.TypeLink:
-		return "", fmt.Errorf("%s: %s entries are never restored (link to %q): %w", h.Name, typeName(h.Typeflag), h.Linkname, archive.ErrUnsafePath)
-	default:
-		return "", fmt.Errorf("%s: %s entries are never restored: %w", h.Name, typeName(h.Typeflag), archive.ErrUnsafePath)
+	if h.Typeflag == tar.TypeXGlobalHeader {
+		return "", nil
 	}
-	for k := range h.PAXRecords {
-		if strings.HasPrefix(k, "GNU.sparse.") {
-			return "", fmt.Errorf("%s: sparse entries are never restored: %w", h.Name, archive.ErrUnsafePath)
-		}
+	if err := archive.CheckType(h); err != nil {
+		return "", err
 	}
 	name := strings.TrimSuffix(strings.TrimPrefix(h.Name, "./"), "/")
-	if name == "" || name == "." || h.Typeflag == tar.TypeXGlobalHeader {
+	if name == "" || name == "." {
 		if h.Typeflag == tar.TypeReg {
 			return "", fmt.Errorf("%q: a file in place of the registry root: %w", h.Name, archive.ErrUnsafePath)
 		}
@@ -131,18 +125,4 @@ func checkHeader(h *tar.Header) (string, error) {
 		return "", fmt.Errorf("%q: outside docker/, the registry's tree: %w", h.Name, archive.ErrUnsafePath)
 	}
 	return name, nil
-}
-
-func typeName(t byte) string {
-	switch t {
-	case tar.TypeSymlink:
-		return "symlink"
-	case tar.TypeLink:
-		return "hardlink"
-	case tar.TypeChar, tar.TypeBlock:
-		return "device"
-	case tar.TypeFifo:
-		return "fifo"
-	}
-	return fmt.Sprintf("type-%q", t)
 }
