@@ -422,6 +422,23 @@ func (r *Reader) checkTrailer(t *Trailer) error {
 // checkHeader rejects entry types and names that could write outside a
 // restore's target.
 func checkHeader(h *tar.Header) error {
+	if err := checkType(h); err != nil {
+		return err
+	}
+	name := strings.TrimSuffix(h.Name, "/")
+	if !safeName(name) {
+		return fmt.Errorf("%q: absolute or parent-relative entry name: %w", h.Name, ErrUnsafePath)
+	}
+	if !strings.HasPrefix(name+"/", RegistryRoot) && !strings.HasPrefix(name+"/", MetaRoot) &&
+		!strings.HasPrefix(RegistryRoot, name+"/") {
+		return fmt.Errorf("%q: outside %s and %s: %w", h.Name, RegistryRoot, MetaRoot, ErrUnsafePath)
+	}
+	return nil
+}
+
+// checkType rejects entries other than regular files and folders: links,
+// devices, fifos and sparse files.
+func checkType(h *tar.Header) error {
 	switch h.Typeflag {
 	case tar.TypeReg, tar.TypeDir:
 	case tar.TypeSymlink, tar.TypeLink:
@@ -434,14 +451,6 @@ func checkHeader(h *tar.Header) error {
 		if strings.HasPrefix(k, "GNU.sparse.") {
 			return fmt.Errorf("%s: sparse entries are never restored: %w", h.Name, ErrUnsafePath)
 		}
-	}
-	name := strings.TrimSuffix(h.Name, "/")
-	if !safeName(name) {
-		return fmt.Errorf("%q: absolute or parent-relative entry name: %w", h.Name, ErrUnsafePath)
-	}
-	if !strings.HasPrefix(name+"/", RegistryRoot) && !strings.HasPrefix(name+"/", MetaRoot) &&
-		!strings.HasPrefix(RegistryRoot, name+"/") {
-		return fmt.Errorf("%q: outside %s and %s: %w", h.Name, RegistryRoot, MetaRoot, ErrUnsafePath)
 	}
 	return nil
 }
