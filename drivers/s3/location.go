@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/regbackup/regbackup/drivers"
@@ -56,17 +55,8 @@ func ParseLocation(u *url.URL) (Config, error) {
 	}
 	c.Bucket = u.Host
 	c.RootDirectory = strings.Trim(u.Path, "/")
-	q, err := url.ParseQuery(u.RawQuery)
-	if err != nil {
-		return c, fmt.Errorf("%s: location %s: the query is not valid", driverName, where)
-	}
-	for k, vs := range q {
-		if len(vs) != 1 {
-			return c, fmt.Errorf("%s: location %s: option %s given %d times", driverName, where, k, len(vs))
-		}
-		if err := c.setOption(k, vs[0]); err != nil {
-			return c, fmt.Errorf("%s: location %s: %w", driverName, where, err)
-		}
+	if err := locopt.Each(u, c.setOption); err != nil {
+		return c, fmt.Errorf("%s: location %s: %w", driverName, where, err)
 	}
 	return c, nil
 }
@@ -99,15 +89,10 @@ func (c *Config) setOption(k, v string) error {
 	case "upload-memory":
 		c.UploadMemory, err = locopt.Size(k, v)
 	default:
-		if isCredentialName(k) {
+		if locopt.IsCredential(k) {
 			return fmt.Errorf("option %s: credentials do not belong in the location (it is printed and stored in the archive): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE", k)
 		}
 		return fmt.Errorf("unknown option %q (known: %s)", k, strings.Join(locationOptions, ", "))
 	}
 	return err
-}
-
-func isCredentialName(k string) bool {
-	k = strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(k))
-	return slices.Contains([]string{"accesskey", "secretkey", "sessiontoken", "accesskeyid", "secretaccesskey", "token", "password", "secret"}, k)
 }

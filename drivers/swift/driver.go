@@ -108,7 +108,7 @@ func (o objectInfo) md5() string {
 	if o.manifest != "" || o.slo {
 		return ""
 	}
-	return etagMD5(o.etag)
+	return drivers.ETagMD5(o.etag)
 }
 
 // parseInfo reads an answer's headers.
@@ -195,19 +195,4 @@ func (d *Driver) Reader(ctx context.Context, p string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("%s: read %q: %w", driverName, p, err)
 	}
 	return d.openReader(ctx, p)
-}
-
-// etagMD5 returns the hex MD5 an ETag stands for when it has the shape of
-// one (32 hex digits), else "".
-func etagMD5(s string) string {
-	if len(s) != 32 {
-		return ""
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return ""
-		}
-	}
-	return strings.ToLower(s)
 }

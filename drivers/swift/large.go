@@ -34,7 +34,7 @@ func (d *Driver) putLarge(ctx context.Context, p string, r io.Reader, size int64
 	}
 	if eof {
 		defer d.pool.Put(first)
-		if err := checkCount(int64(len(first)), size); err != nil {
+		if err := putio.CheckCount(int64(len(first)), size); err != nil {
 			return fmt.Errorf("%s: put %s: %w", driverName, p, err)
 		}
 		if err := d.putBytes(ctx, d.object(p), first, nil); err != nil {
@@ -139,7 +139,7 @@ func (u *segmentUpload) send(ctx context.Context, first []byte, r io.Reader, siz
 			u.put(ctx, n, seg)
 		}(n, seg)
 		if last {
-			err = checkCount(total, size)
+			err = putio.CheckCount(total, size)
 			break
 		}
 		seg, last, err = u.d.readSegment(ctx, r)
@@ -148,7 +148,7 @@ func (u *segmentUpload) send(ctx context.Context, first []byte, r io.Reader, siz
 		}
 		if len(seg) == 0 { // r ended at a segment boundary
 			u.d.pool.Put(seg)
-			err = checkCount(total, size)
+			err = putio.CheckCount(total, size)
 			break
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -60,17 +59,8 @@ func ParseLocation(u *url.URL) (Config, error) {
 	}
 	c.Container = u.Host
 	c.Prefix = strings.Trim(u.Path, "/")
-	q, err := url.ParseQuery(u.RawQuery)
-	if err != nil {
-		return c, fmt.Errorf("%s: location %s: the query is not valid", driverName, where)
-	}
-	for k, vs := range q {
-		if len(vs) != 1 {
-			return c, fmt.Errorf("%s: location %s: option %s given %d times", driverName, where, k, len(vs))
-		}
-		if err := c.setOption(k, vs[0]); err != nil {
-			return c, fmt.Errorf("%s: location %s: %w", driverName, where, err)
-		}
+	if err := locopt.Each(u, c.setOption); err != nil {
+		return c, fmt.Errorf("%s: location %s: %w", driverName, where, err)
 	}
 	return c, nil
 }
@@ -109,16 +99,10 @@ func (c *Config) setOption(k, v string) error {
 	case "skip-verify":
 		c.InsecureSkipVerify, err = locopt.Bool(k, v)
 	default:
-		if isCredentialName(k) {
+		if locopt.IsCredential(k) {
 			return fmt.Errorf("option %s: %s", k, credentialHint)
 		}
 		return fmt.Errorf("unknown option %q (known: %s)", k, strings.Join(locationOptions, ", "))
 	}
 	return err
-}
-
-func isCredentialName(k string) bool {
-	k = strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(k))
-	return slices.Contains([]string{"user", "username", "userid", "password", "key", "apikey", "token", "authtoken",
-		"secret", "secretkey", "accesskey", "applicationcredentialsecret"}, k)
 }

@@ -47,7 +47,7 @@ func (d *Driver) Put(ctx context.Context, p string, r io.Reader, size int64) err
 	if rs, ok := r.(io.ReadSeeker); ok && size >= 0 {
 		_, n, err := putio.Remaining(rs)
 		if err == nil {
-			err = checkCount(n, size)
+			err = putio.CheckCount(n, size)
 		}
 		if err != nil {
 			return fmt.Errorf("%s: put %s: %w", driverName, p, err)
@@ -71,9 +71,9 @@ func (d *Driver) putSmall(ctx context.Context, p string, r io.Reader, size int64
 	defer d.pool.Put(buf)
 	n, eof, err := putio.Fill(ctx, r, buf)
 	if err == nil && eof {
-		err = checkCount(int64(n), size)
+		err = putio.CheckCount(int64(n), size)
 	} else if err == nil {
-		err = checkRest(ctx, r, size)
+		err = putio.CheckRest(ctx, r, size)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: put %s: %w", driverName, p, err)
@@ -113,7 +113,7 @@ func (d *Driver) putStream(ctx context.Context, p string, r io.Reader, size int6
 		}
 		return d.fail("put", p, err)
 	}
-	if got, want := etagMD5(headers["Etag"]), hex.EncodeToString(body.md5.Sum(nil)); got != want {
+	if got, want := drivers.ETagMD5(headers["Etag"]), hex.EncodeToString(body.md5.Sum(nil)); got != want {
 		_ = d.deleteObject(context.WithoutCancel(ctx), d.object(p))
 		return fmt.Errorf("%s: put %s: Swift stored content with MD5 %s, sent %s: deleted it", driverName, p, got, want)
 	}
@@ -163,32 +163,6 @@ func (e *exactReader) Read(b []byte) (int, error) {
 	}
 	e.md5.Write(b[:n])
 	return n, nil
-}
-
-// checkRest makes sure r has nothing after a full buffer of size bytes.
-func checkRest(ctx context.Context, r io.Reader, size int64) error {
-	var one [1]byte
-	n, eof, err := putio.Fill(ctx, r, one[:])
-	switch {
-	case err != nil:
-		return err
-	case n > 0:
-		return fmt.Errorf("reader gave more than the expected %d bytes", size)
-	case !eof:
-		return fmt.Errorf("reader gave no data and no end after %d bytes", size)
-	}
-	return nil
-}
-
-// checkCount compares what a reader gave, at its end, with the size expected.
-func checkCount(got, size int64) error {
-	switch {
-	case size < 0 || got == size:
-		return nil
-	case got > size:
-		return fmt.Errorf("reader gave more than the expected %d bytes", size)
-	}
-	return fmt.Errorf("reader gave %d bytes, expected %d: %w", got, size, io.ErrUnexpectedEOF)
 }
 
 // bytesReader reads b.

@@ -85,7 +85,7 @@ func (d *Driver) pageInfos(ctx context.Context, prefix string, objs []swift.Obje
 		}
 		fi := drivers.FileInfo{Path: rel, Size: o.Bytes, ModTime: o.LastModified}
 		if o.ObjectType != swift.StaticLargeObjectType {
-			fi.MD5 = etagMD5(o.Hash)
+			fi.MD5 = drivers.ETagMD5(o.Hash)
 		}
 		if o.Bytes == 0 {
 			heads = append(heads, len(infos))

@@ -5,6 +5,8 @@ package locopt
 
 import (
 	"fmt"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -37,4 +39,32 @@ func Size(k, v string) (int64, error) {
 		return 0, fmt.Errorf("option %s=%q: want a size such as 16MiB", k, v)
 	}
 	return n * mult, nil
+}
+
+// Each calls set for every query option of u, each of which must be given
+// once; a query that does not parse, an option given twice or set's error
+// is returned (without u, which may hold a secret).
+func Each(u *url.URL, set func(k, v string) error) error {
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return fmt.Errorf("the query is not valid")
+	}
+	for k, vs := range q {
+		if len(vs) != 1 {
+			return fmt.Errorf("option %s given %d times", k, len(vs))
+		}
+		if err := set(k, vs[0]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// IsCredential reports whether an option name k (in any case, with or
+// without "-" and "_") names a credential, which never belongs in a
+// location: it is printed and stored in archive catalogs.
+func IsCredential(k string) bool {
+	k = strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(k))
+	return slices.Contains([]string{"accesskey", "secretkey", "sessiontoken", "accesskeyid", "secretaccesskey", "token",
+		"password", "secret", "user", "username", "userid", "key", "apikey", "authtoken", "applicationcredentialsecret"}, k)
 }
