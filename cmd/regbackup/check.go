@@ -70,7 +70,9 @@ func runCheck(c *cli.Context) (err error) {
 	if err := r.lockStorage(d, true); err != nil {
 		return err
 	}
-	d = throttled(d)
+	if d, err = throttled(d); err != nil {
+		return err
+	}
 	res, err := backup.Check(c.Context, d, backup.CheckOptions{Concurrency: concurrency,
 		ReadData: c.Bool("read-data"), StaleUploads: c.Duration("stale-uploads"), Progress: &r.rep.prog})
 	if res == nil {
