@@ -9,7 +9,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/regbackup/regbackup/backup"
-	"github.com/regbackup/regbackup/drivers"
 )
 
 // maxListed is how many orphans or stale uploads the report for people
@@ -20,7 +19,7 @@ func checkCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "check",
 		Usage:     "check live registry storage for damage, like fsck; writes nothing",
-		UsageText: "regbackup check --from LOCATION [--read-data] [--json] [options]",
+		UsageText: "regbackup check (--from LOCATION | --registry-config FILE) [--read-data] [--json] [options]",
 		Description: `Reads the registry's storage as a backup would and reports what a registry would fail
 to serve: malformed link files (empty, a trailing newline, garbage: the registry answers
 HTTP 500), links to missing blobs, manifests that are corrupt or reference missing blobs,
@@ -33,9 +32,11 @@ Exit codes: 0 healthy (orphans and stale uploads are not damage), 3 damage found
 beside a backup or restore), 1 error.
 Examples:
   regbackup check --from /var/lib/registry
-  regbackup check --from /var/lib/registry --read-data --json | jq '.problems'`,
+  regbackup check --from /var/lib/registry --read-data --json | jq '.problems'
+  regbackup check --registry-config /etc/docker/registry/config.yml --read-data`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "registry storage `LOCATION` to check"},
+			&cli.StringFlag{Name: "registry-config", Usage: "check the storage this registry config.yml `FILE` names (REGISTRY_* variables applied); instead of --from"},
 			&cli.BoolFlag{Name: "read-data", Usage: "read and hash every blob, not only manifests and links"},
 			&cli.DurationFlag{Name: "stale-uploads", Value: backup.DefaultStaleUploads, Usage: "report uploads in progress older than `DURATION`"},
 			concurrencyFlag("files read (link files, manifests, and blobs with --read-data)"),
@@ -50,22 +51,25 @@ Examples:
 func runCheck(c *cli.Context) (err error) {
 	r := newRun(c, "check")
 	defer func() { err = r.finish(err) }()
-	from := c.String("from")
+	from, cfgFile := c.String("from"), c.String("registry-config")
 	r.out.location = redactLocation(from)
 	switch {
 	case c.NArg() > 0:
 		return usagef("check takes no arguments (got %q); use --from", c.Args().First())
-	case from == "":
-		return usagef("--from is required: the registry's storage root, e.g. /var/lib/registry")
+	case from != "" && cfgFile != "":
+		return usagef("use either --from or --registry-config, not both")
+	case from == "" && cfgFile == "":
+		return usagef("--from or --registry-config is required: the registry's storage root (e.g. /var/lib/registry) or its config.yml")
 	}
 	concurrency, err := concurrencyOption(c)
 	if err != nil {
 		return err
 	}
-	d, err := drivers.Open(c.Context, from)
+	src, err := openBackupSource(c.Context, from, cfgFile, false)
 	if err != nil {
 		return err
 	}
+	d := src.d
 	r.setLocation(&r.out.Source, d.String())
 	if err := r.lockStorage(d, true); err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/backup"
+	"github.com/regbackup/regbackup/drivers"
 	"github.com/regbackup/regbackup/lock"
 )
 
@@ -54,7 +55,7 @@ func exitCode(ctx context.Context, err error) int {
 	case errors.Is(err, archive.ErrCorrupt), errors.Is(err, archive.ErrIncomplete),
 		errors.Is(err, archive.ErrUnsafePath), errors.Is(err, archive.ErrDigestMismatch),
 		errors.Is(err, archive.ErrNotRegbackup), errors.Is(err, backup.ErrDamagedSource),
-		errors.Is(err, backup.ErrDamagedStorage):
+		errors.Is(err, backup.ErrDamagedStorage), errors.Is(err, drivers.ErrDamaged):
 		return exitIntegrity
 	}
 	return exitError
