@@ -43,7 +43,7 @@ func RestoreGitLab(ctx context.Context, gr *gitlabbackup.Reader, d drivers.Drive
 	start := time.Now()
 	rs := &restorer{d: d, opts: opts, sel: map[string]bool{}, problems: newProblems(opts.Progress.problem()),
 		files: map[string][]byte{}, rep: &Report{}, n: concurrencyFor(opts.Concurrency, d), bufBytes: restoreBuffer}
-	g := &gitlabRestore{rs: rs, gr: gr, spool: gitlabbackup.NewLinkSpool("", 0), matched: map[string]bool{},
+	g := &gitlabRestore{rs: rs, gr: gr, spool: gitlabbackup.NewLinkSpool("", gitlabSpoolLinks), matched: map[string]bool{},
 		needed: map[string]bool{}, sizes: map[string]int64{}, provisional: map[string]bool{},
 		filtered: len(opts.Repositories) > 0, change: opts.Change}
 	defer g.spool.Close()
@@ -94,6 +94,10 @@ func RestoreGitLab(ctx context.Context, gr *gitlabbackup.Reader, d drivers.Drive
 	}
 	return rs.rep, nil
 }
+
+// gitlabSpoolLinks is how many link files RestoreGitLab holds in memory
+// (0: gitlabbackup.DefaultSpoolLinks); tests make it small.
+var gitlabSpoolLinks = 0
 
 // gitlabRestore is one RestoreGitLab.
 type gitlabRestore struct {
