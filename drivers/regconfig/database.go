@@ -214,16 +214,7 @@ func databaseEnabled(n *yaml.Node) (DatabaseEnabled, error) {
 }
 
 // scalar reads a string field: any single value, null as "".
-func scalar(n *yaml.Node, key string) (string, error) {
-	n = deref(n)
-	if isNull(n) {
-		return "", nil
-	}
-	if n.Kind != yaml.ScalarNode {
-		return "", fmt.Errorf("line %d: %s: want a single value, got %s", n.Line, key, kindName(n))
-	}
-	return n.Value, nil
-}
+func scalar(n *yaml.Node, key string) (string, error) { return scalarAs(n, key, "a single value") }
 
 // intField reads a number; null is 0.
 func intField(n *yaml.Node, key string) (int, error) {

@@ -150,7 +150,7 @@ func (p *Postgres) serve(cred *syscall.Credential) error {
 	cmd := exec.Command(filepath.Join(p.BinDir, "postgres"), "-D", filepath.Join(p.Dir, "data"),
 		"-p", strconv.Itoa(p.Port), "-k", p.Dir, "-c", "listen_addresses=127.0.0.1",
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-		"-c", "max_connections=200")
+	)
 	cmd.Stdout, cmd.Stderr = lf, lf
 	// SIGINT is PostgreSQL's fast shutdown: sent by the kernel when this
 	// process dies before StopPostgres ran.
