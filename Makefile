@@ -26,10 +26,10 @@ setup:
 
 vet:
 	$(GO) vet ./...
-	@test -z "$$(gofmt -l cmd backup archive drivers lock integration)" || { gofmt -l cmd backup archive drivers lock integration; echo "gofmt: files above need formatting"; exit 1; }
+	@test -z "$$(gofmt -l cmd backup archive drivers lock integration gitlabbackup gitlabinstall)" || { gofmt -l cmd backup archive drivers lock integration gitlabbackup gitlabinstall; echo "gofmt: files above need formatting"; exit 1; }
 
 unit:
-	$(GO) test -race -count=1 ./archive/... ./backup/... ./drivers/... ./lock/... ./cmd/...
+	$(GO) test -race -count=1 ./archive/... ./backup/... ./drivers/... ./lock/... ./gitlabbackup/... ./gitlabinstall/... ./cmd/...
 
 # metadb's tests run PostgreSQL and GitLab's registry, like the integration tests.
 integration: build
