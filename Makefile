@@ -31,8 +31,9 @@ vet:
 unit:
 	$(GO) test -race -count=1 ./archive/... ./backup/... ./drivers/... ./lock/... ./gitlabbackup/... ./gitlabinstall/... ./cmd/...
 
+# metadb's tests run PostgreSQL and GitLab's registry, like the integration tests.
 integration: build
-	$(GO) test -count=1 -timeout 30m ./integration/...
+	$(GO) test -count=1 -timeout 30m ./integration/... ./metadb/...
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime $(FUZZTIME) ./archive/
