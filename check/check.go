@@ -1,4 +1,4 @@
-package backup
+package check
 
 import (
 	"context"
@@ -9,6 +9,10 @@ import (
 
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/parallel"
+	"github.com/regbackup/regbackup/problem"
+	"github.com/regbackup/regbackup/progress"
+	"github.com/regbackup/regbackup/snapshot"
 )
 
 // ErrDamagedStorage is returned (wrapped) by Check when the storage has
@@ -20,15 +24,15 @@ var ErrDamagedStorage = errors.New("registry storage is damaged")
 // progress as stale (the registry's own purger waits a week by default).
 const DefaultStaleUploads = 24 * time.Hour
 
-// CheckOptions configure Check.
-type CheckOptions struct {
+// Options configure Check.
+type Options struct {
 	Concurrency int // link, manifest and blob reads at once; 0: the backend's preference
 	// ReadData hashes every blob (not only manifests) to find corrupt ones.
 	ReadData bool
 	// StaleUploads is the age past which an upload in progress is reported;
 	// 0 is DefaultStaleUploads.
 	StaleUploads time.Duration
-	Progress     *Progress
+	Progress     *progress.Progress
 }
 
 // Orphan is a blob no manifest revision reaches: the registry's garbage
@@ -39,8 +43,8 @@ type Orphan struct {
 	Size   int64  `json:"size"`
 }
 
-// CheckReport says what Check found.
-type CheckReport struct {
+// Report says what Check found.
+type Report struct {
 	Repositories int   `json:"repositories"`
 	Tags         int   `json:"tags"`
 	Manifests    int   `json:"manifests"`
@@ -53,20 +57,20 @@ type CheckReport struct {
 	Hashed      int   `json:"hashed"`
 	HashedBytes int64 `json:"hashed_bytes"`
 
-	Orphans          []Orphan      `json:"orphans"`
-	OrphanBytes      int64         `json:"orphan_bytes"`
-	StaleUploads     []Upload      `json:"stale_uploads"`
-	StaleUploadBytes int64         `json:"stale_upload_bytes"`
-	Uploads          int           `json:"uploads"` // uploads in progress, stale or not
-	Problems         []Problem     `json:"problems"`
-	Duration         time.Duration `json:"duration_ns"`
+	Orphans          []Orphan          `json:"orphans"`
+	OrphanBytes      int64             `json:"orphan_bytes"`
+	StaleUploads     []Upload          `json:"stale_uploads"`
+	StaleUploadBytes int64             `json:"stale_upload_bytes"`
+	Uploads          int               `json:"uploads"` // uploads in progress, stale or not
+	Problems         []problem.Problem `json:"problems"`
+	Duration         time.Duration     `json:"duration_ns"`
 }
 
-// Damaged counts the problems of Damage severity.
-func (r *CheckReport) Damaged() int {
+// Damaged counts the problems of problem.Damage severity.
+func (r *Report) Damaged() int {
 	n := 0
 	for _, p := range r.Problems {
-		if p.Severity == Damage {
+		if p.Severity == problem.Damage {
 			n++
 		}
 	}
@@ -81,21 +85,21 @@ func (r *CheckReport) Damaged() int {
 // uploads in progress older than StaleUploads. With ReadData it also
 // hashes every blob. Orphans and stale uploads are not damage. It returns
 // ErrDamagedStorage (wrapped) with the report when it found damage.
-func Check(ctx context.Context, d drivers.Driver, opts CheckOptions) (*CheckReport, error) {
+func Check(ctx context.Context, d drivers.Driver, opts Options) (*Report, error) {
 	start := time.Now()
 	prog := opts.Progress
-	opts.Concurrency = concurrencyFor(opts.Concurrency, d)
-	s := newSnapshot(prog)
-	s.checking = true
-	if err := s.take(ctx, d, opts.Concurrency, false, prog); err != nil {
+	opts.Concurrency = parallel.Concurrency(opts.Concurrency, d)
+	ps := problem.NewList(prog.ProblemFunc())
+	s, err := snapshot.Take(ctx, d, snapshot.Options{Concurrency: opts.Concurrency, Progress: prog, Problems: ps, ForCheck: true})
+	if err != nil {
 		return nil, err
 	}
-	rep := &CheckReport{Manifests: len(s.Manifests), Links: len(s.links), Blobs: len(s.Present), ReadData: opts.ReadData}
+	rep := &Report{Manifests: len(s.Manifests), Links: len(s.Links), Blobs: len(s.Present), ReadData: opts.ReadData}
 	repos, tags := map[string]bool{}, map[string]bool{}
-	for _, l := range s.links {
-		repos[l.P.Repo] = true
-		if l.P.Kind == archive.KindTagCurrentLink {
-			tags[l.P.Repo+":"+l.P.Tag] = true
+	for _, l := range s.Links {
+		repos[l.Parsed.Repo] = true
+		if l.Parsed.Kind == archive.KindTagCurrentLink {
+			tags[l.Parsed.Repo+":"+l.Parsed.Tag] = true
 		}
 	}
 	rep.Repositories, rep.Tags = len(repos), len(tags)
@@ -106,12 +110,12 @@ func Check(ctx context.Context, d drivers.Driver, opts CheckOptions) (*CheckRepo
 		rep.Hashed++
 		rep.HashedBytes += s.Present[dg]
 	}
-	s.findOrphans(rep)
-	if err := s.findUploads(ctx, d, opts, rep); err != nil {
+	findOrphans(s, rep)
+	if err := findUploads(ctx, s, d, opts, rep); err != nil {
 		return nil, err
 	}
 	if opts.ReadData {
-		if err := s.hashBlobs(ctx, d, opts.Concurrency, prog, rep); err != nil {
+		if err := hashBlobs(ctx, s, ps, d, opts.Concurrency, prog, rep); err != nil {
 			return nil, err
 		}
 	}
@@ -126,7 +130,7 @@ func Check(ctx context.Context, d drivers.Driver, opts CheckOptions) (*CheckRepo
 // findOrphans lists the blobs that no revisions or tag link reaches
 // through the manifests (index children included). A _layers link alone
 // does not keep a blob: the garbage collector deletes it anyway.
-func (s *Snapshot) findOrphans(rep *CheckReport) {
+func findOrphans(s *snapshot.Snapshot, rep *Report) {
 	reached := map[string]bool{}
 	var reach func(string)
 	reach = func(dg string) {
@@ -140,8 +144,8 @@ func (s *Snapshot) findOrphans(rep *CheckReport) {
 			}
 		}
 	}
-	for _, l := range s.links {
-		if l.P.Kind == archive.KindRevisionLink || l.P.Kind == archive.KindTagCurrentLink {
+	for _, l := range s.Links {
+		if l.Parsed.Kind == archive.KindRevisionLink || l.Parsed.Kind == archive.KindTagCurrentLink {
 			reach(l.Digest)
 		}
 	}

@@ -1,4 +1,4 @@
-package backup
+package check
 
 import (
 	"context"
@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/blobio"
 	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/snapshot"
 )
 
 // Upload is an upload in progress (repositories/<name>/_uploads/<id>/).
@@ -22,14 +24,14 @@ type Upload struct {
 
 // findUploads groups the files under _uploads/ by upload and keeps those
 // older than opts.StaleUploads (or of unknown age).
-func (s *Snapshot) findUploads(ctx context.Context, d drivers.Driver, opts CheckOptions, rep *CheckReport) error {
+func findUploads(ctx context.Context, s *snapshot.Snapshot, d drivers.Driver, opts Options, rep *Report) error {
 	maxAge := opts.StaleUploads
 	if maxAge <= 0 {
 		maxAge = DefaultStaleUploads
 	}
 	byDir := map[string]*Upload{}
 	var dirs []string
-	for _, fi := range s.uploads {
+	for _, fi := range s.Uploads {
 		before, after, _ := strings.Cut(fi.Path, "/_uploads/")
 		id, _, _ := strings.Cut(after, "/")
 		dir := before + "/_uploads/" + id
@@ -50,7 +52,7 @@ func (s *Snapshot) findUploads(ctx context.Context, d drivers.Driver, opts Check
 	rep.StaleUploads = []Upload{}
 	for _, dir := range dirs {
 		u := byDir[dir]
-		data, err := readSmall(ctx, d, dir+"/startedat", 64)
+		data, err := blobio.ReadSmall(ctx, d, dir+"/startedat", 64)
 		if err == nil {
 			if t, perr := time.Parse(time.RFC3339, strings.TrimSpace(string(data))); perr == nil {
 				u.Started = t.UTC()

@@ -1,4 +1,11 @@
-package backup
+// Package parallel runs the core's many small requests (link reads, Stats,
+// blob Puts) a bounded number at a time: ForEach, and Concurrency, how many
+// a backend wants in flight when the user did not say.
+//
+// It is not for ordered output (a backup's blobs go into the archive in
+// digest order through backup's own fetcher) and knows nothing of
+// registries.
+package parallel
 
 import (
 	"context"
@@ -12,19 +19,19 @@ import (
 // stores say how many they want through drivers.ConcurrencyHinter.
 const DefaultConcurrency = 4
 
-// concurrencyFor is n when the caller set it, else d's preferred number of
+// Concurrency is n when the caller set it, else d's preferred number of
 // requests in flight.
-func concurrencyFor(n int, d drivers.Driver) int {
+func Concurrency(n int, d drivers.Driver) int {
 	if n > 0 {
 		return n
 	}
 	return drivers.DefaultConcurrency(d, DefaultConcurrency)
 }
 
-// forEach runs fn on every item with at most n goroutines. It stops handing
+// ForEach runs fn on every item with at most n goroutines. It stops handing
 // out items at the first error or when ctx is cancelled, and returns that
 // error.
-func forEach[T any](ctx context.Context, n int, items []T, fn func(context.Context, T) error) error {
+func ForEach[T any](ctx context.Context, n int, items []T, fn func(context.Context, T) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	work := make(chan T)
@@ -51,4 +58,14 @@ feed:
 	close(work)
 	wg.Wait()
 	return context.Cause(ctx)
+}
+
+// Indexes is 0, 1, ..., n-1: the items for a ForEach over the positions of
+// a slice whose results go into a slice of the same length.
+func Indexes(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
 }

@@ -1,16 +1,18 @@
-package backup
+// Package problem is what the core found wrong or worth knowing while it
+// worked: a Problem has a Severity (Damage or Notice), the storage or
+// archive path and digest concerned, and a message for people. A List
+// collects them from concurrent goroutines and forwards each to the
+// caller's callback as it is found.
+//
+// It is not for errors that stop a command (those are returned, wrapping a
+// sentinel), and it does not print: cmd/regbackup decides how problems are
+// shown and which exit code they give.
+package problem
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 )
-
-// ErrDamagedSource is returned (wrapped) by Backup when the source storage
-// has damage the archive could not hold: malformed, dangling or repaired
-// links, missing or corrupt blobs. The archive written is still complete
-// and valid; the report's Problems say what is missing from it.
-var ErrDamagedSource = errors.New("source storage is damaged")
 
 // Severity says whether a Problem means data is damaged or is merely worth
 // knowing.
@@ -66,19 +68,22 @@ func (p Problem) String() string {
 	return fmt.Sprintf("%s: %s", p.Severity, p.Message)
 }
 
-// problems collects Problems from concurrent goroutines and forwards each
-// to the caller's callback as it is found.
-type problems struct {
+// List collects Problems from concurrent goroutines and forwards each to
+// the caller's callback as it is found. A nil callback forwards nothing.
+type List struct {
 	mu       sync.Mutex
 	list     []Problem
 	callback func(Problem)
 }
 
-func newProblems(callback func(Problem)) *problems {
-	return &problems{callback: callback}
+// NewList is an empty List that forwards each problem to callback.
+func NewList(callback func(Problem)) *List {
+	return &List{callback: callback}
 }
 
-func (ps *problems) add(sev Severity, path, digest, format string, args ...any) {
+// Add records a problem (the message is format and args, as for
+// fmt.Sprintf) and tells the callback, under the List's lock.
+func (ps *List) Add(sev Severity, path, digest, format string, args ...any) {
 	p := Problem{Severity: sev, Path: path, Digest: digest, Message: fmt.Sprintf(format, args...)}
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
@@ -88,7 +93,16 @@ func (ps *problems) add(sev Severity, path, digest, format string, args ...any) 
 	}
 }
 
-func (ps *problems) damaged() int {
+// All returns the problems recorded so far, in the order found (nil when
+// none). The slice is the List's own: do not change it.
+func (ps *List) All() []Problem {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return ps.list
+}
+
+// Damaged counts the problems of Damage severity recorded so far.
+func (ps *List) Damaged() int {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	n := 0

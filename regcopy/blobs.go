@@ -1,4 +1,4 @@
-package backup
+package regcopy
 
 import (
 	"context"
@@ -10,7 +10,11 @@ import (
 	"io"
 
 	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/blobio"
 	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/linkwriter"
+	"github.com/regbackup/regbackup/parallel"
+	"github.com/regbackup/regbackup/problem"
 )
 
 // copyBlobs copies blobs from c.src to c.dst, c.n at a time (see
@@ -22,20 +26,20 @@ func (c *copier) copyBlobs(ctx context.Context, blobs []archive.Blob) error {
 		total += b.Size
 	}
 	prog := c.opts.Progress
-	prog.phase("blobs", fmt.Sprintf("%d blobs, %d bytes", len(blobs), total))
-	prog.plan(len(blobs), total)
+	prog.StartPhase("blobs", fmt.Sprintf("%d blobs, %d bytes", len(blobs), total))
+	prog.Plan(len(blobs), total)
 	c.failed = map[string]bool{}
 	l, err := c.blobList.wait(ctx)
 	if err != nil {
 		return err
 	}
-	var have map[string]listed
+	var have map[string]linkwriter.Listed
 	if l != nil {
 		have = l.files
 	}
-	err = forEach(ctx, c.n, blobs, func(ctx context.Context, b archive.Blob) error {
+	err = parallel.ForEach(ctx, c.n, blobs, func(ctx context.Context, b archive.Blob) error {
 		err := c.copyBlob(ctx, b, have)
-		prog.add(1, b.Size)
+		prog.Add(1, b.Size)
 		return err
 	})
 	if err != nil {
@@ -54,14 +58,14 @@ func (c *copier) copyBlobs(ctx context.Context, blobs []archive.Blob) error {
 // source does not match the digest. A blob missing or corrupt in the
 // source is reported and recorded in c.failed; only other errors are
 // returned.
-func (c *copier) copyBlob(ctx context.Context, b archive.Blob, have map[string]listed) error {
+func (c *copier) copyBlob(ctx context.Context, b archive.Blob, have map[string]linkwriter.Listed) error {
 	p := archive.BlobPath(b.Digest)
 	state, err := c.holds(ctx, p, b, have)
 	if err != nil || state == held {
 		return err
 	}
 	if c.opts.DryRun {
-		c.done("copy", p, b.Size, func(r *CopyReport) *int { return &r.Blobs })
+		c.done("copy", p, b.Size, func(r *Report) *int { return &r.Blobs })
 		return nil
 	}
 	// A target copy that did not match is replaced through this process:
@@ -70,7 +74,7 @@ func (c *copier) copyBlob(ctx context.Context, b archive.Blob, have map[string]l
 		err := c.dst.(drivers.Copier).CopyFrom(ctx, p, c.src, p)
 		switch {
 		case err == nil:
-			c.done("server-copy", p, b.Size, func(r *CopyReport) *int { return &r.ServerSide })
+			c.done("server-copy", p, b.Size, func(r *Report) *int { return &r.ServerSide })
 			return nil
 		case errors.Is(err, drivers.ErrNoServerCopy):
 			c.mu.Lock()
@@ -110,7 +114,7 @@ func (c *copier) copyBlob(ctx context.Context, b archive.Blob, have map[string]l
 	case err != nil:
 		return fmt.Errorf("writing blob %s: %w", b.Digest, err)
 	}
-	c.done("copy", p, b.Size, func(r *CopyReport) *int { return &r.Blobs })
+	c.done("copy", p, b.Size, func(r *Report) *int { return &r.Blobs })
 	return nil
 }
 
@@ -127,9 +131,9 @@ const (
 // as skipped when held. With VerifyExisting a blob of the right size is
 // read and hashed too; one that does not match is reported, and counted
 // as replaced.
-func (c *copier) holds(ctx context.Context, p string, b archive.Blob, have map[string]listed) (targetState, error) {
+func (c *copier) holds(ctx context.Context, p string, b archive.Blob, have map[string]linkwriter.Listed) (targetState, error) {
 	f, ok := have[p]
-	size := f.size
+	size := f.Size
 	if have == nil {
 		fi, err := c.dst.Stat(ctx, p)
 		if err != nil && !errors.Is(err, drivers.ErrNotFound) {
@@ -141,12 +145,12 @@ func (c *copier) holds(ctx context.Context, p string, b archive.Blob, have map[s
 		return absent, nil
 	}
 	if c.opts.VerifyExisting {
-		got, _, err := hashBlob(ctx, c.dst, b.Digest, nil)
+		got, _, err := blobio.HashBlob(ctx, c.dst, b.Digest, nil)
 		if err != nil {
 			return absent, fmt.Errorf("verifying blob %s at the target: %w", b.Digest, err)
 		}
 		if got != b.Digest {
-			c.problems.add(Notice, p, b.Digest, "the target's copy hashes to %s; copied again", got)
+			c.problems.Add(problem.Notice, p, b.Digest, "the target's copy hashes to %s; copied again", got)
 			c.mu.Lock()
 			c.rep.Replaced++
 			c.mu.Unlock()
@@ -167,7 +171,7 @@ func (c *copier) useServerSide() bool {
 }
 
 // done counts a blob copied (in the counter count picks) and tells Change.
-func (c *copier) done(action, p string, size int64, count func(*CopyReport) *int) {
+func (c *copier) done(action, p string, size int64, count func(*Report) *int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	*count(c.rep)++
@@ -180,7 +184,7 @@ func (c *copier) damaged(b archive.Blob, reason string) {
 	c.mu.Lock()
 	c.failed[b.Digest] = true
 	c.mu.Unlock()
-	c.problems.add(Damage, archive.BlobPath(b.Digest), b.Digest, "%s; not copied", reason)
+	c.problems.Add(problem.Damage, archive.BlobPath(b.Digest), b.Digest, "%s; not copied", reason)
 }
 
 // verifyingReader passes a blob's content through, hashing it, and fails

@@ -1,11 +1,15 @@
-package backup
+package regcopy
 
 import (
 	"context"
 	"fmt"
 	"sync"
 
+	"github.com/regbackup/regbackup/blobio"
 	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/linkwriter"
+	"github.com/regbackup/regbackup/parallel"
+	"github.com/regbackup/regbackup/snapshot"
 )
 
 // listing is what a copy learns about its target in the background, so
@@ -19,28 +23,20 @@ import (
 // there. A nil *listing stands for nothing learnt: callers then ask file
 // by file.
 type listing struct {
-	files   map[string]listed // startListing
-	content map[string]string // startReading: the files that could be read
+	files   map[string]linkwriter.Listed // startListing
+	content map[string]string            // startReading: the files that could be read
 	err     error
 	done    chan struct{}
-}
-
-// listed is what a listing says of one file: its size, and its content's
-// MD5 when the backend reports one (drivers.FileInfo.MD5, a proof only
-// when it matches).
-type listed struct {
-	size int64
-	md5  string
 }
 
 // startListing lists prefix of d in a goroutine; what names the files in
 // an error.
 func startListing(ctx context.Context, d drivers.Driver, prefix, what string) *listing {
-	l := &listing{files: map[string]listed{}, done: make(chan struct{})}
+	l := &listing{files: map[string]linkwriter.Listed{}, done: make(chan struct{})}
 	go func() {
 		defer close(l.done)
 		err := d.Walk(ctx, prefix, func(fi drivers.FileInfo) error {
-			l.files[fi.Path] = listed{size: fi.Size, md5: fi.MD5}
+			l.files[fi.Path] = linkwriter.Listed{Size: fi.Size, MD5: fi.MD5}
 			return nil
 		})
 		if err != nil {
@@ -67,13 +63,13 @@ func startReading(ctx context.Context, d drivers.Driver, links *listing, want ma
 		}
 		var paths []string
 		for p, content := range want {
-			if f, ok := links.files[p]; ok && !f.holds(content) {
+			if f, ok := links.files[p]; ok && !f.Holds(content) {
 				paths = append(paths, p)
 			}
 		}
 		var mu sync.Mutex
-		l.err = forEach(ctx, n, paths, func(ctx context.Context, p string) error {
-			if data, err := readSmall(ctx, d, p, maxLinkSize); err == nil {
+		l.err = parallel.ForEach(ctx, n, paths, func(ctx context.Context, p string) error {
+			if data, err := blobio.ReadSmall(ctx, d, p, snapshot.MaxLinkSize); err == nil {
 				mu.Lock()
 				l.content[p] = string(data)
 				mu.Unlock()
@@ -82,12 +78,6 @@ func startReading(ctx context.Context, d drivers.Driver, links *listing, want ma
 		})
 	}()
 	return l
-}
-
-// holds reports whether the listing's MD5 proves that the file holds
-// content. false proves nothing (see drivers.FileInfo.MD5).
-func (f listed) holds(content string) bool {
-	return f.md5 != "" && f.md5 == drivers.MD5Of([]byte(content))
 }
 
 // wait waits for the listing to complete and returns it, nil for a nil l.

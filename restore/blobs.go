@@ -1,4 +1,4 @@
-package backup
+package restore
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/blobio"
 	"github.com/regbackup/regbackup/drivers"
 )
 
@@ -158,7 +159,7 @@ func (rs *restorer) commitBlob(ctx context.Context, dg string, size int64, body 
 		rs.mu.Lock()
 		rs.rep.Skipped++
 		rs.mu.Unlock()
-		rs.opts.Progress.add(1, size)
+		rs.opts.Progress.Add(1, size)
 		return nil
 	}
 	if !rs.opts.DryRun {
@@ -171,7 +172,7 @@ func (rs *restorer) commitBlob(ctx context.Context, dg string, size int64, body 
 	rs.rep.BlobBytes += size
 	rs.changeLocked("write", p)
 	rs.mu.Unlock()
-	rs.opts.Progress.add(1, size)
+	rs.opts.Progress.Add(1, size)
 	return nil
 }
 
@@ -182,7 +183,7 @@ func (rs *restorer) present(ctx context.Context, p, digest string, size int64) b
 	if err != nil || fi.Size != size {
 		return false
 	}
-	got, _, err := hashBlob(ctx, rs.d, digest, nil)
+	got, _, err := blobio.HashBlob(ctx, rs.d, digest, nil)
 	return err == nil && got == digest
 }
 

@@ -1,14 +1,16 @@
-package backup
+package restore
 
 import (
 	"context"
 	"errors"
 	"io"
 	"sync"
+
+	"github.com/regbackup/regbackup/blobio"
 )
 
 // smallBlob: blobs up to this size are buffered in one exact allocation;
-// bigger ones in chunks from chunkPool, so that buffering many medium blobs
+// bigger ones in chunks from blobio.GetChunk, so that buffering many medium blobs
 // does not churn the heap.
 const smallBlob = 32 << 10
 
@@ -67,7 +69,7 @@ func (b *budget) maxUsed() int64 {
 	return b.peak
 }
 
-// blobBuffer holds one verified blob in memory, in chunks from chunkPool
+// blobBuffer holds one verified blob in memory, in chunks from blobio.GetChunk
 // (or one small slice). It is an io.ReaderAt, so a Put can read it through
 // an io.SectionReader, which object-store SDKs can seek to retry a request
 // or split into parts without copying.
@@ -83,7 +85,7 @@ func bufferCost(size int64) int64 {
 	if size <= smallBlob {
 		return size
 	}
-	return (size + chunkSize - 1) / chunkSize * chunkSize
+	return (size + blobio.ChunkSize - 1) / blobio.ChunkSize * blobio.ChunkSize
 }
 
 // fillBuffer reads exactly size bytes from body into a new buffer and then
@@ -99,13 +101,13 @@ func fillBuffer(body io.Reader, size int64) (*blobBuffer, error) {
 		}
 	} else {
 		for left := size; left > 0; {
-			c := getChunk()
+			c := blobio.GetChunk()
 			b.chunks = append(b.chunks, c)
-			if _, err := io.ReadFull(body, (*c)[:min(left, chunkSize)]); err != nil {
+			if _, err := io.ReadFull(body, (*c)[:min(left, blobio.ChunkSize)]); err != nil {
 				b.free()
 				return nil, err
 			}
-			left -= min(left, chunkSize)
+			left -= min(left, blobio.ChunkSize)
 		}
 	}
 	// io.ReadFull drops an error that comes with the last bytes: read on
@@ -143,9 +145,9 @@ func (b *blobBuffer) ReadAt(p []byte, off int64) (int, error) {
 	}
 	n := 0
 	for n < len(p) && off < b.size {
-		c := *b.chunks[off/chunkSize]
-		end := min(int64(chunkSize), b.size-off/chunkSize*chunkSize)
-		m := copy(p[n:], c[off%chunkSize:end])
+		c := *b.chunks[off/blobio.ChunkSize]
+		end := min(int64(blobio.ChunkSize), b.size-off/blobio.ChunkSize*blobio.ChunkSize)
+		m := copy(p[n:], c[off%blobio.ChunkSize:end])
 		n += m
 		off += int64(m)
 	}
@@ -161,7 +163,7 @@ func (b *blobBuffer) reader() *io.SectionReader { return io.NewSectionReader(b, 
 // free returns the chunks to the pool. The buffer must not be used after.
 func (b *blobBuffer) free() {
 	for _, c := range b.chunks {
-		putChunk(c)
+		blobio.PutChunk(c)
 	}
 	b.chunks, b.small = nil, nil
 }

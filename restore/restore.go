@@ -1,4 +1,4 @@
-package backup
+package restore
 
 import (
 	"context"
@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -16,10 +14,30 @@ import (
 
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/linkwriter"
+	"github.com/regbackup/regbackup/parallel"
+	"github.com/regbackup/regbackup/problem"
+	"github.com/regbackup/regbackup/progress"
+	"github.com/regbackup/regbackup/selection"
 )
 
-// RestoreOptions configure Restore.
-type RestoreOptions struct {
+// Report says what a Restore did (or, with DryRun, would do).
+type Report struct {
+	Repositories int               `json:"repositories"`
+	Tags         int               `json:"tags"`
+	Manifests    int               `json:"manifests"`
+	Blobs        int               `json:"blobs"`
+	BlobBytes    int64             `json:"blob_bytes"`
+	Links        int               `json:"links"`
+	Files        int               `json:"files"`
+	Skipped      int               `json:"skipped,omitempty"` // blobs already present
+	Removed      int               `json:"removed,omitempty"` // --clean
+	Problems     []problem.Problem `json:"problems,omitempty"`
+	Duration     time.Duration     `json:"duration_ns"`
+}
+
+// Options configure Restore.
+type Options struct {
 	// Repositories restricts the restore to repositories matching any of
 	// these globs (path.Match syntax, "*" stays within one name component)
 	// and the blobs they need. Empty restores everything.
@@ -42,11 +60,11 @@ type RestoreOptions struct {
 	Change func(action, path string)
 	// Concurrency is how many blobs are written (and presence checks, link
 	// files, removals made) at once; 0 means the backend's preference,
-	// drivers.DefaultConcurrency(d, DefaultConcurrency): 16 or so for
+	// drivers.DefaultConcurrency(d, parallel.DefaultConcurrency): 16 or so for
 	// object stores, 4 for a local disk. Memory stays bounded whatever it
 	// is (see blobWriter).
 	Concurrency int
-	Progress    *Progress
+	Progress    *progress.Progress
 	// Parents opens the parent archives of an incremental archive, and
 	// Identities decrypt them. See restoreParents.
 	Parents    ParentOpener
@@ -61,18 +79,18 @@ type RestoreOptions struct {
 // were synced, in push order (layers, revisions, tag index, tag current),
 // so a corrupt or truncated archive leaves the registry serving what it
 // served. The first error stops everything and is the one returned.
-func Restore(ctx context.Context, in io.Reader, d drivers.Driver, opts RestoreOptions) (*Report, error) {
+func Restore(ctx context.Context, in io.Reader, d drivers.Driver, opts Options) (*Report, error) {
 	ar, err := archive.NewReader(in)
 	if err != nil {
 		return nil, err
 	}
 	defer ar.Close()
-	return RestoreArchive(ctx, ar, d, opts)
+	return FromReader(ctx, ar, d, opts)
 }
 
-// RestoreArchive is Restore from an archive whose catalog the caller has
+// FromReader is Restore from an archive whose catalog the caller has
 // already read, e.g. to check the input before touching the target.
-func RestoreArchive(ctx context.Context, ar *archive.Reader, d drivers.Driver, opts RestoreOptions) (*Report, error) {
+func FromReader(ctx context.Context, ar *archive.Reader, d drivers.Driver, opts Options) (*Report, error) {
 	rs, err := newRestorer(ar.Catalog(), d, opts)
 	if err != nil {
 		return nil, err
@@ -80,14 +98,14 @@ func RestoreArchive(ctx context.Context, ar *archive.Reader, d drivers.Driver, o
 	return rs.run(ctx, ar)
 }
 
-func newRestorer(cat *archive.Catalog, d drivers.Driver, opts RestoreOptions) (*restorer, error) {
-	sel, err := selectRepositories(cat, opts.Repositories)
+func newRestorer(cat *archive.Catalog, d drivers.Driver, opts Options) (*restorer, error) {
+	sel, err := selection.Repositories(cat, opts.Repositories)
 	if err != nil {
 		return nil, err
 	}
-	return &restorer{d: d, opts: opts, sel: sel, need: neededBlobs(cat, sel, len(opts.Repositories) > 0),
-		problems: newProblems(opts.Progress.problem()), files: map[string][]byte{}, rep: &Report{},
-		n: concurrencyFor(opts.Concurrency, d), bufBytes: restoreBuffer}, nil
+	return &restorer{d: d, opts: opts, sel: sel, need: selection.Blobs(cat, sel, len(opts.Repositories) > 0),
+		problems: problem.NewList(opts.Progress.ProblemFunc()), files: map[string][]byte{}, rep: &Report{},
+		n: parallel.Concurrency(opts.Concurrency, d), bufBytes: restoreBuffer}, nil
 }
 
 // run restores the archive ar, whose catalog newRestorer was given.
@@ -100,8 +118,8 @@ func (rs *restorer) run(ctx context.Context, ar *archive.Reader) (*Report, error
 			total += b.Size
 		}
 	}
-	prog.phase("blobs", fmt.Sprintf("%d blobs, %d bytes", len(rs.need), total))
-	prog.plan(len(rs.need), total)
+	prog.StartPhase("blobs", fmt.Sprintf("%d blobs, %d bytes", len(rs.need), total))
+	prog.Plan(len(rs.need), total)
 	if err := rs.readArchive(ctx, ar); err != nil {
 		return nil, err
 	}
@@ -133,20 +151,20 @@ func (rs *restorer) run(ctx context.Context, ar *archive.Reader) (*Report, error
 			rs.rep.Manifests += len(r.Manifests)
 		}
 	}
-	rs.rep.Problems = rs.problems.list
+	rs.rep.Problems = rs.problems.All()
 	rs.rep.Duration = time.Since(start)
 	return rs.rep, nil
 }
 
 type restorer struct {
 	d        drivers.Driver
-	opts     RestoreOptions
+	opts     Options
 	sel      map[string]bool // selected repositories
 	need     map[string]bool // blobs to restore
 	links    []*archive.Entry
 	files    map[string][]byte // included files by entry name, verified
 	keep     map[string]bool   // paths the archive holds (for --clean)
-	problems *problems
+	problems *problem.List
 	n        int     // requests in flight
 	bufBytes int64   // bytes of blobs buffered for the workers, at most
 	budget   *budget // the last blob phase's, for tests
@@ -214,7 +232,7 @@ func (rs *restorer) readEntries(w *blobWriter, ar *archive.Reader) error {
 		}
 	}
 	for _, m := range ar.Mismatches() {
-		rs.problems.add(Damage, m.Path, m.Want, "damaged in the source when it was backed up; not restored")
+		rs.problems.Add(problem.Damage, m.Path, m.Want, "damaged in the source when it was backed up; not restored")
 	}
 	return nil
 }
@@ -222,12 +240,12 @@ func (rs *restorer) readEntries(w *blobWriter, ar *archive.Reader) error {
 // writeLinks writes the selected link files in push order, skipping those
 // that already hold the right digest (see writeLinkLevels).
 func (rs *restorer) writeLinks(ctx context.Context) error {
-	links := make([]linkFile, len(rs.links))
+	links := make([]linkwriter.Link, len(rs.links))
 	for i, e := range rs.links {
-		links[i] = linkFile{Name: e.Name, Kind: e.Path.Kind, Digest: e.Link}
+		links[i] = linkwriter.Link{Name: e.Name, Kind: e.Path.Kind, Digest: e.Link}
 	}
-	rs.opts.Progress.phase("links", fmt.Sprintf("%d link files", len(links)))
-	return writeLinkLevels(ctx, rs.d, rs.n, links, nil, rs.opts.DryRun, func(level []linkFile, written []bool) {
+	rs.opts.Progress.StartPhase("links", fmt.Sprintf("%d link files", len(links)))
+	return linkwriter.Write(ctx, rs.d, rs.n, links, nil, rs.opts.DryRun, func(level []linkwriter.Link, written []bool) {
 		rs.reportDone("write", written, func(i int) string { return level[i].Name }, &rs.rep.Links)
 	})
 }
@@ -243,25 +261,16 @@ func (rs *restorer) reportDone(action string, done []bool, name func(int) string
 	}
 }
 
-// indexes is 0, 1, ..., n-1.
-func indexes(n int) []int {
-	out := make([]int, n)
-	for i := range out {
-		out[i] = i
-	}
-	return out
-}
-
 // writeFiles restores included files where the user asked.
 func (rs *restorer) writeFiles(cat *archive.Catalog) error {
 	if len(cat.Files) == 0 {
 		return nil
 	}
 	if rs.opts.FilesTo == "" && !rs.opts.FilesToOriginal {
-		rs.problems.add(Notice, "", "", "the archive holds %d included file(s) (key material); not restored: use --files-to DIR or --files-to-original", len(cat.Files))
+		rs.problems.Add(problem.Notice, "", "", "the archive holds %d included file(s) (key material); not restored: use --files-to DIR or --files-to-original", len(cat.Files))
 		return nil
 	}
-	rs.opts.Progress.phase("files", fmt.Sprintf("%d included files", len(cat.Files)))
+	rs.opts.Progress.StartPhase("files", fmt.Sprintf("%d included files", len(cat.Files)))
 	targets := fileTargets(cat.Files, rs.opts.FilesTo)
 	for _, f := range cat.Files {
 		target := targets[f.Entry]
@@ -289,7 +298,7 @@ func (rs *restorer) writeFiles(cat *archive.Catalog) error {
 // written. Only docker/registry/v2/ is touched; the root and anything
 // beside docker/ (lost+found) never are.
 func (rs *restorer) clean(ctx context.Context) error {
-	rs.opts.Progress.phase("clean", "removing what the archive does not hold")
+	rs.opts.Progress.StartPhase("clean", "removing what the archive does not hold")
 	var prefixes []string
 	if len(rs.opts.Repositories) == 0 {
 		prefixes = []string{archive.RegistryRoot}
@@ -318,7 +327,7 @@ func (rs *restorer) clean(ctx context.Context) error {
 			return fmt.Errorf("clean: %w", err)
 		}
 		removed := make([]bool, len(doomed))
-		err = forEach(ctx, rs.n, indexes(len(doomed)), func(ctx context.Context, i int) error {
+		err = parallel.ForEach(ctx, rs.n, parallel.Indexes(len(doomed)), func(ctx context.Context, i int) error {
 			if !rs.opts.DryRun {
 				if err := rs.d.Delete(ctx, doomed[i]); err != nil && !errors.Is(err, drivers.ErrNotFound) {
 					return fmt.Errorf("clean: %w", err)
@@ -333,87 +342,4 @@ func (rs *restorer) clean(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// selectRepositories matches the globs against the catalog's repositories.
-func selectRepositories(cat *archive.Catalog, globs []string) (map[string]bool, error) {
-	sel := map[string]bool{}
-	for _, g := range globs {
-		if _, err := path.Match(g, ""); err != nil {
-			return nil, fmt.Errorf("--repository %q: %w", g, err)
-		}
-	}
-	for _, r := range cat.Repositories {
-		if len(globs) == 0 {
-			sel[r.Name] = true
-		}
-		for _, g := range globs {
-			if ok, _ := path.Match(g, r.Name); ok {
-				sel[r.Name] = true
-			}
-		}
-	}
-	if len(globs) > 0 && len(sel) == 0 {
-		var names []string
-		for _, r := range cat.Repositories {
-			names = append(names, r.Name)
-		}
-		return nil, fmt.Errorf("no repository in the archive matches %s (it holds: %s)",
-			strings.Join(globs, ", "), strings.Join(names, ", "))
-	}
-	return sel, nil
-}
-
-// neededBlobs is every blob when nothing was filtered, else the blobs the
-// selected repositories link to and what their manifests reference.
-func neededBlobs(cat *archive.Catalog, sel map[string]bool, filtered bool) map[string]bool {
-	need := map[string]bool{}
-	if !filtered {
-		for _, b := range cat.Blobs {
-			need[b.Digest] = true
-		}
-		return need
-	}
-	refs := map[string][]string{}
-	for _, m := range cat.Manifests {
-		refs[m.Digest] = m.References
-	}
-	var add func(string)
-	add = func(dg string) {
-		if need[dg] {
-			return
-		}
-		need[dg] = true
-		for _, r := range refs[dg] {
-			add(r)
-		}
-	}
-	for _, r := range cat.Repositories {
-		if !sel[r.Name] {
-			continue
-		}
-		for _, dg := range r.Layers {
-			add(dg)
-		}
-		for _, dg := range r.Manifests {
-			add(dg)
-		}
-		for _, t := range r.Tags {
-			add(t.Current)
-			for _, dg := range t.Index {
-				add(dg)
-			}
-		}
-	}
-	// Only blobs the archive plans to hold.
-	inCat := map[string]bool{}
-	for _, b := range cat.Blobs {
-		inCat[b.Digest] = true
-	}
-	for dg := range need {
-		if !inCat[dg] {
-			delete(need, dg)
-		}
-	}
-	return need
 }

@@ -1,4 +1,4 @@
-package backup
+package snapshot
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/parallel"
 )
 
 // errFound stops a walk at its first file.
@@ -55,7 +56,7 @@ func (s *Snapshot) statBlobs(ctx context.Context, d drivers.Driver, concurrency 
 		}
 	}
 	var mu sync.Mutex
-	err := forEach(ctx, concurrency, todo, func(ctx context.Context, dg string) error {
+	err := parallel.ForEach(ctx, concurrency, todo, func(ctx context.Context, dg string) error {
 		fi, err := d.Stat(ctx, archive.BlobPath(dg))
 		if errors.Is(err, drivers.ErrNotFound) {
 			return nil // reported by plan
@@ -96,7 +97,7 @@ func (s *Snapshot) holdsBlobs(ctx context.Context, d drivers.Driver) (bool, erro
 }
 
 // digestsOf returns the digests the links hold.
-func digestsOf(links []link) []string {
+func digestsOf(links []Link) []string {
 	out := make([]string, len(links))
 	for i, l := range links {
 		out[i] = l.Digest

@@ -1,4 +1,4 @@
-package backup
+package snapshot
 
 import (
 	"context"
@@ -9,46 +9,41 @@ import (
 	"sync"
 
 	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/blobio"
 	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/parallel"
+	"github.com/regbackup/regbackup/problem"
 )
 
-// maxLinkSize is the most a link file may hold: a digest and some
+// MaxLinkSize is the most a link file may hold: a digest and some
 // whitespace are about 71 bytes.
-const maxLinkSize = 1024
-
-// walkReader is implemented by drivers that read small files as they walk
-// cheaper than Walk and then a Reader per file (the filesystem).
-// WalkRead is Walk that also gives fn the content of each file of at most
-// limit bytes, or nil for larger files and files it could not read.
-type walkReader interface {
-	WalkRead(ctx context.Context, prefix string, limit int64, fn func(fi drivers.FileInfo, data []byte) error) error
-}
+const MaxLinkSize = 1024
 
 // readRepositories lists and reads every link file under repositories/,
 // skipping uploads in progress and temp files: as the walk goes on drivers
-// that can (walkReader), else concurrency at a time after the walk.
+// that can (drivers.WalkReader), else concurrency at a time after the walk.
 func (s *Snapshot) readRepositories(ctx context.Context, d drivers.Driver, concurrency int) error {
 	var paths []string // link files left to read through Reader
 	visit := func(fi drivers.FileInfo, data []byte) error {
 		switch p := archive.ParsePath(fi.Path); {
 		case p.Kind.IsLink() && data != nil:
 			if l := s.parseLink(fi.Path, p, data); l != nil {
-				s.links = append(s.links, *l)
+				s.Links = append(s.Links, *l)
 			}
 		case p.Kind.IsLink():
 			paths = append(paths, fi.Path)
 		case strings.Contains(fi.Path, "/_uploads/"):
-			s.uploads = append(s.uploads, fi)
+			s.Uploads = append(s.Uploads, fi)
 		case strings.HasSuffix(fi.Path, ".tmp"):
 		default:
-			s.problems.add(Notice, fi.Path, "", "not part of the registry layout%s", s.then("left out"))
+			s.problems.Add(problem.Notice, fi.Path, "", "not part of the registry layout%s", s.then("left out"))
 		}
 		return nil
 	}
 	prefix := archive.RegistryRoot + "repositories/"
 	var err error
-	if wr, ok := d.(walkReader); ok {
-		err = wr.WalkRead(ctx, prefix, maxLinkSize, visit)
+	if wr, ok := d.(drivers.WalkReader); ok {
+		err = wr.WalkRead(ctx, prefix, MaxLinkSize, visit)
 	} else {
 		err = d.Walk(ctx, prefix, func(fi drivers.FileInfo) error { return visit(fi, nil) })
 	}
@@ -58,11 +53,11 @@ func (s *Snapshot) readRepositories(ctx context.Context, d drivers.Driver, concu
 	if err := s.readLinks(ctx, d, concurrency, paths); err != nil {
 		return err
 	}
-	sort.Slice(s.links, func(i, j int) bool {
-		if s.links[i].P.Kind != s.links[j].P.Kind {
-			return s.links[i].P.Kind < s.links[j].P.Kind
+	sort.Slice(s.Links, func(i, j int) bool {
+		if s.Links[i].Parsed.Kind != s.Links[j].Parsed.Kind {
+			return s.Links[i].Parsed.Kind < s.Links[j].Parsed.Kind
 		}
-		return s.links[i].Path < s.links[j].Path
+		return s.Links[i].Path < s.Links[j].Path
 	})
 	return nil
 }
@@ -70,11 +65,11 @@ func (s *Snapshot) readRepositories(ctx context.Context, d drivers.Driver, concu
 // readLinks reads the link files at paths, concurrency at a time.
 func (s *Snapshot) readLinks(ctx context.Context, d drivers.Driver, concurrency int, paths []string) error {
 	var mu sync.Mutex
-	return forEach(ctx, concurrency, paths, func(ctx context.Context, p string) error {
+	return parallel.ForEach(ctx, concurrency, paths, func(ctx context.Context, p string) error {
 		l, err := s.readLink(ctx, d, p)
 		if l != nil {
 			mu.Lock()
-			s.links = append(s.links, *l)
+			s.Links = append(s.Links, *l)
 			mu.Unlock()
 		}
 		return err
@@ -82,12 +77,12 @@ func (s *Snapshot) readLinks(ctx context.Context, d drivers.Driver, concurrency 
 }
 
 // readLink reads and checks one link file (see parseLink).
-func (s *Snapshot) readLink(ctx context.Context, d drivers.Driver, path string) (*link, error) {
-	data, err := readSmall(ctx, d, path, maxLinkSize)
+func (s *Snapshot) readLink(ctx context.Context, d drivers.Driver, path string) (*Link, error) {
+	data, err := blobio.ReadSmall(ctx, d, path, MaxLinkSize)
 	if errors.Is(err, drivers.ErrNotFound) {
 		return nil, nil // deleted since the walk: the registry no longer has it
 	}
-	if err != nil && !errors.Is(err, errTooLarge) {
+	if err != nil && !errors.Is(err, blobio.ErrTooLarge) {
 		return nil, err
 	}
 	return s.parseLink(path, archive.ParsePath(path), data), nil
@@ -97,21 +92,21 @@ func (s *Snapshot) readLink(ctx context.Context, d drivers.Driver, path string) 
 // digest is unambiguous (named by its path, or surrounded by whitespace)
 // is repaired and reported; one that is not is reported and left out
 // (nil).
-func (s *Snapshot) parseLink(path string, p archive.Path, data []byte) *link {
+func (s *Snapshot) parseLink(path string, p archive.Path, data []byte) *Link {
 	dg, perr := archive.ParseLink(data)
 	switch {
 	case perr == nil && p.Digest != "" && dg != p.Digest:
-		s.problems.add(Damage, path, dg, "link holds %s but its path names %s%s", dg, p.Digest, s.then("using the path's digest"))
+		s.problems.Add(problem.Damage, path, dg, "link holds %s but its path names %s%s", dg, p.Digest, s.then("using the path's digest"))
 		dg = p.Digest
 	case perr != nil && p.Digest != "":
-		s.problems.add(Damage, path, p.Digest, "%v%s", perr, s.then("repaired from its path"))
+		s.problems.Add(problem.Damage, path, p.Digest, "%v%s", perr, s.then("repaired from its path"))
 		dg = p.Digest
 	case perr != nil && archive.ValidDigest(strings.TrimSpace(string(data))):
 		dg = strings.TrimSpace(string(data))
-		s.problems.add(Damage, path, dg, "%v%s", perr, s.then("repaired"))
+		s.problems.Add(problem.Damage, path, dg, "%v%s", perr, s.then("repaired"))
 	case perr != nil:
-		s.problems.add(Damage, path, "", "%v%s", perr, s.then("tag left out"))
+		s.problems.Add(problem.Damage, path, "", "%v%s", perr, s.then("tag left out"))
 		return nil
 	}
-	return &link{Path: path, P: p, Digest: dg}
+	return &Link{Path: path, Parsed: p, Digest: dg}
 }

@@ -1,4 +1,4 @@
-package backup
+package snapshot
 
 import (
 	"context"
@@ -9,65 +9,111 @@ import (
 	"sync"
 
 	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/blobio"
 	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/parallel"
+	"github.com/regbackup/regbackup/problem"
+	"github.com/regbackup/regbackup/progress"
 )
 
 // gitlabDatabaseLock marks storage whose metadata lives in GitLab's
 // registry database (see gitlab.md): a storage-only backup is not enough.
 const gitlabDatabaseLock = "docker/registry/lockfiles/database-in-use"
 
-// link is one link file as the snapshot read it (repaired when the repair
+// ErrDamagedSource is returned (wrapped) by the commands that read a
+// source through a snapshot (backup, copy) when the source storage has
+// damage they could not carry over: malformed, dangling or repaired links,
+// missing or corrupt blobs. What they wrote is still complete and valid;
+// their report's Problems say what is missing from it.
+var ErrDamagedSource = errors.New("source storage is damaged")
+
+// Link is one link file as the snapshot read it (repaired when the repair
 // was unambiguous).
-type link struct {
-	Path   string
-	P      archive.Path
-	Digest string // the digest the link holds
+type Link struct {
+	Path   string       // its storage path
+	Parsed archive.Path // what the path says: kind, repository, tag, digest named
+	Digest string       // the digest the link holds
 }
 
 // Snapshot is a consistent view of a registry: every link file, read
 // first, then every manifest they name, and the blobs all of those need.
 // Blobs pushed after the link walk are not referenced and so not included.
+//
+// Take fills it from storage. Another source of the same answer (GitLab's
+// metadata database, where tags and manifests live in PostgreSQL) fills
+// the exported fields the same way: Links in restore order, Manifests by
+// digest, Present and Planned; Catalog then describes it for an archive,
+// and backup and copy work from it alike. Callers read it and do not
+// change it.
 type Snapshot struct {
-	links     []link                       // in restore order: layers, revisions, tag index, tag current
-	Manifests map[string]*archive.Manifest // parsed manifests by digest
-	Present   map[string]int64             // blob -> size: every blob in storage, or every one the snapshot needed (see listsBlobs)
-	Planned   []archive.Blob               // blobs to copy, sorted by digest
-	statted   map[string]bool              // blobs looked up with Stat; nil when the snapshot lists them
-	problems  *problems
-	checking  bool               // taken by Check: problems say what is wrong, not what a backup does about it
-	uploads   []drivers.FileInfo // files under _uploads/ (uploads in progress)
+	// Links are every link file, in restore order (layers, revisions, tag
+	// index, tag current) and by path within a kind; links to blobs
+	// storage lacks are left out (and reported).
+	Links []Link
+	// Manifests are the parsed manifests by digest: every one a revisions
+	// or tag link names, and the children of indexes.
+	Manifests map[string]*archive.Manifest
+	// Present maps blob digest to size: every blob in storage, or every
+	// one the snapshot needed (see listsBlobs).
+	Present map[string]int64
+	// Planned are the blobs to copy, sorted by digest: those the links and
+	// manifests reference, or with Options.AllBlobs every blob in storage.
+	Planned []archive.Blob
+	// Uploads are the files under _uploads/ (uploads in progress), which a
+	// backup leaves out and check reports when stale.
+	Uploads []drivers.FileInfo
+
+	statted  map[string]bool // blobs looked up with Stat; nil when the snapshot lists them
+	problems *problem.List
+	checking bool // taken by check: problems say what is wrong, not what a backup does about it
 }
 
-// Problems lists what the snapshot found wrong, in the order found.
-func (s *Snapshot) Problems() []Problem { return s.problems.list }
+// Options configure Take.
+type Options struct {
+	// Concurrency is how many links, manifests and Stats are read at once
+	// (0: the backend's preference, parallel.Concurrency), so that an
+	// object store has that many requests in flight.
+	Concurrency int
+	// AllBlobs plans every blob in storage, referenced or not.
+	AllBlobs bool
+	Progress *progress.Progress
+	// Problems receives what the snapshot finds wrong; the caller may add
+	// its own after. nil: a new List that tells Progress.Problem.
+	Problems *problem.List
+	// ForCheck takes the snapshot for check: blobs are listed (orphans are
+	// found), and problems say what is wrong, not what a backup does about
+	// it.
+	ForCheck bool
+}
 
-// TakeSnapshot reads the registry under d: every link file under
-// repositories/, every manifest a link names (indexes recursively), and
-// which blobs exist: the blob list, or a Stat of each blob the links and
-// manifests name (see listsBlobs). Links, manifests and Stats are read
-// concurrency at a time (0: the backend's preference, see
-// Options.Concurrency), so that an object store has that many requests in
-// flight; each manifest read holds at most maxManifestSize bytes. allBlobs
-// plans every blob in storage, referenced or not.
-func TakeSnapshot(ctx context.Context, d drivers.Driver, concurrency int, allBlobs bool, prog *Progress) (*Snapshot, error) {
-	s := newSnapshot(prog)
-	if err := s.take(ctx, d, concurrency, allBlobs, prog); err != nil {
+// Problems lists what the snapshot found wrong, in the order found, and
+// whatever the caller added to Options.Problems since.
+func (s *Snapshot) Problems() []problem.Problem { return s.problems.All() }
+
+// Take reads the registry under d: every link file under repositories/,
+// every manifest a link names (indexes recursively), and which blobs
+// exist: the blob list, or a Stat of each blob the links and manifests
+// name (see listsBlobs). Each manifest read holds at most maxManifestSize
+// bytes.
+func Take(ctx context.Context, d drivers.Driver, opts Options) (*Snapshot, error) {
+	ps := opts.Problems
+	if ps == nil {
+		ps = problem.NewList(opts.Progress.ProblemFunc())
+	}
+	s := &Snapshot{Manifests: map[string]*archive.Manifest{}, Present: map[string]int64{},
+		problems: ps, checking: opts.ForCheck}
+	if err := s.take(ctx, d, opts.Concurrency, opts.AllBlobs, opts.Progress); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-func newSnapshot(prog *Progress) *Snapshot {
-	return &Snapshot{Manifests: map[string]*archive.Manifest{}, Present: map[string]int64{},
-		problems: newProblems(prog.problem())}
-}
-
-// take fills s; see TakeSnapshot.
-func (s *Snapshot) take(ctx context.Context, d drivers.Driver, concurrency int, allBlobs bool, prog *Progress) error {
-	concurrency = concurrencyFor(concurrency, d)
-	prog.phase("snapshot", "reading link files")
+// take fills s; see Take.
+func (s *Snapshot) take(ctx context.Context, d drivers.Driver, concurrency int, allBlobs bool, prog *progress.Progress) error {
+	concurrency = parallel.Concurrency(concurrency, d)
+	prog.StartPhase("snapshot", "reading link files")
 	if _, err := d.Stat(ctx, gitlabDatabaseLock); err == nil {
-		s.problems.add(Notice, gitlabDatabaseLock, "", "GitLab's registry metadata database is in use: "+
+		s.problems.Add(problem.Notice, gitlabDatabaseLock, "", "GitLab's registry metadata database is in use: "+
 			"tags and manifests live in PostgreSQL, not in storage; back up the registry database too")
 	}
 	if err := s.readRepositories(ctx, d, concurrency); err != nil {
@@ -82,18 +128,18 @@ func (s *Snapshot) take(ctx context.Context, d drivers.Driver, concurrency int, 
 	} else {
 		s.statted = map[string]bool{} // manifests are looked up as they are read, other blobs after
 	}
-	if len(s.links) == 0 {
+	if len(s.Links) == 0 {
 		if found, err := s.holdsBlobs(ctx, d); err != nil {
 			return err
 		} else if !found {
 			return fmt.Errorf("%s holds no registry data (no %s): check the root directory", d, archive.RegistryRoot)
 		}
 	}
-	prog.phase("snapshot", fmt.Sprintf("%d link files; reading manifests", len(s.links)))
+	prog.StartPhase("snapshot", fmt.Sprintf("%d link files; reading manifests", len(s.Links)))
 	if err := s.readManifests(ctx, d, concurrency); err != nil {
 		return err
 	}
-	if err := s.statBlobs(ctx, d, concurrency, append(digestsOf(s.links), s.references()...)); err != nil {
+	if err := s.statBlobs(ctx, d, concurrency, append(digestsOf(s.Links), s.references()...)); err != nil {
 		return err
 	}
 	s.plan(allBlobs)
@@ -107,8 +153,8 @@ func (s *Snapshot) readManifests(ctx context.Context, d drivers.Driver, concurre
 	var mu sync.Mutex
 	queued := map[string]bool{}
 	var next []string
-	for _, l := range s.links {
-		if l.P.Kind != archive.KindLayerLink && !queued[l.Digest] {
+	for _, l := range s.Links {
+		if l.Parsed.Kind != archive.KindLayerLink && !queued[l.Digest] {
 			queued[l.Digest] = true
 			next = append(next, l.Digest)
 		}
@@ -116,7 +162,7 @@ func (s *Snapshot) readManifests(ctx context.Context, d drivers.Driver, concurre
 	for len(next) > 0 {
 		level := next
 		next = nil
-		err := forEach(ctx, concurrency, level, func(ctx context.Context, dg string) error {
+		err := parallel.ForEach(ctx, concurrency, level, func(ctx context.Context, dg string) error {
 			m, refs, err := s.readManifest(ctx, d, dg, &mu)
 			if err != nil || m == nil {
 				return err
@@ -154,17 +200,17 @@ func (s *Snapshot) readManifest(ctx context.Context, d drivers.Driver, dg string
 	case looked && !present, !archive.ValidDigest(dg):
 		return nil, nil, nil // reported by plan
 	case present && size > maxManifestSize:
-		s.problems.add(Damage, archive.BlobPath(dg), dg, "named as a manifest but %d bytes, over the registry's 4 MiB limit", size)
+		s.problems.Add(problem.Damage, archive.BlobPath(dg), dg, "named as a manifest but %d bytes, over the registry's 4 MiB limit", size)
 		return nil, nil, nil
 	}
-	data, err := readSmall(ctx, d, archive.BlobPath(dg), maxManifestSize)
+	data, err := blobio.ReadSmall(ctx, d, archive.BlobPath(dg), maxManifestSize)
 	if errors.Is(err, drivers.ErrNotFound) {
 		mu.Lock()
 		delete(s.Present, dg)
 		mu.Unlock()
 		return nil, nil, nil
 	}
-	if errors.Is(err, errTooLarge) { // not looked up before, or grew since
+	if errors.Is(err, blobio.ErrTooLarge) { // not looked up before, or grew since
 		fi, err := d.Stat(ctx, archive.BlobPath(dg))
 		if err != nil {
 			return nil, nil, err
@@ -172,7 +218,7 @@ func (s *Snapshot) readManifest(ctx context.Context, d drivers.Driver, dg string
 		mu.Lock()
 		s.Present[dg] = fi.Size
 		mu.Unlock()
-		s.problems.add(Damage, archive.BlobPath(dg), dg, "named as a manifest but %d bytes, over the registry's 4 MiB limit", fi.Size)
+		s.problems.Add(problem.Damage, archive.BlobPath(dg), dg, "named as a manifest but %d bytes, over the registry's 4 MiB limit", fi.Size)
 		return nil, nil, nil
 	}
 	if err != nil {
@@ -184,13 +230,13 @@ func (s *Snapshot) readManifest(ctx context.Context, d drivers.Driver, dg string
 		s.Present[dg] = size
 		mu.Unlock()
 	}
-	if got := sha256Digest(data); got != dg {
-		s.problems.add(Damage, archive.BlobPath(dg), dg, "manifest content hashes to %s", got)
+	if got := blobio.SHA256Digest(data); got != dg {
+		s.problems.Add(problem.Damage, archive.BlobPath(dg), dg, "manifest content hashes to %s", got)
 		return nil, nil, nil
 	}
 	pm, err := parseManifest(data)
 	if err != nil {
-		s.problems.add(Damage, archive.BlobPath(dg), dg, "%v", err)
+		s.problems.Add(problem.Damage, archive.BlobPath(dg), dg, "%v", err)
 		return nil, nil, nil
 	}
 	m := &archive.Manifest{Digest: dg, MediaType: pm.MediaType, Size: size, References: pm.Refs}
@@ -204,22 +250,22 @@ func (s *Snapshot) readManifest(ctx context.Context, d drivers.Driver, dg string
 // that storage does not hold.
 func (s *Snapshot) plan(allBlobs bool) {
 	want := map[string]bool{}
-	kept := s.links[:0]
-	for _, l := range s.links {
+	kept := s.Links[:0]
+	for _, l := range s.Links {
 		if _, ok := s.Present[l.Digest]; ok {
 			want[l.Digest] = true
 			kept = append(kept, l)
 			continue
 		}
-		switch l.P.Kind {
+		switch l.Parsed.Kind {
 		case archive.KindLayerLink, archive.KindTagIndexLink:
 			// Normal after a manifest was deleted and garbage-collected.
-			s.problems.add(Notice, l.Path, l.Digest, "points to a blob no longer in storage (garbage-collected?)%s", s.then("left out"))
+			s.problems.Add(problem.Notice, l.Path, l.Digest, "points to a blob no longer in storage (garbage-collected?)%s", s.then("left out"))
 		default:
-			s.problems.add(Damage, l.Path, l.Digest, "points to a blob missing from storage%s", s.then("left out"))
+			s.problems.Add(problem.Damage, l.Path, l.Digest, "points to a blob missing from storage%s", s.then("left out"))
 		}
 	}
-	s.links = kept
+	s.Links = kept
 	digests := make([]string, 0, len(s.Manifests))
 	for dg := range s.Manifests {
 		digests = append(digests, dg)
@@ -230,7 +276,7 @@ func (s *Snapshot) plan(allBlobs bool) {
 			if _, ok := s.Present[ref]; ok {
 				want[ref] = true
 			} else if archive.ValidDigest(ref) {
-				s.problems.add(Damage, "", ref, "referenced by manifest %s but missing from storage (a foreign layer is fine)", dg)
+				s.problems.Add(problem.Damage, "", ref, "referenced by manifest %s but missing from storage (a foreign layer is fine)", dg)
 			}
 		}
 	}
@@ -261,18 +307,18 @@ func (s *Snapshot) Catalog() *archive.Catalog {
 		}
 		return tags[k]
 	}
-	for _, l := range s.links {
-		r := get(l.P.Repo)
-		switch l.P.Kind {
+	for _, l := range s.Links {
+		r := get(l.Parsed.Repo)
+		switch l.Parsed.Kind {
 		case archive.KindLayerLink:
 			r.Layers = append(r.Layers, l.Digest)
 		case archive.KindRevisionLink:
 			r.Manifests = append(r.Manifests, l.Digest)
 		case archive.KindTagIndexLink:
-			t := getTag(l.P.Repo, l.P.Tag)
+			t := getTag(l.Parsed.Repo, l.Parsed.Tag)
 			t.Index = append(t.Index, l.Digest)
 		case archive.KindTagCurrentLink:
-			getTag(l.P.Repo, l.P.Tag).Current = l.Digest
+			getTag(l.Parsed.Repo, l.Parsed.Tag).Current = l.Digest
 		}
 	}
 	for k, t := range tags {

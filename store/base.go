@@ -1,4 +1,4 @@
-package backup
+package store
 
 import (
 	"context"
@@ -101,8 +101,8 @@ func FindBase(ctx context.Context, st ArchiveStore, pattern, exclude string, ids
 // LoadBase describes the archive ref for an incremental backup on top of
 // it: from its sidecar, or by reading it whole (which verifies it) when it
 // has none. Every parent it names must be beside it and match, or the
-// incremental could not be restored: errors wrap ErrParentMissing or
-// ErrParentMismatch.
+// incremental could not be restored: errors wrap archive.ErrParentMissing or
+// archive.ErrParentMismatch.
 func LoadBase(ctx context.Context, ref ArchiveRef, ids []age.Identity) (*archive.Meta, error) {
 	m, err := Describe(ctx, ref, ids, true)
 	if err != nil {

@@ -1,4 +1,4 @@
-package backup
+package store
 
 import (
 	"context"
@@ -13,21 +13,6 @@ import (
 
 	"github.com/regbackup/regbackup/archive"
 )
-
-// Sentinels for incremental archives whose parents cannot be used.
-var (
-	// ErrParentMissing: a parent archive an incremental needs is neither
-	// beside it nor given with --parent.
-	ErrParentMissing = errors.New("parent archive missing")
-	// ErrParentMismatch: a file found under a parent's name is not the
-	// archive the incremental was made on (its catalog checksum differs):
-	// replaced, or another backup under the same name.
-	ErrParentMismatch = errors.New("parent archive does not match")
-)
-
-// ParentOpener opens the file holding parent p for reading; the caller of
-// the opener closes it. The core checks that its catalog is p's.
-type ParentOpener func(p archive.Parent) (io.ReadCloser, error)
 
 // ParentFinder locates the parents of an incremental archive: archives
 // given explicitly (--parent) are matched by their catalog checksum
@@ -44,7 +29,7 @@ type ParentFinder struct {
 }
 
 // Locate returns the archive that holds parent p, checked by its catalog
-// checksum. Errors wrap ErrParentMissing or ErrParentMismatch and name the
+// checksum. Errors wrap archive.ErrParentMissing or archive.ErrParentMismatch and name the
 // parent; an encrypted parent without an identity fails with
 // archive.ErrEncrypted.
 func (f *ParentFinder) Locate(ctx context.Context, p archive.Parent) (ArchiveRef, error) {
@@ -63,7 +48,7 @@ func (f *ParentFinder) Locate(ctx context.Context, p archive.Parent) (ArchiveRef
 	}
 	if f.Store == nil {
 		return ArchiveRef{}, fmt.Errorf("parent archive %s of %s is needed (catalog sha256 %s): pass it with --parent FILE: %w",
-			p.Name, f.childName(), short(p.CatalogSHA256), ErrParentMissing)
+			p.Name, f.childName(), short(p.CatalogSHA256), archive.ErrParentMissing)
 	}
 	ref := ArchiveRef{Store: f.Store, Name: p.Name}
 	sum, err := f.sumOf(ctx, ref)
@@ -76,13 +61,13 @@ func (f *ParentFinder) Locate(ctx context.Context, p archive.Parent) (ArchiveRef
 		}
 		return ArchiveRef{}, fmt.Errorf("%s is not the parent archive %s was made on (its catalog sha256 is %s, %s needs %s): "+
 			"find the right one and pass it with --parent FILE: %w",
-			ref, f.childName(), short(sum), f.childName(), short(p.CatalogSHA256), ErrParentMismatch)
+			ref, f.childName(), short(sum), f.childName(), short(p.CatalogSHA256), archive.ErrParentMismatch)
 	case errors.Is(err, os.ErrNotExist):
 		if other, ok := f.renamed(ctx, p); ok {
 			return other, nil
 		}
 		return ArchiveRef{}, fmt.Errorf("parent archive %s of %s is missing (catalog sha256 %s): put it beside %s or pass it with --parent FILE: %w",
-			ref, f.childName(), short(p.CatalogSHA256), f.childName(), ErrParentMissing)
+			ref, f.childName(), short(p.CatalogSHA256), f.childName(), archive.ErrParentMissing)
 	}
 	return ArchiveRef{}, fmt.Errorf("parent archive %s: %w", ref, err)
 }
@@ -135,12 +120,13 @@ func (f *ParentFinder) LocateAll(ctx context.Context, cat *archive.Catalog) (map
 	return refs, nil
 }
 
-// Opener opens parents at the archives LocateAll found.
-func Opener(ctx context.Context, refs map[string]ArchiveRef) ParentOpener {
+// Opener opens parents at the archives LocateAll found: the function
+// restore.Options.Parents and restore.VerifyOptions.Parents take.
+func Opener(ctx context.Context, refs map[string]ArchiveRef) func(archive.Parent) (io.ReadCloser, error) {
 	return func(p archive.Parent) (io.ReadCloser, error) {
 		ref, ok := refs[p.Name]
 		if !ok {
-			return nil, fmt.Errorf("parent archive %s: not located: %w", p.Name, ErrParentMissing)
+			return nil, fmt.Errorf("parent archive %s: not located: %w", p.Name, archive.ErrParentMissing)
 		}
 		return ref.Open(ctx)
 	}
@@ -159,80 +145,6 @@ func catalogSum(ctx context.Context, ref ArchiveRef, ids []age.Identity) (string
 	}
 	defer ar.Close()
 	return ar.CatalogSHA256(), nil
-}
-
-// openParent opens parent p with open and checks that it is the archive
-// the incremental names.
-func openParent(open ParentOpener, p archive.Parent, ids []age.Identity) (*archive.Reader, func(), error) {
-	if open == nil {
-		return nil, nil, fmt.Errorf("parent archive %s is needed but no way to find it was given: %w", p.Name, ErrParentMissing)
-	}
-	rc, err := open(p)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil, fmt.Errorf("parent archive %s: %w (%v)", p.Name, ErrParentMissing, err)
-		}
-		return nil, nil, fmt.Errorf("parent archive %s: %w", p.Name, err)
-	}
-	ar, err := archive.NewReaderOptions(rc, archive.ReaderOptions{Identities: ids})
-	if err != nil {
-		rc.Close()
-		return nil, nil, fmt.Errorf("parent archive %s: %w", p.Name, err)
-	}
-	if ar.CatalogSHA256() != p.CatalogSHA256 {
-		ar.Close()
-		rc.Close()
-		return nil, nil, fmt.Errorf("parent archive %s: catalog sha256 is %s, the incremental needs %s: %w",
-			p.Name, short(ar.CatalogSHA256()), short(p.CatalogSHA256), ErrParentMismatch)
-	}
-	return ar, func() { ar.Close(); rc.Close() }, nil
-}
-
-// readParent streams a parent archive to its end (every digest and its
-// trailer checked), handing each blob entry in want to use, and then
-// checks that every blob in want was there intact. Errors reading the
-// archive start with prefix.
-func readParent(ar *archive.Reader, prefix string, want map[string]bool, use func(*archive.Entry) error, stop func() error) error {
-	for {
-		if err := stop(); err != nil {
-			return err
-		}
-		e, err := ar.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", prefix, err)
-		}
-		if e.Path.Kind == archive.KindBlob && want[e.Path.Digest] {
-			if err := use(e); err != nil {
-				return err
-			}
-		}
-	}
-	for d := range want {
-		if !ar.Held(d) {
-			return fmt.Errorf("%s: it does not hold blob %s intact, which the incremental needs: %w",
-				prefix, d, archive.ErrCorrupt)
-		}
-	}
-	return nil
-}
-
-// parentBlobs groups the blobs of cat that a parent holds, by parent,
-// keeping only those need selects (nil: all).
-func parentBlobs(cat *archive.Catalog, need map[string]bool) map[string]map[string]bool {
-	out := map[string]map[string]bool{}
-	for _, b := range cat.Blobs {
-		if b.Archive == "" || (need != nil && !need[b.Digest]) {
-			continue
-		}
-		if out[b.Archive] == nil {
-			out[b.Archive] = map[string]bool{}
-		}
-		out[b.Archive][b.Digest] = true
-	}
-	return out
 }
 
 func short(sum string) string {
