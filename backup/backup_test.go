@@ -15,62 +15,6 @@ import (
 	"github.com/regbackup/regbackup/integration/sample"
 )
 
-func newRegistry(t *testing.T) (drivers.Driver, *sample.Registry) {
-	t.Helper()
-	d := newMem(t)
-	reg, err := sample.Generate(t.Context(), d, sample.Options{Seed: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d, reg
-}
-
-func newMem(t *testing.T) drivers.Driver {
-	t.Helper()
-	d, err := drivers.Open(t.Context(), "inmemory://")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
-func backupTo(t *testing.T, d drivers.Driver, opts Options) ([]byte, *Report, error) {
-	t.Helper()
-	var buf bytes.Buffer
-	if opts.Compression == "" {
-		opts.Compression = archive.Zstd
-	}
-	opts.Concurrency = max(opts.Concurrency, 3)
-	rep, err := Backup(t.Context(), d, &buf, opts)
-	return buf.Bytes(), rep, err
-}
-
-// files lists every file under prefix with its content.
-func files(t *testing.T, d drivers.Driver, prefix string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := d.Walk(t.Context(), prefix, func(fi drivers.FileInfo) error {
-		b, err := readSmall(t.Context(), d, fi.Path, 64<<20)
-		out[fi.Path] = string(b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// tagsOf reads every tag's current link: what a registry would serve.
-func tagsOf(t *testing.T, d drivers.Driver) map[string]string {
-	out := map[string]string{}
-	for p, c := range files(t, d, archive.RegistryRoot+"repositories/") {
-		if pp := archive.ParsePath(p); pp.Kind == archive.KindTagCurrentLink {
-			out[pp.Repo+":"+pp.Tag] = c
-		}
-	}
-	return out
-}
-
 func TestBackupRestoreRoundTrip(t *testing.T) {
 	src, reg := newRegistry(t)
 	data, rep, err := backupTo(t, src, Options{})

@@ -61,38 +61,6 @@ func restoreWith(ctx context.Context, t *testing.T, data []byte, d drivers.Drive
 	return rs, err
 }
 
-// sameTags fails unless d serves every tag of reg.
-func sameTags(t *testing.T, d drivers.Driver, reg *sample.Registry) {
-	t.Helper()
-	got := tagsOf(t, d)
-	for _, im := range reg.Tags {
-		if got[im.Repo+":"+im.Tag] != im.Digest {
-			t.Errorf("%s:%s = %q after restore, want %s", im.Repo, im.Tag, got[im.Repo+":"+im.Tag], im.Digest)
-		}
-	}
-}
-
-// noLinks fails if any link file exists in d.
-func noLinks(t *testing.T, d drivers.Driver, why string) {
-	t.Helper()
-	for p := range files(t, d, archive.RegistryRoot+"repositories/") {
-		t.Errorf("%s: link file %s written", why, p)
-	}
-}
-
-// intactBlobs fails if any blob in d does not hash to its name, and
-// returns how many there are.
-func intactBlobs(t *testing.T, d drivers.Driver) int {
-	t.Helper()
-	all := files(t, d, archive.RegistryRoot+"blobs/")
-	for p, c := range all {
-		if sha256Digest([]byte(c)) != archive.ParsePath(p).Digest {
-			t.Errorf("%s committed with the wrong content", p)
-		}
-	}
-	return len(all)
-}
-
 func TestRestoreRunsRequestsConcurrently(t *testing.T) {
 	_, reg, data := sampleArchive(t, sample.Options{Seed: 3, SmallFiles: 6}, archive.Zstd)
 	restore := func(n int) (time.Duration, *latencyDriver) {

@@ -17,36 +17,6 @@ import (
 	"github.com/regbackup/regbackup/drivers"
 )
 
-// pushImage writes a one-layer Docker v2 image into d the way a registry
-// does (blobs, then _layers and revisions links, then the tag) and returns
-// the manifest digest and the layer's.
-func pushImage(t *testing.T, d drivers.Driver, repo, tag string, layerSize int) (string, string) {
-	t.Helper()
-	put := func(p string, b []byte) {
-		if err := d.Put(t.Context(), p, bytes.NewReader(b), int64(len(b))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	layer := make([]byte, layerSize)
-	rand.Read(layer)
-	config := []byte(fmt.Sprintf(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["%s"]}}`, sha256Digest(layer)))
-	ld, cd := sha256Digest(layer), sha256Digest(config)
-	manifest := []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",`+
-		`"config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":%d,"digest":"%s"},`+
-		`"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":%d,"digest":"%s"}]}`,
-		len(config), cd, len(layer), ld))
-	md := sha256Digest(manifest)
-	for _, b := range [][]byte{layer, config, manifest} {
-		put(archive.BlobPath(sha256Digest(b)), b)
-	}
-	put(archive.LinkPath(archive.KindLayerLink, repo, "", ld), []byte(ld))
-	put(archive.LinkPath(archive.KindLayerLink, repo, "", cd), []byte(cd))
-	put(archive.LinkPath(archive.KindRevisionLink, repo, "", md), []byte(md))
-	put(archive.LinkPath(archive.KindTagIndexLink, repo, tag, md), []byte(md))
-	put(archive.LinkPath(archive.KindTagCurrentLink, repo, tag, ""), []byte(md))
-	return md, ld
-}
-
 // chainDir writes archives into a folder the way the CLI does: the
 // archive, then its sidecar.
 type chainDir struct {
@@ -323,13 +293,6 @@ func TestNameGlob(t *testing.T) {
 	}
 	if got := ExpandName("r-{date}-{time}", time.Date(2026, 11, 23, 2, 15, 0, 0, time.Local)); got != "r-2026-11-23-021500" {
 		t.Errorf("ExpandName = %s", got)
-	}
-}
-
-func must(t testing.TB, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 

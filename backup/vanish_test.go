@@ -41,36 +41,6 @@ func (d *vanishDriver) Reader(ctx context.Context, p string) (io.ReadCloser, err
 	return d.Driver.Reader(ctx, p)
 }
 
-// linksTo lists the link files in d that hold or name digest.
-func linksTo(t *testing.T, d drivers.Driver, digest string) []string {
-	t.Helper()
-	var out []string
-	err := d.Walk(t.Context(), archive.RegistryRoot+"repositories/", func(fi drivers.FileInfo) error {
-		p := archive.ParsePath(fi.Path)
-		if !p.Kind.IsLink() {
-			return nil
-		}
-		rc, err := d.Reader(t.Context(), fi.Path)
-		if err != nil {
-			return err
-		}
-		b, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			return err
-		}
-		if string(b) == digest || p.Digest == digest {
-			out = append(out, fi.Path)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func TestVanishAfterSnapshot(t *testing.T) {
 	for _, c := range []struct {
 		name string
