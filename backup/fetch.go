@@ -40,6 +40,13 @@ func streamDepth(workers int) int {
 	return max(1, min(chunksPerBlob, (fetchBudget/blobio.ChunkSize-workers-1)/(workers+1)))
 }
 
+// MaxChunksInFlight is the most chunks of blobio.ChunkSize a Backup with
+// that many readers holds at once (see above): what tests check the
+// measured peak (blobio.ChunkPeak) against.
+func MaxChunksInFlight(workers int) int64 {
+	return int64((workers+1)*streamDepth(workers) + workers + 1)
+}
+
 // piece is one message from a reader goroutine to the writer: a chunk of
 // data, or the blob's outcome (err set, or done with a verified digest).
 type piece struct {

@@ -7,13 +7,17 @@ import (
 	"testing"
 
 	"github.com/regbackup/regbackup/drivers"
+	_ "github.com/regbackup/regbackup/drivers/inmemory"
 )
 
 // readSmall gives a file whole up to its limit, then the first limit bytes
-// and errTooLarge, on both sides of its pooled buffer's size.
+// and ErrTooLarge, on both sides of its pooled buffer's size.
 func TestReadSmallSizes(t *testing.T) {
-	d := newMem(t)
 	ctx := t.Context()
+	d, err := drivers.Open(ctx, "inmemory://")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct{ size, limit int }{
 		{0, 10}, {1, 10}, {10, 10}, {11, 10}, {1000, 10},
 		{smallBufSize - 1, 4 << 20}, {smallBufSize, 4 << 20}, {smallBufSize + 1, 4 << 20}, {3 * smallBufSize, 4 << 20},
@@ -25,12 +29,12 @@ func TestReadSmallSizes(t *testing.T) {
 		if err := d.Put(ctx, p, bytes.NewReader(content), int64(len(content))); err != nil {
 			t.Fatal(err)
 		}
-		got, err := readSmall(ctx, d, p, int64(tc.limit))
+		got, err := ReadSmall(ctx, d, p, int64(tc.limit))
 		want := content
 		if tc.size > tc.limit {
 			want = content[:tc.limit]
-			if !errors.Is(err, errTooLarge) {
-				t.Errorf("%d bytes, limit %d: err = %v, want errTooLarge", tc.size, tc.limit, err)
+			if !errors.Is(err, ErrTooLarge) {
+				t.Errorf("%d bytes, limit %d: err = %v, want ErrTooLarge", tc.size, tc.limit, err)
 			}
 		} else if err != nil {
 			t.Errorf("%d bytes, limit %d: %v", tc.size, tc.limit, err)
@@ -39,7 +43,7 @@ func TestReadSmallSizes(t *testing.T) {
 			t.Errorf("%d bytes, limit %d: got %d bytes (nil: %v), want %d", tc.size, tc.limit, len(got), got == nil, len(want))
 		}
 	}
-	if _, err := readSmall(ctx, d, "missing", 10); !errors.Is(err, drivers.ErrNotFound) {
+	if _, err := ReadSmall(ctx, d, "missing", 10); !errors.Is(err, drivers.ErrNotFound) {
 		t.Errorf("missing file: err = %v, want ErrNotFound", err)
 	}
 }

@@ -7,15 +7,19 @@ import (
 	"testing"
 
 	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/blobio"
 	"github.com/regbackup/regbackup/integration/sample"
+	"github.com/regbackup/regbackup/internal/regtest"
+	"github.com/regbackup/regbackup/problem"
+	"github.com/regbackup/regbackup/snapshot"
 )
 
 // TestCheckHealthy: the sample registry has no damage; its garbage blob
 // and the deleted manifest are orphans, no tagged image's blob is, and its
 // old upload is stale.
 func TestCheckHealthy(t *testing.T) {
-	d, reg := newRegistry(t)
-	rep, err := Check(t.Context(), d, CheckOptions{Concurrency: 3, ReadData: true})
+	d, reg := regtest.Registry(t)
+	rep, err := Check(t.Context(), d, Options{Concurrency: 3, ReadData: true})
 	if err != nil {
 		t.Fatalf("Check: %v\n%v", err, rep)
 	}
@@ -41,7 +45,7 @@ func TestCheckHealthy(t *testing.T) {
 		t.Errorf("stale uploads %+v, want the sample's upload %v", rep.StaleUploads, reg.Uploads)
 	}
 	for _, p := range rep.Problems {
-		if p.Severity == Damage || strings.Contains(p.Message, "left out") {
+		if p.Severity == problem.Damage || strings.Contains(p.Message, "left out") {
 			t.Errorf("problem in a healthy registry: %v", p)
 		}
 	}
@@ -50,7 +54,7 @@ func TestCheckHealthy(t *testing.T) {
 // TestCheckFindsDamage: an empty tag link, a deleted layer and a corrupt
 // layer (found only with ReadData) are damage, named by path or digest.
 func TestCheckFindsDamage(t *testing.T) {
-	d, reg := newRegistry(t)
+	d, reg := regtest.Registry(t)
 	ctx := t.Context()
 	im := reg.Tags[0]
 	tagLink := sample.TagCurrentLinkPath(im.Repo, im.Tag)
@@ -60,11 +64,11 @@ func TestCheckFindsDamage(t *testing.T) {
 	// Two distinct layers of tagged images: one deleted, one corrupted.
 	var layers []string
 	for _, t2 := range reg.Tags {
-		data, err := readSmall(ctx, d, archive.BlobPath(t2.Digest), maxManifestSize)
+		data, err := blobio.ReadSmall(ctx, d, archive.BlobPath(t2.Digest), snapshot.MaxManifestSize)
 		if err != nil {
 			t.Fatal(err)
 		}
-		pm, err := parseManifest(data)
+		pm, err := snapshot.ParseManifest(data)
 		if err != nil || pm.IsIndex {
 			continue
 		}
@@ -82,13 +86,13 @@ func TestCheckFindsDamage(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	rep, err := Check(ctx, d, CheckOptions{Concurrency: 3})
+	rep, err := Check(ctx, d, Options{Concurrency: 3})
 	if !errors.Is(err, ErrDamagedStorage) {
 		t.Fatalf("Check: %v, want ErrDamagedStorage", err)
 	}
-	has := func(rep *CheckReport, s string) bool {
+	has := func(rep *Report, s string) bool {
 		for _, p := range rep.Problems {
-			if p.Severity == Damage && (p.Path == s || p.Digest == s) {
+			if p.Severity == problem.Damage && (p.Path == s || p.Digest == s) {
 				return true
 			}
 		}
@@ -100,7 +104,7 @@ func TestCheckFindsDamage(t *testing.T) {
 	if has(rep, corrupt) {
 		t.Errorf("corrupt layer reported without ReadData: %v", rep.Problems)
 	}
-	rep, err = Check(ctx, d, CheckOptions{Concurrency: 3, ReadData: true})
+	rep, err = Check(ctx, d, Options{Concurrency: 3, ReadData: true})
 	if !errors.Is(err, ErrDamagedStorage) || !has(rep, archive.BlobPath(corrupt)) {
 		t.Errorf("ReadData: %v; corrupt layer %s not reported: %v", err, corrupt, rep.Problems)
 	}

@@ -15,12 +15,16 @@ import (
 	"github.com/regbackup/regbackup/drivers"
 	"github.com/regbackup/regbackup/drivers/filesystem"
 	"github.com/regbackup/regbackup/integration/sample"
+	"github.com/regbackup/regbackup/internal/regtest"
+	"github.com/regbackup/regbackup/problem"
+	"github.com/regbackup/regbackup/progress"
+	"github.com/regbackup/regbackup/snapshot"
 )
 
 // copyTargets are the empty targets each copy test writes into.
 func copyTargets(t *testing.T) map[string]func(t *testing.T) drivers.Driver {
 	return map[string]func(t *testing.T) drivers.Driver{
-		"inmemory": newMem,
+		"inmemory": regtest.Mem,
 		"filesystem": func(t *testing.T) drivers.Driver {
 			d, err := filesystem.New(t.TempDir(), filesystem.Options{})
 			if err != nil {
@@ -35,7 +39,7 @@ func copyTargets(t *testing.T) map[string]func(t *testing.T) drivers.Driver {
 // manifest needs.
 func plannedBlobs(t *testing.T, d drivers.Driver) []archive.Blob {
 	t.Helper()
-	s, err := TakeSnapshot(t.Context(), d, 2, false, nil)
+	s, err := snapshot.Take(t.Context(), d, snapshot.Options{Concurrency: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,25 +51,25 @@ func plannedBlobs(t *testing.T, d drivers.Driver) []archive.Blob {
 // else (no garbage, no upload in progress); a second run copies and writes
 // nothing and says all was already there.
 func TestCopy(t *testing.T) {
-	src, reg := newRegistry(t)
+	src, reg := regtest.Registry(t)
 	planned := plannedBlobs(t, src)
 	for name, newTarget := range copyTargets(t) {
 		t.Run(name, func(t *testing.T) {
 			dst := newTarget(t)
-			rep, err := Copy(t.Context(), src, dst, CopyOptions{Concurrency: 3})
+			rep, err := Copy(t.Context(), src, dst, Options{Concurrency: 3})
 			if err != nil {
 				t.Fatal(err)
 			}
-			srcLinks := files(t, src, archive.RegistryRoot+"repositories/")
+			srcLinks := regtest.Files(t, src, archive.RegistryRoot+"repositories/")
 			for p := range srcLinks {
 				if strings.Contains(p, "/_uploads/") {
 					delete(srcLinks, p)
 				}
 			}
-			if got := files(t, dst, archive.RegistryRoot+"repositories/"); !maps.Equal(got, srcLinks) {
+			if got := regtest.Files(t, dst, archive.RegistryRoot+"repositories/"); !maps.Equal(got, srcLinks) {
 				t.Errorf("target holds %d files under repositories/, want the source's %d link files", len(got), len(srcLinks))
 			}
-			if n := intactBlobs(t, dst); n != len(planned) {
+			if n := regtest.IntactBlobs(t, dst); n != len(planned) {
 				t.Errorf("target holds %d blobs, want the %d the links need", n, len(planned))
 			}
 			for _, g := range reg.Garbage {
@@ -73,7 +77,7 @@ func TestCopy(t *testing.T) {
 					t.Errorf("garbage blob %s was copied", g)
 				}
 			}
-			sameTags(t, dst, reg)
+			regtest.SameTags(t, dst, reg)
 			if rep.Blobs != len(planned) || rep.Skipped != 0 || rep.Links != len(srcLinks) || rep.LinksUnchanged != 0 {
 				t.Errorf("first copy: %d blobs, %d skipped, %d links, %d unchanged; want %d, 0, %d, 0",
 					rep.Blobs, rep.Skipped, rep.Links, rep.LinksUnchanged, len(planned), len(srcLinks))
@@ -83,7 +87,7 @@ func TestCopy(t *testing.T) {
 			}
 
 			var changes atomic.Int64
-			again, err := Copy(t.Context(), src, dst, CopyOptions{Concurrency: 3,
+			again, err := Copy(t.Context(), src, dst, Options{Concurrency: 3,
 				Change: func(string, string) { changes.Add(1) }})
 			if err != nil {
 				t.Fatal(err)
@@ -101,15 +105,15 @@ func TestCopy(t *testing.T) {
 
 // TestCopyDryRun writes nothing and counts what a copy would.
 func TestCopyDryRun(t *testing.T) {
-	src, _ := newRegistry(t)
+	src, _ := regtest.Registry(t)
 	planned := plannedBlobs(t, src)
-	dst := newMem(t)
+	dst := regtest.Mem(t)
 	var would []string
-	rep, err := Copy(t.Context(), src, dst, CopyOptions{DryRun: true, Change: func(a, p string) { would = append(would, a) }})
+	rep, err := Copy(t.Context(), src, dst, Options{DryRun: true, Change: func(a, p string) { would = append(would, a) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := files(t, dst, ""); len(got) != 0 {
+	if got := regtest.Files(t, dst, ""); len(got) != 0 {
 		t.Errorf("dry run wrote %d files", len(got))
 	}
 	if rep.Blobs != len(planned) || rep.Links == 0 || len(would) != rep.Blobs+rep.Links {
@@ -124,9 +128,9 @@ func TestCopyDryRun(t *testing.T) {
 func TestCopyCorruptSourceBlob(t *testing.T) {
 	for name, newTarget := range copyTargets(t) {
 		t.Run(name, func(t *testing.T) {
-			src, reg := newRegistry(t)
+			src, reg := regtest.Registry(t)
 			var bad string
-			for p, c := range files(t, src, archive.RegistryRoot+"repositories/") {
+			for p, c := range regtest.Files(t, src, archive.RegistryRoot+"repositories/") {
 				if archive.ParsePath(p).Kind == archive.KindLayerLink {
 					bad = c
 					break
@@ -136,26 +140,26 @@ func TestCopyCorruptSourceBlob(t *testing.T) {
 				t.Fatal(err)
 			}
 			dst := newTarget(t)
-			rep, err := Copy(t.Context(), src, dst, CopyOptions{})
-			if !errors.Is(err, ErrDamagedSource) {
-				t.Fatalf("copy of a corrupt blob: %v, want ErrDamagedSource", err)
+			rep, err := Copy(t.Context(), src, dst, Options{})
+			if !errors.Is(err, snapshot.ErrDamagedSource) {
+				t.Fatalf("copy of a corrupt blob: %v, want snapshot.ErrDamagedSource", err)
 			}
 			if _, err := dst.Stat(t.Context(), archive.BlobPath(bad)); !errors.Is(err, drivers.ErrNotFound) {
 				t.Errorf("the corrupt blob is at the target (stat: %v)", err)
 			}
-			intactBlobs(t, dst)
-			if l := linksTo(t, dst, bad); len(l) != 0 {
+			regtest.IntactBlobs(t, dst)
+			if l := regtest.LinksTo(t, dst, bad); len(l) != 0 {
 				t.Errorf("links to the corrupt blob were written: %v", l)
 			}
 			found := false
 			for _, p := range rep.Problems {
-				found = found || (p.Severity == Damage && p.Digest == bad && strings.Contains(p.Message, "corrupt in the source"))
+				found = found || (p.Severity == problem.Damage && p.Digest == bad && strings.Contains(p.Message, "corrupt in the source"))
 			}
 			if !found {
 				t.Errorf("no damage reported for %s: %v", bad, rep.Problems)
 			}
-			if len(tagsOf(t, dst)) != len(reg.Tags) {
-				t.Errorf("target has %d tags, want all %d (only a layer is corrupt)", len(tagsOf(t, dst)), len(reg.Tags))
+			if len(regtest.Tags(t, dst)) != len(reg.Tags) {
+				t.Errorf("target has %d tags, want all %d (only a layer is corrupt)", len(regtest.Tags(t, dst)), len(reg.Tags))
 			}
 		})
 	}
@@ -164,13 +168,13 @@ func TestCopyCorruptSourceBlob(t *testing.T) {
 // TestCopyRepositories copies only the selected repositories and the blobs
 // they need.
 func TestCopyRepositories(t *testing.T) {
-	src, reg := newRegistry(t)
-	dst := newMem(t)
-	rep, err := Copy(t.Context(), src, dst, CopyOptions{Repositories: []string{"team/*"}})
+	src, reg := regtest.Registry(t)
+	dst := regtest.Mem(t)
+	rep, err := Copy(t.Context(), src, dst, Options{Repositories: []string{"team/*"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for p := range files(t, dst, archive.RegistryRoot+"repositories/") {
+	for p := range regtest.Files(t, dst, archive.RegistryRoot+"repositories/") {
 		if r := archive.ParsePath(p).Repo; !strings.HasPrefix(r, "team/") {
 			t.Errorf("copied %s of repository %s", p, r)
 		}
@@ -181,13 +185,13 @@ func TestCopyRepositories(t *testing.T) {
 			want++
 		}
 	}
-	if got := len(tagsOf(t, dst)); got != want || want == 0 || rep.Tags != want {
+	if got := len(regtest.Tags(t, dst)); got != want || want == 0 || rep.Tags != want {
 		t.Errorf("copied %d tags (report %d), want team/*'s %d", got, rep.Tags, want)
 	}
-	if all := len(plannedBlobs(t, src)); intactBlobs(t, dst) >= all {
+	if all := len(plannedBlobs(t, src)); regtest.IntactBlobs(t, dst) >= all {
 		t.Errorf("copied all %d blobs for one repository", all)
 	}
-	if _, err := Copy(t.Context(), src, dst, CopyOptions{Repositories: []string{"nope/*"}}); err == nil || !strings.Contains(err.Error(), "no repository") {
+	if _, err := Copy(t.Context(), src, dst, Options{Repositories: []string{"nope/*"}}); err == nil || !strings.Contains(err.Error(), "no repository") {
 		t.Errorf("copy of an unknown repository: %v", err)
 	}
 }
@@ -196,20 +200,20 @@ func TestCopyRepositories(t *testing.T) {
 // content is taken as is by a plain re-run, and found, reported and copied
 // again with VerifyExisting.
 func TestCopyVerifyExisting(t *testing.T) {
-	src, _ := newRegistry(t)
-	dst := newMem(t)
-	if _, err := Copy(t.Context(), src, dst, CopyOptions{}); err != nil {
+	src, _ := regtest.Registry(t)
+	dst := regtest.Mem(t)
+	if _, err := Copy(t.Context(), src, dst, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	bad := plannedBlobs(t, src)[0].Digest
 	if err := sample.Corrupt(t.Context(), dst, bad); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Copy(t.Context(), src, dst, CopyOptions{})
+	rep, err := Copy(t.Context(), src, dst, Options{})
 	if err != nil || rep.Blobs != 0 {
 		t.Fatalf("plain re-run: %d blobs copied, %v; want 0 (same size is taken as present)", rep.Blobs, err)
 	}
-	rep, err = Copy(t.Context(), src, dst, CopyOptions{VerifyExisting: true})
+	rep, err = Copy(t.Context(), src, dst, Options{VerifyExisting: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +223,7 @@ func TestCopyVerifyExisting(t *testing.T) {
 	if len(rep.Problems) != 1 || rep.Problems[0].Digest != bad || !strings.Contains(rep.Problems[0].Message, "copied again") {
 		t.Errorf("verify-existing problems: %v", rep.Problems)
 	}
-	intactBlobs(t, dst)
+	regtest.IntactBlobs(t, dst)
 }
 
 // cancelDriver cancels the copy in the middle of the content of the
@@ -259,7 +263,7 @@ func (r *cancelingReader) Read(p []byte) (int, error) {
 // partial blob and no temp file at a filesystem target, and no link; a
 // re-run completes it.
 func TestCopyCancelled(t *testing.T) {
-	src, reg := newRegistry(t)
+	src, reg := regtest.Registry(t)
 	root := t.TempDir()
 	dst, err := filesystem.New(root, filesystem.Options{})
 	if err != nil {
@@ -268,27 +272,27 @@ func TestCopyCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	cd := &cancelDriver{Driver: src, cancel: cancel}
-	arm := &Progress{Phase: func(name, _ string) { cd.armed.Store(cd.armed.Load() || name == "blobs") }}
-	_, err = Copy(ctx, cd, dst, CopyOptions{Concurrency: 2, Progress: arm})
+	arm := &progress.Progress{Phase: func(name, _ string) { cd.armed.Store(cd.armed.Load() || name == "blobs") }}
+	_, err = Copy(ctx, cd, dst, Options{Concurrency: 2, Progress: arm})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled copy: %v, want context.Canceled", err)
 	}
-	intactBlobs(t, dst)
-	noLinks(t, dst, "cancelled copy")
+	regtest.IntactBlobs(t, dst)
+	regtest.NoLinks(t, dst, "cancelled copy")
 	filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
 		if err == nil && !e.IsDir() && filepath.Base(p) != "data" {
 			t.Errorf("left behind: %s", p)
 		}
 		return nil
 	})
-	rep, err := Copy(t.Context(), src, dst, CopyOptions{})
+	rep, err := Copy(t.Context(), src, dst, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.Skipped == 0 || rep.Blobs == 0 {
 		t.Errorf("re-run after cancel: %d skipped, %d copied; want some of each", rep.Skipped, rep.Blobs)
 	}
-	sameTags(t, dst, reg)
+	regtest.SameTags(t, dst, reg)
 }
 
 // serverCopier is an in-memory target that can copy server-side from
@@ -316,15 +320,15 @@ func (s *serverCopier) CopyFrom(ctx context.Context, dstPath string, src drivers
 // blob; one that says it cannot is asked once, and the copy falls back to
 // streaming for every blob.
 func TestCopyServerSide(t *testing.T) {
-	src, reg := newRegistry(t)
+	src, reg := regtest.Registry(t)
 	n := len(plannedBlobs(t, src))
 	for _, accept := range []bool{true, false} {
-		dst := &serverCopier{Driver: newMem(t), accept: accept}
-		rep, err := Copy(t.Context(), src, dst, CopyOptions{Concurrency: 1})
+		dst := &serverCopier{Driver: regtest.Mem(t), accept: accept}
+		rep, err := Copy(t.Context(), src, dst, Options{Concurrency: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
-		sameTags(t, dst, reg)
+		regtest.SameTags(t, dst, reg)
 		switch {
 		case accept && (rep.ServerSide != n || rep.Blobs != 0 || dst.calls.Load() != int64(n)):
 			t.Errorf("server-side: %d server-side, %d streamed, %d calls; want %d, 0, %d", rep.ServerSide, rep.Blobs, dst.calls.Load(), n, n)
@@ -340,23 +344,23 @@ func TestCopyServerSide(t *testing.T) {
 // read per tag. A blob deleted at the target is copied again, and a moved
 // tag is written.
 func TestCopyObjectStoreRerun(t *testing.T) {
-	src, reg := newRegistry(t)
-	dst := newLatency(newMem(t), 0)
-	dst.hint = 4
-	if _, err := Copy(t.Context(), src, dst, CopyOptions{}); err != nil {
+	src, reg := regtest.Registry(t)
+	dst := regtest.NewLatency(regtest.Mem(t), 0)
+	dst.Hint = 4
+	if _, err := Copy(t.Context(), src, dst, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	_, firstReads := dst.stats("read")
+	_, firstReads := dst.Stats("read")
 	if firstReads > len(reg.Tags) {
 		t.Errorf("the first copy into an empty object store read %d files at the target, want at most one per tag (%d): it lists", firstReads, len(reg.Tags))
 	}
-	dst = newLatency(dst.Driver, 0)
-	dst.hint = 4
-	rep, err := Copy(t.Context(), src, dst, CopyOptions{})
+	dst = regtest.NewLatency(dst.Driver, 0)
+	dst.Hint = 4
+	rep, err := Copy(t.Context(), src, dst, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	stats, reads, puts := dst.requests()
+	stats, reads, puts := dst.Requests()
 	if stats != 0 || puts != 0 || reads != len(reg.Tags) || rep.Links != 0 {
 		t.Errorf("no-change re-run: %d stats, %d puts, %d reads, %d links; want 0, 0, %d (one per tag), 0", stats, puts, reads, rep.Links, len(reg.Tags))
 	}
@@ -372,23 +376,23 @@ func TestCopyObjectStoreRerun(t *testing.T) {
 	if err := dst.Driver.Put(t.Context(), tag, strings.NewReader(other), int64(len(other))); err != nil {
 		t.Fatal(err)
 	}
-	rep, err = Copy(t.Context(), src, dst, CopyOptions{})
+	rep, err = Copy(t.Context(), src, dst, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.Blobs != 1 || rep.Links != 1 {
 		t.Errorf("after a lost blob and a changed tag: %d blobs, %d links copied; want 1, 1", rep.Blobs, rep.Links)
 	}
-	sameTags(t, dst, reg)
+	regtest.SameTags(t, dst, reg)
 }
 
 // TestCopyVerifyExistingStreams: a target blob that does not match is
 // replaced through this process even when the target copies server-side,
 // so that a source corrupt in the same way is caught, not copied again.
 func TestCopyVerifyExistingStreams(t *testing.T) {
-	src, _ := newRegistry(t)
-	dst := &serverCopier{Driver: newMem(t), accept: true}
-	if _, err := Copy(t.Context(), src, dst, CopyOptions{}); err != nil {
+	src, _ := regtest.Registry(t)
+	dst := &serverCopier{Driver: regtest.Mem(t), accept: true}
+	if _, err := Copy(t.Context(), src, dst, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	bad := plannedBlobs(t, src)[0].Digest
@@ -397,9 +401,9 @@ func TestCopyVerifyExistingStreams(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rep, err := Copy(t.Context(), src, dst, CopyOptions{VerifyExisting: true})
-	if !errors.Is(err, ErrDamagedSource) {
-		t.Fatalf("verify-existing with a corrupt source: %v, want ErrDamagedSource", err)
+	rep, err := Copy(t.Context(), src, dst, Options{VerifyExisting: true})
+	if !errors.Is(err, snapshot.ErrDamagedSource) {
+		t.Fatalf("verify-existing with a corrupt source: %v, want snapshot.ErrDamagedSource", err)
 	}
 	if rep.Replaced != 1 || rep.ServerSide != 0 {
 		t.Errorf("%d replaced, %d server-side; want 1, 0", rep.Replaced, rep.ServerSide)

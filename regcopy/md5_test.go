@@ -6,6 +6,7 @@ import (
 
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/internal/regtest"
 )
 
 // honestMD5 is a listing's MD5 as S3, GCS and Azure report it for a
@@ -19,23 +20,23 @@ func honestMD5(_ string, content []byte) string { return drivers.MD5Of(content) 
 // content's (S3 ETags under SSE-KMS) make it read every tag, as without
 // MD5s, and write nothing.
 func TestCopyObjectStoreRerunMD5(t *testing.T) {
-	src, reg := newRegistry(t)
-	mem := newMem(t)
-	target := func(md5 func(string, []byte) string) *latencyDriver {
-		d := newLatency(mem, 0)
-		d.hint, d.md5 = 4, md5
+	src, reg := regtest.Registry(t)
+	mem := regtest.Mem(t)
+	target := func(md5 func(string, []byte) string) *regtest.LatencyDriver {
+		d := regtest.NewLatency(mem, 0)
+		d.Hint, d.MD5 = 4, md5
 		return d
 	}
-	if _, err := Copy(t.Context(), src, target(honestMD5), CopyOptions{}); err != nil {
+	if _, err := Copy(t.Context(), src, target(honestMD5), Options{}); err != nil {
 		t.Fatal(err)
 	}
 
 	dst := target(honestMD5)
-	rep, err := Copy(t.Context(), src, dst, CopyOptions{})
+	rep, err := Copy(t.Context(), src, dst, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	stats, reads, puts := dst.requests()
+	stats, reads, puts := dst.Requests()
 	if stats != 0 || reads != 0 || puts != 0 || rep.Links != 0 || rep.LinksUnchanged == 0 {
 		t.Errorf("no-change re-run: %d stats, %d reads, %d puts, %d links written, %d unchanged; want 0, 0, 0, 0, all",
 			stats, reads, puts, rep.Links, rep.LinksUnchanged)
@@ -51,22 +52,22 @@ func TestCopyObjectStoreRerunMD5(t *testing.T) {
 		t.Fatal(err)
 	}
 	dst = target(honestMD5)
-	rep, err = Copy(t.Context(), src, dst, CopyOptions{})
+	rep, err = Copy(t.Context(), src, dst, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, reads := dst.stats("read"); reads != 1 || rep.Links != 1 {
+	if _, reads := dst.Stats("read"); reads != 1 || rep.Links != 1 {
 		t.Errorf("after a tag moved at the target: %d reads, %d links written; want 1, 1 (that tag)", reads, rep.Links)
 	}
-	sameTags(t, mem, reg)
+	regtest.SameTags(t, mem, reg)
 
 	notMD5 := func(p string, content []byte) string { return drivers.MD5Of([]byte("sse-kms:" + p)) }
 	dst = target(notMD5)
-	rep, err = Copy(t.Context(), src, dst, CopyOptions{})
+	rep, err = Copy(t.Context(), src, dst, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, reads := dst.stats("read"); reads != len(reg.Tags) || rep.Links != 0 {
+	if _, reads := dst.Stats("read"); reads != len(reg.Tags) || rep.Links != 0 {
 		t.Errorf("listing MD5s that are not the content's: %d reads, %d links written; want %d (one per tag), 0",
 			reads, rep.Links, len(reg.Tags))
 	}
@@ -77,11 +78,11 @@ func TestCopyObjectStoreRerunMD5(t *testing.T) {
 // whose file was edited), so a plain re-run takes it as is; a re-run with
 // VerifyExisting reads every link and rewrites it.
 func TestCopyStaleMD5VerifyExisting(t *testing.T) {
-	src, reg := newRegistry(t)
-	mem := newMem(t)
-	dst := newLatency(mem, 0)
-	dst.hint, dst.md5 = 4, honestMD5
-	if _, err := Copy(t.Context(), src, dst, CopyOptions{}); err != nil {
+	src, reg := regtest.Registry(t)
+	mem := regtest.Mem(t)
+	dst := regtest.NewLatency(mem, 0)
+	dst.Hint, dst.MD5 = 4, honestMD5
+	if _, err := Copy(t.Context(), src, dst, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	im := reg.Tags[0]
@@ -90,25 +91,25 @@ func TestCopyStaleMD5VerifyExisting(t *testing.T) {
 	if err := mem.Put(t.Context(), tag, strings.NewReader(damaged), int64(len(damaged))); err != nil {
 		t.Fatal(err)
 	}
-	dst.md5 = func(p string, content []byte) string {
+	dst.MD5 = func(p string, content []byte) string {
 		if p == tag {
 			return drivers.MD5Of([]byte(im.Digest)) // what the service recorded
 		}
 		return drivers.MD5Of(content)
 	}
-	rep, err := Copy(t.Context(), src, dst, CopyOptions{})
+	rep, err := Copy(t.Context(), src, dst, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.Links != 0 {
 		t.Errorf("plain re-run over a stale MD5 wrote %d links; want 0 (the listing vouches for it)", rep.Links)
 	}
-	rep, err = Copy(t.Context(), src, dst, CopyOptions{VerifyExisting: true})
+	rep, err = Copy(t.Context(), src, dst, Options{VerifyExisting: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.Links != 1 {
 		t.Errorf("verify-existing re-run over a damaged tag link wrote %d links; want 1", rep.Links)
 	}
-	sameTags(t, mem, reg)
+	regtest.SameTags(t, mem, reg)
 }

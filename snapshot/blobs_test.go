@@ -9,8 +9,11 @@ import (
 	"testing"
 
 	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/blobio"
 	"github.com/regbackup/regbackup/drivers"
 	"github.com/regbackup/regbackup/integration/sample"
+	"github.com/regbackup/regbackup/internal/regtest"
+	"github.com/regbackup/regbackup/problem"
 )
 
 // local is a driver without a concurrency hint (a local disk) that
@@ -37,13 +40,13 @@ func (remote) DefaultConcurrency() int { return 3 }
 // listing blobs/ (an object store): same links, manifests, plan and
 // problems; the Stat one never walks blobs/.
 func TestSnapshotStatsOrListsBlobsAlike(t *testing.T) {
-	d, reg := newRegistry(t)
+	d, reg := regtest.Registry(t)
 	damageLinks(t, d)
 	// A layer that manifests reference and a manifest a revisions link
 	// names, both gone from storage.
 	var layer, manifest string
 	var paths []string
-	for p := range files(t, d, archive.RegistryRoot+"repositories/") {
+	for p := range regtest.Files(t, d, archive.RegistryRoot+"repositories/") {
 		paths = append(paths, p)
 	}
 	slices.Sort(paths)
@@ -61,8 +64,8 @@ func TestSnapshotStatsOrListsBlobsAlike(t *testing.T) {
 		}
 	}
 	// A revision naming a blob over the registry's manifest size limit.
-	huge := strings.Repeat("{", maxManifestSize+1)
-	hugeDigest := sha256Digest([]byte(huge))
+	huge := strings.Repeat("{", MaxManifestSize+1)
+	hugeDigest := blobio.SHA256Digest([]byte(huge))
 	for p, c := range map[string]string{
 		archive.BlobPath(hugeDigest): huge,
 		archive.RegistryRoot + "repositories/alpha/_manifests/revisions/sha256/" + strings.TrimPrefix(hugeDigest, "sha256:") + "/link": hugeDigest,
@@ -72,11 +75,11 @@ func TestSnapshotStatsOrListsBlobsAlike(t *testing.T) {
 		}
 	}
 	var statWalks, listWalks atomic.Int32
-	byStat, err := TakeSnapshot(t.Context(), local{d, &statWalks}, 3, false, nil)
+	byStat, err := Take(t.Context(), local{d, &statWalks}, Options{Concurrency: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	byList, err := TakeSnapshot(t.Context(), remote{local{d, &listWalks}}, 3, false, nil)
+	byList, err := Take(t.Context(), remote{local{d, &listWalks}}, Options{Concurrency: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +89,7 @@ func TestSnapshotStatsOrListsBlobsAlike(t *testing.T) {
 	if n := listWalks.Load(); n != 1 {
 		t.Errorf("the snapshot on an object store walked blobs/ %d times, want 1", n)
 	}
-	if !reflect.DeepEqual(byStat.links, byList.links) {
+	if !reflect.DeepEqual(byStat.Links, byList.Links) {
 		t.Errorf("links differ")
 	}
 	if !reflect.DeepEqual(byStat.Manifests, byList.Manifests) {
@@ -100,7 +103,7 @@ func TestSnapshotStatsOrListsBlobsAlike(t *testing.T) {
 		t.Errorf("problems differ:\n by Stat %q\n listed  %q", got, want)
 	}
 	for _, dg := range []string{layer, manifest, hugeDigest} {
-		if !slices.ContainsFunc(byStat.Problems(), func(p Problem) bool { return p.Digest == dg }) {
+		if !slices.ContainsFunc(byStat.Problems(), func(p problem.Problem) bool { return p.Digest == dg }) {
 			t.Errorf("no problem names the missing or oversized blob %s: %q", dg, got)
 		}
 	}
@@ -115,19 +118,19 @@ func TestSnapshotStatsOrListsBlobsAlike(t *testing.T) {
 // repositories is still registry data when blobs are looked up by Stat
 // (none is named), and that an empty root is not.
 func TestSnapshotOfBlobsOnly(t *testing.T) {
-	d := newMem(t)
+	d := regtest.Mem(t)
 	if _, err := sample.Generate(t.Context(), d, sample.Options{Seed: 3}); err != nil {
 		t.Fatal(err)
 	}
-	for p := range files(t, d, archive.RegistryRoot+"repositories/") {
+	for p := range regtest.Files(t, d, archive.RegistryRoot+"repositories/") {
 		if err := d.Delete(t.Context(), p); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := TakeSnapshot(t.Context(), d, 3, false, nil); err != nil {
+	if _, err := Take(t.Context(), d, Options{Concurrency: 3}); err != nil {
 		t.Fatalf("snapshot of blobs without repositories: %v", err)
 	}
-	_, err := TakeSnapshot(t.Context(), newMem(t), 3, false, nil)
+	_, err := Take(t.Context(), regtest.Mem(t), Options{Concurrency: 3})
 	if err == nil || !strings.Contains(err.Error(), "holds no registry data") {
 		t.Fatalf("snapshot of an empty root = %v, want 'holds no registry data'", err)
 	}

@@ -15,8 +15,8 @@ const (
 	mtOCIIndex       = "application/vnd.oci.image.index.v1+json"
 )
 
-// maxManifestSize is the registry's own limit on manifests it accepts.
-const maxManifestSize = 4 << 20
+// MaxManifestSize is the registry's own limit on manifests it accepts.
+const MaxManifestSize = 4 << 20
 
 type descriptor struct {
 	MediaType string   `json:"mediaType"`
@@ -24,19 +24,19 @@ type descriptor struct {
 	URLs      []string `json:"urls"`
 }
 
-// parsedManifest is what the snapshot needs from a manifest.
-type parsedManifest struct {
+// ParsedManifest is what the snapshot needs from a manifest.
+type ParsedManifest struct {
 	MediaType string
 	IsIndex   bool     // children are manifests (each needs a revisions link)
 	Refs      []string // referenced digests, in document order, deduplicated
 	Foreign   map[string]bool
 }
 
-// parseManifest reads any manifest kind the registry stores and returns the
+// ParseManifest reads any manifest kind the registry stores and returns the
 // digests it references: config and layers, schema1 fsLayers, or an
 // index's child manifests. A layer with urls (a foreign layer) is marked,
 // since the registry does not hold it.
-func parseManifest(data []byte) (*parsedManifest, error) {
+func ParseManifest(data []byte) (*ParsedManifest, error) {
 	var m struct {
 		SchemaVersion int          `json:"schemaVersion"`
 		MediaType     string       `json:"mediaType"`
@@ -51,7 +51,7 @@ func parseManifest(data []byte) (*parsedManifest, error) {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("not a manifest: %v", err)
 	}
-	pm := &parsedManifest{MediaType: m.MediaType, Foreign: map[string]bool{}}
+	pm := &ParsedManifest{MediaType: m.MediaType, Foreign: map[string]bool{}}
 	seen := map[string]bool{}
 	add := func(d descriptor) {
 		if d.Digest == "" || seen[d.Digest] {

@@ -93,7 +93,7 @@ func (s *Snapshot) Problems() []problem.Problem { return s.problems.All() }
 // Take reads the registry under d: every link file under repositories/,
 // every manifest a link names (indexes recursively), and which blobs
 // exist: the blob list, or a Stat of each blob the links and manifests
-// name (see listsBlobs). Each manifest read holds at most maxManifestSize
+// name (see listsBlobs). Each manifest read holds at most MaxManifestSize
 // bytes.
 func Take(ctx context.Context, d drivers.Driver, opts Options) (*Snapshot, error) {
 	ps := opts.Problems
@@ -199,11 +199,11 @@ func (s *Snapshot) readManifest(ctx context.Context, d drivers.Driver, dg string
 	switch {
 	case looked && !present, !archive.ValidDigest(dg):
 		return nil, nil, nil // reported by plan
-	case present && size > maxManifestSize:
+	case present && size > MaxManifestSize:
 		s.problems.Add(problem.Damage, archive.BlobPath(dg), dg, "named as a manifest but %d bytes, over the registry's 4 MiB limit", size)
 		return nil, nil, nil
 	}
-	data, err := blobio.ReadSmall(ctx, d, archive.BlobPath(dg), maxManifestSize)
+	data, err := blobio.ReadSmall(ctx, d, archive.BlobPath(dg), MaxManifestSize)
 	if errors.Is(err, drivers.ErrNotFound) {
 		mu.Lock()
 		delete(s.Present, dg)
@@ -234,7 +234,7 @@ func (s *Snapshot) readManifest(ctx context.Context, d drivers.Driver, dg string
 		s.problems.Add(problem.Damage, archive.BlobPath(dg), dg, "manifest content hashes to %s", got)
 		return nil, nil, nil
 	}
-	pm, err := parseManifest(data)
+	pm, err := ParseManifest(data)
 	if err != nil {
 		s.problems.Add(problem.Damage, archive.BlobPath(dg), dg, "%v", err)
 		return nil, nil, nil

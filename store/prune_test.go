@@ -15,6 +15,8 @@ import (
 	"filippo.io/age"
 
 	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/backup"
+	"github.com/regbackup/regbackup/internal/regtest"
 )
 
 // fakeArchive writes a file standing for an archive and its sidecar: prune
@@ -22,7 +24,7 @@ import (
 func fakeArchive(t *testing.T, dir, name string, created time.Time, parents ...*archive.Meta) *archive.Meta {
 	t.Helper()
 	path := filepath.Join(dir, name)
-	must(t, os.WriteFile(path, []byte("archive "+name), 0o600))
+	regtest.Must(t, os.WriteFile(path, []byte("archive "+name), 0o600))
 	sum := sha256.Sum256([]byte(name))
 	m := &archive.Meta{Format: archive.MetaFormat, Created: created, CatalogSHA256: hex.EncodeToString(sum[:]),
 		Compression: archive.Zstd, Size: int64(len("archive " + name)),
@@ -31,7 +33,7 @@ func fakeArchive(t *testing.T, dir, name string, created time.Time, parents ...*
 		m.Parents = append(m.Parents, archive.Parent{Name: p.Archive, CatalogSHA256: p.CatalogSHA256, Created: p.Created})
 		m.Blobs = append(m.Blobs, archive.Blob{Digest: "sha256:" + p.CatalogSHA256, Size: 1, Archive: p.Archive})
 	}
-	must(t, WriteSidecar(t.Context(), localRef(path), m))
+	regtest.Must(t, WriteSidecar(t.Context(), localRef(path), m))
 	return m
 }
 
@@ -49,7 +51,7 @@ func kept(rep *PruneReport) []string {
 func present(t *testing.T, dir string) []string {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
-	must(t, err)
+	regtest.Must(t, err)
 	var out []string
 	for _, e := range entries {
 		out = append(out, e.Name())
@@ -69,10 +71,10 @@ func TestPrunePolicy(t *testing.T) {
 			fakeArchive(t, dir, ExpandName("reg-{date}-late.tar.zst", day.Add(time.Hour)), day.Add(time.Hour))
 		}
 	}
-	must(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not an archive"), 0o600))
+	regtest.Must(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not an archive"), 0o600))
 	opts := PruneOptions{Dir: dir, Keep: KeepPolicy{Last: 2, Daily: 3, Weekly: 3, Monthly: 3}, DryRun: true}
 	rep, err := Prune(t.Context(), opts)
-	must(t, err)
+	regtest.Must(t, err)
 	want := []string{
 		"reg-2026-01-31.tar.zst", // monthly 2026-01
 		"reg-2026-02-15.tar.zst", // weekly 2026-W07 (Sunday)
@@ -96,7 +98,7 @@ func TestPrunePolicy(t *testing.T) {
 	}
 	opts.DryRun = false
 	rep, err = Prune(t.Context(), opts)
-	must(t, err)
+	regtest.Must(t, err)
 	var left []string
 	for _, n := range present(t, dir) {
 		if !strings.HasSuffix(n, archive.MetaSuffix) {
@@ -124,7 +126,7 @@ func TestPruneKeepsChains(t *testing.T) {
 	fakeArchive(t, dir, "r-06.tar.zst", start.AddDate(0, 0, 5), full2)
 	// r-04 is kept (by name glob and last 3); it needs r-03, which needs r-02, which needs r-01.
 	rep, err := Prune(t.Context(), PruneOptions{Dir: dir, Glob: "r-*.tar.zst", Keep: KeepPolicy{Last: 3}})
-	must(t, err)
+	regtest.Must(t, err)
 	if got := kept(rep); !slices.Equal(got, []string{"r-01.tar.zst", "r-02.tar.zst", "r-03.tar.zst", "r-04.tar.zst", "r-05.tar.zst", "r-06.tar.zst"}) {
 		t.Errorf("kept %v, want the whole chain of r-04", got)
 	}
@@ -135,7 +137,7 @@ func TestPruneKeepsChains(t *testing.T) {
 	}
 	// Keep only the newest: r-06 and its full r-05 stay, the old chain goes.
 	rep, err = Prune(t.Context(), PruneOptions{Dir: dir, Keep: KeepPolicy{Last: 1}})
-	must(t, err)
+	regtest.Must(t, err)
 	if got := kept(rep); !slices.Equal(got, []string{"r-05.tar.zst", "r-06.tar.zst"}) {
 		t.Errorf("kept %v, want r-05 and r-06", got)
 	}
@@ -151,14 +153,14 @@ func TestPruneLeftoversAndRefusals(t *testing.T) {
 	orphan := filepath.Join(dir, "r-9.tar.zst"+archive.MetaSuffix)
 	foreign := filepath.Join(dir, "x.meta.json")
 	for _, p := range []string{old, fresh, foreign} {
-		must(t, os.WriteFile(p, []byte("x"), 0o600))
+		regtest.Must(t, os.WriteFile(p, []byte("x"), 0o600))
 	}
-	must(t, os.Chtimes(old, time.Now().Add(-25*time.Hour), time.Now().Add(-25*time.Hour)))
+	regtest.Must(t, os.Chtimes(old, time.Now().Add(-25*time.Hour), time.Now().Add(-25*time.Hour)))
 	data, err := os.ReadFile(SidecarPath(filepath.Join(dir, "r-1.tar.zst")))
-	must(t, err)
-	must(t, os.WriteFile(orphan, data, 0o600))
+	regtest.Must(t, err)
+	regtest.Must(t, os.WriteFile(orphan, data, 0o600))
 	rep, err := Prune(t.Context(), PruneOptions{Dir: dir, Keep: KeepPolicy{Daily: 1}})
-	must(t, err)
+	regtest.Must(t, err)
 	if !slices.Equal(rep.Partials, []string{old}) || !slices.Equal(rep.Sidecars, []string{orphan}) {
 		t.Errorf("partials %v sidecars %v, want only the day-old partial and the orphan sidecar", rep.Partials, rep.Sidecars)
 	}
@@ -176,13 +178,13 @@ func TestPruneLeftoversAndRefusals(t *testing.T) {
 // parents and deletes nothing without the identity.
 func TestPruneEncryptedWithoutSidecar(t *testing.T) {
 	id, err := age.GenerateX25519Identity()
-	must(t, err)
-	src, _ := newRegistry(t)
+	regtest.Must(t, err)
+	src, _ := regtest.Registry(t)
 	c := newChainDir(t)
 	c.to = []age.Recipient{id.Recipient()}
-	c.backup(src, "r-1.tar.zst", nil, Options{Now: time.Now().Add(-48 * time.Hour)})
-	c.backup(src, "r-2.tar.zst", nil, Options{})
-	must(t, os.Remove(SidecarPath(c.path("r-1.tar.zst"))))
+	c.backup(src, "r-1.tar.zst", nil, backup.Options{Now: time.Now().Add(-48 * time.Hour)})
+	c.backup(src, "r-2.tar.zst", nil, backup.Options{})
+	regtest.Must(t, os.Remove(SidecarPath(c.path("r-1.tar.zst"))))
 	_, err = Prune(t.Context(), PruneOptions{Dir: c.dir, Keep: KeepPolicy{Last: 1}})
 	if !errors.Is(err, archive.ErrEncrypted) || !strings.Contains(err.Error(), "r-1.tar.zst") {
 		t.Fatalf("err = %v, want ErrEncrypted naming r-1.tar.zst", err)
@@ -191,7 +193,7 @@ func TestPruneEncryptedWithoutSidecar(t *testing.T) {
 		t.Fatalf("files deleted although prune failed: %v", present(t, c.dir))
 	}
 	rep, err := Prune(t.Context(), PruneOptions{Dir: c.dir, Keep: KeepPolicy{Last: 1}, Identities: []age.Identity{id}})
-	must(t, err)
+	regtest.Must(t, err)
 	if got := kept(rep); !slices.Equal(got, []string{"r-2.tar.zst"}) {
 		t.Errorf("kept %v, want r-2.tar.zst", got)
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/backup"
+	"github.com/regbackup/regbackup/internal/regtest"
 )
 
 // TestSidecarHeadIsSidecarWithoutBlobs checks readSidecarHead against
@@ -17,11 +19,11 @@ import (
 // describing another file.
 func TestSidecarHeadIsSidecarWithoutBlobs(t *testing.T) {
 	c := newChainDir(t)
-	d := newMem(t)
-	pushImage(t, d, "app", "v1", 1000)
-	_, full := c.backup(d, "day1.tar.zst", nil, Options{})
-	pushImage(t, d, "app", "v2", 1000)
-	_, inc := c.backup(d, "day2.tar.zst", full, Options{})
+	d := regtest.Mem(t)
+	regtest.PushImage(t, d, "app", "v1", 1000)
+	_, full := c.backup(d, "day1.tar.zst", nil, backup.Options{})
+	regtest.PushImage(t, d, "app", "v2", 1000)
+	_, inc := c.backup(d, "day2.tar.zst", full, backup.Options{})
 	if len(inc.Parents) == 0 || len(inc.Blobs) == 0 {
 		t.Fatalf("day2 has %d parents and %d blobs, want some of each", len(inc.Parents), len(inc.Blobs))
 	}
@@ -48,17 +50,17 @@ func TestSidecarHeadIsSidecarWithoutBlobs(t *testing.T) {
 	rewrite := func(edit func(map[string]any)) {
 		t.Helper()
 		var doc map[string]any // encoding/json writes map keys sorted: "blobs" before "catalog_sha256"
-		must(t, json.Unmarshal(original, &doc))
+		regtest.Must(t, json.Unmarshal(original, &doc))
 		edit(doc)
 		data, err := json.Marshal(doc)
-		must(t, err)
-		must(t, os.WriteFile(sidecar, data, 0o600))
+		regtest.Must(t, err)
+		regtest.Must(t, os.WriteFile(sidecar, data, 0o600))
 	}
 	rewrite(func(map[string]any) {})
 	if got, err := readSidecarHead(t.Context(), localRef(path)); err != nil || got.CatalogSHA256 != whole.CatalogSHA256 || len(got.Parents) != len(whole.Parents) {
 		t.Errorf("sidecar with blobs first: head = %+v, %v; want it decoded whole", got, err)
 	}
-	must(t, os.WriteFile(sidecar, []byte(strings.Replace(string(original), whole.CatalogSHA256, "f00d", 1)), 0o600))
+	regtest.Must(t, os.WriteFile(sidecar, []byte(strings.Replace(string(original), whole.CatalogSHA256, "f00d", 1)), 0o600))
 	if _, err := readSidecarHead(t.Context(), localRef(path)); !errors.Is(err, archive.ErrCorrupt) {
 		t.Errorf("sidecar with a bad checksum: err = %v, want ErrCorrupt", err)
 	}

@@ -12,8 +12,12 @@ import (
 	"time"
 
 	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/backup"
 	"github.com/regbackup/regbackup/drivers"
 	"github.com/regbackup/regbackup/drivers/inmemory"
+	"github.com/regbackup/regbackup/internal/backuptest"
+	"github.com/regbackup/regbackup/internal/regtest"
+	"github.com/regbackup/regbackup/restore"
 )
 
 // localRef is the archive at a local path.
@@ -71,15 +75,15 @@ func TestArchiveStores(t *testing.T) {
 			ctx := t.Context()
 			data := bytes.Repeat([]byte("regbackup"), 100000)
 			w, err := st.Create(ctx, "a.tar.zst")
-			must(t, err)
+			regtest.Must(t, err)
 			_, err = w.Write(data)
-			must(t, err)
+			regtest.Must(t, err)
 			if _, err := st.Stat(ctx, "a.tar.zst"); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("before Commit: Stat err = %v, want ErrNotExist", err)
 			}
-			must(t, w.Commit())
+			regtest.Must(t, w.Commit())
 			rc, err := st.Open(ctx, "a.tar.zst")
-			must(t, err)
+			regtest.Must(t, err)
 			got, err := io.ReadAll(rc)
 			rc.Close()
 			if err != nil || !bytes.Equal(got, data) {
@@ -90,10 +94,10 @@ func TestArchiveStores(t *testing.T) {
 			}
 
 			w, err = st.Create(ctx, "b.tar.zst")
-			must(t, err)
+			regtest.Must(t, err)
 			_, err = w.Write(data)
-			must(t, err)
-			must(t, w.Abort())
+			regtest.Must(t, err)
+			regtest.Must(t, w.Abort())
 			if _, err := st.Open(ctx, "b.tar.zst"); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("after Abort: Open err = %v, want ErrNotExist", err)
 			}
@@ -101,14 +105,14 @@ func TestArchiveStores(t *testing.T) {
 				t.Errorf("Delete of a missing name: %v, want ErrNotExist", err)
 			}
 			if name == "driver" {
-				must(t, mem.Put(ctx, "sub/deeper.tar.zst", strings.NewReader("x"), 1))
+				regtest.Must(t, mem.Put(ctx, "sub/deeper.tar.zst", strings.NewReader("x"), 1))
 			}
 			list, err := st.List(ctx)
-			must(t, err)
+			regtest.Must(t, err)
 			if len(list) != 1 || list[0].Name != "a.tar.zst" {
 				t.Errorf("List = %+v, want only a.tar.zst (no partial, no aborted, nothing below)", list)
 			}
-			must(t, st.Delete(ctx, "a.tar.zst"))
+			regtest.Must(t, st.Delete(ctx, "a.tar.zst"))
 			if list, _ := st.List(ctx); len(list) != 0 {
 				t.Errorf("after Delete: List = %+v", list)
 			}
@@ -123,7 +127,7 @@ func TestDriverStoreFailedPut(t *testing.T) {
 		mem := inmemory.New()
 		st := &DriverStore{D: failingPut{mem, early}}
 		w, err := st.Create(t.Context(), "a.tar.zst")
-		must(t, err)
+		regtest.Must(t, err)
 		var werr error
 		for i := 0; i < 100 && werr == nil; i++ {
 			_, werr = w.Write([]byte("data"))
@@ -159,24 +163,24 @@ func (f failingPut) Put(ctx context.Context, p string, r io.Reader, size int64) 
 // kept incremental needs while deleting the rest with their sidecars.
 func TestChainInDriverStore(t *testing.T) {
 	ctx := t.Context()
-	src, _ := newRegistry(t)
+	src, _ := regtest.Registry(t)
 	mem := inmemory.New()
 	st := &DriverStore{D: mem, Base: "inmemory://backups"}
 	write := func(name string, base *archive.Meta, now time.Time) {
-		data, rep, err := backupTo(t, src, Options{Base: base, Now: now})
-		must(t, err)
+		data, rep, err := backuptest.Archive(t, src, backup.Options{Base: base, Now: now})
+		regtest.Must(t, err)
 		w, err := st.Create(ctx, name)
-		must(t, err)
+		regtest.Must(t, err)
 		_, err = w.Write(data)
-		must(t, err)
-		must(t, w.Commit())
+		regtest.Must(t, err)
+		regtest.Must(t, w.Commit())
 		rep.Meta.Size = int64(len(data))
-		must(t, WriteSidecar(ctx, ArchiveRef{Store: st, Name: name}, rep.Meta))
+		regtest.Must(t, WriteSidecar(ctx, ArchiveRef{Store: st, Name: name}, rep.Meta))
 	}
 	day := time.Date(2026, 11, 20, 2, 0, 0, 0, time.Local)
 	write("reg-2026-11-19.tar.zst", nil, day.Add(-24*time.Hour))
 	write("reg-2026-11-20.tar.zst", nil, day)
-	pushImage(t, src, "team/new", "v1", 1000)
+	regtest.PushImage(t, src, "team/new", "v1", 1000)
 	base, ref, _, err := FindBase(ctx, st, "reg-{date}.tar.zst", "reg-2026-11-21.tar.zst", nil)
 	if err != nil || base == nil || ref.Name != "reg-2026-11-20.tar.zst" || ref.String() != "inmemory://backups/reg-2026-11-20.tar.zst" {
 		t.Fatalf("FindBase = %v, %s, %v", base, ref, err)
@@ -184,25 +188,25 @@ func TestChainInDriverStore(t *testing.T) {
 	write("reg-2026-11-21.tar.zst", base, day.Add(24*time.Hour))
 
 	rc, err := st.Open(ctx, "reg-2026-11-21.tar.zst")
-	must(t, err)
+	regtest.Must(t, err)
 	defer rc.Close()
 	ar, err := archive.NewReaderOptions(rc, archive.ReaderOptions{})
-	must(t, err)
+	regtest.Must(t, err)
 	defer ar.Close()
 	f := &ParentFinder{Store: st, Child: "reg-2026-11-21.tar.zst"}
 	refs, err := f.LocateAll(ctx, ar.Catalog())
-	must(t, err)
-	if _, err := RestoreArchive(ctx, ar, newMem(t), RestoreOptions{Parents: Opener(ctx, refs)}); err != nil {
+	regtest.Must(t, err)
+	if _, err := restore.FromReader(ctx, ar, regtest.Mem(t), restore.Options{Parents: Opener(ctx, refs)}); err != nil {
 		t.Fatalf("restore of the incremental from the store: %v", err)
 	}
 
 	rep, err := Prune(ctx, PruneOptions{Store: st, Glob: NameGlob("reg-{date}.tar.zst"), Keep: KeepPolicy{Last: 1}})
-	must(t, err)
+	regtest.Must(t, err)
 	if rep.Deleted != 1 {
 		t.Errorf("prune deleted %d, want 1 (the 19th; the 20th is the kept incremental's parent)", rep.Deleted)
 	}
 	var left []string
-	must(t, mem.Walk(ctx, "", func(fi drivers.FileInfo) error { left = append(left, fi.Path); return nil }))
+	regtest.Must(t, mem.Walk(ctx, "", func(fi drivers.FileInfo) error { left = append(left, fi.Path); return nil }))
 	want := "reg-2026-11-20.tar.zst reg-2026-11-20.tar.zst.meta.json reg-2026-11-21.tar.zst reg-2026-11-21.tar.zst.meta.json"
 	if strings.Join(left, " ") != want {
 		t.Errorf("after prune the store holds %q, want %q", left, want)

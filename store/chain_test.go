@@ -1,8 +1,7 @@
-package backup
+package store
 
 import (
 	"bytes"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -14,7 +13,11 @@ import (
 	"filippo.io/age"
 
 	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/backup"
 	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/internal/backuptest"
+	"github.com/regbackup/regbackup/internal/regtest"
+	"github.com/regbackup/regbackup/restore"
 )
 
 // chainDir writes archives into a folder the way the CLI does: the
@@ -29,10 +32,10 @@ type chainDir struct {
 func newChainDir(t *testing.T) *chainDir { return &chainDir{t: t, dir: t.TempDir()} }
 
 // backup writes name from d on top of base (nil: a full backup).
-func (c *chainDir) backup(d drivers.Driver, name string, base *archive.Meta, opts Options) (*Report, *archive.Meta) {
+func (c *chainDir) backup(d drivers.Driver, name string, base *archive.Meta, opts backup.Options) (*backup.Report, *archive.Meta) {
 	c.t.Helper()
 	opts.Base, opts.Recipients = base, c.to
-	data, rep, err := backupTo(c.t, d, opts)
+	data, rep, err := backuptest.Archive(c.t, d, opts)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -70,7 +73,7 @@ func (c *chainDir) open(name string) *archive.Reader {
 
 // restore restores name, finding its parents beside it, into a new
 // registry.
-func (c *chainDir) restore(name string, extra ...string) (drivers.Driver, *Report, error) {
+func (c *chainDir) restore(name string, extra ...string) (drivers.Driver, *restore.Report, error) {
 	c.t.Helper()
 	ar := c.open(name)
 	var files []ArchiveRef
@@ -82,22 +85,22 @@ func (c *chainDir) restore(name string, extra ...string) (drivers.Driver, *Repor
 	if err != nil {
 		return nil, nil, err
 	}
-	dst := newMem(c.t)
-	rep, err := RestoreArchive(c.t.Context(), ar, dst, RestoreOptions{Parents: Opener(c.t.Context(), paths), Identities: c.ids})
+	dst := regtest.Mem(c.t)
+	rep, err := restore.FromReader(c.t.Context(), ar, dst, restore.Options{Parents: Opener(c.t.Context(), paths), Identities: c.ids})
 	return dst, rep, err
 }
 
 func TestIncrementalChainRestores(t *testing.T) {
-	src, _ := newRegistry(t)
+	src, _ := regtest.Registry(t)
 	c := newChainDir(t)
-	full, base := c.backup(src, "day1.tar.zst", nil, Options{})
+	full, base := c.backup(src, "day1.tar.zst", nil, backup.Options{})
 	if len(full.Parents) != 0 || full.InheritedBlobs != 0 {
 		t.Fatalf("first backup is incremental: %+v", full.Parents)
 	}
 
 	// Day 2: one new image and a tag moved.
-	_, newLayer := pushImage(t, src, "team/new", "v1", 200<<10)
-	rep2, base2 := c.backup(src, "day2.tar.zst", base, Options{})
+	_, newLayer := regtest.PushImage(t, src, "team/new", "v1", 200<<10)
+	rep2, base2 := c.backup(src, "day2.tar.zst", base, backup.Options{})
 	if rep2.Blobs != 3 || len(rep2.Parents) != 1 || rep2.Parents[0] != "day1.tar.zst" {
 		t.Errorf("day 2 wrote %d blobs on top of %v, want the 3 new ones on top of day1", rep2.Blobs, rep2.Parents)
 	}
@@ -108,7 +111,7 @@ func TestIncrementalChainRestores(t *testing.T) {
 
 	// Day 3: nothing changed: nothing but the catalog is written, and it
 	// needs both earlier archives.
-	rep3, _ := c.backup(src, "day3.tar.zst", base2, Options{})
+	rep3, _ := c.backup(src, "day3.tar.zst", base2, backup.Options{})
 	if rep3.Blobs != 0 || len(rep3.Parents) != 2 {
 		t.Errorf("unchanged day 3 wrote %d blobs with parents %v, want 0 and [day2 day1]", rep3.Blobs, rep3.Parents)
 	}
@@ -117,10 +120,10 @@ func TestIncrementalChainRestores(t *testing.T) {
 	if err != nil {
 		t.Fatalf("restore of the chain: %v", err)
 	}
-	if got, want := tagsOf(t, dst), tagsOf(t, src); fmt.Sprint(got) != fmt.Sprint(want) {
+	if got, want := regtest.Tags(t, dst), regtest.Tags(t, src); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("restored tags differ:\n got %v\nwant %v", got, want)
 	}
-	srcFiles, dstFiles := files(t, src, archive.RegistryRoot+"blobs/"), files(t, dst, archive.RegistryRoot+"blobs/")
+	srcFiles, dstFiles := regtest.Files(t, src, archive.RegistryRoot+"blobs/"), regtest.Files(t, dst, archive.RegistryRoot+"blobs/")
 	if dstFiles[archive.BlobPath(newLayer)] != srcFiles[archive.BlobPath(newLayer)] {
 		t.Error("the layer only day 2 holds was not restored")
 	}
@@ -128,7 +131,7 @@ func TestIncrementalChainRestores(t *testing.T) {
 		t.Errorf("restored %d blobs, the catalog lists %d", rrep.Blobs, len(c.open("day3.tar.zst").Catalog().Blobs))
 	}
 
-	vrep, err := VerifyArchive(t.Context(), c.open("day3.tar.zst"), VerifyOptions{Parents: Opener(t.Context(), localRefs(map[string]string{
+	vrep, err := restore.VerifyArchive(t.Context(), c.open("day3.tar.zst"), restore.VerifyOptions{Parents: Opener(t.Context(), localRefs(map[string]string{
 		"day1.tar.zst": c.path("day1.tar.zst"), "day2.tar.zst": c.path("day2.tar.zst")}))})
 	if err != nil || vrep.Blobs != rrep.Blobs {
 		t.Errorf("verify of the chain: %v, %d blobs (restore had %d)", err, vrep.Blobs, rrep.Blobs)
@@ -136,51 +139,51 @@ func TestIncrementalChainRestores(t *testing.T) {
 }
 
 func TestIncrementalMissingOrSwappedParent(t *testing.T) {
-	src, _ := newRegistry(t)
+	src, _ := regtest.Registry(t)
 	c := newChainDir(t)
-	_, base := c.backup(src, "day1.tar.zst", nil, Options{})
-	pushImage(t, src, "team/new", "v1", 1000)
-	c.backup(src, "day2.tar.zst", base, Options{})
+	_, base := c.backup(src, "day1.tar.zst", nil, backup.Options{})
+	regtest.PushImage(t, src, "team/new", "v1", 1000)
+	c.backup(src, "day2.tar.zst", base, backup.Options{})
 
 	// Missing: the error names it; --parent finds it under another name.
-	must(t, os.Rename(c.path("day1.tar.zst"), c.path("moved.bin")))
-	must(t, os.Remove(SidecarPath(c.path("day1.tar.zst"))))
+	regtest.Must(t, os.Rename(c.path("day1.tar.zst"), c.path("moved.bin")))
+	regtest.Must(t, os.Remove(SidecarPath(c.path("day1.tar.zst"))))
 	_, _, err := c.restore("day2.tar.zst")
-	if !errors.Is(err, ErrParentMissing) || !strings.Contains(err.Error(), "day1.tar.zst") {
-		t.Errorf("missing parent: err = %v, want ErrParentMissing naming day1.tar.zst", err)
+	if !errors.Is(err, archive.ErrParentMissing) || !strings.Contains(err.Error(), "day1.tar.zst") {
+		t.Errorf("missing parent: err = %v, want archive.ErrParentMissing naming day1.tar.zst", err)
 	}
 	if _, _, err := c.restore("day2.tar.zst", c.path("moved.bin")); err != nil {
 		t.Errorf("restore with --parent: %v", err)
 	}
 
 	// Swapped: another archive under the parent's name.
-	other, _ := newRegistry(t)
-	pushImage(t, other, "other/x", "v1", 1000)
-	data, _, err := backupTo(t, other, Options{})
-	must(t, err)
-	must(t, os.WriteFile(c.path("day1.tar.zst"), data, 0o600))
+	other, _ := regtest.Registry(t)
+	regtest.PushImage(t, other, "other/x", "v1", 1000)
+	data, _, err := backuptest.Archive(t, other, backup.Options{})
+	regtest.Must(t, err)
+	regtest.Must(t, os.WriteFile(c.path("day1.tar.zst"), data, 0o600))
 	_, _, err = c.restore("day2.tar.zst")
-	if !errors.Is(err, ErrParentMismatch) || !strings.Contains(err.Error(), "day1.tar.zst") {
-		t.Errorf("swapped parent: err = %v, want ErrParentMismatch naming day1.tar.zst", err)
+	if !errors.Is(err, archive.ErrParentMismatch) || !strings.Contains(err.Error(), "day1.tar.zst") {
+		t.Errorf("swapped parent: err = %v, want archive.ErrParentMismatch naming day1.tar.zst", err)
 	}
 	// The core checks too, whatever the caller located.
-	_, err = RestoreArchive(t.Context(), c.open("day2.tar.zst"), newMem(t),
-		RestoreOptions{Parents: Opener(t.Context(), localRefs(map[string]string{"day1.tar.zst": c.path("day1.tar.zst")}))})
-	if !errors.Is(err, ErrParentMismatch) {
-		t.Errorf("core with a swapped parent: err = %v, want ErrParentMismatch", err)
+	_, err = restore.FromReader(t.Context(), c.open("day2.tar.zst"), regtest.Mem(t),
+		restore.Options{Parents: Opener(t.Context(), localRefs(map[string]string{"day1.tar.zst": c.path("day1.tar.zst")}))})
+	if !errors.Is(err, archive.ErrParentMismatch) {
+		t.Errorf("core with a swapped parent: err = %v, want archive.ErrParentMismatch", err)
 	}
 }
 
 // A parent whose blob is damaged fails the restore before any link file
 // is written.
 func TestIncrementalCorruptParentWritesNoLink(t *testing.T) {
-	src, _ := newRegistry(t)
+	src, _ := regtest.Registry(t)
 	c := newChainDir(t)
-	_, base := c.backup(src, "day1.tar", nil, Options{Compression: archive.None})
-	pushImage(t, src, "team/new", "v1", 1000)
-	c.backup(src, "day2.tar", base, Options{Compression: archive.None})
+	_, base := c.backup(src, "day1.tar", nil, backup.Options{Compression: archive.None})
+	regtest.PushImage(t, src, "team/new", "v1", 1000)
+	c.backup(src, "day2.tar", base, backup.Options{Compression: archive.None})
 	data, err := os.ReadFile(c.path("day1.tar"))
-	must(t, err)
+	regtest.Must(t, err)
 	// Flip a byte in the largest blob the parent holds.
 	var big archive.Blob
 	for _, b := range base.Blobs {
@@ -188,32 +191,32 @@ func TestIncrementalCorruptParentWritesNoLink(t *testing.T) {
 			big = b
 		}
 	}
-	content := files(t, src, archive.BlobPath(big.Digest))[archive.BlobPath(big.Digest)]
+	content := regtest.Files(t, src, archive.BlobPath(big.Digest))[archive.BlobPath(big.Digest)]
 	i := bytes.Index(data, []byte(content[:256]))
 	if i < 0 {
 		t.Fatal("blob not found in the plain tar")
 	}
 	data[i+100] ^= 1
-	must(t, os.WriteFile(c.path("day1.tar"), data, 0o600))
+	regtest.Must(t, os.WriteFile(c.path("day1.tar"), data, 0o600))
 	dst, _, err := c.restore("day2.tar")
 	if !errors.Is(err, archive.ErrDigestMismatch) && !errors.Is(err, archive.ErrCorrupt) {
 		t.Fatalf("corrupt parent: err = %v, want an integrity error", err)
 	}
 	if dst != nil {
-		if n := len(files(t, dst, archive.RegistryRoot+"repositories/")); n != 0 {
+		if n := len(regtest.Files(t, dst, archive.RegistryRoot+"repositories/")); n != 0 {
 			t.Errorf("%d link files written although a parent was corrupt", n)
 		}
 	}
 }
 
 func TestMaxParentsWritesFull(t *testing.T) {
-	src, _ := newRegistry(t)
+	src, _ := regtest.Registry(t)
 	c := newChainDir(t)
-	_, m := c.backup(src, "d1.tar.zst", nil, Options{})
-	pushImage(t, src, "a/b", "v1", 1000)
-	_, m = c.backup(src, "d2.tar.zst", m, Options{})
-	pushImage(t, src, "a/c", "v1", 1000)
-	rep, _ := c.backup(src, "d3.tar.zst", m, Options{MaxParents: 1})
+	_, m := c.backup(src, "d1.tar.zst", nil, backup.Options{})
+	regtest.PushImage(t, src, "a/b", "v1", 1000)
+	_, m = c.backup(src, "d2.tar.zst", m, backup.Options{})
+	regtest.PushImage(t, src, "a/c", "v1", 1000)
+	rep, _ := c.backup(src, "d3.tar.zst", m, backup.Options{MaxParents: 1})
 	if len(rep.Parents) != 0 || rep.InheritedBlobs != 0 {
 		t.Errorf("over --max-chain: parents %v, want a full backup", rep.Parents)
 	}
@@ -228,23 +231,23 @@ func TestMaxParentsWritesFull(t *testing.T) {
 
 func TestEncryptedChain(t *testing.T) {
 	id, err := age.GenerateX25519Identity()
-	must(t, err)
-	src, _ := newRegistry(t)
+	regtest.Must(t, err)
+	src, _ := regtest.Registry(t)
 	c := newChainDir(t)
 	c.to = []age.Recipient{id.Recipient()}
 	// The sidecar lets the next incremental find its base without a key.
-	_, base := c.backup(src, "d1.tar.zst", nil, Options{})
+	_, base := c.backup(src, "d1.tar.zst", nil, backup.Options{})
 	if !base.Encrypted {
 		t.Error("sidecar does not say the archive is encrypted")
 	}
-	pushImage(t, src, "a/b", "v1", 1000)
-	c.backup(src, "d2.tar.zst", base, Options{})
+	regtest.PushImage(t, src, "a/b", "v1", 1000)
+	c.backup(src, "d2.tar.zst", base, backup.Options{})
 	c.ids = []age.Identity{id}
 	if _, _, err := c.restore("d2.tar.zst"); err != nil {
 		t.Fatalf("restore of an encrypted chain: %v", err)
 	}
 	// Without the sidecar, the parent's catalog needs the identity.
-	must(t, os.Remove(SidecarPath(c.path("d1.tar.zst"))))
+	regtest.Must(t, os.Remove(SidecarPath(c.path("d1.tar.zst"))))
 	f := &ParentFinder{Store: NewLocalStore(c.dir), Child: "d2.tar.zst"}
 	if _, err := f.LocateAll(t.Context(), c.open("d2.tar.zst").Catalog()); !errors.Is(err, archive.ErrEncrypted) {
 		t.Errorf("encrypted parent without sidecar or identity: err = %v, want ErrEncrypted", err)
@@ -252,7 +255,7 @@ func TestEncryptedChain(t *testing.T) {
 }
 
 func TestFindBase(t *testing.T) {
-	src, _ := newRegistry(t)
+	src, _ := regtest.Registry(t)
 	c := newChainDir(t)
 	pattern := "reg-{date}.tar.zst"
 	st := NewLocalStore(c.dir)
@@ -260,11 +263,11 @@ func TestFindBase(t *testing.T) {
 		t.Fatalf("empty folder: base %v, err %v", m, err)
 	}
 	day := time.Date(2026, 11, 20, 2, 0, 0, 0, time.Local)
-	c.backup(src, ExpandName("reg-{date}.tar.zst", day), nil, Options{Now: day})
-	c.backup(src, ExpandName("reg-{date}.tar.zst", day.Add(48*time.Hour)), nil, Options{Now: day.Add(48 * time.Hour)})
+	c.backup(src, ExpandName("reg-{date}.tar.zst", day), nil, backup.Options{Now: day})
+	c.backup(src, ExpandName("reg-{date}.tar.zst", day.Add(48*time.Hour)), nil, backup.Options{Now: day.Add(48 * time.Hour)})
 	// Newer by its creation time but under another name pattern: not a candidate.
-	c.backup(src, "other-2026-11-25.tar.zst", nil, Options{Now: day.Add(120 * time.Hour)})
-	must(t, os.WriteFile(c.path("reg-2026-11-21.tar.zst"), []byte("not an archive"), 0o600))
+	c.backup(src, "other-2026-11-25.tar.zst", nil, backup.Options{Now: day.Add(120 * time.Hour)})
+	regtest.Must(t, os.WriteFile(c.path("reg-2026-11-21.tar.zst"), []byte("not an archive"), 0o600))
 	m, path, notes, err := FindBase(t.Context(), st, pattern, "reg-2026-11-23.tar.zst", nil)
 	if err != nil || m == nil || path.Name != "reg-2026-11-22.tar.zst" {
 		t.Fatalf("FindBase = %v, %s, %v; want reg-2026-11-22.tar.zst", m, path, err)
@@ -299,13 +302,13 @@ func TestNameGlob(t *testing.T) {
 // A parent renamed together with its sidecar is still found by its
 // catalog checksum.
 func TestRenamedParentFoundBySidecar(t *testing.T) {
-	src, _ := newRegistry(t)
+	src, _ := regtest.Registry(t)
 	c := newChainDir(t)
-	_, base := c.backup(src, "day1.tar.zst", nil, Options{})
-	pushImage(t, src, "team/new", "v1", 1000)
-	c.backup(src, "day2.tar.zst", base, Options{})
-	must(t, os.Rename(c.path("day1.tar.zst"), c.path("monday.tar.zst")))
-	must(t, os.Rename(SidecarPath(c.path("day1.tar.zst")), SidecarPath(c.path("monday.tar.zst"))))
+	_, base := c.backup(src, "day1.tar.zst", nil, backup.Options{})
+	regtest.PushImage(t, src, "team/new", "v1", 1000)
+	c.backup(src, "day2.tar.zst", base, backup.Options{})
+	regtest.Must(t, os.Rename(c.path("day1.tar.zst"), c.path("monday.tar.zst")))
+	regtest.Must(t, os.Rename(SidecarPath(c.path("day1.tar.zst")), SidecarPath(c.path("monday.tar.zst"))))
 	if _, _, err := c.restore("day2.tar.zst"); err != nil {
 		t.Errorf("restore with a renamed parent: %v", err)
 	}
