@@ -31,7 +31,7 @@ vet:
 # UNIT: every package but the end-to-end tests (they need the binary).
 UNIT = ./archive/... ./snapshot/... ./backup/... ./restore/... ./regcopy/... ./check/... ./store/... \
 	./problem/... ./progress/... ./parallel/... ./blobio/... ./linkwriter/... ./selection/... ./internal/... \
-	./drivers/... ./lock/... ./cmd/...
+	./gitlabbackup/... ./gitlabinstall/... ./drivers/... ./lock/... ./cmd/...
 
 unit:
 	$(GO) test -race -count=1 $(UNIT)
