@@ -10,7 +10,7 @@ import (
 	_ "github.com/regbackup/regbackup/drivers/inmemory"
 )
 
-// readSmall gives a file whole up to its limit, then the first limit bytes
+// ReadSmall gives a file whole up to its limit, then the first limit bytes
 // and ErrTooLarge, on both sides of its pooled buffer's size.
 func TestReadSmallSizes(t *testing.T) {
 	ctx := t.Context()

@@ -238,7 +238,7 @@ func (rs *restorer) readEntries(w *blobWriter, ar *archive.Reader) error {
 }
 
 // writeLinks writes the selected link files in push order, skipping those
-// that already hold the right digest (see writeLinkLevels).
+// that already hold the right digest (see linkwriter.Write).
 func (rs *restorer) writeLinks(ctx context.Context) error {
 	links := make([]linkwriter.Link, len(rs.links))
 	for i, e := range rs.links {
