@@ -14,11 +14,11 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/regbackup/regbackup/backup"
 	"github.com/regbackup/regbackup/drivers"
 	"github.com/regbackup/regbackup/drivers/filesystem"
 	"github.com/regbackup/regbackup/gitlabbackup"
 	"github.com/regbackup/regbackup/gitlabinstall"
+	"github.com/regbackup/regbackup/restore"
 )
 
 // gitlabHelp describes --gitlab for --help.
@@ -173,13 +173,11 @@ func verifyGitLab(c *cli.Context, r *run, in *input) error {
 	if !quiet {
 		describeGitLab(os.Stderr, in.gl)
 	}
-	result, _, err := backup.VerifyGitLab(c.Context, in.gl, &rep.prog)
+	result, _, err := restore.VerifyGitLab(c.Context, in.gl, &rep.prog)
 	if !quiet {
 		describeGitLabEnd(os.Stderr, in.gl, infoBefore)
 	}
-	if result != nil {
-		r.report("verify", result)
-	}
+	r.report("verify", result, restoreSummary(result))
 	if err != nil {
 		return err
 	}
@@ -190,14 +188,14 @@ func verifyGitLab(c *cli.Context, r *run, in *input) error {
 }
 
 // restoreGitLab is restore of one of GitLab's backups into d.
-func restoreGitLab(c *cli.Context, r *run, in *input, d drivers.Driver, opts backup.RestoreOptions, inst *gitlabinstall.Install) error {
+func restoreGitLab(c *cli.Context, r *run, in *input, d drivers.Driver, opts restore.Options, inst *gitlabinstall.Install) error {
 	rep := r.rep
 	loud := !c.Bool("quiet")
 	infoBefore := in.gl.Info() != nil
 	if loud {
 		describeGitLab(os.Stderr, in.gl)
 	}
-	result, err := backup.RestoreGitLab(c.Context, in.gl, d, opts)
+	result, err := restore.RestoreGitLab(c.Context, in.gl, d, opts)
 	if loud {
 		describeGitLabEnd(os.Stderr, in.gl, infoBefore)
 	}
@@ -205,9 +203,7 @@ func restoreGitLab(c *cli.Context, r *run, in *input, d drivers.Driver, opts bac
 	if opts.DryRun {
 		verb = "restore --dry-run (nothing written)"
 	}
-	if result != nil {
-		r.report(verb, result)
-	}
+	r.report(verb, result, restoreSummary(result))
 	if err != nil {
 		return err
 	}

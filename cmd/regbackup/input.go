@@ -8,8 +8,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/regbackup/regbackup/archive"
-	"github.com/regbackup/regbackup/backup"
 	"github.com/regbackup/regbackup/gitlabbackup"
+	"github.com/regbackup/regbackup/restore"
+	"github.com/regbackup/regbackup/store"
 )
 
 // parentFlags are the flags of commands that read an archive which may be
@@ -29,7 +30,7 @@ type input struct {
 	rc     io.ReadCloser
 	ar     *archive.Reader
 	gl     *gitlabbackup.Reader
-	finder *backup.ParentFinder
+	finder *store.ParentFinder
 }
 
 // openInput opens the archive argument name with the --identity keys.
@@ -43,7 +44,7 @@ func openInput(c *cli.Context, name string) (*input, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &backup.ParentFinder{Files: parents, Identities: ids, Child: name}
+	f := &store.ParentFinder{Files: parents, Identities: ids, Child: name}
 	if gl, ok, err := openGitLabFolder(name); ok {
 		if err != nil {
 			return nil, err
@@ -77,7 +78,7 @@ func openInput(c *cli.Context, name string) (*input, error) {
 
 // parents locates every parent the archive needs, so a missing one fails
 // before anything is read or written, and returns the opener for them.
-func (in *input) parents() (backup.ParentOpener, error) {
+func (in *input) parents() (restore.ParentOpener, error) {
 	if in.ar == nil {
 		return nil, nil // GitLab's backups have no parents
 	}
@@ -85,7 +86,7 @@ func (in *input) parents() (backup.ParentOpener, error) {
 	if err != nil {
 		return nil, err
 	}
-	return backup.Opener(in.ctx, refs), nil
+	return store.Opener(in.ctx, refs), nil
 }
 
 func (in *input) Close() {

@@ -9,7 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/regbackup/regbackup/archive"
-	"github.com/regbackup/regbackup/backup"
+	"github.com/regbackup/regbackup/restore"
 )
 
 func listCommand() *cli.Command {
@@ -42,21 +42,21 @@ Example:
 				return err
 			}
 			defer in.Close()
-			var l *backup.Listing
+			var l *restore.Listing
 			var chainErr error
 			if in.gl != nil {
 				// No catalog: the whole stream is read, and checked.
 				var cat *archive.Catalog
-				_, cat, chainErr = backup.VerifyGitLab(c.Context, in.gl, nil)
+				_, cat, chainErr = restore.VerifyGitLab(c.Context, in.gl, nil)
 				if cat == nil {
 					return chainErr
 				}
-				l = backup.ListCatalog(cat)
+				l = restore.ListCatalog(cat)
 				if info := in.gl.Info(); info != nil {
 					l.Created = info.CreatedAt
 				}
 			} else {
-				l = backup.ListCatalog(in.ar.Catalog())
+				l = restore.ListCatalog(in.ar.Catalog())
 				// The listing comes from this catalog alone; a missing parent is
 				// still an error, since the archive cannot be restored without it.
 				_, chainErr = in.parents()
