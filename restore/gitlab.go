@@ -75,13 +75,7 @@ func RestoreGitLab(ctx context.Context, gr *gitlabbackup.Reader, d drivers.Drive
 	if g.filtered && len(rs.sel) == 0 {
 		return nil, fmt.Errorf("no repository in the backup matches %s", strings.Join(opts.Repositories, ", "))
 	}
-	if err := rs.sync(ctx); err != nil {
-		return nil, err
-	}
-	if err := g.writeLinks(ctx); err != nil {
-		return nil, err
-	}
-	if err := rs.sync(ctx); err != nil {
+	if err := rs.durableLinks(ctx, g.writeLinks); err != nil {
 		return nil, err
 	}
 	if opts.Clean {
