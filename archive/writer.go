@@ -22,7 +22,8 @@ type WriterOptions struct {
 	Recipients []age.Recipient
 }
 
-// Writer writes one archive, in order: WriteCatalog once, then any number of
+// Writer writes one archive, in order: WriteCatalog once, then WriteDatabase
+// once when the catalog describes a metadata database, then any number of
 // WriteBlob, then WriteLink, then WriteFile calls, then Close with the
 // trailer. Calls out of that order fail. A Writer is not safe for concurrent
 // use: feed it from one goroutine (parallel readers, one ordered writer).
@@ -36,6 +37,8 @@ type Writer struct {
 	zero    []byte
 	buf     []byte
 	links   *linkEntries // nil when archive/tar writes every link
+	hasDB   bool         // the catalog describes a metadata database
+	dbParts int          // database dump parts written
 }
 
 // NewWriter starts an archive on w. The caller closes w after Close.
@@ -84,6 +87,10 @@ func (w *Writer) WriteCatalog(c *Catalog) error {
 		// Every link holds a digest WriteLink checked: "sha256:" and 64 hex.
 		w.links = newLinkEntries(w.tarHeader("", int64(len("sha256:")+64), 0o644))
 	}
+	if (c.Metadata == MetadataDatabase) != (c.Database != nil) || (c.Metadata != "" && c.Metadata != MetadataDatabase) {
+		return fmt.Errorf("archive: catalog metadata %q with database %v", c.Metadata, c.Database != nil)
+	}
+	w.hasDB = c.Database != nil
 	c.Format = FormatVersion
 	if c.Incremental() {
 		c.Format = FormatIncremental
@@ -239,6 +246,9 @@ func (w *Writer) Trailer() Trailer { return w.trailer }
 func (w *Writer) Close() error {
 	if w.stage == 0 {
 		return fmt.Errorf("archive: closed before the catalog was written")
+	}
+	if w.hasDB && w.dbParts == 0 {
+		return fmt.Errorf("archive: %w", ErrNoDump)
 	}
 	w.stage = 5
 	w.trailer.Complete = true

@@ -50,6 +50,7 @@ import (
 //	p.Requests()                                   // every request, in arrival order
 //	p.Reset()                                      // forget what was counted so far
 //	p.SetRate(0.16)                                // turn faults on (or off) mid-test
+//	p.Configure(servers.FaultOptions{...})         // or change every option
 //
 // Paths are the decoded URL paths as the server sees them: S3 path style
 // "/bucket/key", Azure "/account/container/blob", GCS
@@ -111,6 +112,13 @@ type FaultOptions struct {
 	Kinds []FaultKind
 	// Dialect is the store's error format (default DialectS3).
 	Dialect Dialect
+	// Only, when set, limits the faults to the requests it accepts
+	// (method, decoded path, raw query).
+	Only func(method, path, rawQuery string) bool
+	// OnlyFirst limits the faults to the first request with a given
+	// method, path and query: every retry of it goes through. With Rate 1
+	// every request Only accepts fails exactly once.
+	OnlyFirst bool
 }
 
 // ProxiedRequest is one request the proxy received.
@@ -120,6 +128,8 @@ type ProxiedRequest struct {
 	Query  string // raw query
 	Fault  FaultKind
 	Status int // the status forwarded or sent; 0 when the connection was closed first
+	Start  time.Time
+	Took   time.Duration // until the answer was sent (or the connection closed)
 }
 
 // StartFaultProxy starts a proxy to target (a base URL such as
@@ -167,6 +177,19 @@ func StartFaultProxy(t testing.TB, target string, opts FaultOptions) *FaultProxy
 func (p *FaultProxy) SetRate(rate float64) {
 	p.mu.Lock()
 	p.rate = rate
+	p.mu.Unlock()
+}
+
+// Configure replaces the options the proxy was started with (Seed
+// included) from now on, and starts counting requests per key afresh (for
+// OnlyFirst).
+func (p *FaultProxy) Configure(opts FaultOptions) {
+	if len(opts.Kinds) == 0 {
+		opts.Kinds = AllFaults
+	}
+	p.mu.Lock()
+	p.opts, p.rate = opts, opts.Rate
+	p.seen = map[string]uint64{}
 	p.mu.Unlock()
 }
 
@@ -270,7 +293,7 @@ func (p *FaultProxy) decide(r *http.Request) (FaultKind, int) {
 	n := p.seen[key]
 	p.seen[key] = n + 1
 	kind := FaultNone
-	if p.rate > 0 {
+	if p.rate > 0 && (p.opts.Only == nil || p.opts.Only(r.Method, r.URL.Path, r.URL.RawQuery)) && (!p.opts.OnlyFirst || n == 0) {
 		h := fnv.New64a()
 		var b [16]byte
 		binary.LittleEndian.PutUint64(b[:8], p.opts.Seed)
@@ -288,7 +311,8 @@ func (p *FaultProxy) decide(r *http.Request) (FaultKind, int) {
 			}
 		}
 	}
-	p.requests = append(p.requests, ProxiedRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Fault: kind})
+	p.requests = append(p.requests, ProxiedRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Fault: kind,
+		Start: time.Now()})
 	return kind, len(p.requests) - 1
 }
 
@@ -321,6 +345,7 @@ func (p *FaultProxy) record(i int, fault FaultKind, status int) {
 	if i < len(p.requests) { // not forgotten by a Reset meanwhile
 		p.requests[i].Fault = fault
 		p.requests[i].Status = status
+		p.requests[i].Took = time.Since(p.requests[i].Start)
 	}
 	if fault != FaultNone {
 		p.faults[fault]++
