@@ -2,6 +2,7 @@ package s3_test
 
 import (
 	"bytes"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,14 +18,16 @@ import (
 // (http://s3.oss-cn-hangzhou.aliyuncs.com, with secure: false),
 // virtual-hosted addressing, the region ID as signing region, no chunked
 // or trailing-checksum bodies. The requests reach a loopback versitygw
-// serving that domain as its virtual-host domain through HTTP_PROXY, so
+// serving that domain as its virtual-host domain, as an HTTP proxy, so
 // nothing leaves the machine; versitygw's region is set to cn-hangzhou so
 // that it checks the signatures as OSS would.
 func TestOSSSettings(t *testing.T) {
 	const region = "cn-hangzhou"
 	gw := servers.StartVersityGW(t, "--virtual-domain", "s3.oss-"+region+".aliyuncs.com", "--region", region)
-	t.Setenv("HTTP_PROXY", gw.Endpoint)
-	t.Setenv("http_proxy", gw.Endpoint)
+	proxy, err := url.Parse(gw.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
 	newDriver := func(t *testing.T) (drivers.Driver, string) {
 		bucket := gw.NewBucket(t)
 		c, err := s3.FromOSSParameters(map[string]any{"accesskeyid": gw.AccessKey, "accesskeysecret": gw.SecretKey,
@@ -35,6 +38,7 @@ func TestOSSSettings(t *testing.T) {
 		if c.Endpoint != "http://s3.oss-"+region+".aliyuncs.com" || c.PathStyle {
 			t.Fatalf("oss maps to endpoint %s, path style %v", c.Endpoint, c.PathStyle)
 		}
+		s3.SetProxy(&c, proxy)
 		d, err := s3.New(t.Context(), c)
 		if err != nil {
 			t.Fatal(err)
