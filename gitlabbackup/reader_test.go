@@ -2,6 +2,7 @@ package gitlabbackup
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -272,5 +273,30 @@ func TestParseInfo(t *testing.T) {
 	}
 	if _, err := ParseInfo([]byte("\n\n")); err == nil {
 		t.Error("empty information accepted")
+	}
+}
+
+func TestSniff(t *testing.T) {
+	entries, _, _, _ := sample(t)
+	inner := makeTar(t, entries...)
+	for _, c := range []struct {
+		name string
+		data []byte
+		want bool
+	}{
+		{"registry.tar.gz", gz(t, inner), true},
+		{"zstd", zst(t, inner), true},
+		{"outer", outerTar(t, true, gz(t, inner)), true},
+		{"regbackup archive", zst(t, makeTar(t, file(".regbackup/catalog.json", "{}"))), false},
+		{"age", []byte("age-encryption.org/v1\n-> X25519 abc\n"), false},
+		{"empty", nil, false},
+	} {
+		br := bufio.NewReaderSize(bytes.NewReader(c.data), SniffSize)
+		if got := Sniff(br); got != c.want {
+			t.Errorf("%s: Sniff = %v, want %v", c.name, got, c.want)
+		}
+		if rest, _ := io.ReadAll(br); !bytes.Equal(rest, c.data) {
+			t.Errorf("%s: Sniff consumed bytes", c.name)
+		}
 	}
 }

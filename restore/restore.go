@@ -120,14 +120,7 @@ func (rs *restorer) run(ctx context.Context, ar *archive.Reader) (*Report, error
 	if err := rs.restoreParents(ctx, cat); err != nil {
 		return nil, err
 	}
-	// Blobs durable before any link names them; links durable at the end.
-	if err := rs.sync(ctx); err != nil {
-		return nil, err
-	}
-	if err := rs.writeLinks(ctx); err != nil {
-		return nil, err
-	}
-	if err := rs.sync(ctx); err != nil {
+	if err := rs.durableLinks(ctx, rs.writeLinks); err != nil {
 		return nil, err
 	}
 	if err := rs.writeFiles(cat); err != nil {
@@ -242,6 +235,18 @@ func (rs *restorer) writeLinks(ctx context.Context) error {
 	return linkwriter.Write(ctx, rs.d, rs.n, links, nil, rs.opts.DryRun, func(level []linkwriter.Link, written []bool) {
 		rs.reportDone("write", written, func(i int) string { return level[i].Name }, &rs.rep.Links)
 	})
+}
+
+// durableLinks makes the blobs written durable before write writes any
+// link file that names them, and the link files durable at the end.
+func (rs *restorer) durableLinks(ctx context.Context, write func(context.Context) error) error {
+	if err := rs.sync(ctx); err != nil {
+		return err
+	}
+	if err := write(ctx); err != nil {
+		return err
+	}
+	return rs.sync(ctx)
 }
 
 // reportDone tells Change, in order, about the paths done (done[i] for

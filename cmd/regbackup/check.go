@@ -31,8 +31,10 @@ than --stale-uploads, with their sizes.
 Exit codes: 0 healthy (orphans and stale uploads are not damage), 3 damage found,
 4 another run holds the storage (check takes a shared lock: checks run together, but not
 beside a backup or restore), 1 error.
+` + gitlabHelp + `
 Examples:
   regbackup check --from /var/lib/registry
+  regbackup check --gitlab --read-data
   regbackup check --from /var/lib/registry --read-data --json | jq '.problems'`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "registry storage `LOCATION` to check"},
@@ -42,7 +44,7 @@ Examples:
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only damage and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON on stdout"},
 			metricsFlag(),
-		}, lockFlags()...),
+		}, append(lockFlags(), gitlabFlags()...)...),
 		Action: runCheck,
 	}
 }
@@ -55,14 +57,23 @@ func runCheck(c *cli.Context) (err error) {
 	switch {
 	case c.NArg() > 0:
 		return usagef("check takes no arguments (got %q); use --from", c.Args().First())
-	case from == "":
-		return usagef("--from is required: the registry's storage root, e.g. /var/lib/registry")
+	case from == "" && !c.Bool("gitlab"):
+		return usagef("--from or --gitlab is required: the registry's storage root, e.g. /var/lib/registry, or the GitLab install's")
 	}
 	concurrency, err := concurrencyOption(c)
 	if err != nil {
 		return err
 	}
-	d, err := drivers.Open(c.Context, from)
+	gl, err := findGitLab(c, from)
+	if err != nil {
+		return err
+	}
+	var d drivers.Driver
+	if gl != nil {
+		d, _, err = gitlabStorage(c.Context, gl, false, false)
+	} else {
+		d, err = drivers.Open(c.Context, from)
+	}
 	if err != nil {
 		return err
 	}
