@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/drivers"
 	"github.com/regbackup/regbackup/drivers/filesystem"
 	"github.com/regbackup/regbackup/gitlabinstall"
@@ -199,6 +200,9 @@ func runRestore(c *cli.Context) (err error) {
 			cfg = gl.Config
 		}
 		return restoreGitLab(c, r, in, d, opts, gl, cfg)
+	}
+	if gl != nil {
+		opts.FileTarget = func(f archive.File) string { return gitlabFileTarget(gl, f.Path) }
 	}
 	result, err := restore.FromReader(c.Context, ar, d, opts)
 	if err != nil {
