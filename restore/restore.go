@@ -23,17 +23,11 @@ import (
 
 // Report says what a Restore did (or, with DryRun, would do).
 type Report struct {
-	Repositories int               `json:"repositories"`
-	Tags         int               `json:"tags"`
-	Manifests    int               `json:"manifests"`
-	Blobs        int               `json:"blobs"`
-	BlobBytes    int64             `json:"blob_bytes"`
-	Links        int               `json:"links"`
-	Files        int               `json:"files"`
-	Skipped      int               `json:"skipped,omitempty"` // blobs already present
-	Removed      int               `json:"removed,omitempty"` // --clean
-	Problems     []problem.Problem `json:"problems,omitempty"`
-	Duration     time.Duration     `json:"duration_ns"`
+	progress.Totals
+	Skipped  int               `json:"skipped,omitempty"` // blobs already present
+	Removed  int               `json:"removed,omitempty"` // --clean
+	Problems []problem.Problem `json:"problems,omitempty"`
+	Duration time.Duration     `json:"duration_ns"`
 }
 
 // Options configure Restore.

@@ -14,7 +14,8 @@ import (
 	"github.com/regbackup/regbackup/snapshot"
 )
 
-// Exit codes, documented in the README and in --help.
+// Exit codes. Their words (--json status, --help, metrics, the README) are
+// in one table, exitCodes (exitcodes.go).
 const (
 	exitOK          = 0
 	exitError       = 1
