@@ -88,7 +88,7 @@ func message(ctx context.Context, err error) string {
 	case errors.Is(err, gitlabbackup.ErrRegistrySkipped):
 		return err.Error() + " (make GitLab's backup without SKIP=registry, or back the registry up with regbackup backup --gitlab)"
 	case errors.Is(err, archive.ErrNotRegbackup):
-		return err.Error() + " (was it written by regbackup? a plain registry tarball can be extracted with tar -x)"
+		return err.Error() + " (was it written by regbackup? GitLab backups and registry tarballs, whose entries are docker/registry/v2/..., are read too)"
 	case errors.Is(err, snapshot.ErrDamagedSource):
 		return err.Error() + " (each damaged path is listed above; repair or accept it and run the backup again)"
 	case errors.Is(err, check.ErrDamagedStorage):
