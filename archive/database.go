@@ -57,7 +57,7 @@ var ErrNoDump = errors.New("the catalog describes a metadata database but no dum
 // after the catalog and before any blob. It holds one part in memory at a
 // time. An error from r is returned as it is: the archive is then unusable.
 func (w *Writer) WriteDatabase(r io.Reader) (int64, error) {
-	if w.stage == 0 || w.stage > 1 || w.dbParts > 0 {
+	if w.stage != stageCatalog || w.dbParts > 0 {
 		return 0, fmt.Errorf("archive: database dump written out of order (after the catalog, once, before the blobs)")
 	}
 	if !w.hasDB {
@@ -115,7 +115,7 @@ func parseDatabasePart(name string) (n int, sum string, ok bool) {
 // catalog that describes a database, not too big; its Body verifies the
 // sha256 its name gives.
 func (r *Reader) databaseEntry(name string, size int64) (*Entry, error) {
-	if err := r.order(1, name); err != nil {
+	if err := r.order(stageCatalog, name); err != nil {
 		return nil, err
 	}
 	n, sum, ok := parseDatabasePart(name)

@@ -52,7 +52,7 @@ type Reader struct {
 	catSum    string
 	trailer   *Trailer
 
-	stage      int // 1 database dump, 2 blobs, 3 links, 4 files, 5 trailer seen
+	stage      stage // the stage of the last entry read
 	planned    map[string]int64
 	inherited  map[string]string // blobs a parent holds -> its name
 	files      map[string]*File
@@ -98,7 +98,7 @@ func NewReaderOptions(r io.Reader, opts ReaderOptions) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	ar := &Reader{dec: dec, tr: tar.NewReader(dec), comp: comp, encrypted: encrypted, stage: 1,
+	ar := &Reader{dec: dec, tr: tar.NewReader(dec), comp: comp, encrypted: encrypted, stage: stageCatalog,
 		planned: map[string]int64{}, inherited: map[string]string{}, files: map[string]*File{},
 		seen: map[string]bool{}, blobs: map[string]bool{}}
 	hdr, err := ar.tr.Next()
@@ -273,11 +273,11 @@ func (r *Reader) lastName() string {
 	return r.last
 }
 
-func (r *Reader) order(stage int, name string) error {
-	if stage < r.stage {
+func (r *Reader) order(to stage, name string) error {
+	if to < r.stage {
 		return fmt.Errorf("%s: entry out of order: %w", name, ErrCorrupt)
 	}
-	r.stage = stage
+	r.stage = to
 	return nil
 }
 
@@ -287,7 +287,7 @@ func (r *Reader) entry(hdr *tar.Header) (*Entry, error) {
 	case name == TrailerName:
 		return nil, r.readTrailer(hdr)
 	case strings.HasPrefix(name, FilesRoot):
-		if err := r.order(4, name); err != nil {
+		if err := r.order(stageFiles, name); err != nil {
 			return nil, err
 		}
 		f := r.files[name]
@@ -305,7 +305,7 @@ func (r *Reader) entry(hdr *tar.Header) (*Entry, error) {
 	p := ParsePath(name)
 	switch {
 	case p.Kind == KindBlob:
-		if err := r.order(2, name); err != nil {
+		if err := r.order(stageBlobs, name); err != nil {
 			return nil, err
 		}
 		size, ok := r.planned[p.Digest]
@@ -316,7 +316,7 @@ func (r *Reader) entry(hdr *tar.Header) (*Entry, error) {
 		r.cur.onOK = func() { r.blobs[p.Digest] = true }
 		return &Entry{Name: name, Path: p, Size: hdr.Size, Body: r.cur}, nil
 	case p.Kind.IsLink():
-		if err := r.order(3, name); err != nil {
+		if err := r.order(stageLinks, name); err != nil {
 			return nil, err
 		}
 		data, err := r.readSmall(hdr, 71)

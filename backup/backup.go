@@ -39,15 +39,9 @@ type Options struct {
 
 // Report says what a Backup did.
 type Report struct {
-	Repositories int               `json:"repositories"`
-	Tags         int               `json:"tags"`
-	Manifests    int               `json:"manifests"`
-	Blobs        int               `json:"blobs"`
-	BlobBytes    int64             `json:"blob_bytes"`
-	Links        int               `json:"links"`
-	Files        int               `json:"files"`
-	Problems     []problem.Problem `json:"problems,omitempty"`
-	Duration     time.Duration     `json:"duration_ns"`
+	progress.Totals
+	Problems []problem.Problem `json:"problems,omitempty"`
+	Duration time.Duration     `json:"duration_ns"`
 	// For an incremental archive, the parents it needs and how many of
 	// its blobs they hold; Meta describes the archive for its
 	// sidecar (the caller sets its file name).
@@ -134,8 +128,8 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 		return nil, fmt.Errorf("writing archive: %w", err)
 	}
 	tr := w.Trailer()
-	rep := &Report{Repositories: len(cat.Repositories), Manifests: len(cat.Manifests),
-		Blobs: tr.Blobs - len(tr.Corrupt), BlobBytes: tr.BlobBytes, Links: links, Files: len(files),
+	rep := &Report{Totals: progress.Totals{Repositories: len(cat.Repositories), Manifests: len(cat.Manifests),
+		Blobs: tr.Blobs - len(tr.Corrupt), BlobBytes: tr.BlobBytes, Links: links, Files: len(files)},
 		Problems: snap.Problems(), Duration: time.Since(start),
 		InheritedBlobs: len(cat.Blobs) - len(local),
 		Meta:           archive.NewMeta("", cat, w.CatalogSHA256(), &tr, len(opts.Recipients) > 0, opts.Compression)}

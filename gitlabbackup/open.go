@@ -48,6 +48,11 @@ type Options struct {
 	// to its end (or fail). Without it the dump is passed over, and
 	// Reader.Database still says it was there.
 	Database func(p Part, body io.Reader) error
+	// SpoolDatabase, instead of Database, keeps the dump in a temp file
+	// under SpoolDir (os.TempDir() when "") for Reader.OpenDatabase;
+	// Close removes it.
+	SpoolDatabase bool
+	SpoolDir      string
 }
 
 // Open reads the start of r, which may be GitLab's outer backup tar or a
@@ -121,10 +126,7 @@ func OpenFolder(dir string, opts Options) (*Reader, error) {
 	}
 	if fi, err := os.Stat(filepath.Join(dir, DatabasePart)); err == nil && fi.Mode().IsRegular() {
 		rd.db = &Part{Name: DatabasePart, Size: fi.Size()}
-		if opts.Database != nil {
-			// Read after the registry, as it would be from a stream.
-			rd.dbFile = filepath.Join(dir, DatabasePart)
-		}
+		rd.dbFile = filepath.Join(dir, DatabasePart) // given to opts.Database at the end, as from a stream
 	}
 	return rd, nil
 }

@@ -136,6 +136,30 @@ func TestDatabasePartInStream(t *testing.T) {
 	if r.Database() == nil || r.Database().Size != 13 || got != "registry dump" {
 		t.Errorf("database %+v, %q", r.Database(), got)
 	}
+
+	// Spooled, then read back decompressed.
+	data = outerTar(t, true, gz(t, makeTar(t, entries...)), file(DatabasePart, string(gz(t, []byte("CREATE TABLE x();")))))
+	r, err = Open(bytes.NewReader(data), Options{SpoolDatabase: true, SpoolDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := readAll(t, r); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := r.OpenDatabase()
+	if err != nil || rc == nil {
+		t.Fatalf("OpenDatabase: %v", err)
+	}
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	tmp := r.dbFile
+	r.Close()
+	if string(b) != "CREATE TABLE x();" {
+		t.Errorf("spooled dump reads %q", b)
+	}
+	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
+		t.Errorf("Close left the spooled dump %s", tmp)
+	}
 }
 
 func TestSkippedRegistry(t *testing.T) {

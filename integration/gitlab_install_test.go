@@ -120,6 +120,19 @@ func TestGitLabOmnibusRoundTrip(t *testing.T) {
 	CheckServes(t, r2, f)
 	r2.Stop()
 
+	// A new host, GitLab installed under another root (a disk mounted
+	// there): the key goes to that install's path, not the backed-up one.
+	other := t.TempDir()
+	omnibusTree(t, other, 0, 0)
+	otherKey := filepath.Join(other, "var/opt/gitlab/gitlab-rails/etc/gitlab-registry.key")
+	os.Remove(otherKey)
+	mustRegbackup(t, 0, "restore", a, "--gitlab", "--gitlab-root", other, "--files-to-original")
+	if b, err := os.ReadFile(otherKey); err != nil || !bytes.Equal(b, keyBytes) {
+		t.Errorf("key not restored under the other root: %v", err)
+	} else if st := statT(t, otherKey); st.Mode&0o777 != 0o600 || st.Uid != uid || st.Gid != gid {
+		t.Errorf("key under the other root: mode %04o owner %d:%d, want 0600 %d:%d", st.Mode&0o777, st.Uid, st.Gid, uid, gid)
+	}
+
 	// GitLab's own backup of the same storage, restored with --gitlab
 	// alone: into the install's storage; the key is said to be kept.
 	b := MakeGitLabBackup(t, storage, GitLabBackupOptions{})

@@ -452,11 +452,11 @@ func TestRegistryConfigErrors(t *testing.T) {
 			"regbackup: registry config " + two + ": storage names several drivers (filesystem at line 3, s3 from REGISTRY_STORAGE_S3_SECRETKEY)"},
 		{"both-from", nil, []string{"backup", "--registry-config", two, "--from", root, "-o", out}, 2,
 			"regbackup: use either --from or --registry-config, not both (see regbackup --help)"},
-		{"neither-from", nil, []string{"backup", "-o", out}, 2, "regbackup: --from or --registry-config is required"},
+		{"neither-from", nil, []string{"backup", "-o", out}, 2, "regbackup: --from, --registry-config or --gitlab is required"},
 		{"no-key-files-alone", nil, []string{"backup", "--from", root, "--no-key-files", "-o", out}, 2, "regbackup: --no-key-files goes with --registry-config"},
 		{"both-to", nil, []string{"restore", "x.tar.zst", "--to", root, "--to-registry-config", two}, 2,
 			"regbackup: use either --to or --to-registry-config, not both (see regbackup --help)"},
-		{"neither-to", nil, []string{"restore", "x.tar.zst"}, 2, "regbackup: --to or --to-registry-config is required"},
+		{"neither-to", nil, []string{"restore", "x.tar.zst"}, 2, "regbackup: --to, --to-registry-config or --gitlab is required"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, stderr, code := RegbackupEnv(t, tc.env, tc.args...)

@@ -43,12 +43,12 @@ type Link struct {
 // bytes as the digest is taken as holding it, unread; and a link whose
 // content it holds is compared with that.
 //
-// links is sorted by kind in place. done is called once per level, after
+// links is sorted by kind in place, in archive.RestoreOrder. done is called once per level, after
 // it, from the caller's goroutine, with the level's links and whether each
 // was (or would be) written; on an error, for the level that failed too.
 func Write(ctx context.Context, d drivers.Driver, n int, links []Link, known *Known, dryRun bool,
 	done func(level []Link, written []bool)) error {
-	sort.SliceStable(links, func(i, j int) bool { return links[i].Kind < links[j].Kind })
+	sort.SliceStable(links, func(i, j int) bool { return links[i].Kind.RestoreRank() < links[j].Kind.RestoreRank() })
 	for start := 0; start < len(links); {
 		end := start + 1
 		for end < len(links) && links[end].Kind == links[start].Kind {

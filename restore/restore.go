@@ -23,17 +23,11 @@ import (
 
 // Report says what a Restore did (or, with DryRun, would do).
 type Report struct {
-	Repositories int               `json:"repositories"`
-	Tags         int               `json:"tags"`
-	Manifests    int               `json:"manifests"`
-	Blobs        int               `json:"blobs"`
-	BlobBytes    int64             `json:"blob_bytes"`
-	Links        int               `json:"links"`
-	Files        int               `json:"files"`
-	Skipped      int               `json:"skipped,omitempty"` // blobs already present
-	Removed      int               `json:"removed,omitempty"` // --clean
-	Problems     []problem.Problem `json:"problems,omitempty"`
-	Duration     time.Duration     `json:"duration_ns"`
+	progress.Totals
+	Skipped  int               `json:"skipped,omitempty"` // blobs already present
+	Removed  int               `json:"removed,omitempty"` // --clean
+	Problems []problem.Problem `json:"problems,omitempty"`
+	Duration time.Duration     `json:"duration_ns"`
 }
 
 // Options configure Restore.
@@ -53,6 +47,10 @@ type Options struct {
 	// writes them to their original paths. Neither: they are not restored.
 	FilesTo         string
 	FilesToOriginal bool
+	// FileTarget, with FilesToOriginal, may name another place for an
+	// included file (a GitLab install's path for its key, under another
+	// root than the one it was backed up from); "" keeps the original.
+	FileTarget func(f archive.File) string
 	// Change, when set, is told every change made (or, with DryRun, that
 	// would be made): "write", "skip" or "remove", and the path. It is
 	// called from one goroutine at a time, but blobs are written in
@@ -279,6 +277,11 @@ func (rs *restorer) writeFiles(cat *archive.Catalog) error {
 	targets := fileTargets(cat.Files, rs.opts.FilesTo)
 	for _, f := range cat.Files {
 		target := targets[f.Entry]
+		if rs.opts.FileTarget != nil && rs.opts.FilesToOriginal {
+			if t := rs.opts.FileTarget(f); t != "" {
+				target = t
+			}
+		}
 		content, ok := rs.files[f.Entry]
 		if !ok {
 			return fmt.Errorf("included file %s: not in the archive: %w", f.Path, archive.ErrCorrupt)

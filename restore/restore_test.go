@@ -91,7 +91,7 @@ func TestRestoreWritesInPushOrder(t *testing.T) {
 	last := archive.KindBlob
 	for _, p := range dst.puts {
 		k := archive.ParsePath(p).Kind
-		if k < last {
+		if k.RestoreRank() < last.RestoreRank() {
 			t.Fatalf("%s (%v) written after a %v: want blobs, layer links, revisions, tag index, tags", p, k, last)
 		}
 		last = k

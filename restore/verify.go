@@ -30,15 +30,9 @@ func Verify(ctx context.Context, in io.Reader, prog *progress.Progress) (*Verify
 
 // VerifyReport says what a Verify read.
 type VerifyReport struct {
-	Repositories int               `json:"repositories"`
-	Tags         int               `json:"tags"`
-	Manifests    int               `json:"manifests"`
-	Blobs        int               `json:"blobs"`
-	BlobBytes    int64             `json:"blob_bytes"`
-	Links        int               `json:"links"`
-	Files        int               `json:"files"`
-	Problems     []problem.Problem `json:"problems,omitempty"`
-	Duration     time.Duration     `json:"duration_ns"`
+	progress.Totals
+	Problems []problem.Problem `json:"problems,omitempty"`
+	Duration time.Duration     `json:"duration_ns"`
 }
 
 // VerifyOptions configure VerifyArchive.
@@ -63,7 +57,7 @@ func VerifyArchive(ctx context.Context, ar *archive.Reader, opts VerifyOptions) 
 	}
 	prog.StartPhase("verify", fmt.Sprintf("%d blobs, %d bytes", len(cat.Blobs), total))
 	prog.Plan(len(cat.Blobs), total)
-	rep := &VerifyReport{Repositories: len(cat.Repositories), Manifests: len(cat.Manifests)}
+	rep := &VerifyReport{Totals: progress.Totals{Repositories: len(cat.Repositories), Manifests: len(cat.Manifests)}}
 	for _, r := range cat.Repositories {
 		rep.Tags += len(r.Tags)
 	}

@@ -54,8 +54,8 @@ func (s *Snapshot) readRepositories(ctx context.Context, d drivers.Driver, concu
 		return err
 	}
 	sort.Slice(s.Links, func(i, j int) bool {
-		if s.Links[i].Parsed.Kind != s.Links[j].Parsed.Kind {
-			return s.Links[i].Parsed.Kind < s.Links[j].Parsed.Kind
+		if ri, rj := s.Links[i].Parsed.Kind.RestoreRank(), s.Links[j].Parsed.Kind.RestoreRank(); ri != rj {
+			return ri < rj
 		}
 		return s.Links[i].Path < s.Links[j].Path
 	})

@@ -46,7 +46,7 @@ type Link struct {
 // and backup and copy work from it alike. Callers read it and do not
 // change it.
 type Snapshot struct {
-	// Links are every link file, in restore order (layers, revisions, tag
+	// Links are every link file, in restore order (archive.RestoreOrder: layers, revisions, tag
 	// index, tag current) and by path within a kind; links to blobs
 	// storage lacks are left out (and reported).
 	Links []Link

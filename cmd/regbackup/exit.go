@@ -15,7 +15,8 @@ import (
 	"github.com/regbackup/regbackup/snapshot"
 )
 
-// Exit codes, documented in the README and in --help.
+// Exit codes. Their words (--json status, --help, metrics, the README) are
+// in one table, exitCodes (exitcodes.go).
 const (
 	exitOK          = 0
 	exitError       = 1
@@ -89,7 +90,7 @@ func message(ctx context.Context, err error) string {
 	case errors.Is(err, gitlabbackup.ErrRegistrySkipped):
 		return err.Error() + " (make GitLab's backup without SKIP=registry, or back the registry up with regbackup backup --gitlab)"
 	case errors.Is(err, archive.ErrNotRegbackup):
-		return err.Error() + " (was it written by regbackup? a plain registry tarball can be extracted with tar -x)"
+		return err.Error() + " (was it written by regbackup? GitLab backups and registry tarballs, whose entries are docker/registry/v2/..., are read too)"
 	case errors.Is(err, snapshot.ErrDamagedSource):
 		return err.Error() + " (each damaged path is listed above; repair or accept it and run the backup again)"
 	case errors.Is(err, check.ErrDamagedStorage):

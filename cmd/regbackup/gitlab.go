@@ -16,6 +16,7 @@ import (
 
 	"github.com/regbackup/regbackup/drivers"
 	"github.com/regbackup/regbackup/drivers/filesystem"
+	"github.com/regbackup/regbackup/drivers/regconfig"
 	"github.com/regbackup/regbackup/gitlabbackup"
 	"github.com/regbackup/regbackup/gitlabinstall"
 	"github.com/regbackup/regbackup/restore"
@@ -139,7 +140,7 @@ func openGitLabFolder(name string) (*gitlabbackup.Reader, bool, error) {
 	if err != nil || !fi.IsDir() || !gitlabbackup.IsFolder(name) {
 		return nil, false, nil
 	}
-	gl, err := gitlabbackup.OpenFolder(filepath.Clean(name), gitlabbackup.Options{})
+	gl, err := gitlabbackup.OpenFolder(filepath.Clean(name), gitlabbackup.Options{SpoolDatabase: true})
 	return gl, true, err
 }
 
@@ -155,13 +156,13 @@ func describeGitLab(w io.Writer, gl *gitlabbackup.Reader) {
 
 // describeGitLabEnd prints, after the stream, what only its end told: the
 // information when it came last, and the registry database dump.
-func describeGitLabEnd(w io.Writer, gl *gitlabbackup.Reader, infoBefore bool) {
+func describeGitLabEnd(w io.Writer, gl *gitlabbackup.Reader, infoBefore, restoring bool) {
 	if !infoBefore && gl.Info() != nil {
 		describeGitLab(w, gl)
 	}
-	if db := gl.Database(); db != nil {
-		fmt.Fprintf(w, "the backup holds %s (the registry's metadata database, %s); this regbackup does not restore it: "+
-			"restore it with gitlab-backup, or see the README\n", db.Name, human(db.Size))
+	if db := gl.Database(); db != nil && !restoring {
+		fmt.Fprintf(w, "the backup holds %s (the registry's metadata database, %s); not restored: "+
+			"restore with --to-registry-config FILE (the config naming the registry's database) or --gitlab\n", db.Name, human(db.Size))
 	}
 }
 
@@ -175,7 +176,7 @@ func verifyGitLab(c *cli.Context, r *run, in *input) error {
 	}
 	result, _, err := restore.VerifyGitLab(c.Context, in.gl, &rep.prog)
 	if !quiet {
-		describeGitLabEnd(os.Stderr, in.gl, infoBefore)
+		describeGitLabEnd(os.Stderr, in.gl, infoBefore, false)
 	}
 	r.report("verify", result, restoreSummary(result))
 	if err != nil {
@@ -188,7 +189,7 @@ func verifyGitLab(c *cli.Context, r *run, in *input) error {
 }
 
 // restoreGitLab is restore of one of GitLab's backups into d.
-func restoreGitLab(c *cli.Context, r *run, in *input, d drivers.Driver, opts restore.Options, inst *gitlabinstall.Install) error {
+func restoreGitLab(c *cli.Context, r *run, in *input, d drivers.Driver, opts restore.Options, inst *gitlabinstall.Install, cfg *regconfig.Config) error {
 	rep := r.rep
 	loud := !c.Bool("quiet")
 	infoBefore := in.gl.Info() != nil
@@ -197,7 +198,7 @@ func restoreGitLab(c *cli.Context, r *run, in *input, d drivers.Driver, opts res
 	}
 	result, err := restore.RestoreGitLab(c.Context, in.gl, d, opts)
 	if loud {
-		describeGitLabEnd(os.Stderr, in.gl, infoBefore)
+		describeGitLabEnd(os.Stderr, in.gl, infoBefore, cfg != nil && cfg.Database.Enabled != regconfig.DatabaseOff)
 	}
 	verb := "restore"
 	if opts.DryRun {
@@ -205,6 +206,9 @@ func restoreGitLab(c *cli.Context, r *run, in *input, d drivers.Driver, opts res
 	}
 	r.report(verb, result, restoreSummary(result))
 	if err != nil {
+		return err
+	}
+	if err := restoreGitLabDatabase(c, r, in.gl, d, cfg, opts.DryRun); err != nil {
 		return err
 	}
 	if loud && (opts.FilesTo != "" || opts.FilesToOriginal || inst != nil) {

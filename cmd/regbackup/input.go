@@ -58,7 +58,7 @@ func openInput(c *cli.Context, name string) (*input, error) {
 	// GitLab's backups are told apart by their first entry.
 	br := bufio.NewReaderSize(rc, gitlabbackup.SniffSize)
 	if gitlabbackup.Sniff(br) {
-		gl, err := gitlabbackup.Open(br, gitlabbackup.Options{})
+		gl, err := gitlabbackup.Open(br, gitlabbackup.Options{SpoolDatabase: true})
 		if err != nil {
 			rc.Close()
 			return nil, err

@@ -140,11 +140,10 @@ func (r *reporter) Problems() []problem.Problem {
 // summary is what the closing line of backup, restore and verify says of
 // their reports (backup.Report, restore.Report, restore.VerifyReport).
 type summary struct {
-	Repositories, Tags, Blobs, Links, Files int
-	Skipped, Removed                        int // restore only
-	BlobBytes                               int64
-	Duration                                time.Duration
-	Problems                                []problem.Problem
+	progress.Totals
+	Skipped, Removed int // restore only
+	Duration         time.Duration
+	Problems         []problem.Problem
 }
 
 // backupSummary sums up a backup's report; nil for none.
@@ -152,8 +151,7 @@ func backupSummary(rep *backup.Report) *summary {
 	if rep == nil {
 		return nil
 	}
-	return &summary{Repositories: rep.Repositories, Tags: rep.Tags, Blobs: rep.Blobs, Links: rep.Links,
-		Files: rep.Files, BlobBytes: rep.BlobBytes, Duration: rep.Duration, Problems: rep.Problems}
+	return &summary{Totals: rep.Totals, Duration: rep.Duration, Problems: rep.Problems}
 }
 
 // restoreSummary sums up a restore's report; nil for none.
@@ -161,9 +159,7 @@ func restoreSummary(rep *restore.Report) *summary {
 	if rep == nil {
 		return nil
 	}
-	return &summary{Repositories: rep.Repositories, Tags: rep.Tags, Blobs: rep.Blobs, Links: rep.Links,
-		Files: rep.Files, Skipped: rep.Skipped, Removed: rep.Removed, BlobBytes: rep.BlobBytes,
-		Duration: rep.Duration, Problems: rep.Problems}
+	return &summary{Totals: rep.Totals, Skipped: rep.Skipped, Removed: rep.Removed, Duration: rep.Duration, Problems: rep.Problems}
 }
 
 // verifySummary sums up a verify's report; nil for none.
@@ -171,8 +167,7 @@ func verifySummary(rep *restore.VerifyReport) *summary {
 	if rep == nil {
 		return nil
 	}
-	return &summary{Repositories: rep.Repositories, Tags: rep.Tags, Blobs: rep.Blobs, Links: rep.Links,
-		Files: rep.Files, BlobBytes: rep.BlobBytes, Duration: rep.Duration, Problems: rep.Problems}
+	return &summary{Totals: rep.Totals, Duration: rep.Duration, Problems: rep.Problems}
 }
 
 // summary prints the closing line of a command for people.

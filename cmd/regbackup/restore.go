@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/drivers"
 	"github.com/regbackup/regbackup/drivers/filesystem"
 	"github.com/regbackup/regbackup/gitlabinstall"
@@ -46,7 +47,10 @@ lost+found stay), every blob is checked against its digest, link files are held 
 when there are many) until the whole stream was read and written only for blobs that were
 there intact; uploads in progress and temp files are left out. A blob that does not match
 its digest exits 3 before any link file is written; malformed link files and links to
-blobs the backup lacks are listed and not written, the rest is restored, exit 3.
+blobs the backup lacks are listed and not written, the rest is restored, exit 3. The
+registry's metadata database GitLab 18.10+ adds (db/registry_database.sql.gz) is restored after
+the storage into the database the target config names (--to-registry-config or --gitlab): an
+empty or freshly migrated one, or with --clean one that holds repositories.
 
 ` + archiveURLHelp + `
 
@@ -191,7 +195,14 @@ func runRestore(c *cli.Context) (err error) {
 		}
 	}
 	if in.gl != nil {
-		return restoreGitLab(c, r, in, d, opts, gl)
+		cfg := target.cfg
+		if gl != nil && to == "" {
+			cfg = gl.Config
+		}
+		return restoreGitLab(c, r, in, d, opts, gl, cfg)
+	}
+	if gl != nil {
+		opts.FileTarget = func(f archive.File) string { return gitlabFileTarget(gl, f.Path) }
 	}
 	result, err := restore.FromReader(c.Context, ar, d, opts)
 	if err != nil {

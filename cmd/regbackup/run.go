@@ -133,27 +133,6 @@ func (r *run) finish(err error) error {
 	return err
 }
 
-// statusOf names an exit code in the JSON outcome.
-func statusOf(code int) string {
-	switch code {
-	case exitOK:
-		return "ok"
-	case exitUsage:
-		return "usage"
-	case exitIntegrity:
-		return "damaged"
-	case exitLocked:
-		return "locked"
-	case exitParent:
-		return "missing_parent"
-	case exitKey:
-		return "no_key"
-	case exitInterrupted:
-		return "interrupted"
-	}
-	return "error"
-}
-
 // redactLocation is a location as typed, for a label when the driver could
 // not be opened: user info and query parameters (which may hold keys) go.
 func redactLocation(loc string) string {
