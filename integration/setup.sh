@@ -9,6 +9,9 @@
 #   apt packages : docker-registry (Distribution 2.8) zstd pigz rclone time tmux
 #                  postgresql (15: initdb/pg_ctl/pg_dump/pg_restore; the tests start
 #                  their own cluster, so no main cluster is created)
+#   Swift        : Debian's swift-proxy/-account/-container/-object, memcached,
+#                  python3-swiftclient, installed by ../shared/tools/swift/start-swift.sh
+#                  (which keeps their services from starting) on a throw-away Swift
 #   Go tools     : crane, registry (Distribution 3), versitygw (S3), fake-gcs-server
 #                  — pinned by `tool` directives
 #                  in integration/tools{,/versitygw,/fakegcs}/go.mod, built into <repo>/.tools/bin and
@@ -53,6 +56,24 @@ if ((${#missing[@]})); then
 	fi
 	say "apt-get install -y ${missing[*]}"
 	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# ---- OpenStack Swift (Debian packages, through the shared start script) -----
+swift_pkgs=(swift-proxy swift-account swift-container swift-object memcached python3-swiftclient)
+swift_missing=0
+for p in "${swift_pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || swift_missing=1
+done
+if ((swift_missing)); then
+	swift_tools="$repo/../shared/tools/swift"
+	[ -x "$swift_tools/start-swift.sh" ] || [ -f "$swift_tools/start-swift.sh" ] ||
+		die "Swift packages missing and no $swift_tools/start-swift.sh to install them"
+	say "installing Debian's Swift packages (start-swift.sh on a throw-away Swift)"
+	swift_dir="$(mktemp -d)"
+	swift_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+	bash "$swift_tools/start-swift.sh" "$swift_dir/s" "$swift_port" >/dev/null
+	bash "$swift_tools/stop-swift.sh" "$swift_dir/s" 2>/dev/null
+	rm -rf "$swift_dir"
 fi
 
 # ---- pinned Go tools --------------------------------------------------------

@@ -20,7 +20,7 @@ func checkCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "check",
 		Usage:     "check live registry storage for damage, like fsck; writes nothing",
-		UsageText: "regbackup check --from LOCATION [--read-data] [--json] [options]",
+		UsageText: "regbackup check (--from LOCATION | --registry-config FILE) [--read-data] [--json] [options]",
 		Description: `Reads the registry's storage as a backup would and reports what a registry would fail
 to serve: malformed link files (empty, a trailing newline, garbage: the registry answers
 HTTP 500), links to missing blobs, manifests that are corrupt or reference missing blobs,
@@ -35,9 +35,11 @@ beside a backup or restore), 1 error.
 Examples:
   regbackup check --from /var/lib/registry
   regbackup check --gitlab --read-data
-  regbackup check --from /var/lib/registry --read-data --json | jq '.problems'`,
+  regbackup check --from /var/lib/registry --read-data --json | jq '.problems'
+  regbackup check --registry-config /etc/docker/registry/config.yml --read-data`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "registry storage `LOCATION` to check"},
+			&cli.StringFlag{Name: "registry-config", Usage: "check the storage this registry config.yml `FILE` names (REGISTRY_* variables applied); instead of --from"},
 			&cli.BoolFlag{Name: "read-data", Usage: "read and hash every blob, not only manifests and links"},
 			&cli.DurationFlag{Name: "stale-uploads", Value: check.DefaultStaleUploads, Usage: "report uploads in progress older than `DURATION`"},
 			concurrencyFlag("files read (link files, manifests, and blobs with --read-data)"),
@@ -52,13 +54,17 @@ Examples:
 func runCheck(c *cli.Context) (err error) {
 	r := newRun(c, "check")
 	defer func() { err = r.finish(err) }()
-	from := c.String("from")
+	from, cfgFile := c.String("from"), c.String("registry-config")
 	r.out.location = redactLocation(from)
 	switch {
 	case c.NArg() > 0:
 		return usagef("check takes no arguments (got %q); use --from", c.Args().First())
-	case from == "" && !c.Bool("gitlab"):
-		return usagef("--from or --gitlab is required: the registry's storage root, e.g. /var/lib/registry, or the GitLab install's")
+	case from != "" && cfgFile != "":
+		return usagef("use either --from or --registry-config, not both")
+	case cfgFile != "" && c.Bool("gitlab"):
+		return usagef("use either --registry-config or --gitlab, not both")
+	case from == "" && cfgFile == "" && !c.Bool("gitlab"):
+		return usagef("--from, --registry-config or --gitlab is required: the registry's storage root (e.g. /var/lib/registry), its config.yml, or the GitLab install's")
 	}
 	concurrency, err := concurrencyOption(c)
 	if err != nil {
@@ -72,7 +78,10 @@ func runCheck(c *cli.Context) (err error) {
 	if gl != nil {
 		d, _, err = gitlabStorage(c.Context, gl, false, false)
 	} else {
-		d, err = drivers.Open(c.Context, from)
+		var src *backupSource
+		if src, err = openBackupSource(c.Context, from, cfgFile, false); err == nil {
+			d = src.d
+		}
 	}
 	if err != nil {
 		return err

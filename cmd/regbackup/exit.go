@@ -9,6 +9,7 @@ import (
 
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/check"
+	"github.com/regbackup/regbackup/drivers"
 	"github.com/regbackup/regbackup/gitlabbackup"
 	"github.com/regbackup/regbackup/lock"
 	"github.com/regbackup/regbackup/snapshot"
@@ -57,7 +58,8 @@ func exitCode(ctx context.Context, err error) int {
 	case errors.Is(err, archive.ErrCorrupt), errors.Is(err, archive.ErrIncomplete),
 		errors.Is(err, archive.ErrUnsafePath), errors.Is(err, archive.ErrDigestMismatch),
 		errors.Is(err, archive.ErrNotRegbackup), errors.Is(err, snapshot.ErrDamagedSource),
-		errors.Is(err, check.ErrDamagedStorage), errors.Is(err, gitlabbackup.ErrDamaged):
+		errors.Is(err, check.ErrDamagedStorage), errors.Is(err, gitlabbackup.ErrDamaged),
+		errors.Is(err, drivers.ErrDamaged):
 		return exitIntegrity
 	}
 	return exitError

@@ -17,6 +17,7 @@ import (
 	_ "github.com/regbackup/regbackup/drivers/gcs"
 	_ "github.com/regbackup/regbackup/drivers/inmemory"
 	_ "github.com/regbackup/regbackup/drivers/s3"
+	_ "github.com/regbackup/regbackup/drivers/swift"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

@@ -17,7 +17,7 @@
 //
 // Config.Open opens the storage through drivers.OpenParams, i.e. the backend
 // packages that registered the registry's driver name (filesystem, s3, gcs,
-// azure, ...). Drivers regbackup cannot read (swift, oss, inmemory) give a
+// azure, swift, oss, ...). Drivers regbackup cannot read (inmemory) give a
 // one-line error that says what to do instead.
 //
 // Secrets (access keys, account keys, passwords, inline credentials, the
