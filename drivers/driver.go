@@ -153,3 +153,23 @@ type StorageConfiger interface {
 	// is a placeholder naming the REGISTRY_* variable to set instead.
 	StorageConfig() (driver string, params map[string]any)
 }
+
+// Wrapper is implemented by a Driver that wraps another to watch or slow
+// it (a test's I/O delay) without changing what it does. Unwrap returns
+// the wrapped driver.
+type Wrapper interface {
+	Unwrap() Driver
+}
+
+// Underlying returns d without its wrappers (Wrapper): backends that look
+// at another Driver's concrete type, as a Copier looks at its source, look
+// at what Underlying returns.
+func Underlying(d Driver) Driver {
+	for {
+		w, ok := d.(Wrapper)
+		if !ok {
+			return d
+		}
+		d = w.Unwrap()
+	}
+}

@@ -143,7 +143,9 @@ func runBackup(c *cli.Context) (err error) {
 	if err := r.lockStorage(d, false); err != nil {
 		return err
 	}
-	d = throttled(d)
+	if d, err = throttled(d); err != nil {
+		return err
+	}
 	rep := r.rep
 	plan, err := planChain(c, rep)
 	if err != nil {

@@ -90,7 +90,9 @@ func runCheck(c *cli.Context) (err error) {
 	if err := r.lockStorage(d, true); err != nil {
 		return err
 	}
-	d = throttled(d)
+	if d, err = throttled(d); err != nil {
+		return err
+	}
 	res, err := check.Check(c.Context, d, check.Options{Concurrency: concurrency,
 		ReadData: c.Bool("read-data"), StaleUploads: c.Duration("stale-uploads"), Progress: &r.rep.prog})
 	if res == nil {

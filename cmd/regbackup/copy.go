@@ -164,7 +164,11 @@ func runCopy(c *cli.Context) (err error) {
 		}
 		opts.Change = func(action, path string) { rep.fprintf(changes, "would %s %s\n", action, path) }
 	}
-	result, err := regcopy.Copy(c.Context, throttled(src.d), dst, opts)
+	srcD, err := throttled(src.d)
+	if err != nil {
+		return err
+	}
+	result, err := regcopy.Copy(c.Context, srcD, dst, opts)
 	if result == nil {
 		return err
 	}

@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"syscall"
+
+	"github.com/urfave/cli/v2"
 
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/check"
@@ -65,11 +66,14 @@ func exitCode(ctx context.Context, err error) int {
 	return exitError
 }
 
-// isCLIUsage recognises urfave/cli's own complaints about the command line.
+// isCLIUsage recognises urfave/cli's own complaints about the command line
+// that do not pass through OnUsageError (which makes flag errors a
+// usageError): "help NOSUCH" (a cli.ExitCoder; regbackup's own code makes
+// none). By type, never by text: an error that merely mentions "invalid
+// value" is not a usage error.
 func isCLIUsage(err error) bool {
-	s := err.Error()
-	return strings.HasPrefix(s, "Required flag") || strings.HasPrefix(s, "flag provided but not defined") ||
-		strings.HasPrefix(s, "No help topic") || strings.Contains(s, "invalid value")
+	var ec cli.ExitCoder
+	return errors.As(err, &ec)
 }
 
 // message is the one line printed for an error, with a hint of what to do.

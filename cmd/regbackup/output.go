@@ -28,7 +28,9 @@ type reporter struct {
 	stopOnce sync.Once
 	start    time.Time
 	phase    string
-	bar      *bar // nil: no bar
+	bar      *bar // nil: no bar (or stopped); read and set under mu
+	hadBar   bool // a bar was drawn before stop
+	stopped  bool // stop was called; under mu
 	problems []problem.Problem
 }
 
@@ -40,7 +42,7 @@ func newReporterTo(w *os.File, quiet, withBar bool) *reporter {
 	r.prog.Problem = r.onProblem
 	switch {
 	case withBar:
-		r.bar = &bar{f: w, prog: &r.prog}
+		r.bar, r.hadBar = &bar{f: w, prog: &r.prog}, true
 		go r.tick(barInterval)
 	case !quiet:
 		go r.tick(30 * time.Second)
@@ -88,7 +90,9 @@ func (r *reporter) onProblem(p problem.Problem) {
 	}
 }
 
-// tick redraws the bar, or prints a progress line, every interval.
+// tick redraws the bar, or prints a progress line, every interval, until
+// stop. Whether there is a bar is read under r.mu, as stop sets it to nil:
+// a tick racing stop draws nothing.
 func (r *reporter) tick(every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -97,10 +101,7 @@ func (r *reporter) tick(every time.Duration) {
 		case <-r.stopTick:
 			return
 		case <-t.C:
-			if r.bar != nil {
-				r.mu.Lock()
-				r.bar.draw()
-				r.mu.Unlock()
+			if r.drawBar() {
 				continue
 			}
 			total := r.prog.BytesTotal.Load()
@@ -109,20 +110,42 @@ func (r *reporter) tick(every time.Duration) {
 			}
 			done := r.prog.Bytes.Load()
 			el := time.Since(r.start).Seconds()
-			r.printf("  %d/%d blobs, %s/%s (%.0f%%), %s/s\n", r.prog.Blobs.Load(), r.prog.BlobsTotal.Load(),
+			r.progressLine("  %d/%d blobs, %s/%s (%.0f%%), %s/s\n", r.prog.Blobs.Load(), r.prog.BlobsTotal.Load(),
 				human(done), human(total), 100*float64(done)/float64(total), human(int64(float64(done)/el)))
 		}
 	}
 }
 
+// drawBar redraws the bar and reports whether the reporter draws one (or
+// drew one before stop: then it draws nothing and reports true).
+func (r *reporter) drawBar() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.bar != nil {
+		r.bar.draw()
+	}
+	return r.hadBar
+}
+
+// progressLine prints a progress line unless stop came first.
+func (r *reporter) progressLine(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return
+	}
+	fmt.Fprintf(r.w, format, args...)
+}
+
 // stop ends the progress output and clears the bar, so that what follows
 // (the summary, an error) starts on a clean line. It may be called more
-// than once.
+// than once, and while tick runs.
 func (r *reporter) stop() {
 	r.stopOnce.Do(func() {
 		close(r.stopTick)
 		r.mu.Lock()
 		defer r.mu.Unlock()
+		r.stopped = true
 		if r.bar != nil {
 			r.bar.clear()
 			r.bar = nil

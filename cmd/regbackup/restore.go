@@ -178,7 +178,9 @@ func runRestore(c *cli.Context) (err error) {
 			return err
 		}
 	}
-	d = throttled(d)
+	if d, err = throttled(d); err != nil {
+		return err
+	}
 	rep := r.rep
 	opts := restore.Options{Repositories: c.StringSlice("repository"), Clean: c.Bool("clean"),
 		DryRun: c.Bool("dry-run"), FilesTo: c.String("files-to"), FilesToOriginal: c.Bool("files-to-original"),

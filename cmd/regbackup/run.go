@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"strings"
@@ -54,15 +55,16 @@ type outcome struct {
 //	r := newRun(c, "backup")
 //	defer func() { err = r.finish(err) }()
 type run struct {
-	c     *cli.Context
-	rep   *reporter
-	out   outcome
-	locks []*lock.Lock
+	c      *cli.Context
+	rep    *reporter
+	out    outcome
+	locks  []*lock.Lock
+	stdout io.Writer // where --json goes: os.Stdout
 }
 
 func newRun(c *cli.Context, command string) *run {
 	quiet, asJSON := c.Bool("quiet"), c.Bool("json")
-	r := &run{c: c, out: outcome{Command: command, Started: time.Now().UTC(), Problems: []problem.Problem{}}}
+	r := &run{c: c, out: outcome{Command: command, Started: time.Now().UTC(), Problems: []problem.Problem{}}, stdout: os.Stdout}
 	r.rep = newReporterTo(os.Stderr, quiet, !quiet && !asJSON && isTerminal(os.Stderr))
 	return r
 }
@@ -90,19 +92,19 @@ func (r *run) report(verb string, rep any, sum *summary) {
 
 // finish ends the run: clears the progress bar, releases the locks, and
 // reports the outcome of err (the action's result) as JSON (--json) and
-// metrics (--metrics-file). It returns err, or the error writing the
-// metrics when the command itself succeeded.
+// metrics (--metrics-file). It returns err; when the command itself
+// succeeded, a lock that could not be released cleanly, a metrics file or
+// a JSON outcome that could not be written is the run's error instead
+// (exit 1): nothing that went wrong is dropped. After a failed command such
+// a later failure is printed on a line of its own.
 func (r *run) finish(err error) error {
 	r.rep.stop()
 	for i := len(r.locks) - 1; i >= 0; i-- {
-		r.locks[i].Release()
+		err = r.alsoFailed(err, r.locks[i].Release())
 	}
+	r.locks = nil
 	o := &r.out
-	o.ExitCode = exitCode(r.c.Context, err)
-	o.Status, o.OK = statusOf(o.ExitCode), o.ExitCode == exitOK
-	if err != nil {
-		o.Error = message(r.c.Context, err)
-	}
+	r.settle(err)
 	o.DurationSeconds = time.Since(o.Started).Seconds()
 	o.Problems = append(o.Problems, r.rep.Problems()...)
 	for _, p := range o.Problems {
@@ -116,20 +118,42 @@ func (r *run) finish(err error) error {
 		if merr := writeMetrics(f, o, time.Now()); merr != nil {
 			// A metrics file that cannot be written leaves monitoring
 			// blind: that fails a run that otherwise succeeded.
-			merr = fmt.Errorf("writing --metrics-file: %w", merr)
-			if err == nil {
-				err = merr
-				o.ExitCode, o.Status, o.OK, o.Error = exitError, statusOf(exitError), false, merr.Error()
-			} else {
-				fmt.Fprintf(os.Stderr, "regbackup: %v\n", merr)
-			}
+			err = r.alsoFailed(err, fmt.Errorf("writing --metrics-file: %w", merr))
+			r.settle(err)
 		}
 	}
 	if r.c.Bool("json") {
-		enc := json.NewEncoder(os.Stdout)
+		enc := json.NewEncoder(r.stdout)
 		enc.SetIndent("", "  ")
-		enc.Encode(o)
+		if jerr := enc.Encode(o); jerr != nil {
+			err = r.alsoFailed(err, fmt.Errorf("writing the --json outcome: %w", jerr))
+		}
 	}
+	return err
+}
+
+// settle sets the outcome's exit code, status and error from err.
+func (r *run) settle(err error) {
+	o := &r.out
+	o.ExitCode = exitCode(r.c.Context, err)
+	o.Status, o.OK = statusOf(o.ExitCode), o.ExitCode == exitOK
+	o.Error = ""
+	if err != nil {
+		o.Error = message(r.c.Context, err)
+	}
+}
+
+// alsoFailed folds later, a failure after the command's own work, into
+// err: it becomes the error when err is nil; else it is printed on stderr
+// and err stays the one reported.
+func (r *run) alsoFailed(err, later error) error {
+	switch {
+	case later == nil:
+		return err
+	case err == nil:
+		return later
+	}
+	fmt.Fprintf(os.Stderr, "regbackup: %v\n", later)
 	return err
 }
 
