@@ -19,6 +19,15 @@ var (
 	ErrParentMismatch = errors.New("parent archive does not match")
 )
 
+// ShortSum is the start of a catalog checksum, for messages that name a
+// parent by the checksum an incremental recorded for it.
+func ShortSum(sum string) string {
+	if len(sum) > 12 {
+		return sum[:12] + "..."
+	}
+	return sum
+}
+
 // ValidArchiveName reports whether name can name a parent archive: a plain
 // file name, never a path, so a catalog cannot point a reader at a file
 // outside the folder of the archives.

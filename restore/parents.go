@@ -101,7 +101,7 @@ func openParent(open ParentOpener, p archive.Parent, ids []age.Identity) (*archi
 		ar.Close()
 		rc.Close()
 		return nil, nil, fmt.Errorf("parent archive %s: catalog sha256 is %s, the incremental needs %s: %w",
-			p.Name, short(ar.CatalogSHA256()), short(p.CatalogSHA256), archive.ErrParentMismatch)
+			p.Name, archive.ShortSum(ar.CatalogSHA256()), archive.ShortSum(p.CatalogSHA256), archive.ErrParentMismatch)
 	}
 	return ar, func() { ar.Close(); rc.Close() }, nil
 }
@@ -151,12 +151,4 @@ func parentBlobs(cat *archive.Catalog, need map[string]bool) map[string]map[stri
 		out[b.Archive][b.Digest] = true
 	}
 	return out
-}
-
-// short is the start of a catalog checksum, for messages.
-func short(sum string) string {
-	if len(sum) > 12 {
-		return sum[:12] + "..."
-	}
-	return sum
 }

@@ -48,7 +48,7 @@ func (f *ParentFinder) Locate(ctx context.Context, p archive.Parent) (ArchiveRef
 	}
 	if f.Store == nil {
 		return ArchiveRef{}, fmt.Errorf("parent archive %s of %s is needed (catalog sha256 %s): pass it with --parent FILE: %w",
-			p.Name, f.childName(), short(p.CatalogSHA256), archive.ErrParentMissing)
+			p.Name, f.childName(), archive.ShortSum(p.CatalogSHA256), archive.ErrParentMissing)
 	}
 	ref := ArchiveRef{Store: f.Store, Name: p.Name}
 	sum, err := f.sumOf(ctx, ref)
@@ -61,13 +61,13 @@ func (f *ParentFinder) Locate(ctx context.Context, p archive.Parent) (ArchiveRef
 		}
 		return ArchiveRef{}, fmt.Errorf("%s is not the parent archive %s was made on (its catalog sha256 is %s, %s needs %s): "+
 			"find the right one and pass it with --parent FILE: %w",
-			ref, f.childName(), short(sum), f.childName(), short(p.CatalogSHA256), archive.ErrParentMismatch)
+			ref, f.childName(), archive.ShortSum(sum), f.childName(), archive.ShortSum(p.CatalogSHA256), archive.ErrParentMismatch)
 	case errors.Is(err, os.ErrNotExist):
 		if other, ok := f.renamed(ctx, p); ok {
 			return other, nil
 		}
 		return ArchiveRef{}, fmt.Errorf("parent archive %s of %s is missing (catalog sha256 %s): put it beside %s or pass it with --parent FILE: %w",
-			ref, f.childName(), short(p.CatalogSHA256), f.childName(), archive.ErrParentMissing)
+			ref, f.childName(), archive.ShortSum(p.CatalogSHA256), f.childName(), archive.ErrParentMissing)
 	}
 	return ArchiveRef{}, fmt.Errorf("parent archive %s: %w", ref, err)
 }
@@ -145,11 +145,4 @@ func catalogSum(ctx context.Context, ref ArchiveRef, ids []age.Identity) (string
 	}
 	defer ar.Close()
 	return ar.CatalogSHA256(), nil
-}
-
-func short(sum string) string {
-	if len(sum) > 12 {
-		return sum[:12] + "..."
-	}
-	return sum
 }

@@ -17,10 +17,6 @@ import (
 	"github.com/regbackup/regbackup/metadb"
 )
 
-// databaseLock is what GitLab's registry writes at
-// docker/registry/lockfiles/database-in-use.
-const databaseLock = `{"version":1}`
-
 // restoreGitLabDatabase restores the backup's registry database dump, if
 // it holds one and cfg (the target's registry config) names a database:
 // after the storage (its blobs are what the rows name), with metadb's
@@ -66,7 +62,7 @@ func markDatabaseInUse(ctx context.Context, d drivers.Driver) error {
 	if _, err := d.Stat(ctx, regconfig.LockfileFilesystem); err == nil {
 		return fmt.Errorf("the storage holds %s: the registry will not start with the database restored; remove it once the storage is no longer used without the database", regconfig.LockfileFilesystem)
 	}
-	if err := d.Put(ctx, regconfig.LockfileDatabase, strings.NewReader(databaseLock), int64(len(databaseLock))); err != nil {
+	if err := d.Put(ctx, regconfig.LockfileDatabase, strings.NewReader(regconfig.LockfileContent), int64(len(regconfig.LockfileContent))); err != nil {
 		return fmt.Errorf("writing %s: %w", regconfig.LockfileDatabase, err)
 	}
 	return nil
