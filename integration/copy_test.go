@@ -79,24 +79,7 @@ func TestCopyToS3(t *testing.T) {
 		locks := filepath.Join(t.TempDir(), "locks")
 		args := []string{"copy", "--from", root, "--to", gw.Location(bucket, "reg"), "--lock-dir", locks}
 
-		slow := append(gw.Env(), "REGBACKUP_TEST_IO_DELAY=150ms")
-		killed := startRegbackup(t, slow, "blobs:", append(args, "--concurrency", "2")...)
-		deadline := time.Now().Add(30 * time.Second)
-		for n, _ := blobKeys(t, gw, bucket, "reg"); n < 3; n, _ = blobKeys(t, gw, bucket, "reg") {
-			if !killed.running() || time.Now().After(deadline) {
-				t.Fatalf("the slowed copy did not write 3 blobs before it ended or 30 s passed:\n%s", killed.w.String())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		if err := killed.cmd.Process.Kill(); err != nil {
-			t.Fatal(err)
-		}
-		killed.wait(t)
-		blobs, links := blobKeys(t, gw, bucket, "reg")
-		t.Logf("killed with %d blobs in the bucket", blobs)
-		if links != 0 {
-			t.Errorf("the killed copy left %d link files: links must come after all blobs", links)
-		}
+		killCopyAfterBlobs(t, gw, bucket, gw.Env(), args, 30*time.Second)
 
 		stdout, stderr := regbackupS3(t, gw, 0, args...)
 		for _, want := range []string{"already at the target", "read-only for a short while", "catches up with pushes"} {
@@ -276,5 +259,30 @@ func TestCopyDryRun(t *testing.T) {
 	stdout, _ = expectExit(t, 0, "copy", "--from", src, "--to", root, "--dry-run", "--lock-dir", locks)
 	if strings.Contains(stdout, "would ") {
 		t.Errorf("dry run after a full copy still has work:\n%s", stdout)
+	}
+}
+
+// killCopyAfterBlobs runs the copy args slowed down (150 ms per I/O, two at
+// a time), SIGKILLs it once 3 blobs are under bucket/reg, and checks that
+// it left no link file there: links come only after all blobs.
+func killCopyAfterBlobs(t *testing.T, gw *servers.S3Server, bucket string, env, args []string, within time.Duration) {
+	t.Helper()
+	slow := append(append([]string(nil), env...), "REGBACKUP_TEST_IO_DELAY=150ms")
+	killed := startRegbackup(t, slow, "blobs:", append(append([]string(nil), args...), "--concurrency", "2")...)
+	deadline := time.Now().Add(within)
+	for n, _ := blobKeys(t, gw, bucket, "reg"); n < 3; n, _ = blobKeys(t, gw, bucket, "reg") {
+		if !killed.running() || time.Now().After(deadline) {
+			t.Fatalf("the slowed copy did not write 3 blobs before it ended or %s passed:\n%s", within, killed.w.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := killed.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killed.wait(t)
+	blobs, links := blobKeys(t, gw, bucket, "reg")
+	t.Logf("killed with %d blobs in the bucket", blobs)
+	if links != 0 {
+		t.Errorf("the killed copy left %d link files: links must come after all blobs", links)
 	}
 }

@@ -75,23 +75,7 @@ func TestSwiftRegistry(t *testing.T) {
 		bucket := gw.NewBucket(t)
 		locks := filepath.Join(t.TempDir(), "locks")
 		args := []string{"copy", "--registry-config", cfg, "--to", gw.Location(bucket, "reg"), "--lock-dir", locks}
-		killed := startRegbackup(t, append(env, "REGBACKUP_TEST_IO_DELAY=150ms"), "blobs:", append(args, "--concurrency", "2")...)
-		deadline := time.Now().Add(60 * time.Second)
-		for n, _ := blobKeys(t, gw, bucket, "reg"); n < 3; n, _ = blobKeys(t, gw, bucket, "reg") {
-			if !killed.running() || time.Now().After(deadline) {
-				t.Fatalf("the slowed copy did not write 3 blobs before it ended or 60 s passed:\n%s", killed.w.String())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		if err := killed.cmd.Process.Kill(); err != nil {
-			t.Fatal(err)
-		}
-		killed.wait(t)
-		blobs, links := blobKeys(t, gw, bucket, "reg")
-		t.Logf("killed with %d blobs in the bucket", blobs)
-		if links != 0 {
-			t.Errorf("the killed copy left %d link files", links)
-		}
+		killCopyAfterBlobs(t, gw, bucket, env, args, 60*time.Second)
 		stdout, stderr := regbackupWant(t, env, 0, args...)
 		if !strings.Contains(stderr, "already at the target") || !strings.Contains(stdout, "s3:") {
 			t.Errorf("second copy: stdout\n%s\nstderr\n%s", stdout, stderr)
