@@ -3,13 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/regbackup/regbackup/check"
-	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/metadb"
 )
 
 // maxListed is how many orphans or stale uploads the report for people
@@ -20,7 +21,7 @@ func checkCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "check",
 		Usage:     "check live registry storage for damage, like fsck; writes nothing",
-		UsageText: "regbackup check --from LOCATION [--read-data] [--json] [options]",
+		UsageText: "regbackup check (--from LOCATION | --registry-config FILE) [--read-data] [--json] [options]",
 		Description: `Reads the registry's storage as a backup would and reports what a registry would fail
 to serve: malformed link files (empty, a trailing newline, garbage: the registry answers
 HTTP 500), links to missing blobs, manifests that are corrupt or reference missing blobs,
@@ -28,14 +29,22 @@ and with --read-data blobs whose content does not match their digest (every blob
 and hashed, in parallel). It also lists, as notices, the blobs no manifest revision reaches
 (orphans: the registry's garbage collector would delete them) and uploads in progress older
 than --stale-uploads, with their sizes.
+With --registry-config of GitLab's registry with its metadata database, check compares the
+database with storage instead: a blob the database references that storage lacks or holds
+with another size is damage (named), with --read-data a blob whose content does not match
+its digest too; blobs in storage the database does not reference are one notice with their
+total size (GitLab's online garbage collector owns them: not orphans). Storage that holds
+blobs but no link file, given with --from, is refused: give --registry-config.
 Exit codes: 0 healthy (orphans and stale uploads are not damage), 3 damage found,
 4 another run holds the storage (check takes a shared lock: checks run together, but not
 beside a backup or restore), 1 error.
 Examples:
   regbackup check --from /var/lib/registry
-  regbackup check --from /var/lib/registry --read-data --json | jq '.problems'`,
+  regbackup check --from /var/lib/registry --read-data --json | jq '.problems'
+  regbackup check --registry-config /var/opt/gitlab/registry/config.yml --read-data`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "registry storage `LOCATION` to check"},
+			&cli.StringFlag{Name: "registry-config", Usage: "check the storage this registry config.yml `FILE` names (and its metadata database, when on); instead of --from"},
 			&cli.BoolFlag{Name: "read-data", Usage: "read and hash every blob, not only manifests and links"},
 			&cli.DurationFlag{Name: "stale-uploads", Value: check.DefaultStaleUploads, Usage: "report uploads in progress older than `DURATION`"},
 			concurrencyFlag("files read (link files, manifests, and blobs with --read-data)"),
@@ -50,21 +59,32 @@ Examples:
 func runCheck(c *cli.Context) (err error) {
 	r := newRun(c, "check")
 	defer func() { err = r.finish(err) }()
-	from := c.String("from")
+	from, cfgFile := c.String("from"), c.String("registry-config")
 	r.out.location = redactLocation(from)
 	switch {
 	case c.NArg() > 0:
 		return usagef("check takes no arguments (got %q); use --from", c.Args().First())
-	case from == "":
-		return usagef("--from is required: the registry's storage root, e.g. /var/lib/registry")
+	case from != "" && cfgFile != "":
+		return usagef("use either --from or --registry-config, not both")
+	case from == "" && cfgFile == "":
+		return usagef("--from or --registry-config is required: the registry's storage root, e.g. /var/lib/registry, or its config.yml")
 	}
 	concurrency, err := concurrencyOption(c)
 	if err != nil {
 		return err
 	}
-	d, err := drivers.Open(c.Context, from)
+	src, err := openBackupSource(c.Context, from, cfgFile, false, "")
 	if err != nil {
 		return err
+	}
+	defer src.db.close()
+	d := src.d
+	var db *metadb.DB
+	if src.db != nil {
+		db = src.db.db
+		if !c.Bool("quiet") && !c.Bool("json") {
+			src.db.describe(os.Stderr)
+		}
 	}
 	r.setLocation(&r.out.Source, d.String())
 	if err := r.lockStorage(d, true); err != nil {
@@ -72,7 +92,7 @@ func runCheck(c *cli.Context) (err error) {
 	}
 	d = throttled(d)
 	res, err := check.Check(c.Context, d, check.Options{Concurrency: concurrency,
-		ReadData: c.Bool("read-data"), StaleUploads: c.Duration("stale-uploads"), Progress: &r.rep.prog})
+		ReadData: c.Bool("read-data"), StaleUploads: c.Duration("stale-uploads"), Progress: &r.rep.prog, Database: db})
 	if res == nil {
 		return err
 	}

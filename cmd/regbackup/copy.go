@@ -102,7 +102,7 @@ func runCopy(c *cli.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	src, err := openBackupSource(c.Context, from, cfgFile, false)
+	src, err := openBackupSource(c.Context, from, cfgFile, false, "")
 	if err != nil {
 		return err
 	}

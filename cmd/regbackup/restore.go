@@ -11,6 +11,8 @@ import (
 
 	"github.com/regbackup/regbackup/drivers"
 	"github.com/regbackup/regbackup/drivers/filesystem"
+	"github.com/regbackup/regbackup/drivers/regconfig"
+	"github.com/regbackup/regbackup/metadb"
 	"github.com/regbackup/regbackup/restore"
 )
 
@@ -64,6 +66,7 @@ Examples:
 			&cli.StringFlag{Name: "files-to", Usage: "write included files into `DIR`"},
 			&cli.BoolFlag{Name: "files-to-original", Usage: "write included files to their original paths"},
 			&cli.StringFlag{Name: "owner", Usage: "`UID:GID` for new files and folders (default: the root folder's owner, when run as root)"},
+			pgBinFlag(),
 			concurrencyFlag("blobs written (and presence checks, link files)"),
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only problems and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
@@ -140,9 +143,24 @@ func runRestore(c *cli.Context) (err error) {
 			return err
 		}
 	}
+	mode, err := metadataMode(c.Context, target.cfg, d)
+	if err != nil {
+		return err
+	}
 	d = throttled(d)
 	rep := r.rep
-	opts := restore.Options{Repositories: c.StringSlice("repository"), Clean: c.Bool("clean"),
+	var db *restore.Database
+	if mode == regconfig.DatabaseMetadata {
+		tools, err := metadb.FindTools(c.String("pg-bin"))
+		if err != nil {
+			return err
+		}
+		db = &restore.Database{Config: target.cfg.Database, Tools: tools}
+		if !c.Bool("quiet") {
+			fmt.Fprintf(os.Stderr, "metadata: GitLab's metadata database %s (pg_restore %s from %s)\n", db.Config, tools.Version, tools.Dir)
+		}
+	}
+	opts := restore.Options{Database: db, Repositories: c.StringSlice("repository"), Clean: c.Bool("clean"),
 		DryRun: c.Bool("dry-run"), FilesTo: c.String("files-to"), FilesToOriginal: c.Bool("files-to-original"),
 		Concurrency: conc, Progress: &rep.prog, Parents: parents, Identities: in.finder.Identities}
 	if opts.DryRun {
@@ -167,6 +185,9 @@ func runRestore(c *cli.Context) (err error) {
 	r.report(verb, result, restoreSummary(result))
 	if !c.Bool("quiet") && !c.Bool("json") && !opts.DryRun {
 		rep.printf("restored into %s; restart the registry so it drops cached blob descriptors\n", d)
+		if result.Metadata != "" {
+			rep.printf("metadata database restored (schema %s): run the registry's `database migrate up` before starting it, which brings an older dump's schema forward (Omnibus: gitlab-ctl registry-database migrate up)\n", result.SchemaVersion)
+		}
 	}
 	return nil
 }
