@@ -136,9 +136,14 @@ func printCheck(rep *reporter, res *check.Report, staleAge time.Duration, damage
 	}
 	line := fmt.Sprintf("check: %d repositories, %d tags, %d manifests, %d links, %d blobs (%s)",
 		res.Repositories, res.Tags, res.Manifests, res.Links, res.Blobs, human(res.BlobBytes))
+	if res.Metadata != "" {
+		// Against GitLab's metadata database: no links, manifests are rows.
+		line = fmt.Sprintf("check: %d repositories, %d tags, %d manifests in the metadata database, %d blobs in storage (%s)",
+			res.Repositories, res.Tags, res.Manifests, res.Blobs, human(res.BlobBytes))
+	}
 	if res.ReadData {
 		line += fmt.Sprintf(", all %d hashed", res.Hashed)
-	} else {
+	} else if res.Metadata == "" {
 		line += fmt.Sprintf(", %d manifests hashed (--read-data hashes every blob)", res.Hashed)
 	}
 	line += fmt.Sprintf(" in %s", res.Duration.Round(time.Millisecond))
@@ -146,6 +151,8 @@ func printCheck(rep *reporter, res *check.Report, staleAge time.Duration, damage
 	switch {
 	case damaged:
 		line += fmt.Sprintf(": %d damage, %d notice(s)", res.Damaged(), notices)
+	case res.Metadata != "":
+		line += fmt.Sprintf(": no damage (%d notice(s), %d stale upload(s))", notices, len(res.StaleUploads))
 	default:
 		line += fmt.Sprintf(": no damage (%d notice(s), %d orphan blob(s), %d stale upload(s))", notices, len(res.Orphans), len(res.StaleUploads))
 	}

@@ -49,11 +49,20 @@ archive holds it at that path and what happens to it. Key files are still writte
 with the same config) or --files-to DIR; a file that differs from the archive's copy is
 reported as REPLACED before anything is written.
 
+An archive of GitLab's registry with its metadata database needs --to-registry-config whose
+database: section is on: the target database must be empty or freshly migrated (no
+repositories; --clean replaces one that holds repositories), the blobs are restored and
+verified first, then the dump with pg_restore in one transaction (an interrupted restore changes
+nothing in the database: run it again), then storage gets its database-in-use lockfile. Run the
+registry's database migrate up afterwards. --repository is refused for such archives; --pg-bin
+DIR picks pg_restore.
+
 Examples:
   regbackup restore /backups/registry-2026-11-23.tar.zst --to /var/lib/registry --files-to /certs
   regbackup restore backup.tar.zst --to-registry-config /etc/docker/registry/config.yml --files-to-original
   regbackup restore backup.tar.zst --to 's3://new-bucket/reg?region=eu-west-1'
   regbackup restore backup.tar.zst --to /var/lib/registry --repository 'group/*' --dry-run
+  regbackup restore registry.tar.zst --to-registry-config /var/opt/gitlab/registry/config.yml --pg-bin /opt/gitlab/embedded/bin
   ssh backup-host cat registry.tar.zst | regbackup restore - --to /var/lib/registry --clean
   regbackup restore /backups/registry-2026-11-23.tar.zst --to /var/lib/registry --identity key.txt
   regbackup restore 's3://backups/registry/registry-2026-11-23.tar.zst?region=eu-west-1' --to /var/lib/registry`,
