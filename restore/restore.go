@@ -57,6 +57,10 @@ type Options struct {
 	// writes them to their original paths. Neither: they are not restored.
 	FilesTo         string
 	FilesToOriginal bool
+	// FileTarget, with FilesToOriginal, may name another place for an
+	// included file (a GitLab install's path for its key, under another
+	// root than the one it was backed up from); "" keeps the original.
+	FileTarget func(f archive.File) string
 	// Change, when set, is told every change made (or, with DryRun, that
 	// would be made): "write", "skip" or "remove", and the path. It is
 	// called from one goroutine at a time, but blobs are written in
@@ -149,14 +153,7 @@ func (rs *restorer) run(ctx context.Context, ar *archive.Reader) (*Report, error
 	if err := rs.restoreParents(ctx, cat); err != nil {
 		return nil, err
 	}
-	// Blobs durable before any link names them; links durable at the end.
-	if err := rs.sync(ctx); err != nil {
-		return nil, err
-	}
-	if err := rs.writeLinks(ctx); err != nil {
-		return nil, err
-	}
-	if err := rs.sync(ctx); err != nil {
+	if err := rs.durableLinks(ctx, rs.writeLinks); err != nil {
 		return nil, err
 	}
 	if opts.Database != nil {
@@ -285,6 +282,18 @@ func (rs *restorer) writeLinks(ctx context.Context) error {
 	})
 }
 
+// durableLinks makes the blobs written durable before write writes any
+// link file that names them, and the link files durable at the end.
+func (rs *restorer) durableLinks(ctx context.Context, write func(context.Context) error) error {
+	if err := rs.sync(ctx); err != nil {
+		return err
+	}
+	if err := write(ctx); err != nil {
+		return err
+	}
+	return rs.sync(ctx)
+}
+
 // reportDone tells Change, in order, about the paths done (done[i] for
 // the path name(i)), and counts them in *n.
 func (rs *restorer) reportDone(action string, done []bool, name func(int) string, n *int) {
@@ -309,6 +318,11 @@ func (rs *restorer) writeFiles(cat *archive.Catalog) error {
 	targets := fileTargets(cat.Files, rs.opts.FilesTo)
 	for _, f := range cat.Files {
 		target := targets[f.Entry]
+		if rs.opts.FileTarget != nil && rs.opts.FilesToOriginal {
+			if t := rs.opts.FileTarget(f); t != "" {
+				target = t
+			}
+		}
 		content, ok := rs.files[f.Entry]
 		if !ok {
 			return fmt.Errorf("included file %s: not in the archive: %w", f.Path, archive.ErrCorrupt)

@@ -44,6 +44,10 @@ Storage that holds blobs but no link file, with no database config, is refused (
 is what GitLab's registry with its metadata database leaves, and a backup of it would be empty.
 Give --registry-config, or --all-blobs to save the blobs alone.
 
+` + gitlabHelp + ` With --gitlab, backup stores the key
+and certificate with the data (what GitLab's own backup leaves out); --no-key-files leaves
+them out.
+
 Damage found in the source (malformed or dangling links, missing or corrupt blobs) is
 reported and left out, and the command exits 3; the archive is still complete and holds
 everything that was intact.
@@ -67,7 +71,8 @@ Examples:
   regbackup backup --from /var/lib/registry -o '/backups/registry-{date}.tar.zst' \
     --incremental --keep-daily 7 --keep-weekly 4 --encrypt-to age1... --json
   regbackup backup --from /var/lib/registry \
-    -o 's3://backups/registry/registry-{date}.tar.zst?region=eu-west-1' --incremental --keep-daily 7`,
+    -o 's3://backups/registry/registry-{date}.tar.zst?region=eu-west-1' --incremental --keep-daily 7
+  regbackup backup --gitlab -o '/backups/registry-{date}.tar.zst' --encrypt-to age1...`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "registry storage `LOCATION` to back up: a folder, s3://, gs:// or azure:// (see above)"},
 			&cli.StringFlag{Name: "registry-config", Usage: "back up the storage this registry config.yml `FILE` names (REGISTRY_* variables applied) and its key files; instead of --from"},
@@ -83,7 +88,7 @@ Examples:
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only damage and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout (not with -o -)"},
 			metricsFlag(),
-		}, append(lockFlags(), chainFlags()...)...),
+		}, append(append(lockFlags(), chainFlags()...), gitlabFlags()...)...),
 		Action: runBackup,
 	}
 }
@@ -98,10 +103,12 @@ func runBackup(c *cli.Context) (err error) {
 		return usagef("backup takes no arguments (got %q); use --from and -o", c.Args().First())
 	case from != "" && cfgFile != "":
 		return usagef("use either --from or --registry-config, not both")
-	case from == "" && cfgFile == "":
-		return usagef("--from or --registry-config is required: the registry's storage (e.g. /var/lib/registry, s3://bucket/root) or its config.yml")
-	case c.Bool("no-key-files") && cfgFile == "":
-		return usagef("--no-key-files goes with --registry-config")
+	case cfgFile != "" && c.Bool("gitlab"):
+		return usagef("use either --registry-config or --gitlab, not both")
+	case from == "" && cfgFile == "" && !c.Bool("gitlab"):
+		return usagef("--from, --registry-config or --gitlab is required: the registry's storage (e.g. /var/lib/registry, s3://bucket/root), its config.yml, or the GitLab install's")
+	case c.Bool("no-key-files") && cfgFile == "" && !c.Bool("gitlab"):
+		return usagef("--no-key-files goes with --registry-config or --gitlab")
 	case out == "":
 		return usagef("-o is required: the archive file or object URL to write, or - for stdout")
 	case out == "-" && c.Bool("json"):
@@ -116,7 +123,23 @@ func runBackup(c *cli.Context) (err error) {
 		return usageError{err}
 	}
 	withKeys := !c.Bool("no-key-files")
-	src, err := openBackupSource(c.Context, from, cfgFile, withKeys, c.String("pg-bin"))
+	gl, err := findGitLab(c, from)
+	if err != nil {
+		return err
+	}
+	var src *backupSource
+	var glFiles []string
+	if gl != nil {
+		src = &backupSource{}
+		if withKeys {
+			if glFiles, err = gitlabKeyFiles(gl); err != nil {
+				return err
+			}
+		}
+		src.d, _, err = gitlabStorage(c.Context, gl, false, false)
+	} else {
+		src, err = openBackupSource(c.Context, from, cfgFile, withKeys, c.String("pg-bin"))
+	}
 	if err != nil {
 		return err
 	}
@@ -138,7 +161,7 @@ func runBackup(c *cli.Context) (err error) {
 	out = plan.out
 	r.out.Archive = out
 	opts := backup.Options{Compression: comp, Level: c.Int("level"), Concurrency: conc,
-		AllBlobs: c.Bool("all-blobs"), IncludeFiles: append(c.StringSlice("include-file"), src.paths()...),
+		AllBlobs: c.Bool("all-blobs"), IncludeFiles: append(append(c.StringSlice("include-file"), src.paths()...), glFiles...),
 		ToolVersion: version, Progress: &rep.prog}
 	plan.opts(&opts)
 	if src.db != nil {

@@ -38,8 +38,10 @@ blobs but no link file, given with --from, is refused: give --registry-config.
 Exit codes: 0 healthy (orphans and stale uploads are not damage), 3 damage found,
 4 another run holds the storage (check takes a shared lock: checks run together, but not
 beside a backup or restore), 1 error.
+` + gitlabHelp + `
 Examples:
   regbackup check --from /var/lib/registry
+  regbackup check --gitlab --read-data
   regbackup check --from /var/lib/registry --read-data --json | jq '.problems'
   regbackup check --registry-config /var/opt/gitlab/registry/config.yml --read-data`,
 		Flags: append([]cli.Flag{
@@ -51,7 +53,7 @@ Examples:
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only damage and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON on stdout"},
 			metricsFlag(),
-		}, lockFlags()...),
+		}, append(lockFlags(), gitlabFlags()...)...),
 		Action: runCheck,
 	}
 }
@@ -66,14 +68,24 @@ func runCheck(c *cli.Context) (err error) {
 		return usagef("check takes no arguments (got %q); use --from", c.Args().First())
 	case from != "" && cfgFile != "":
 		return usagef("use either --from or --registry-config, not both")
-	case from == "" && cfgFile == "":
-		return usagef("--from or --registry-config is required: the registry's storage root, e.g. /var/lib/registry, or its config.yml")
+	case from == "" && cfgFile == "" && !c.Bool("gitlab"):
+		return usagef("--from, --registry-config or --gitlab is required: the registry's storage root, e.g. /var/lib/registry, its config.yml, or the GitLab install's")
 	}
 	concurrency, err := concurrencyOption(c)
 	if err != nil {
 		return err
 	}
-	src, err := openBackupSource(c.Context, from, cfgFile, false, "")
+	gl, err := findGitLab(c, from)
+	if err != nil {
+		return err
+	}
+	var src *backupSource
+	if gl != nil {
+		src = &backupSource{}
+		src.d, _, err = gitlabStorage(c.Context, gl, false, false)
+	} else {
+		src, err = openBackupSource(c.Context, from, cfgFile, false, "")
+	}
 	if err != nil {
 		return err
 	}

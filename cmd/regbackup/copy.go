@@ -49,12 +49,16 @@ The target takes the same forms (--to LOCATION or --to-registry-config FILE); a 
 target folder is created. The target is locked like a restore's, the source shared like a
 check's.
 
+` + gitlabHelp + ` With --gitlab, copy reads the install's registry storage
+(its storage only: key material stays where it is).
+
 Examples:
   regbackup copy --from /var/lib/registry --to 's3://new-bucket/registry?region=eu-west-1'
   regbackup copy --registry-config old.yml --to-registry-config new.yml
   regbackup copy --from /var/lib/registry --to 'azure://registry?account=myaccount' --dry-run
   regbackup copy --from /var/lib/registry --to /mnt/new --repository 'team/*' --concurrency 8
-  regbackup copy --from 's3://old/reg?region=eu-west-1' --to 's3://new/reg?region=eu-west-1' --verify-existing`,
+  regbackup copy --from 's3://old/reg?region=eu-west-1' --to 's3://new/reg?region=eu-west-1' --verify-existing
+  regbackup copy --gitlab --to 's3://gitlab-registry/registry?region=eu-west-1'`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "registry storage `LOCATION` to copy: a folder, s3://, gs:// or azure:// (see above)"},
 			&cli.StringFlag{Name: "registry-config", Usage: "copy the storage this registry config.yml `FILE` names (REGISTRY_* variables applied); instead of --from"},
@@ -67,7 +71,7 @@ Examples:
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only damage and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
 			metricsFlag(),
-		}, lockFlags()...),
+		}, append(lockFlags(), gitlabFlags()...)...),
 		Action: runCopy,
 	}
 }
@@ -91,8 +95,10 @@ func runCopy(c *cli.Context) (err error) {
 		return usagef("copy takes no arguments (got %q); use --from and --to", c.Args().First())
 	case from != "" && cfgFile != "":
 		return usagef("use either --from or --registry-config, not both")
-	case from == "" && cfgFile == "":
-		return usagef("--from or --registry-config is required: the registry storage to copy (e.g. /var/lib/registry, s3://bucket/root) or its config.yml")
+	case cfgFile != "" && c.Bool("gitlab"):
+		return usagef("use either --registry-config or --gitlab, not both")
+	case from == "" && cfgFile == "" && !c.Bool("gitlab"):
+		return usagef("--from, --registry-config or --gitlab is required: the registry storage to copy (e.g. /var/lib/registry, s3://bucket/root), its config.yml, or the GitLab install's")
 	case to != "" && toCfg != "":
 		return usagef("use either --to or --to-registry-config, not both")
 	case to == "" && toCfg == "":
@@ -102,7 +108,18 @@ func runCopy(c *cli.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	src, err := openBackupSource(c.Context, from, cfgFile, false, "")
+	gl, err := findGitLab(c, from)
+	if err != nil {
+		return err
+	}
+	var src *backupSource
+	if gl != nil {
+		// The storage only: copy moves no key material.
+		src = &backupSource{}
+		src.d, _, err = gitlabStorage(c.Context, gl, false, false)
+	} else {
+		src, err = openBackupSource(c.Context, from, cfgFile, false, "")
+	}
 	if err != nil {
 		return err
 	}

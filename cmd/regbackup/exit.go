@@ -9,6 +9,7 @@ import (
 
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/check"
+	"github.com/regbackup/regbackup/gitlabbackup"
 	"github.com/regbackup/regbackup/lock"
 	"github.com/regbackup/regbackup/snapshot"
 )
@@ -55,7 +56,7 @@ func exitCode(ctx context.Context, err error) int {
 	case errors.Is(err, archive.ErrCorrupt), errors.Is(err, archive.ErrIncomplete),
 		errors.Is(err, archive.ErrUnsafePath), errors.Is(err, archive.ErrDigestMismatch),
 		errors.Is(err, archive.ErrNotRegbackup), errors.Is(err, snapshot.ErrDamagedSource),
-		errors.Is(err, check.ErrDamagedStorage):
+		errors.Is(err, check.ErrDamagedStorage), errors.Is(err, gitlabbackup.ErrDamaged):
 		return exitIntegrity
 	}
 	return exitError
@@ -81,6 +82,10 @@ func message(ctx context.Context, err error) string {
 		return err.Error() + " (pass --identity FILE)"
 	case errors.Is(err, archive.ErrNoIdentityMatch):
 		return err.Error() + " (pass --identity FILE with a key it was encrypted to)"
+	case errors.Is(err, gitlabbackup.ErrDamaged):
+		return err.Error() // says what was and was not restored
+	case errors.Is(err, gitlabbackup.ErrRegistrySkipped):
+		return err.Error() + " (make GitLab's backup without SKIP=registry, or back the registry up with regbackup backup --gitlab)"
 	case errors.Is(err, archive.ErrNotRegbackup):
 		return err.Error() + " (was it written by regbackup? a plain registry tarball can be extracted with tar -x)"
 	case errors.Is(err, snapshot.ErrDamagedSource):

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"io"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/gitlabbackup"
 	"github.com/regbackup/regbackup/restore"
 	"github.com/regbackup/regbackup/store"
 )
@@ -20,12 +22,14 @@ func parentFlags() []cli.Flag {
 	}
 }
 
-// input is an archive argument opened for reading, its catalog read.
+// input is an archive argument opened for reading, its catalog read: a
+// regbackup archive (ar) or one of GitLab's backups (gl).
 type input struct {
 	ctx    context.Context
 	name   string
 	rc     io.ReadCloser
 	ar     *archive.Reader
+	gl     *gitlabbackup.Reader
 	finder *store.ParentFinder
 }
 
@@ -40,16 +44,32 @@ func openInput(c *cli.Context, name string) (*input, error) {
 	if err != nil {
 		return nil, err
 	}
+	f := &store.ParentFinder{Files: parents, Identities: ids, Child: name}
+	if gl, ok, err := openGitLabFolder(name); ok {
+		if err != nil {
+			return nil, err
+		}
+		return &input{ctx: c.Context, name: name, rc: io.NopCloser(nil), gl: gl, finder: f}, nil
+	}
 	rc, ref, err := openArchive(c.Context, name)
 	if err != nil {
 		return nil, err
 	}
-	ar, err := archive.NewReaderOptions(rc, archive.ReaderOptions{Identities: ids})
+	// GitLab's backups are told apart by their first entry.
+	br := bufio.NewReaderSize(rc, gitlabbackup.SniffSize)
+	if gitlabbackup.Sniff(br) {
+		gl, err := gitlabbackup.Open(br, gitlabbackup.Options{SpoolDatabase: true})
+		if err != nil {
+			rc.Close()
+			return nil, err
+		}
+		return &input{ctx: c.Context, name: name, rc: rc, gl: gl, finder: f}, nil
+	}
+	ar, err := archive.NewReaderOptions(br, archive.ReaderOptions{Identities: ids})
 	if err != nil {
 		rc.Close()
 		return nil, keyError(c, name, err)
 	}
-	f := &store.ParentFinder{Files: parents, Identities: ids, Child: name}
 	if ref.Store != nil {
 		f.Store, f.Child = ref.Store, ref.Name
 	}
@@ -59,6 +79,9 @@ func openInput(c *cli.Context, name string) (*input, error) {
 // parents locates every parent the archive needs, so a missing one fails
 // before anything is read or written, and returns the opener for them.
 func (in *input) parents() (restore.ParentOpener, error) {
+	if in.ar == nil {
+		return nil, nil // GitLab's backups have no parents
+	}
 	refs, err := in.finder.LocateAll(in.ctx, in.ar.Catalog())
 	if err != nil {
 		return nil, err
@@ -67,6 +90,11 @@ func (in *input) parents() (restore.ParentOpener, error) {
 }
 
 func (in *input) Close() {
-	in.ar.Close()
+	if in.ar != nil {
+		in.ar.Close()
+	}
+	if in.gl != nil {
+		in.gl.Close()
+	}
 	in.rc.Close()
 }
