@@ -75,17 +75,7 @@ func runCheck(c *cli.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	gl, err := findGitLab(c, from)
-	if err != nil {
-		return err
-	}
-	var src *backupSource
-	if gl != nil {
-		src = &backupSource{}
-		src.d, _, err = gitlabStorage(c.Context, gl, false, false)
-	} else {
-		src, err = openBackupSource(c.Context, from, cfgFile, false, "")
-	}
+	src, err := openStorageSource(c, from, cfgFile)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/drivers"
 	"github.com/regbackup/regbackup/drivers/filesystem"
@@ -106,6 +108,22 @@ func openBackupSource(ctx context.Context, from, cfgFile string, withKeys bool, 
 		}
 	}
 	return src, nil
+}
+
+// openStorageSource opens what check and copy read: the GitLab install's
+// storage (--gitlab), or --from / --registry-config without key files
+// (and, for a config in database mode, its metadata database).
+func openStorageSource(c *cli.Context, from, cfgFile string) (*backupSource, error) {
+	gl, err := findGitLab(c, from)
+	if err != nil {
+		return nil, err
+	}
+	if gl == nil {
+		return openBackupSource(c.Context, from, cfgFile, false, "")
+	}
+	src := &backupSource{}
+	src.d, _, err = gitlabStorage(c.Context, gl, false, false)
+	return src, err
 }
 
 // paths are the key files' paths, for --include-file.
