@@ -11,6 +11,7 @@ import (
 
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/metadb"
 	"github.com/regbackup/regbackup/problem"
 	"github.com/regbackup/regbackup/progress"
 	"github.com/regbackup/regbackup/snapshot"
@@ -35,6 +36,11 @@ type Options struct {
 	// Now is the time recorded as the archive's creation; zero means the
 	// clock (tests set it to play a week of nightly runs).
 	Now time.Time
+	// Database, when set, backs up a GitLab registry whose metadata is in
+	// its database: the database's snapshot is taken first and dumped
+	// whole into the archive (incremental or not), and storage is read for
+	// the blobs it references only.
+	Database *Database
 }
 
 // Report says what a Backup did.
@@ -42,6 +48,12 @@ type Report struct {
 	progress.Totals
 	Problems []problem.Problem `json:"problems,omitempty"`
 	Duration time.Duration     `json:"duration_ns"`
+	// Metadata is "database" for a backup of GitLab's metadata database
+	// (DatabaseBytes: the size of its dump, SchemaVersion its newest
+	// migration).
+	Metadata      string `json:"metadata,omitempty"`
+	DatabaseBytes int64  `json:"database_bytes,omitempty"`
+	SchemaVersion string `json:"schema_version,omitempty"`
 	// For an incremental archive, the parents it needs and how many of
 	// its blobs they hold; Meta describes the archive for its
 	// sidecar (the caller sets its file name).
@@ -62,12 +74,26 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 		return nil, err
 	}
 	ps := problem.NewList(prog.ProblemFunc())
-	snap, err := snapshot.Take(ctx, d, snapshot.Options{Concurrency: opts.Concurrency, AllBlobs: opts.AllBlobs,
-		Progress: prog, Problems: ps})
+	sopts := snapshot.Options{Concurrency: opts.Concurrency, AllBlobs: opts.AllBlobs, Progress: prog, Problems: ps}
+	var snap *snapshot.Snapshot
+	var dbSnap *metadb.Snapshot
+	if opts.Database != nil {
+		// The database first: every blob it names is in storage already.
+		if dbSnap, err = opts.Database.snapshot(ctx, prog); err != nil {
+			return nil, err
+		}
+		defer dbSnap.Close()
+		snap, err = snapshot.TakeDatabase(ctx, d, dbSnap, sopts)
+	} else {
+		snap, err = snapshot.Take(ctx, d, sopts)
+	}
 	if err != nil {
 		return nil, err
 	}
 	cat := snap.Catalog()
+	if opts.Database != nil {
+		opts.Database.describe(cat)
+	}
 	cat.ToolVersion = opts.ToolVersion
 	cat.Source = d.String()
 	cat.Created = start.UTC()
@@ -94,6 +120,14 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 	if err := w.WriteCatalog(cat); err != nil {
 		w.Abort()
 		return nil, fmt.Errorf("writing archive: %w", err)
+	}
+	var dumped int64
+	if dbSnap != nil {
+		if dumped, err = writeDump(ctx, w, dbSnap, opts.Database.Tools, prog); err != nil {
+			w.Abort()
+			return nil, err
+		}
+		dbSnap.Close() // the dump is done: no need to hold the snapshot while blobs are copied
 	}
 	written, err := writeBlobs(ctx, d, w, local, ps, opts.Concurrency, prog)
 	if err != nil {
@@ -135,6 +169,9 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 		Meta:           archive.NewMeta("", cat, w.CatalogSHA256(), &tr, len(opts.Recipients) > 0, opts.Compression)}
 	for _, r := range cat.Repositories {
 		rep.Tags += len(r.Tags)
+	}
+	if dbSnap != nil {
+		rep.Metadata, rep.DatabaseBytes, rep.SchemaVersion = cat.Metadata, dumped, dbSnap.SchemaVersion
 	}
 	for _, p := range cat.Parents {
 		rep.Parents = append(rep.Parents, p.Name)

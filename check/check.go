@@ -9,6 +9,7 @@ import (
 
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/metadb"
 	"github.com/regbackup/regbackup/parallel"
 	"github.com/regbackup/regbackup/problem"
 	"github.com/regbackup/regbackup/progress"
@@ -33,6 +34,10 @@ type Options struct {
 	// 0 is DefaultStaleUploads.
 	StaleUploads time.Duration
 	Progress     *progress.Progress
+	// Database, for a GitLab registry whose metadata is in its database,
+	// is that database: Check then compares it with storage (see
+	// snapshot.TakeDatabase) instead of reading link files.
+	Database *metadb.DB
 }
 
 // Orphan is a blob no manifest revision reaches: the registry's garbage
@@ -64,6 +69,9 @@ type Report struct {
 	Uploads          int               `json:"uploads"` // uploads in progress, stale or not
 	Problems         []problem.Problem `json:"problems"`
 	Duration         time.Duration     `json:"duration_ns"`
+	// Metadata is "database" when storage was checked against GitLab's
+	// metadata database (Orphans are then empty: see checkDatabase).
+	Metadata string `json:"metadata,omitempty"`
 }
 
 // Damaged counts the problems of problem.Damage severity.
@@ -90,7 +98,11 @@ func Check(ctx context.Context, d drivers.Driver, opts Options) (*Report, error)
 	prog := opts.Progress
 	opts.Concurrency = parallel.Concurrency(opts.Concurrency, d)
 	ps := problem.NewList(prog.ProblemFunc())
-	s, err := snapshot.Take(ctx, d, snapshot.Options{Concurrency: opts.Concurrency, Progress: prog, Problems: ps, ForCheck: true})
+	sopts := snapshot.Options{Concurrency: opts.Concurrency, Progress: prog, Problems: ps, ForCheck: true}
+	if opts.Database != nil {
+		return checkDatabase(ctx, d, opts, sopts, start)
+	}
+	s, err := snapshot.Take(ctx, d, sopts)
 	if err != nil {
 		return nil, err
 	}

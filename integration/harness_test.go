@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/regbackup/regbackup/integration/servers"
 )
 
 // runDir is a per-process temp dir for things shared by all tests of one
@@ -28,6 +30,7 @@ func TestMain(m *testing.M) {
 	}
 	runDir = d
 	code := m.Run()
+	servers.StopPostgres()
 	os.RemoveAll(d)
 	os.Exit(code)
 }

@@ -16,12 +16,17 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/regbackup/regbackup/integration/servers"
 )
 
 // Registry versions StartRegistry knows.
 const (
 	V28 = "2.8" // Debian's docker-registry 2.8.2
 	V3  = "3"   // Distribution v3.1.x from .tools/bin/registry
+	// VGitLab is GitLab's container registry (.tools/bin/gitlab-registry)
+	// with its metadata database: see startGitLab.
+	VGitLab = "gitlab"
 )
 
 // Versions lists the registry versions every scenario should run against.
@@ -62,6 +67,9 @@ type RegistryOptions struct {
 	ReadOnly bool
 	// Env adds environment variables ("K=V"), e.g. REGISTRY_* overrides.
 	Env []string
+	// Database is the body of GitLab's database section (VGitLab only),
+	// YAML flow style: {enabled: true, host: ..., ...}.
+	Database string
 }
 
 // StartRegistry starts a registry of the given version ("2.8" or "3") on a
@@ -80,6 +88,8 @@ func StartRegistryOpts(t testing.TB, o RegistryOptions) *Registry {
 		bin = tool(t, "docker-registry")
 	case V3:
 		bin = tool(t, "registry")
+	case VGitLab:
+		bin = servers.GitLabRegistryBin(t)
 	default:
 		t.Fatalf("StartRegistry: unknown version %q (want %q or %q)", o.Version, V28, V3)
 	}
@@ -157,6 +167,9 @@ func registryConfig(o RegistryOptions, addr string) string {
 		if o.ReadOnly {
 			b.WriteString("    readonly:\n      enabled: true\n")
 		}
+	}
+	if o.Database != "" {
+		fmt.Fprintf(&b, "database: %s\n", o.Database)
 	}
 	fmt.Fprintf(&b, "http:\n  addr: %s\n  secret: regbackup-test-secret\n", addr)
 	return b.String()

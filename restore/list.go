@@ -33,6 +33,11 @@ type Listing struct {
 	Parents      []archive.Parent `json:"parents,omitempty"`
 	OwnBlobs     int              `json:"own_blobs"`
 	OwnBlobBytes int64            `json:"own_blob_bytes"`
+	// Metadata is "database" for an archive of GitLab's registry with its
+	// metadata database, which Database describes (the archive holds its
+	// dump); empty when the metadata was in storage.
+	Metadata string            `json:"metadata,omitempty"`
+	Database *archive.Database `json:"database,omitempty"`
 }
 
 // RepositorySummary is one repository in a Listing.
@@ -58,7 +63,7 @@ func ListCatalog(cat *archive.Catalog) *Listing { return listCatalog(cat) }
 
 func listCatalog(cat *archive.Catalog) *Listing {
 	l := &Listing{Catalog: cat, Source: cat.Source, Created: cat.Created.Format("2006-01-02T15:04:05Z07:00"),
-		Blobs: len(cat.Blobs), Parents: cat.Parents}
+		Blobs: len(cat.Blobs), Parents: cat.Parents, Metadata: cat.Metadata, Database: cat.Database}
 	sizes := map[string]int64{}
 	for _, b := range cat.Blobs {
 		sizes[b.Digest] = b.Size

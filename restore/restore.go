@@ -28,6 +28,10 @@ type Report struct {
 	Removed  int               `json:"removed,omitempty"` // --clean
 	Problems []problem.Problem `json:"problems,omitempty"`
 	Duration time.Duration     `json:"duration_ns"`
+	// Metadata is "database" when GitLab's metadata database was restored
+	// (SchemaVersion: the newest migration it now holds).
+	Metadata      string `json:"metadata,omitempty"`
+	SchemaVersion string `json:"schema_version,omitempty"`
 }
 
 // Options configure Restore.
@@ -67,6 +71,12 @@ type Options struct {
 	// Identities decrypt them. See restoreParents.
 	Parents    ParentOpener
 	Identities []age.Identity
+	// Database is the target metadata database for an archive of a GitLab
+	// registry in database mode (required for one, refused for any other
+	// archive). Its dump is restored after every blob, then the storage's
+	// database-in-use lockfile is written; Clean lets it replace a
+	// database that holds repositories.
+	Database *Database
 }
 
 // Restore reads an archive from in and writes it into the registry
@@ -97,6 +107,9 @@ func FromReader(ctx context.Context, ar *archive.Reader, d drivers.Driver, opts 
 }
 
 func newRestorer(cat *archive.Catalog, d drivers.Driver, opts Options) (*restorer, error) {
+	if err := checkMode(cat, opts); err != nil {
+		return nil, err
+	}
 	sel, err := selection.Repositories(cat, opts.Repositories)
 	if err != nil {
 		return nil, err
@@ -116,8 +129,18 @@ func (rs *restorer) run(ctx context.Context, ar *archive.Reader) (*Report, error
 			total += b.Size
 		}
 	}
+	if opts.Database != nil {
+		if err := rs.checkTarget(ctx); err != nil {
+			return nil, err
+		}
+	}
 	prog.StartPhase("blobs", fmt.Sprintf("%d blobs, %d bytes", len(rs.need), total))
 	prog.Plan(len(rs.need), total)
+	defer func() {
+		if rs.dump != nil {
+			rs.dump.Close()
+		}
+	}()
 	if err := rs.readArchive(ctx, ar); err != nil {
 		return nil, err
 	}
@@ -126,6 +149,11 @@ func (rs *restorer) run(ctx context.Context, ar *archive.Reader) (*Report, error
 	}
 	if err := rs.durableLinks(ctx, rs.writeLinks); err != nil {
 		return nil, err
+	}
+	if opts.Database != nil {
+		if err := rs.restoreDatabase(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if err := rs.writeFiles(cat); err != nil {
 		return nil, err
@@ -159,6 +187,9 @@ type restorer struct {
 	n        int     // requests in flight
 	bufBytes int64   // bytes of blobs buffered for the workers, at most
 	budget   *budget // the last blob phase's, for tests
+
+	dump      *os.File // the database dump, spooled (unlinked) for after the blobs
+	dumpBytes int64
 
 	mu  sync.Mutex // guards rep and calls to opts.Change
 	rep *Report
@@ -213,6 +244,10 @@ func (rs *restorer) readEntries(w *blobWriter, ar *archive.Reader) error {
 			if rs.sel[e.Path.Repo] {
 				rs.links = append(rs.links, e)
 				rs.keep[e.Name] = true
+			}
+		case e.DatabasePart > 0:
+			if err := rs.spoolPart(e); err != nil {
+				return err
 			}
 		case e.File != nil:
 			data, err := io.ReadAll(e.Body)

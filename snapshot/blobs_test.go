@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"slices"
 	"strings"
@@ -115,8 +116,10 @@ func TestSnapshotStatsOrListsBlobsAlike(t *testing.T) {
 }
 
 // TestSnapshotOfBlobsOnly checks that storage holding blobs but no
-// repositories is still registry data when blobs are looked up by Stat
-// (none is named), and that an empty root is not.
+// repositories (what GitLab's registry leaves when its metadata is in its
+// database) is refused, naming --registry-config, unless AllBlobs, also
+// when blobs are looked up by Stat (none is named); and that an empty root
+// is no registry data.
 func TestSnapshotOfBlobsOnly(t *testing.T) {
 	d := regtest.Mem(t)
 	if _, err := sample.Generate(t.Context(), d, sample.Options{Seed: 3}); err != nil {
@@ -127,10 +130,14 @@ func TestSnapshotOfBlobsOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := Take(t.Context(), d, Options{Concurrency: 3}); err != nil {
+	_, err := Take(t.Context(), d, Options{Concurrency: 3})
+	if !errors.Is(err, ErrLooksLikeDatabase) || !strings.Contains(err.Error(), "--registry-config") || !strings.Contains(err.Error(), "--all-blobs") {
 		t.Fatalf("snapshot of blobs without repositories: %v", err)
 	}
-	_, err := Take(t.Context(), regtest.Mem(t), Options{Concurrency: 3})
+	if s, err := Take(t.Context(), d, Options{Concurrency: 3, AllBlobs: true}); err != nil || len(s.Planned) == 0 {
+		t.Fatalf("AllBlobs snapshot of blobs without repositories: %v", err)
+	}
+	_, err = Take(t.Context(), regtest.Mem(t), Options{Concurrency: 3})
 	if err == nil || !strings.Contains(err.Error(), "holds no registry data") {
 		t.Fatalf("snapshot of an empty root = %v, want 'holds no registry data'", err)
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/blobio"
 	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/drivers/regconfig"
+	"github.com/regbackup/regbackup/metadb"
 	"github.com/regbackup/regbackup/parallel"
 	"github.com/regbackup/regbackup/problem"
 	"github.com/regbackup/regbackup/progress"
@@ -18,7 +20,7 @@ import (
 
 // gitlabDatabaseLock marks storage whose metadata lives in GitLab's
 // registry database (see gitlab.md): a storage-only backup is not enough.
-const gitlabDatabaseLock = "docker/registry/lockfiles/database-in-use"
+const gitlabDatabaseLock = regconfig.LockfileDatabase
 
 // ErrDamagedSource is returned (wrapped) by the commands that read a
 // source through a snapshot (backup, copy) when the source storage has
@@ -62,6 +64,10 @@ type Snapshot struct {
 	// Uploads are the files under _uploads/ (uploads in progress), which a
 	// backup leaves out and check reports when stale.
 	Uploads []drivers.FileInfo
+	// Database, for a snapshot TakeDatabase took, is the metadata
+	// database's view it was built from (Links are then empty); nil for
+	// Take.
+	Database *metadb.Snapshot
 
 	statted  map[string]bool // blobs looked up with Stat; nil when the snapshot lists them
 	problems *problem.List
@@ -133,6 +139,8 @@ func (s *Snapshot) take(ctx context.Context, d drivers.Driver, concurrency int, 
 			return err
 		} else if !found {
 			return fmt.Errorf("%s holds no registry data (no %s): check the root directory", d, archive.RegistryRoot)
+		} else if !allBlobs {
+			return looksLikeDatabase(d, s.checking)
 		}
 	}
 	prog.StartPhase("snapshot", fmt.Sprintf("%d link files; reading manifests", len(s.Links)))
@@ -290,6 +298,9 @@ func (s *Snapshot) plan(allBlobs bool) {
 
 // Catalog describes the snapshot for an archive.
 func (s *Snapshot) Catalog() *archive.Catalog {
+	if s.Database != nil {
+		return s.databaseCatalog()
+	}
 	repos := map[string]*archive.Repository{}
 	tags := map[string]*archive.Tag{}
 	get := func(name string) *archive.Repository {

@@ -37,6 +37,13 @@ is never overwritten without --force; the archive appears under its name only on
 
 ` + archiveURLHelp + `
 
+` + databaseHelp + ` --incremental copies the blobs by content as
+always and the database dump whole every time.
+
+Storage that holds blobs but no link file, with no database config, is refused (exit 1): that
+is what GitLab's registry with its metadata database leaves, and a backup of it would be empty.
+Give --registry-config, or --all-blobs to save the blobs alone.
+
 ` + gitlabHelp + ` With --gitlab, backup stores the key
 and certificate with the data (what GitLab's own backup leaves out); --no-key-files leaves
 them out.
@@ -75,6 +82,7 @@ Examples:
 			&cli.StringFlag{Name: "compression", Value: "zstd", Usage: "zstd, gzip or none"},
 			&cli.IntFlag{Name: "level", Usage: "compression level (zstd 1-4, gzip 1-9); 0 = fastest, right for already-compressed layers"},
 			&cli.BoolFlag{Name: "all-blobs", Usage: "also keep blobs nothing references (garbage a GC would delete)"},
+			pgBinFlag(),
 			concurrencyFlag("blobs read (and link files, manifests)"),
 			&cli.BoolFlag{Name: "force", Usage: "overwrite an existing archive file"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only damage and errors"},
@@ -130,11 +138,12 @@ func runBackup(c *cli.Context) (err error) {
 		}
 		src.d, _, err = gitlabStorage(c.Context, gl, false, false)
 	} else {
-		src, err = openBackupSource(c.Context, from, cfgFile, withKeys)
+		src, err = openBackupSource(c.Context, from, cfgFile, withKeys, c.String("pg-bin"))
 	}
 	if err != nil {
 		return err
 	}
+	defer src.db.close()
 	d := src.d
 	r.setLocation(&r.out.Source, d.String())
 	if !c.Bool("quiet") {
@@ -157,6 +166,9 @@ func runBackup(c *cli.Context) (err error) {
 		AllBlobs: c.Bool("all-blobs"), IncludeFiles: append(append(c.StringSlice("include-file"), src.paths()...), glFiles...),
 		ToolVersion: version, Progress: &rep.prog}
 	plan.opts(&opts)
+	if src.db != nil {
+		opts.Database = &backup.Database{DB: src.db.db, Tools: src.db.tools}
+	}
 	warnKeyMaterial(rep, opts, out)
 
 	var result *backup.Report

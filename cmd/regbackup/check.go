@@ -3,13 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/regbackup/regbackup/check"
-	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/metadb"
 )
 
 // maxListed is how many orphans or stale uploads the report for people
@@ -28,6 +29,12 @@ and with --read-data blobs whose content does not match their digest (every blob
 and hashed, in parallel). It also lists, as notices, the blobs no manifest revision reaches
 (orphans: the registry's garbage collector would delete them) and uploads in progress older
 than --stale-uploads, with their sizes.
+With --registry-config of GitLab's registry with its metadata database, check compares the
+database with storage instead: a blob the database references that storage lacks or holds
+with another size is damage (named), with --read-data a blob whose content does not match
+its digest too; blobs in storage the database does not reference are one notice with their
+total size (GitLab's online garbage collector owns them: not orphans). Storage that holds
+blobs but no link file, given with --from, is refused: give --registry-config.
 Exit codes: 0 healthy (orphans and stale uploads are not damage), 3 damage found,
 4 another run holds the storage (check takes a shared lock: checks run together, but not
 beside a backup or restore), 1 error.
@@ -36,10 +43,10 @@ Examples:
   regbackup check --from /var/lib/registry
   regbackup check --gitlab --read-data
   regbackup check --from /var/lib/registry --read-data --json | jq '.problems'
-  regbackup check --registry-config /etc/docker/registry/config.yml --read-data`,
+  regbackup check --registry-config /var/opt/gitlab/registry/config.yml --read-data`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "registry storage `LOCATION` to check"},
-			&cli.StringFlag{Name: "registry-config", Usage: "check the storage this registry config.yml `FILE` names (REGISTRY_* variables applied); instead of --from"},
+			&cli.StringFlag{Name: "registry-config", Usage: "check the storage this registry config.yml `FILE` names (and its metadata database, when on); instead of --from"},
 			&cli.BoolFlag{Name: "read-data", Usage: "read and hash every blob, not only manifests and links"},
 			&cli.DurationFlag{Name: "stale-uploads", Value: check.DefaultStaleUploads, Usage: "report uploads in progress older than `DURATION`"},
 			concurrencyFlag("files read (link files, manifests, and blobs with --read-data)"),
@@ -64,27 +71,24 @@ func runCheck(c *cli.Context) (err error) {
 	case cfgFile != "" && c.Bool("gitlab"):
 		return usagef("use either --registry-config or --gitlab, not both")
 	case from == "" && cfgFile == "" && !c.Bool("gitlab"):
-		return usagef("--from, --registry-config or --gitlab is required: the registry's storage root (e.g. /var/lib/registry), its config.yml, or the GitLab install's")
+		return usagef("--from, --registry-config or --gitlab is required: the registry's storage root, e.g. /var/lib/registry, its config.yml, or the GitLab install's")
 	}
 	concurrency, err := concurrencyOption(c)
 	if err != nil {
 		return err
 	}
-	gl, err := findGitLab(c, from)
+	src, err := openStorageSource(c, from, cfgFile)
 	if err != nil {
 		return err
 	}
-	var d drivers.Driver
-	if gl != nil {
-		d, _, err = gitlabStorage(c.Context, gl, false, false)
-	} else {
-		var src *backupSource
-		if src, err = openBackupSource(c.Context, from, cfgFile, false); err == nil {
-			d = src.d
+	defer src.db.close()
+	d := src.d
+	var db *metadb.DB
+	if src.db != nil {
+		db = src.db.db
+		if !c.Bool("quiet") && !c.Bool("json") {
+			src.db.describe(os.Stderr)
 		}
-	}
-	if err != nil {
-		return err
 	}
 	r.setLocation(&r.out.Source, d.String())
 	if err := r.lockStorage(d, true); err != nil {
@@ -94,7 +98,7 @@ func runCheck(c *cli.Context) (err error) {
 		return err
 	}
 	res, err := check.Check(c.Context, d, check.Options{Concurrency: concurrency,
-		ReadData: c.Bool("read-data"), StaleUploads: c.Duration("stale-uploads"), Progress: &r.rep.prog})
+		ReadData: c.Bool("read-data"), StaleUploads: c.Duration("stale-uploads"), Progress: &r.rep.prog, Database: db})
 	if res == nil {
 		return err
 	}
@@ -138,9 +142,14 @@ func printCheck(rep *reporter, res *check.Report, staleAge time.Duration, damage
 	}
 	line := fmt.Sprintf("check: %d repositories, %d tags, %d manifests, %d links, %d blobs (%s)",
 		res.Repositories, res.Tags, res.Manifests, res.Links, res.Blobs, human(res.BlobBytes))
+	if res.Metadata != "" {
+		// Against GitLab's metadata database: no links, manifests are rows.
+		line = fmt.Sprintf("check: %d repositories, %d tags, %d manifests in the metadata database, %d blobs in storage (%s)",
+			res.Repositories, res.Tags, res.Manifests, res.Blobs, human(res.BlobBytes))
+	}
 	if res.ReadData {
 		line += fmt.Sprintf(", all %d hashed", res.Hashed)
-	} else {
+	} else if res.Metadata == "" {
 		line += fmt.Sprintf(", %d manifests hashed (--read-data hashes every blob)", res.Hashed)
 	}
 	line += fmt.Sprintf(" in %s", res.Duration.Round(time.Millisecond))
@@ -148,6 +157,8 @@ func printCheck(rep *reporter, res *check.Report, staleAge time.Duration, damage
 	switch {
 	case damaged:
 		line += fmt.Sprintf(": %d damage, %d notice(s)", res.Damaged(), notices)
+	case res.Metadata != "":
+		line += fmt.Sprintf(": no damage (%d notice(s), %d stale upload(s))", notices, len(res.StaleUploads))
 	default:
 		line += fmt.Sprintf(": no damage (%d notice(s), %d orphan blob(s), %d stale upload(s))", notices, len(res.Orphans), len(res.StaleUploads))
 	}

@@ -108,20 +108,13 @@ func runCopy(c *cli.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	gl, err := findGitLab(c, from)
+	src, err := openStorageSource(c, from, cfgFile)
 	if err != nil {
 		return err
 	}
-	var src *backupSource
-	if gl != nil {
-		// The storage only: copy moves no key material.
-		src = &backupSource{}
-		src.d, _, err = gitlabStorage(c.Context, gl, false, false)
-	} else {
-		src, err = openBackupSource(c.Context, from, cfgFile, false)
-	}
-	if err != nil {
-		return err
+	defer src.db.close()
+	if src.db != nil {
+		return fmt.Errorf("%s keeps its metadata in GitLab's database: copy does not move such a registry yet (issue 12); back it up with regbackup backup --registry-config and restore it onto the new storage with --to-registry-config", cfgFile)
 	}
 	r.out.Source = src.d.String()
 	target, err := openCopyTarget(c, to, toCfg, dryRun)

@@ -71,6 +71,10 @@ Example:
 			}
 			fmt.Printf("archive of %s taken %s: %d repositories, %d blobs (%s)\n",
 				l.Source, l.Created, len(l.Repositories), l.Blobs, human(l.BlobBytes))
+			if db := l.Database; db != nil {
+				fmt.Printf("metadata: GitLab's metadata database %s, PostgreSQL %s, schema %s; the archive holds its dump (%s, %s)\n",
+					db.Source, db.ServerVersion, db.SchemaVersion, db.DumpFormat, db.DumpTool)
+			}
 			if len(l.Parents) > 0 {
 				fmt.Printf("incremental: holds %d blobs (%s) itself, the rest in %d parent archive(s):\n",
 					l.OwnBlobs, human(l.OwnBlobBytes), len(l.Parents))

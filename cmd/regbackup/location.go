@@ -13,6 +13,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/drivers"
 	"github.com/regbackup/regbackup/drivers/filesystem"
@@ -69,13 +71,17 @@ type backupSource struct {
 	d        drivers.Driver
 	cfg      *regconfig.Config // nil with --from
 	keyFiles []regconfig.KeyFile
+	db       *metadataDB // GitLab's metadata database, when the config is in database mode
 }
 
 // openBackupSource opens --from LOCATION or --registry-config FILE. With a
 // config, every key file it names must be readable unless withKeys is
 // false: a backup that silently lacks the TLS key or the token certificate
 // restores into a registry that does not start or rejects every login.
-func openBackupSource(ctx context.Context, from, cfgFile string, withKeys bool) (*backupSource, error) {
+//
+// A config in database mode (GitLab's metadata database) also connects to
+// the database and finds the PostgreSQL programs (in pgBin when set).
+func openBackupSource(ctx context.Context, from, cfgFile string, withKeys bool, pgBin string) (*backupSource, error) {
 	if cfgFile == "" {
 		d, err := drivers.Open(ctx, from)
 		return &backupSource{d: d}, err
@@ -99,7 +105,32 @@ func openBackupSource(ctx context.Context, from, cfgFile string, withKeys bool) 
 	if src.d, err = cfg.Open(ctx); err != nil {
 		return nil, err
 	}
+	mode, err := metadataMode(ctx, cfg, src.d)
+	if err != nil {
+		return nil, err
+	}
+	if mode == regconfig.DatabaseMetadata {
+		if src.db, err = openMetadataDB(ctx, cfg, pgBin); err != nil {
+			return nil, err
+		}
+	}
 	return src, nil
+}
+
+// openStorageSource opens what check and copy read: the GitLab install's
+// storage (--gitlab), or --from / --registry-config without key files
+// (and, for a config in database mode, its metadata database).
+func openStorageSource(c *cli.Context, from, cfgFile string) (*backupSource, error) {
+	gl, err := findGitLab(c, from)
+	if err != nil {
+		return nil, err
+	}
+	if gl == nil {
+		return openBackupSource(c.Context, from, cfgFile, false, "")
+	}
+	src := &backupSource{}
+	src.d, _, err = gitlabStorage(c.Context, gl, false, false)
+	return src, err
 }
 
 // paths are the key files' paths, for --include-file.
@@ -129,6 +160,9 @@ func (s *backupSource) describe(w io.Writer, withKeys bool) {
 			parts = append(parts, k.Path+" ("+k.Key+")")
 		}
 		fmt.Fprintf(w, "key files: %s\n", strings.Join(parts, ", "))
+	}
+	if s.db != nil {
+		s.db.describe(w)
 	}
 	printIgnored(w, s.cfg)
 }

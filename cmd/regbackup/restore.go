@@ -12,7 +12,9 @@ import (
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/drivers"
 	"github.com/regbackup/regbackup/drivers/filesystem"
+	"github.com/regbackup/regbackup/drivers/regconfig"
 	"github.com/regbackup/regbackup/gitlabinstall"
+	"github.com/regbackup/regbackup/metadb"
 	"github.com/regbackup/regbackup/restore"
 )
 
@@ -68,11 +70,20 @@ archive holds it at that path and what happens to it. Key files are still writte
 with the same config) or --files-to DIR; a file that differs from the archive's copy is
 reported as REPLACED before anything is written.
 
+An archive of GitLab's registry with its metadata database needs --to-registry-config whose
+database: section is on: the target database must be empty or freshly migrated (no
+repositories; --clean replaces one that holds repositories), the blobs are restored and
+verified first, then the dump with pg_restore in one transaction (an interrupted restore changes
+nothing in the database: run it again), then storage gets its database-in-use lockfile. Run the
+registry's database migrate up afterwards. --repository is refused for such archives; --pg-bin
+DIR picks pg_restore.
+
 Examples:
   regbackup restore /backups/registry-2026-11-23.tar.zst --to /var/lib/registry --files-to /certs
   regbackup restore backup.tar.zst --to-registry-config /etc/docker/registry/config.yml --files-to-original
   regbackup restore backup.tar.zst --to 's3://new-bucket/reg?region=eu-west-1'
   regbackup restore backup.tar.zst --to /var/lib/registry --repository 'group/*' --dry-run
+  regbackup restore registry.tar.zst --to-registry-config /var/opt/gitlab/registry/config.yml --pg-bin /opt/gitlab/embedded/bin
   ssh backup-host cat registry.tar.zst | regbackup restore - --to /var/lib/registry --clean
   regbackup restore /backups/registry-2026-11-23.tar.zst --to /var/lib/registry --identity key.txt
   regbackup restore 's3://backups/registry/registry-2026-11-23.tar.zst?region=eu-west-1' --to /var/lib/registry
@@ -88,6 +99,7 @@ Examples:
 			&cli.StringFlag{Name: "files-to", Usage: "write included files into `DIR`"},
 			&cli.BoolFlag{Name: "files-to-original", Usage: "write included files to their original paths"},
 			&cli.StringFlag{Name: "owner", Usage: "`UID:GID` for new files and folders (default: the root folder's owner, when run as root)"},
+			pgBinFlag(),
 			concurrencyFlag("blobs written (and presence checks, link files)"),
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only problems and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
@@ -178,11 +190,26 @@ func runRestore(c *cli.Context) (err error) {
 			return err
 		}
 	}
+	mode, err := metadataMode(c.Context, target.cfg, d)
+	if err != nil {
+		return err
+	}
 	if d, err = throttled(d); err != nil {
 		return err
 	}
 	rep := r.rep
-	opts := restore.Options{Repositories: c.StringSlice("repository"), Clean: c.Bool("clean"),
+	var db *restore.Database
+	if mode == regconfig.DatabaseMetadata {
+		tools, err := metadb.FindTools(c.String("pg-bin"))
+		if err != nil {
+			return err
+		}
+		db = &restore.Database{Config: target.cfg.Database, Tools: tools}
+		if !c.Bool("quiet") {
+			fmt.Fprintf(os.Stderr, "metadata: GitLab's metadata database %s (pg_restore %s from %s)\n", db.Config, tools.Version, tools.Dir)
+		}
+	}
+	opts := restore.Options{Database: db, Repositories: c.StringSlice("repository"), Clean: c.Bool("clean"),
 		DryRun: c.Bool("dry-run"), FilesTo: c.String("files-to"), FilesToOriginal: c.Bool("files-to-original"),
 		Concurrency: conc, Progress: &rep.prog, Parents: parents, Identities: in.finder.Identities}
 	if opts.DryRun {
@@ -217,6 +244,9 @@ func runRestore(c *cli.Context) (err error) {
 	r.report(verb, result, restoreSummary(result))
 	if !c.Bool("quiet") && !c.Bool("json") && !opts.DryRun {
 		rep.printf("restored into %s; %s\n", d, restartHint(gl))
+		if result.Metadata != "" {
+			rep.printf("metadata database restored (schema %s): run the registry's `database migrate up` before starting it, which brings an older dump's schema forward (Omnibus: gitlab-ctl registry-database migrate up)\n", result.SchemaVersion)
+		}
 	}
 	return nil
 }
