@@ -3,12 +3,15 @@ package regcopy
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/drivers/regconfig"
 	"github.com/regbackup/regbackup/linkwriter"
+	"github.com/regbackup/regbackup/metadb"
 	"github.com/regbackup/regbackup/parallel"
 	"github.com/regbackup/regbackup/problem"
 	"github.com/regbackup/regbackup/progress"
@@ -43,6 +46,12 @@ type Options struct {
 	// at a time, not in any particular order for blobs.
 	Change   func(action, path string)
 	Progress *progress.Progress
+	// Database, when set, is GitLab's metadata database of a registry in
+	// database mode: the blobs its snapshot references are copied (no link
+	// files: the registry keeps none then), and storage's database-in-use
+	// lockfile is written at the target after them. The database itself
+	// stays where it is.
+	Database *metadb.DB
 }
 
 // Report says what a Copy did (or, in a dry run, would do).
@@ -95,7 +104,7 @@ func Copy(ctx context.Context, src, dst drivers.Driver, opts Options) (*Report, 
 		}
 	}
 	ps := problem.NewList(prog.ProblemFunc())
-	snap, err := snapshot.Take(ctx, src, snapshot.Options{Concurrency: opts.Concurrency, Progress: prog, Problems: ps})
+	snap, err := c.snapshot(ctx, snapshot.Options{Concurrency: opts.Concurrency, Progress: prog, Problems: ps})
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +141,11 @@ func Copy(ctx context.Context, src, dst drivers.Driver, opts Options) (*Report, 
 	}
 	if err := c.writeLinks(ctx, snap.Links, sel); err != nil {
 		return nil, err
+	}
+	if opts.Database != nil {
+		if err := c.writeLockfile(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.sync(ctx); err != nil {
 		return nil, err
@@ -174,6 +188,47 @@ func (c *copier) change(action, p string) {
 	if c.opts.Change != nil {
 		c.opts.Change(action, p)
 	}
+}
+
+// snapshot takes the source's snapshot: from its link files, or, in
+// database mode, from a snapshot of the metadata database (taken first, so
+// that every blob it names is in storage: see snapshot.TakeDatabase).
+func (c *copier) snapshot(ctx context.Context, opts snapshot.Options) (*snapshot.Snapshot, error) {
+	if c.opts.Database == nil {
+		return snapshot.Take(ctx, c.src, opts)
+	}
+	opts.Progress.StartPhase("database", fmt.Sprintf("snapshot of %s (PostgreSQL %s)", c.opts.Database, c.opts.Database.ServerVersion()))
+	db, err := c.opts.Database.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return snapshot.TakeDatabase(ctx, c.src, db, opts)
+}
+
+// writeLockfile writes the target's database-in-use lockfile, after every
+// blob: what GitLab's registry looks for before it serves storage from its
+// database. A target that holds filesystem-in-use is refused: a registry
+// would not start on it.
+func (c *copier) writeLockfile(ctx context.Context) error {
+	lf, err := regconfig.ReadLockfiles(ctx, c.dst)
+	switch {
+	case err != nil:
+		return err
+	case lf.Filesystem:
+		return fmt.Errorf("%s holds %s: a registry on the metadata database will not start on it; remove it if nothing uses that storage without the database", c.dst, regconfig.LockfileFilesystem)
+	case lf.Database:
+		return nil
+	}
+	c.change("write", regconfig.LockfileDatabase)
+	if c.opts.DryRun {
+		return nil
+	}
+	content := regconfig.LockfileContent
+	if err := c.dst.Put(ctx, regconfig.LockfileDatabase, strings.NewReader(content), int64(len(content))); err != nil {
+		return fmt.Errorf("writing %s: %w", regconfig.LockfileDatabase, err)
+	}
+	return nil
 }
 
 // writeLinks writes the selected repositories' link files whose blob is at

@@ -43,6 +43,12 @@ readonly: enabled: true), run the same copy again (it copies only what changed),
 clients to the new registry. At the end, copy prints the storage section of the config.yml
 a registry on the target needs.
 
+With --registry-config of GitLab's registry with its metadata database (database: enabled),
+copy takes a snapshot of the database first and copies exactly the blobs it references,
+verified and resumable as above, then writes the target's database-in-use lockfile. The
+database stays where it is: point the registry's storage section at the target (printed at
+the end) and keep its database section.
+
 ` + locationHelp + `
 
 The target takes the same forms (--to LOCATION or --to-registry-config FILE); a missing
@@ -58,7 +64,8 @@ Examples:
   regbackup copy --from /var/lib/registry --to 'azure://registry?account=myaccount' --dry-run
   regbackup copy --from /var/lib/registry --to /mnt/new --repository 'team/*' --concurrency 8
   regbackup copy --from 's3://old/reg?region=eu-west-1' --to 's3://new/reg?region=eu-west-1' --verify-existing
-  regbackup copy --gitlab --to 's3://gitlab-registry/registry?region=eu-west-1'`,
+  regbackup copy --gitlab --to 's3://gitlab-registry/registry?region=eu-west-1'
+  regbackup copy --registry-config /var/opt/gitlab/registry/config.yml --to 's3://bucket/registry?region=eu-west-1'`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "registry storage `LOCATION` to copy: a folder, s3://, gs:// or azure:// (see above)"},
 			&cli.StringFlag{Name: "registry-config", Usage: "copy the storage this registry config.yml `FILE` names (REGISTRY_* variables applied); instead of --from"},
@@ -113,9 +120,6 @@ func runCopy(c *cli.Context) (err error) {
 		return err
 	}
 	defer src.db.close()
-	if src.db != nil {
-		return fmt.Errorf("%s keeps its metadata in GitLab's database: copy does not move such a registry yet (issue 12); back it up with regbackup backup --registry-config and restore it onto the new storage with --to-registry-config", cfgFile)
-	}
 	r.out.Source = src.d.String()
 	target, err := openCopyTarget(c, to, toCfg, dryRun)
 	if err != nil {
@@ -150,6 +154,12 @@ func runCopy(c *cli.Context) (err error) {
 	rep := r.rep
 	opts := regcopy.Options{Repositories: c.StringSlice("repository"), Concurrency: conc, DryRun: dryRun,
 		VerifyExisting: c.Bool("verify-existing"), Progress: &rep.prog}
+	if src.db != nil {
+		opts.Database = src.db.db
+		if !c.Bool("quiet") {
+			src.db.describe(os.Stderr)
+		}
+	}
 	if dryRun {
 		changes := os.Stdout
 		if c.Bool("json") {
