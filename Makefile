@@ -1,15 +1,35 @@
 # regbackup — the two commands: `make demo` and `make test`.
 GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS  := -X main.version=$(VERSION)
+COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+# Static binaries (no libc: they run in Alpine and distroless images alike),
+# without the build machine's paths.
+STATIC   := CGO_ENABLED=0
+BUILDFLAGS := -trimpath
+# make dist: the platforms released; Windows is not supported.
+PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 FUZZTIME ?= 20s
 
-.PHONY: all build demo test setup vet unit integration fuzz bench clean
+.PHONY: all build dist demo test setup vet unit integration fuzz bench clean
 
 all: build
 
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o bin/regbackup ./cmd/regbackup
+	$(STATIC) $(GO) build $(BUILDFLAGS) -ldflags "$(LDFLAGS)" -o bin/regbackup ./cmd/regbackup
+
+# dist: release binaries dist/regbackup-OS-ARCH, stripped (-s -w), and
+# dist/SHA256SUMS for `sha256sum -c --ignore-missing`.
+dist:
+	@mkdir -p dist
+	@set -e; for p in $(PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; \
+		echo "dist/regbackup-$$os-$$arch"; \
+		$(STATIC) GOOS=$$os GOARCH=$$arch $(GO) build $(BUILDFLAGS) -ldflags "-s -w $(LDFLAGS)" \
+			-o dist/regbackup-$$os-$$arch ./cmd/regbackup; \
+	done
+	cd dist && sha256sum $(foreach p,$(PLATFORMS),regbackup-$(subst /,-,$(p))) > SHA256SUMS
+	@cd dist && ls -l $(foreach p,$(PLATFORMS),regbackup-$(subst /,-,$(p))) && cat SHA256SUMS
 
 # demo: build, make a sample registry tree (no network), back it up, verify,
 # list, restore into a fresh folder and compare.
@@ -43,4 +63,4 @@ bench:
 	bash integration/bench/bench.sh
 
 clean:
-	rm -rf bin
+	rm -rf bin dist
