@@ -88,8 +88,9 @@ func (r *run) report(verb string, rep *backup.Report) {
 
 // finish ends the run: clears the progress bar, releases the locks, and
 // reports the outcome of err (the action's result) as JSON (--json) and
-// metrics (--metrics-file). It returns err, or the error writing the
-// metrics when the command itself succeeded.
+// metrics (--metrics-file, --metrics-push). It returns err, or the error
+// writing the metrics file when the command itself succeeded; a failed
+// push is only a warning.
 func (r *run) finish(err error) error {
 	r.rep.stop()
 	for i := len(r.locks) - 1; i >= 0; i-- {
@@ -121,6 +122,13 @@ func (r *run) finish(err error) error {
 			} else {
 				fmt.Fprintf(os.Stderr, "regbackup: %v\n", merr)
 			}
+		}
+	}
+	if u := r.c.String("metrics-push"); u != "" {
+		// Monitoring notices a push that did not arrive (the last push
+		// time stops moving); the run's own result stands.
+		if perr := pushMetrics(r.c.Context, u, o, time.Now()); perr != nil {
+			fmt.Fprintf(os.Stderr, "regbackup: warning: --metrics-push: %v (the %s itself is not affected)\n", perr, o.Command)
 		}
 	}
 	if r.c.Bool("json") {
