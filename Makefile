@@ -11,7 +11,7 @@ BUILDFLAGS := -trimpath
 PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 FUZZTIME ?= 20s
 
-.PHONY: all build dist demo test setup vet unit integration fuzz bench clean
+.PHONY: all build dist demo test setup vet unit integration k8s fuzz bench clean
 
 all: build
 
@@ -39,7 +39,7 @@ demo: build
 
 # test: install what the tests need, then run every test. Under CI=true a
 # test that cannot find a real component fails instead of skipping.
-test: setup vet unit integration fuzz
+test: setup vet unit integration k8s fuzz
 
 setup:
 	bash integration/setup.sh
@@ -53,6 +53,12 @@ unit:
 
 integration: build
 	$(GO) test -count=1 -timeout 30m ./integration/...
+
+# k8s: contrib/kubernetes decoded strictly into the Kubernetes API types,
+# in a module of its own (integration/k8s) so the main one does not carry
+# them.
+k8s:
+	cd integration/k8s && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime $(FUZZTIME) ./archive/

@@ -7,6 +7,9 @@
 # if sudo exists.
 #
 #   apt packages : docker-registry (Distribution 2.8) zstd pigz rclone time tmux
+#                  prometheus-pushgateway (--metrics-push), prometheus (promtool,
+#                  for contrib/prometheus), systemd (systemd-analyze, for
+#                  contrib/systemd), ca-certificates (the image's CA bundle)
 #   Go tools     : crane, registry (Distribution 3), versitygw (S3), fake-gcs-server
 #                  — pinned by `tool` directives
 #                  in integration/tools{,/versitygw,/fakegcs}/go.mod, built into <repo>/.tools/bin and
@@ -23,7 +26,7 @@ say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
 
 # ---- apt packages -----------------------------------------------------------
-apt_pkgs=(docker-registry zstd pigz rclone time tmux)
+apt_pkgs=(docker-registry zstd pigz rclone time tmux prometheus-pushgateway prometheus systemd ca-certificates)
 missing=()
 for p in "${apt_pkgs[@]}"; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
