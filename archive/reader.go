@@ -79,7 +79,12 @@ func NewReader(r io.Reader) (*Reader, error) { return NewReaderOptions(r, Reader
 // detects an age header and decrypts with opts.Identities (ErrEncrypted
 // without any, ErrNoIdentityMatch when none fits). Decrypted data that
 // fails age's authentication is ErrCorrupt.
+//
+// An error reading r before the catalog is read (a network or permission
+// failure) is returned wrapped as it is, not as a verdict on the archive.
 func NewReaderOptions(r io.Reader, opts ReaderOptions) (*Reader, error) {
+	src := &sourceReader{r: r}
+	r = src
 	plain, encrypted, err := decrypter(r, opts.Identities)
 	if err != nil {
 		return nil, err
@@ -94,13 +99,19 @@ func NewReaderOptions(r io.Reader, opts ReaderOptions) (*Reader, error) {
 	hdr, err := ar.tr.Next()
 	if err != nil {
 		dec.Close()
+		if src.err != nil {
+			return nil, fmt.Errorf("reading the archive: %w", src.err)
+		}
 		if encrypted && !errors.Is(err, io.EOF) {
 			return nil, streamErr("start of the decrypted archive", err)
 		}
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("no entries: %w", ErrNotRegbackup)
 		}
-		return nil, fmt.Errorf("%w: %v", ErrNotRegbackup, err)
+		if errors.Is(err, tar.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("%w: %v", ErrNotRegbackup, err) // not a tar stream, or too short for one
+		}
+		return nil, streamErr("start of the archive", err) // a failed decompression: it may be ours, damaged
 	}
 	if hdr.Name != CatalogName || hdr.Typeflag != tar.TypeReg {
 		dec.Close()
@@ -113,6 +124,9 @@ func NewReaderOptions(r io.Reader, opts ReaderOptions) (*Reader, error) {
 	data, err := ar.readSmall(hdr, maxCatalogSize)
 	if err != nil {
 		dec.Close()
+		if src.err != nil {
+			return nil, fmt.Errorf("reading the archive's catalog: %w", src.err)
+		}
 		return nil, err
 	}
 	sum := sha256.Sum256(data)
@@ -408,6 +422,23 @@ func (r *Reader) checkTrailer(t *Trailer) error {
 // checkHeader rejects entry types and names that could write outside a
 // restore's target.
 func checkHeader(h *tar.Header) error {
+	if err := checkType(h); err != nil {
+		return err
+	}
+	name := strings.TrimSuffix(h.Name, "/")
+	if !safeName(name) {
+		return fmt.Errorf("%q: absolute or parent-relative entry name: %w", h.Name, ErrUnsafePath)
+	}
+	if !strings.HasPrefix(name+"/", RegistryRoot) && !strings.HasPrefix(name+"/", MetaRoot) &&
+		!strings.HasPrefix(RegistryRoot, name+"/") {
+		return fmt.Errorf("%q: outside %s and %s: %w", h.Name, RegistryRoot, MetaRoot, ErrUnsafePath)
+	}
+	return nil
+}
+
+// checkType rejects entries other than regular files and folders: links,
+// devices, fifos and sparse files.
+func checkType(h *tar.Header) error {
 	switch h.Typeflag {
 	case tar.TypeReg, tar.TypeDir:
 	case tar.TypeSymlink, tar.TypeLink:
@@ -420,14 +451,6 @@ func checkHeader(h *tar.Header) error {
 		if strings.HasPrefix(k, "GNU.sparse.") {
 			return fmt.Errorf("%s: sparse entries are never restored: %w", h.Name, ErrUnsafePath)
 		}
-	}
-	name := strings.TrimSuffix(h.Name, "/")
-	if !safeName(name) {
-		return fmt.Errorf("%q: absolute or parent-relative entry name: %w", h.Name, ErrUnsafePath)
-	}
-	if !strings.HasPrefix(name+"/", RegistryRoot) && !strings.HasPrefix(name+"/", MetaRoot) &&
-		!strings.HasPrefix(RegistryRoot, name+"/") {
-		return fmt.Errorf("%q: outside %s and %s: %w", h.Name, RegistryRoot, MetaRoot, ErrUnsafePath)
 	}
 	return nil
 }
@@ -503,4 +526,19 @@ func (v *verifier) Read(p []byte) (int, error) {
 		return n, v.streamErr
 	}
 	return n, nil
+}
+
+// sourceReader is the stream a Reader reads, remembering its first error
+// other than io.EOF, so that a failed read is told from a bad archive.
+type sourceReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF && s.err == nil {
+		s.err = err
+	}
+	return n, err
 }

@@ -68,9 +68,15 @@ type PruneReport struct {
 // kept, and their parents, whatever their age. Only regbackup archives
 // (with their sidecars) are ever deleted, plus regbackup's own partial
 // files (".NAME.partial-*") older than a day and sidecars whose archive is
-// gone. Nothing is deleted when an archive's parents cannot be learned (an
-// encrypted archive without a sidecar and no identity): that fails with
-// archive.ErrEncrypted or ErrNoIdentityMatch before any deletion.
+// gone. An archive is described by its sidecar or, when that is missing,
+// stale or damaged, by its catalog. Only a file whose catalog says it is
+// not a regbackup archive (archive.ErrNotRegbackup; or empty) is left
+// alone and ignored. Nothing is deleted when any archive's parents cannot
+// be learned: an encrypted archive without a readable sidecar and no
+// identity fails with archive.ErrEncrypted or ErrNoIdentityMatch, a
+// damaged one with archive.ErrCorrupt (or another sentinel), and a failed
+// read (permission, network, timeout) with the store's error, all before
+// any deletion.
 func Prune(ctx context.Context, opts PruneOptions) (*PruneReport, error) {
 	if opts.Keep.Empty() {
 		return nil, fmt.Errorf("prune needs at least one --keep-* rule (it never deletes every archive)")
@@ -96,16 +102,19 @@ func Prune(ctx context.Context, opts PruneOptions) (*PruneReport, error) {
 			return nil, err
 		}
 		ref := ArchiveRef{Store: st, Name: f.Name}
-		m, err := describeHead(ctx, ref, opts.Identities)
+		m, err := describeForPrune(ctx, ref, opts.Identities)
 		switch {
-		case errors.Is(err, archive.ErrEncrypted), errors.Is(err, archive.ErrNoIdentityMatch):
-			return nil, fmt.Errorf("prune: %s has no sidecar (%s), so its parents are unknown: %w",
-				ref, sidecarOf(ref).Name, err)
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
-		case err != nil:
-			rep.Ignored = append(rep.Ignored, PruneItem{Path: ref.String(), Keep: true, Reasons: []string{"not a readable regbackup archive: " + err.Error()}})
+		case err == nil:
+		case errors.Is(err, archive.ErrNotRegbackup), f.Size == 0 && errors.Is(err, archive.ErrIncomplete):
+			rep.Ignored = append(rep.Ignored, PruneItem{Path: ref.String(), Keep: true, Reasons: []string{"not a regbackup archive: " + err.Error()}})
 			continue
+		case errors.Is(err, archive.ErrEncrypted), errors.Is(err, archive.ErrNoIdentityMatch):
+			return nil, fmt.Errorf("prune: %s has no readable sidecar (%s), so its parents are unknown, nothing deleted: %w",
+				ref, sidecarOf(ref).Name, err)
+		default: // damaged, or a failed read (permission, network): it may be an incremental whose parents are unknown
+			return nil, fmt.Errorf("prune: cannot learn the parents of %s, nothing deleted (repair, move or remove it): %w", ref, err)
 		}
 		all = append(all, &entry{item: PruneItem{Path: ref.String(), Created: m.Created, Size: f.Size}, name: f.Name, m: m})
 	}
@@ -193,6 +202,19 @@ func Prune(ctx context.Context, opts PruneOptions) (*PruneReport, error) {
 		return rep, err
 	}
 	return rep, nil
+}
+
+// describeForPrune describes the archive ref for Prune: from its sidecar
+// (without the blob list) when that can be read, else from its catalog.
+// A sidecar that is missing, stale or damaged (ErrCorrupt) never hides an
+// archive's parents; any other error reading it (permission, network) is
+// returned, as are the archive's own (see describeArchive).
+func describeForPrune(ctx context.Context, ref ArchiveRef, ids []age.Identity) (*archive.Meta, error) {
+	m, err := readSidecarHead(ctx, ref)
+	if err == nil || !errors.Is(err, os.ErrNotExist) && !errors.Is(err, archive.ErrCorrupt) {
+		return m, err
+	}
+	return describeArchive(ctx, ref, ids, false)
 }
 
 // removeArchive deletes an archive, then its sidecar.

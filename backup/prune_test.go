@@ -1,15 +1,19 @@
 package backup
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"filippo.io/age"
@@ -194,5 +198,150 @@ func TestPruneEncryptedWithoutSidecar(t *testing.T) {
 	must(t, err)
 	if got := kept(rep); !slices.Equal(got, []string{"r-2.tar.zst"}) {
 		t.Errorf("kept %v, want r-2.tar.zst", got)
+	}
+}
+
+// pruneChain writes four real archives, oldest first: a (full), x (full),
+// b (incremental on a), c (full), b as opts says (encrypted, uncompressed).
+func pruneChain(t *testing.T, bOpts Options, to ...age.Recipient) *chainDir {
+	t.Helper()
+	src, _ := newRegistry(t)
+	c := newChainDir(t)
+	now := time.Now()
+	_, a := c.backup(src, "a.tar.zst", nil, Options{Now: now.Add(-4 * time.Hour)})
+	c.backup(src, "x.tar.zst", nil, Options{Now: now.Add(-3 * time.Hour)})
+	c.to = to
+	bOpts.Now = now.Add(-2 * time.Hour)
+	c.backup(src, "b.tar.zst", a, bOpts)
+	c.to = nil
+	c.backup(src, "c.tar.zst", nil, Options{Now: now.Add(-time.Hour)})
+	return c
+}
+
+// flakyStore is a local folder whose reads of one file fail as a network
+// does: Open fails, or (after >= 0) the stream breaks after that many bytes.
+type flakyStore struct {
+	*LocalStore
+	name  string
+	after int
+}
+
+var errFlaky = errors.New("read tcp 127.0.0.1:1->127.0.0.1:2: connection reset by peer")
+
+func (s flakyStore) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	if name != s.name {
+		return s.LocalStore.Open(ctx, name)
+	}
+	if s.after < 0 {
+		return nil, fmt.Errorf("GetObject %s: %w", name, errFlaky)
+	}
+	rc, err := s.LocalStore.Open(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(io.LimitReader(rc, int64(s.after)), iotest.ErrReader(errFlaky)), rc}, nil
+}
+
+// TestPruneDamagedSidecar is issue 10's data loss: b's sidecar is garbage.
+// Prune must describe b from its catalog and keep a, b's parent; before,
+// it left b alone as unreadable and deleted a.
+func TestPruneDamagedSidecar(t *testing.T) {
+	for _, garbage := range []string{"garbage\x00\xff", `{"format":"regbackup-meta/1"}`, ""} {
+		c := pruneChain(t, Options{})
+		must(t, os.WriteFile(SidecarPath(c.path("b.tar.zst")), []byte(garbage), 0o600))
+		rep, err := Prune(t.Context(), PruneOptions{Dir: c.dir, Keep: KeepPolicy{Last: 2}})
+		must(t, err)
+		if got := kept(rep); !slices.Equal(got, []string{"a.tar.zst", "b.tar.zst", "c.tar.zst"}) {
+			t.Errorf("sidecar %q: kept %v, want a (b's parent), b and c; ignored %+v", garbage, got, rep.Ignored)
+		}
+		if _, err := os.Stat(c.path("a.tar.zst")); err != nil {
+			t.Errorf("sidecar %q: b's parent deleted: %v", garbage, err)
+		}
+		if _, err := os.Stat(c.path("x.tar.zst")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("sidecar %q: x not deleted (%v)", garbage, err)
+		}
+	}
+}
+
+// TestPruneUnreadableDeletesNothing: when an archive's parents cannot be
+// learned (neither its sidecar nor its catalog can be read, or a read
+// fails), prune stops before deleting anything, with an error naming it.
+func TestPruneUnreadableDeletesNothing(t *testing.T) {
+	id, err := age.GenerateX25519Identity()
+	must(t, err)
+	for _, tc := range []struct {
+		name  string
+		opts  Options
+		to    []age.Recipient
+		setup func(t *testing.T, c *chainDir) ArchiveStore // damages b; the store prune reads
+		want  error                                        // nil: any error not an archive sentinel
+	}{
+		{name: "encrypted-damaged-sidecar", to: []age.Recipient{id.Recipient()}, want: archive.ErrEncrypted,
+			setup: func(t *testing.T, c *chainDir) ArchiveStore {
+				must(t, os.WriteFile(SidecarPath(c.path("b.tar.zst")), []byte("garbage"), 0o600))
+				return NewLocalStore(c.dir)
+			}},
+		{name: "corrupt-catalog-damaged-sidecar", opts: Options{Compression: archive.None}, want: archive.ErrCorrupt,
+			setup: func(t *testing.T, c *chainDir) ArchiveStore {
+				must(t, os.WriteFile(SidecarPath(c.path("b.tar.zst")), []byte("garbage"), 0o600))
+				f, err := os.OpenFile(c.path("b.tar.zst"), os.O_WRONLY, 0)
+				must(t, err)
+				defer f.Close()
+				_, err = f.WriteAt([]byte("X"), 512) // the catalog's first byte, after its tar header
+				must(t, err)
+				return NewLocalStore(c.dir)
+			}},
+		{name: "sidecar-read-error", // a sidecar that cannot be read (EISDIR; root ignores permissions)
+			setup: func(t *testing.T, c *chainDir) ArchiveStore {
+				p := SidecarPath(c.path("b.tar.zst"))
+				must(t, os.Remove(p))
+				must(t, os.Mkdir(p, 0o700))
+				return NewLocalStore(c.dir)
+			}},
+		{name: "sidecar-open-fails", want: errFlaky,
+			setup: func(t *testing.T, c *chainDir) ArchiveStore {
+				return flakyStore{NewLocalStore(c.dir), "b.tar.zst" + archive.MetaSuffix, -1}
+			}},
+		{name: "archive-open-fails-damaged-sidecar", want: errFlaky,
+			setup: func(t *testing.T, c *chainDir) ArchiveStore {
+				must(t, os.WriteFile(SidecarPath(c.path("b.tar.zst")), []byte("garbage"), 0o600))
+				return flakyStore{NewLocalStore(c.dir), "b.tar.zst", -1}
+			}},
+		{name: "archive-read-breaks-no-sidecar", want: errFlaky,
+			setup: func(t *testing.T, c *chainDir) ArchiveStore {
+				must(t, os.Remove(SidecarPath(c.path("b.tar.zst"))))
+				return flakyStore{NewLocalStore(c.dir), "b.tar.zst", 100}
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := pruneChain(t, tc.opts, tc.to...)
+			st := tc.setup(t, c)
+			before := present(t, c.dir)
+			rep, err := Prune(t.Context(), PruneOptions{Store: st, Keep: KeepPolicy{Last: 2}})
+			switch {
+			case err == nil:
+				t.Fatalf("prune succeeded, kept %v, ignored %+v; want it to stop", kept(rep), rep.Ignored)
+			case !strings.Contains(err.Error(), "b.tar.zst") || !strings.Contains(err.Error(), "nothing deleted"):
+				t.Errorf("err = %v, want it to name b.tar.zst and say nothing was deleted", err)
+			case tc.want != nil && !errors.Is(err, tc.want):
+				t.Errorf("err = %v, want %v", err, tc.want)
+			case tc.want == nil && (errors.Is(err, archive.ErrCorrupt) || errors.Is(err, archive.ErrNotRegbackup)):
+				t.Errorf("err = %v: a failed read is not a verdict on the archive", err)
+			}
+			if after := present(t, c.dir); !slices.Equal(after, before) {
+				t.Errorf("files deleted although prune failed: %v -> %v", before, after)
+			}
+		})
+	}
+	// With the identity the encrypted b is described from its catalog.
+	c := pruneChain(t, Options{}, id.Recipient())
+	must(t, os.WriteFile(SidecarPath(c.path("b.tar.zst")), []byte("garbage"), 0o600))
+	rep, err := Prune(t.Context(), PruneOptions{Dir: c.dir, Keep: KeepPolicy{Last: 2}, Identities: []age.Identity{id}})
+	must(t, err)
+	if got := kept(rep); !slices.Equal(got, []string{"a.tar.zst", "b.tar.zst", "c.tar.zst"}) {
+		t.Errorf("encrypted b with --identity: kept %v, want a, b and c", got)
 	}
 }

@@ -180,6 +180,14 @@ func Describe(ctx context.Context, ref ArchiveRef, ids []age.Identity, whole boo
 	if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
+	return describeArchive(ctx, ref, ids, whole)
+}
+
+// describeArchive is Describe from the archive alone, its sidecar not
+// read: its catalog (the first entry), and with whole the rest. Errors
+// say why the archive cannot be read (archive's sentinels: not a
+// regbackup archive, corrupt, encrypted...) or wrap the store's error.
+func describeArchive(ctx context.Context, ref ArchiveRef, ids []age.Identity, whole bool) (*archive.Meta, error) {
 	f, err := ref.Open(ctx)
 	if err != nil {
 		return nil, err
@@ -206,7 +214,7 @@ func Describe(ctx context.Context, ref ArchiveRef, ids []age.Identity, whole boo
 		}
 		tr = ar.Trailer()
 	}
-	m = archive.NewMeta(ref.Name, ar.Catalog(), ar.CatalogSHA256(), tr, ar.Encrypted(), ar.Compression())
+	m := archive.NewMeta(ref.Name, ar.Catalog(), ar.CatalogSHA256(), tr, ar.Encrypted(), ar.Compression())
 	if fi, err := ref.Store.Stat(ctx, ref.Name); err == nil {
 		m.Size = fi.Size
 	}

@@ -11,6 +11,13 @@ import (
 // does not exist. Callers test it with errors.Is.
 var ErrNotFound = errors.New("not found")
 
+// ErrDamaged is returned (wrapped) by Reader, or by a Read of what it
+// returned, when the backend can tell that a stored file is damaged and
+// would be served short or not at all (a Swift large object whose segments
+// are missing). Callers report that file as damage, like content that does
+// not match its digest, never as a short file.
+var ErrDamaged = errors.New("stored file is damaged")
+
 // FileInfo describes one stored file.
 type FileInfo struct {
 	Path    string    // slash-separated, relative to the driver's root

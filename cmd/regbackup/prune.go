@@ -27,10 +27,12 @@ backup -o, with {date} and {time} (only the archives of that pattern). Both may 
 URLs: s3://BUCKET/PREFIX?region=... (every archive directly under PREFIX), or
 s3://BUCKET/PREFIX/registry-{date}.tar.zst?region=...; gs:// and azure:// alike, with the
 credentials backup takes from the environment. An archive's time is
-its creation time, read from its sidecar (NAME.meta.json) or, without one, its catalog;
-an encrypted archive without its sidecar needs --identity, and prune deletes nothing
-until it can read every archive's parents. Files that are not regbackup archives are never
-touched. Regbackup's own partial files (.NAME.partial-*) older than a day, and sidecars
+its creation time, read from its sidecar (NAME.meta.json) or, when that is missing or
+damaged, its catalog; an encrypted archive without a readable sidecar needs --identity.
+Prune deletes nothing until it has read every archive's parents: an archive it cannot
+read (encrypted without a fitting --identity: exit 6; damaged: exit 3; a failed read, such
+as permission denied or an object store error: exit 1) stops it before the first deletion,
+named in one line. Files that are not regbackup archives are never touched. Regbackup's own partial files (.NAME.partial-*) older than a day, and sidecars
 whose archive is gone, are removed too.
 
 Examples:
