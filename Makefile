@@ -11,7 +11,7 @@ BUILDFLAGS := -trimpath
 PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 FUZZTIME ?= 20s
 
-.PHONY: all build dist demo test setup vet unit integration k8s fuzz bench clean
+.PHONY: all build dist image FORCE demo test setup vet unit integration k8s fuzz bench clean
 
 all: build
 
@@ -20,16 +20,31 @@ build:
 
 # dist: release binaries dist/regbackup-OS-ARCH, stripped (-s -w), and
 # dist/SHA256SUMS for `sha256sum -c --ignore-missing`.
-dist:
+DIST_BINS := $(foreach p,$(PLATFORMS),dist/regbackup-$(subst /,-,$(p)))
+
+dist: $(DIST_BINS)
+	cd dist && sha256sum $(notdir $(DIST_BINS)) > SHA256SUMS
+	@cd dist && ls -l $(notdir $(DIST_BINS)) && cat SHA256SUMS
+
+# One binary; the go command decides what needs rebuilding.
+dist/regbackup-%: FORCE
 	@mkdir -p dist
-	@set -e; for p in $(PLATFORMS); do \
-		os=$${p%/*}; arch=$${p#*/}; \
-		echo "dist/regbackup-$$os-$$arch"; \
-		$(STATIC) GOOS=$$os GOARCH=$$arch $(GO) build $(BUILDFLAGS) -ldflags "-s -w $(LDFLAGS)" \
-			-o dist/regbackup-$$os-$$arch ./cmd/regbackup; \
-	done
-	cd dist && sha256sum $(foreach p,$(PLATFORMS),regbackup-$(subst /,-,$(p))) > SHA256SUMS
-	@cd dist && ls -l $(foreach p,$(PLATFORMS),regbackup-$(subst /,-,$(p))) && cat SHA256SUMS
+	@p='$*'; echo "dist/regbackup-$$p"; \
+	$(STATIC) GOOS=$${p%%-*} GOARCH=$${p#*-} $(GO) build $(BUILDFLAGS) -ldflags "-s -w $(LDFLAGS)" -o $@ ./cmd/regbackup
+
+# image: the OCI image, built without a container engine by
+# integration/image (a module of its own, with go-containerregistry): the
+# static binary as entrypoint and Debian's CA bundle on an empty base.
+# dist/regbackup-image-linux-ARCH.tar for `crane push FILE REF`, and the
+# index of both in the OCI layout dist/regbackup-image/ for
+# `crane push --index dist/regbackup-image REF`.
+IMAGE_PLATFORMS ?= linux/amd64 linux/arm64
+
+image: $(foreach p,$(IMAGE_PLATFORMS),dist/regbackup-$(subst /,-,$(p)))
+	cd integration/image && $(GO) run . -o ../../dist -version "$(VERSION)" -revision "$(COMMIT)" \
+		$(foreach p,$(IMAGE_PLATFORMS),$(p)=../../dist/regbackup-$(subst /,-,$(p)))
+
+FORCE:
 
 # demo: build, make a sample registry tree (no network), back it up, verify,
 # list, restore into a fresh folder and compare.
