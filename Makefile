@@ -61,13 +61,19 @@ setup:
 
 vet:
 	$(GO) vet ./...
-	@test -z "$$(gofmt -l cmd backup archive drivers lock integration gitlabbackup gitlabinstall)" || { gofmt -l cmd backup archive drivers lock integration gitlabbackup gitlabinstall; echo "gofmt: files above need formatting"; exit 1; }
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+
+# UNIT: every package but the end-to-end tests (they need the binary).
+UNIT = ./archive/... ./snapshot/... ./backup/... ./restore/... ./regcopy/... ./check/... ./store/... \
+	./problem/... ./progress/... ./parallel/... ./blobio/... ./linkwriter/... ./selection/... ./internal/... \
+	./gitlabbackup/... ./gitlabinstall/... ./drivers/... ./lock/... ./cmd/...
 
 unit:
-	$(GO) test -race -count=1 ./archive/... ./backup/... ./drivers/... ./lock/... ./gitlabbackup/... ./gitlabinstall/... ./cmd/...
+	$(GO) test -race -count=1 $(UNIT)
 
+# metadb's tests run PostgreSQL and GitLab's registry, like the integration tests.
 integration: build
-	$(GO) test -count=1 -timeout 30m ./integration/...
+	$(GO) test -count=1 -timeout 30m ./integration/... ./metadb/...
 
 # k8s: contrib/kubernetes decoded strictly into the Kubernetes API types,
 # in a module of its own (integration/k8s) so the main one does not carry

@@ -14,7 +14,9 @@ const (
 	FilesRoot    = MetaRoot + "files/"
 )
 
-// Kind classifies a path in the registry's storage layout.
+// Kind classifies a path in the registry's storage layout. The order in
+// which the kinds are written is RestoreOrder, not the order of their
+// values.
 type Kind int
 
 const (
@@ -31,7 +33,13 @@ func (k Kind) String() string {
 }
 
 // IsLink reports whether k is one of the link kinds.
-func (k Kind) IsLink() bool { return k >= KindLayerLink }
+func (k Kind) IsLink() bool {
+	switch k {
+	case KindLayerLink, KindRevisionLink, KindTagIndexLink, KindTagCurrentLink:
+		return true
+	}
+	return false
+}
 
 // Path is a parsed registry storage path.
 type Path struct {

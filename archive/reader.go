@@ -28,7 +28,10 @@ type Entry struct {
 	Path Path   // for blobs and links: the parsed registry path
 	Link string // for links: the digest the link holds (already validated)
 	File *File  // for included files: the catalog's record
-	Size int64
+	// DatabasePart is, for a part of the metadata database's dump, its
+	// number (from 1; parts come in order, before the blobs); 0 otherwise.
+	DatabasePart int
+	Size         int64
 	// Body streams the content. For blobs and included files it hashes as
 	// it goes and, instead of io.EOF, returns a *DigestError when the
 	// content does not match. Reading it is optional: Next drains and
@@ -49,7 +52,7 @@ type Reader struct {
 	catSum    string
 	trailer   *Trailer
 
-	stage      int // 2 blobs, 3 links, 4 files, 5 trailer seen
+	stage      stage // the stage of the last entry read
 	planned    map[string]int64
 	inherited  map[string]string // blobs a parent holds -> its name
 	files      map[string]*File
@@ -58,6 +61,8 @@ type Reader struct {
 	mismatched []*DigestError
 	links      int
 	nfiles     int
+	dbParts    int
+	dbBytes    int64
 	cur        *verifier
 	last       string
 	done       bool
@@ -93,7 +98,7 @@ func NewReaderOptions(r io.Reader, opts ReaderOptions) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	ar := &Reader{dec: dec, tr: tar.NewReader(dec), comp: comp, encrypted: encrypted, stage: 2,
+	ar := &Reader{dec: dec, tr: tar.NewReader(dec), comp: comp, encrypted: encrypted, stage: stageCatalog,
 		planned: map[string]int64{}, inherited: map[string]string{}, files: map[string]*File{},
 		seen: map[string]bool{}, blobs: map[string]bool{}}
 	hdr, err := ar.tr.Next()
@@ -268,11 +273,11 @@ func (r *Reader) lastName() string {
 	return r.last
 }
 
-func (r *Reader) order(stage int, name string) error {
-	if stage < r.stage {
+func (r *Reader) order(to stage, name string) error {
+	if to < r.stage {
 		return fmt.Errorf("%s: entry out of order: %w", name, ErrCorrupt)
 	}
-	r.stage = stage
+	r.stage = to
 	return nil
 }
 
@@ -282,7 +287,7 @@ func (r *Reader) entry(hdr *tar.Header) (*Entry, error) {
 	case name == TrailerName:
 		return nil, r.readTrailer(hdr)
 	case strings.HasPrefix(name, FilesRoot):
-		if err := r.order(4, name); err != nil {
+		if err := r.order(stageFiles, name); err != nil {
 			return nil, err
 		}
 		f := r.files[name]
@@ -292,13 +297,15 @@ func (r *Reader) entry(hdr *tar.Header) (*Entry, error) {
 		r.nfiles++
 		r.cur = newVerifier(r.tr, name, "sha256:"+f.SHA256, hdr.Size)
 		return &Entry{Name: name, File: f, Size: hdr.Size, Body: r.cur}, nil
+	case strings.HasPrefix(name, DatabaseRoot):
+		return r.databaseEntry(name, hdr.Size)
 	case strings.HasPrefix(name, MetaRoot):
 		return nil, fmt.Errorf("%s: unknown regbackup entry: %w", name, ErrUnsafePath)
 	}
 	p := ParsePath(name)
 	switch {
 	case p.Kind == KindBlob:
-		if err := r.order(2, name); err != nil {
+		if err := r.order(stageBlobs, name); err != nil {
 			return nil, err
 		}
 		size, ok := r.planned[p.Digest]
@@ -309,7 +316,7 @@ func (r *Reader) entry(hdr *tar.Header) (*Entry, error) {
 		r.cur.onOK = func() { r.blobs[p.Digest] = true }
 		return &Entry{Name: name, Path: p, Size: hdr.Size, Body: r.cur}, nil
 	case p.Kind.IsLink():
-		if err := r.order(3, name); err != nil {
+		if err := r.order(stageLinks, name); err != nil {
 			return nil, err
 		}
 		data, err := r.readSmall(hdr, 71)
@@ -392,6 +399,9 @@ func (r *Reader) checkTrailer(t *Trailer) error {
 	case t.Links != r.links || t.Files != r.nfiles:
 		return fmt.Errorf("trailer counts %d links and %d files, the archive holds %d and %d: %w",
 			t.Links, t.Files, r.links, r.nfiles, ErrCorrupt)
+	}
+	if err := r.checkDatabase(t); err != nil {
+		return err
 	}
 	explained := map[string]bool{}
 	for _, e := range t.Corrupt {

@@ -22,7 +22,8 @@ type WriterOptions struct {
 	Recipients []age.Recipient
 }
 
-// Writer writes one archive, in order: WriteCatalog once, then any number of
+// Writer writes one archive, in order: WriteCatalog once, then WriteDatabase
+// once when the catalog describes a metadata database, then any number of
 // WriteBlob, then WriteLink, then WriteFile calls, then Close with the
 // trailer. Calls out of that order fail. A Writer is not safe for concurrent
 // use: feed it from one goroutine (parallel readers, one ordered writer).
@@ -30,12 +31,14 @@ type Writer struct {
 	codec   io.WriteCloser
 	seal    func() error // finishes the encryption, after the codec
 	tw      *tar.Writer
-	stage   int // 0 nothing, 1 catalog, 2 blobs, 3 links, 4 files, 5 closed
+	stage   stage
 	mtime   time.Time
 	trailer Trailer
 	zero    []byte
 	buf     []byte
 	links   *linkEntries // nil when archive/tar writes every link
+	hasDB   bool         // the catalog describes a metadata database
+	dbParts int          // database dump parts written
 }
 
 // NewWriter starts an archive on w. The caller closes w after Close.
@@ -51,11 +54,11 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 	return &Writer{codec: c, seal: seal, tw: tar.NewWriter(c)}, nil
 }
 
-func (w *Writer) advance(stage int, what string) error {
-	if w.stage > stage || (stage > 1 && w.stage == 0) {
+func (w *Writer) advance(to stage, what string) error {
+	if w.stage > to || (to > stageCatalog && w.stage == stageStart) {
 		return fmt.Errorf("archive: %s written out of order", what)
 	}
-	w.stage = stage
+	w.stage = to
 	return nil
 }
 
@@ -75,15 +78,19 @@ func (w *Writer) tarHeader(name string, size int64, mode int64) tar.Header {
 
 // WriteCatalog writes the catalog entry; it must come first.
 func (w *Writer) WriteCatalog(c *Catalog) error {
-	if w.stage != 0 {
+	if w.stage != stageStart {
 		return fmt.Errorf("archive: catalog written twice")
 	}
-	w.stage = 1
+	w.stage = stageCatalog
 	w.mtime = c.Created.Truncate(time.Second)
 	if fastLinks {
 		// Every link holds a digest WriteLink checked: "sha256:" and 64 hex.
 		w.links = newLinkEntries(w.tarHeader("", int64(len("sha256:")+64), 0o644))
 	}
+	if (c.Metadata == MetadataDatabase) != (c.Database != nil) || (c.Metadata != "" && c.Metadata != MetadataDatabase) {
+		return fmt.Errorf("archive: catalog metadata %q with database %v", c.Metadata, c.Database != nil)
+	}
+	w.hasDB = c.Database != nil
 	c.Format = FormatVersion
 	if c.Incremental() {
 		c.Format = FormatIncremental
@@ -112,7 +119,7 @@ func (w *Writer) WriteCatalog(c *Catalog) error {
 // blob with MarkCorrupt. Errors from r are returned as they are; the archive
 // is then unusable and the caller must abandon it.
 func (w *Writer) WriteBlob(digest string, size int64, r io.Reader, compressed bool) (written int64, err error) {
-	if err := w.advance(2, "blob"); err != nil {
+	if err := w.advance(stageBlobs, "blob"); err != nil {
 		return 0, err
 	}
 	if err := w.header(BlobPath(digest), size, 0o644); err != nil {
@@ -189,7 +196,7 @@ func (w *Writer) DropLink(path string) {
 // WriteLink writes one link file entry at its storage path (see LinkPath)
 // holding digest.
 func (w *Writer) WriteLink(path, digest string) error {
-	if err := w.advance(3, "link"); err != nil {
+	if err := w.advance(stageLinks, "link"); err != nil {
 		return err
 	}
 	if p := ParsePath(path); !p.Kind.IsLink() {
@@ -219,7 +226,7 @@ func (w *Writer) WriteLink(path, digest string) error {
 // WriteFile writes an included file's content under f.Entry. f must also be
 // listed in the catalog.
 func (w *Writer) WriteFile(f File, content []byte) error {
-	if err := w.advance(4, "included file"); err != nil {
+	if err := w.advance(stageFiles, "included file"); err != nil {
 		return err
 	}
 	if err := w.header(f.Entry, int64(len(content)), int64(f.Mode&0o777)); err != nil {
@@ -237,10 +244,13 @@ func (w *Writer) Trailer() Trailer { return w.trailer }
 // An archive without a successful Close is incomplete by design: readers
 // reject it.
 func (w *Writer) Close() error {
-	if w.stage == 0 {
+	if w.stage == stageStart {
 		return fmt.Errorf("archive: closed before the catalog was written")
 	}
-	w.stage = 5
+	if w.hasDB && w.dbParts == 0 {
+		return fmt.Errorf("archive: %w", ErrNoDump)
+	}
+	w.stage = stageTrailer
 	w.trailer.Complete = true
 	data, err := json.MarshalIndent(&w.trailer, "", " ")
 	if err != nil {

@@ -116,6 +116,15 @@ func DefaultConcurrency(d Driver, local int) int {
 	return local
 }
 
+// WalkReader is implemented by backends that read small files as they walk
+// cheaper than Walk and then a Reader per file (the filesystem). WalkRead
+// is Walk that also gives fn the content of each file of at most limit
+// bytes, or nil for larger files and files it could not read. The
+// snapshot reads link files through it.
+type WalkReader interface {
+	WalkRead(ctx context.Context, prefix string, limit int64, fn func(fi FileInfo, data []byte) error) error
+}
+
 // ErrNoServerCopy is returned (wrapped) by Copier.CopyFrom when this copy
 // cannot be done inside the storage service (the source is another service,
 // another endpoint or account, or the service refused); the caller then reads
@@ -143,4 +152,24 @@ type StorageConfiger interface {
 	// Secrets are never included: where the registry needs one, its value
 	// is a placeholder naming the REGISTRY_* variable to set instead.
 	StorageConfig() (driver string, params map[string]any)
+}
+
+// Wrapper is implemented by a Driver that wraps another to watch or slow
+// it (a test's I/O delay) without changing what it does. Unwrap returns
+// the wrapped driver.
+type Wrapper interface {
+	Unwrap() Driver
+}
+
+// Underlying returns d without its wrappers (Wrapper): backends that look
+// at another Driver's concrete type, as a Copier looks at its source, look
+// at what Underlying returns.
+func Underlying(d Driver) Driver {
+	for {
+		w, ok := d.(Wrapper)
+		if !ok {
+			return d
+		}
+		d = w.Unwrap()
+	}
 }

@@ -22,3 +22,8 @@ type Note struct {
 	Digest  string
 	Message string
 }
+
+// ErrDamaged: the backup holds registry data a registry would fail to
+// serve (malformed link files, links to blobs it does not hold). A restore
+// writes everything else; each damaged path is a Damage Note or Problem.
+var ErrDamaged = errors.New("GitLab backup holds damaged registry data")

@@ -2,6 +2,8 @@ package gitlabbackup
 
 import (
 	"archive/tar"
+	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -46,6 +48,11 @@ type Options struct {
 	// to its end (or fail). Without it the dump is passed over, and
 	// Reader.Database still says it was there.
 	Database func(p Part, body io.Reader) error
+	// SpoolDatabase, instead of Database, keeps the dump in a temp file
+	// under SpoolDir (os.TempDir() when "") for Reader.OpenDatabase;
+	// Close removes it.
+	SpoolDatabase bool
+	SpoolDir      string
 }
 
 // Open reads the start of r, which may be GitLab's outer backup tar or a
@@ -119,10 +126,7 @@ func OpenFolder(dir string, opts Options) (*Reader, error) {
 	}
 	if fi, err := os.Stat(filepath.Join(dir, DatabasePart)); err == nil && fi.Mode().IsRegular() {
 		rd.db = &Part{Name: DatabasePart, Size: fi.Size()}
-		if opts.Database != nil {
-			// Read after the registry, as it would be from a stream.
-			rd.dbFile = filepath.Join(dir, DatabasePart)
-		}
+		rd.dbFile = filepath.Join(dir, DatabasePart) // given to opts.Database at the end, as from a stream
 	}
 	return rd, nil
 }
@@ -154,4 +158,41 @@ func isOuterName(name string) bool {
 		}
 	}
 	return true
+}
+
+// SniffSize is how many bytes of a stream Sniff needs to peek.
+const SniffSize = 1 << 20
+
+// Sniff reports whether the stream br starts like a GitLab backup (the
+// outer tar or a registry tarball, compressed or not), peeking at up to
+// SniffSize bytes without consuming any: br must have a buffer that large
+// (bufio.NewReaderSize). An age-encrypted stream or a regbackup archive
+// is not one.
+func Sniff(br *bufio.Reader) bool {
+	head, _ := br.Peek(SniffSize)
+	if len(head) == 0 {
+		return false
+	}
+	dec, _, err := archive.Decompress(bytes.NewReader(head))
+	if err != nil {
+		return false
+	}
+	defer dec.Close()
+	hdr, err := tar.NewReader(dec).Next()
+	if err != nil {
+		return false
+	}
+	name := strings.TrimPrefix(hdr.Name, "./")
+	return isRegistryName(name) || isOuterName(name)
+}
+
+// IsFolder reports whether dir looks like an extracted GitLab backup: it
+// holds backup_information.yml or registry.tar.gz.
+func IsFolder(dir string) bool {
+	for _, n := range []string{InfoName, RegistryPart} {
+		if fi, err := os.Stat(filepath.Join(dir, n)); err == nil && fi.Mode().IsRegular() {
+			return true
+		}
+	}
+	return false
 }

@@ -26,7 +26,8 @@ type Reader struct {
 	pending      *tar.Header // read by Open, not handled yet
 	innerDone    bool
 	closers      []io.Closer
-	dbFile       string // FormFolder: the dump to give opts.Database at the end
+	dbFile       string // the dump: FormFolder's file, or the temp file of SpoolDatabase
+	dbTemp       bool   // dbFile is a temp file Close removes
 
 	info       *Info
 	db         *Part
@@ -95,7 +96,40 @@ func (r *Reader) Close() error {
 	for _, c := range r.closers {
 		c.Close()
 	}
+	if r.dbTemp {
+		os.Remove(r.dbFile)
+	}
 	return nil
+}
+
+// OpenDatabase opens the registry database dump the backup held, as plain
+// SQL (decompressed by its magic bytes: gzip, or zstd from COMPRESS_CMD),
+// once Next has returned io.EOF. It needs Options.SpoolDatabase for a
+// stream (a folder's dump is read where it is); nil when there is none.
+func (r *Reader) OpenDatabase() (io.ReadCloser, error) {
+	if r.db == nil || r.dbFile == "" {
+		return nil, nil
+	}
+	f, err := os.Open(r.dbFile)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", DatabasePart, err)
+	}
+	dec, _, err := archive.Decompress(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", DatabasePart, err)
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{dec, closeBoth{dec, f}}, nil
+}
+
+type closeBoth [2]io.Closer
+
+func (c closeBoth) Close() error {
+	c[0].Close()
+	return c[1].Close()
 }
 
 func (r *Reader) note(n Note) {
@@ -191,7 +225,7 @@ func streamErr(name string, err error) error {
 // finishOuter reads the rest of the outer tar (the information file may
 // come last) and hands a folder's database dump over.
 func (r *Reader) finishOuter() error {
-	if r.dbFile != "" && r.opts.Database != nil {
+	if r.dbFile != "" && !r.dbTemp && r.opts.Database != nil {
 		f, err := os.Open(r.dbFile)
 		if err != nil {
 			return fmt.Errorf("opening %s: %w", DatabasePart, err)
@@ -286,13 +320,33 @@ func (r *Reader) outerEntry(hdr *tar.Header) error {
 		return r.setInfo(data)
 	case name == DatabasePart:
 		r.db = &Part{Name: name, Size: hdr.Size}
-		if r.opts.Database != nil {
+		switch {
+		case r.opts.Database != nil:
 			if err := r.opts.Database(*r.db, r.outer); err != nil {
 				return fmt.Errorf("%s: %w", DatabasePart, err)
 			}
+		case r.opts.SpoolDatabase:
+			return r.spoolDatabase()
 		}
 	case isRegistryPart(name):
 		return fmt.Errorf("%s: a second registry tarball: %w", name, archive.ErrCorrupt)
+	}
+	return nil
+}
+
+// spoolDatabase copies the dump entry into a temp file.
+func (r *Reader) spoolDatabase() error {
+	f, err := os.CreateTemp(r.opts.SpoolDir, "regbackup-registry-database-*.sql.gz")
+	if err != nil {
+		return fmt.Errorf("%s: %w", DatabasePart, err)
+	}
+	r.dbFile, r.dbTemp = f.Name(), true
+	if _, err := io.Copy(f, r.outer); err != nil {
+		f.Close()
+		return streamErr(DatabasePart, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("%s: %w", DatabasePart, err)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package gitlabbackup
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -134,6 +135,30 @@ func TestDatabasePartInStream(t *testing.T) {
 	}
 	if r.Database() == nil || r.Database().Size != 13 || got != "registry dump" {
 		t.Errorf("database %+v, %q", r.Database(), got)
+	}
+
+	// Spooled, then read back decompressed.
+	data = outerTar(t, true, gz(t, makeTar(t, entries...)), file(DatabasePart, string(gz(t, []byte("CREATE TABLE x();")))))
+	r, err = Open(bytes.NewReader(data), Options{SpoolDatabase: true, SpoolDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := readAll(t, r); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := r.OpenDatabase()
+	if err != nil || rc == nil {
+		t.Fatalf("OpenDatabase: %v", err)
+	}
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	tmp := r.dbFile
+	r.Close()
+	if string(b) != "CREATE TABLE x();" {
+		t.Errorf("spooled dump reads %q", b)
+	}
+	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
+		t.Errorf("Close left the spooled dump %s", tmp)
 	}
 }
 
@@ -272,5 +297,30 @@ func TestParseInfo(t *testing.T) {
 	}
 	if _, err := ParseInfo([]byte("\n\n")); err == nil {
 		t.Error("empty information accepted")
+	}
+}
+
+func TestSniff(t *testing.T) {
+	entries, _, _, _ := sample(t)
+	inner := makeTar(t, entries...)
+	for _, c := range []struct {
+		name string
+		data []byte
+		want bool
+	}{
+		{"registry.tar.gz", gz(t, inner), true},
+		{"zstd", zst(t, inner), true},
+		{"outer", outerTar(t, true, gz(t, inner)), true},
+		{"regbackup archive", zst(t, makeTar(t, file(".regbackup/catalog.json", "{}"))), false},
+		{"age", []byte("age-encryption.org/v1\n-> X25519 abc\n"), false},
+		{"empty", nil, false},
+	} {
+		br := bufio.NewReaderSize(bytes.NewReader(c.data), SniffSize)
+		if got := Sniff(br); got != c.want {
+			t.Errorf("%s: Sniff = %v, want %v", c.name, got, c.want)
+		}
+		if rest, _ := io.ReadAll(br); !bytes.Equal(rest, c.data) {
+			t.Errorf("%s: Sniff consumed bytes", c.name)
+		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -747,10 +748,11 @@ func sha256Sum(b []byte) []byte {
 // 4. Archive arguments that are not archives.
 
 // TestBadArchiveArgument: a missing archive file or a folder given as the
-// archive exits 1 with a message naming it; a tar that regbackup did not
-// write (plain `tar -c` of a registry tree, compressed or not) or a file
-// that is no tar at all exits 3 with "not a regbackup archive". None of them
-// writes anything into the restore target.
+// archive exits 1 with a message naming it; a tar of files that are no
+// registry or a file that is no tar at all exits 3 with "not a regbackup
+// archive", and writes nothing into the restore target. A plain `tar -c` of
+// a registry tree (compressed or not) is a registry tarball: it verifies and
+// restores the same files.
 func TestBadArchiveArgument(t *testing.T) {
 	base := t.TempDir()
 	src := filepath.Join(base, "src")
@@ -819,12 +821,57 @@ func TestBadArchiveArgument(t *testing.T) {
 		}
 		return p
 	}
+	// A plain tar of a registry tree is a registry tarball as GitLab's
+	// backup writes it (COMPRESS_CMD may be none or gzip): it is read with
+	// every digest checked, and restores the same files.
+	for _, c := range []struct{ name, file, flag string }{
+		{"plain-tar", "registry.tar", ""},
+		{"plain-tar-gz", "registry.tar.gz", "-z"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var arch string
+			if c.flag == "" {
+				arch = plain(t, c.file)
+			} else {
+				arch = plain(t, c.file, c.flag)
+			}
+			expectExit(t, 0, "verify", arch)
+			to := filepath.Join(t.TempDir(), "root")
+			if err := os.Mkdir(to, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			expectExit(t, 0, "restore", arch, "--to", to)
+			want, got := fileDigests(t, src), fileDigests(t, to)
+			maps.DeleteFunc(want, func(rel, _ string) bool { return strings.Contains(rel, "/_uploads/") })
+			if len(want) == 0 || !maps.Equal(want, got) {
+				t.Errorf("restore of a plain registry tarball: %d files with their content, want the source's %d (its _uploads/ aside)", len(got), len(want))
+				for rel := range want {
+					if got[rel] != want[rel] {
+						t.Logf("differs or missing: %s", rel)
+					}
+				}
+			}
+		})
+	}
+	otherTar := func(t *testing.T) string {
+		dir := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(dir, "etc"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "etc", "a.conf"), []byte("not a registry\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(t.TempDir(), "etc.tar")
+		if out, err := runCmd(tarBin, "-C", dir, "-cf", p, "etc"); err != nil {
+			t.Fatalf("tar: %v\n%s", err, out)
+		}
+		return p
+	}
 	for _, c := range []struct {
 		name string
 		make func(t *testing.T) string
 	}{
-		{"plain-tar", func(t *testing.T) string { return plain(t, "registry.tar") }},
-		{"plain-tar-gz", func(t *testing.T) string { return plain(t, "registry.tar.gz", "-z") }},
+		{"tar-of-other-files", otherTar},
 		{"not-a-tar", func(t *testing.T) string {
 			p := filepath.Join(t.TempDir(), "notes.txt")
 			if err := os.WriteFile(p, bytes.Repeat([]byte("this is not an archive\n"), 100), 0o644); err != nil {
@@ -1030,4 +1077,22 @@ func checkLocationError(t testing.TB, scheme, want string, stdout, stderr string
 			t.Errorf("output contains %q:\n%s", bad, stderr)
 		}
 	}
+}
+
+// fileDigests maps each regular file below root to the sha256 of its content.
+func fileDigests(t testing.TB, root string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	walkFiles(t, root, func(rel string, fi fs.FileInfo) {
+		if !fi.Mode().IsRegular() {
+			return
+		}
+		b, err := os.ReadFile(filepath.Join(root, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		out[rel] = hex.EncodeToString(sum[:])
+	})
+	return out
 }

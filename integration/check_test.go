@@ -230,7 +230,7 @@ func TestCheckUsage(t *testing.T) {
 		}
 	}
 	_, stderr := expectExit(t, 2, "check")
-	if line := errorLine(t, stderr); !strings.Contains(line, "--from is required") {
+	if line := errorLine(t, stderr); !strings.Contains(line, "--from, --registry-config or --gitlab is required") {
 		t.Errorf("check without --from: %s", line)
 	}
 	_, stderr = expectExit(t, 1, "check", "--from", filepath.Join(t.TempDir(), "nothing-here"))

@@ -24,8 +24,10 @@ type GitLabBackupOptions struct {
 	InfoLast bool
 	// Skipped is backup_information.yml's :skipped: value.
 	Skipped string
-	// Database adds db/registry_database.sql.gz with this SQL (GitLab 18.10+).
-	Database string
+	// Database adds db/registry_database.sql.gz with this SQL (GitLab 18.10+);
+	// DatabaseFile with the SQL in that file.
+	Database     string
+	DatabaseFile string
 	// NoRegistry leaves registry.tar.gz out (as SKIP=registry does).
 	NoRegistry bool
 }
@@ -55,6 +57,9 @@ func MakeGitLabBackup(t testing.TB, root string, o GitLabBackupOptions) GitLabBa
 	}
 	shell(t, "tar -C /etc -cf - hostname 2>/dev/null | gzip -c -1 > "+q(filepath.Join(folder, "uploads.tar.gz")))
 	shell(t, "echo 'SELECT 1;' | gzip -c -1 > "+q(filepath.Join(folder, "db", "database.sql.gz")))
+	if o.DatabaseFile != "" {
+		shell(t, "gzip -c -1 < "+q(o.DatabaseFile)+" > "+q(filepath.Join(folder, "db", "registry_database.sql.gz")))
+	}
 	if o.Database != "" {
 		shell(t, "printf '%s' "+q(o.Database)+" | gzip -c -1 > "+q(filepath.Join(folder, "db", "registry_database.sql.gz")))
 	}

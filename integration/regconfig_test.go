@@ -426,7 +426,7 @@ func TestRegistryConfigErrors(t *testing.T) {
 	}
 	missingKey := write("missing-key.yml", "version: 0.1\nstorage:\n  filesystem: {rootdirectory: "+root+"}\n"+
 		"http:\n  tls: {certificate: "+filepath.Join(dir, "nope.crt")+", key: "+filepath.Join(dir, "nope.key")+"}\n")
-	swift := write("swift.yml", "version: 0.1\nstorage:\n  swift: {username: u, password: swift-password-value, authurl: https://auth.example, container: c}\n")
+	swift := write("swift.yml", "version: 0.1\nstorage:\n  swift: {username: u, password: swift-password-value, authurl: \"http://127.0.0.1:1/auth/v1.0\", container: c}\n")
 	inmem := write("inmemory.yml", "version: 0.1\nstorage: inmemory\n")
 	badYAML := write("bad.yml", "version: 0.1\nstorage:\n  s3:\n    bucket: [x\n    secretkey: yaml-secret-value\n")
 	two := write("two.yml", "version: 0.1\nstorage:\n  filesystem: {rootdirectory: "+root+"}\n")
@@ -442,7 +442,7 @@ func TestRegistryConfigErrors(t *testing.T) {
 		{"missing-key-file", nil, []string{"backup", "--registry-config", missingKey, "-o", out}, 1,
 			"regbackup: registry config " + missingKey + ": http.tls.certificate names " + filepath.Join(dir, "nope.crt") + ", which does not exist; fix the path, or use --no-key-files (with --include-file for the files where they really are) to back up the storage without the config's key files"},
 		{"swift", nil, []string{"backup", "--registry-config", swift, "-o", out}, 1,
-			"regbackup: registry config " + swift + ": unsupported storage driver: regbackup does not read swift storage; copy the container with rclone to S3 or a folder first, or back up through the registry API with crane"},
+			"regbackup: registry config " + swift + ": swift: open swift://c?auth=http://127.0.0.1:1/auth/v1.0: cannot reach http://127.0.0.1:1/auth/v1.0"},
 		{"inmemory", nil, []string{"backup", "--registry-config", inmem, "-o", out}, 1,
 			"regbackup: registry config " + inmem + ": unsupported storage driver: inmemory storage disappears when the registry stops: there is nothing on disk to back up"},
 		{"bad-yaml", nil, []string{"backup", "--registry-config", badYAML, "-o", out}, 1, "regbackup: registry config " + badYAML + ": line "},
@@ -452,11 +452,11 @@ func TestRegistryConfigErrors(t *testing.T) {
 			"regbackup: registry config " + two + ": storage names several drivers (filesystem at line 3, s3 from REGISTRY_STORAGE_S3_SECRETKEY)"},
 		{"both-from", nil, []string{"backup", "--registry-config", two, "--from", root, "-o", out}, 2,
 			"regbackup: use either --from or --registry-config, not both (see regbackup --help)"},
-		{"neither-from", nil, []string{"backup", "-o", out}, 2, "regbackup: --from or --registry-config is required"},
+		{"neither-from", nil, []string{"backup", "-o", out}, 2, "regbackup: --from, --registry-config or --gitlab is required"},
 		{"no-key-files-alone", nil, []string{"backup", "--from", root, "--no-key-files", "-o", out}, 2, "regbackup: --no-key-files goes with --registry-config"},
 		{"both-to", nil, []string{"restore", "x.tar.zst", "--to", root, "--to-registry-config", two}, 2,
 			"regbackup: use either --to or --to-registry-config, not both (see regbackup --help)"},
-		{"neither-to", nil, []string{"restore", "x.tar.zst"}, 2, "regbackup: --to or --to-registry-config is required"},
+		{"neither-to", nil, []string{"restore", "x.tar.zst"}, 2, "regbackup: --to, --to-registry-config or --gitlab is required"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, stderr, code := RegbackupEnv(t, tc.env, tc.args...)

@@ -39,7 +39,14 @@ func s3Storage(gw *servers.S3Server, v, bucket, root string) string {
 // stops the test unless it exits with want.
 func regbackupS3(t testing.TB, gw *servers.S3Server, want int, args ...string) (stdout, stderr string) {
 	t.Helper()
-	o, e, code := RegbackupEnv(t, gw.Env(), args...)
+	return regbackupWant(t, gw.Env(), want, args...)
+}
+
+// regbackupWant runs regbackup with env added to its environment and stops
+// the test unless it exits with want.
+func regbackupWant(t testing.TB, env []string, want int, args ...string) (stdout, stderr string) {
+	t.Helper()
+	o, e, code := RegbackupEnv(t, env, args...)
 	if code != want {
 		t.Fatalf("regbackup %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, want, o, e)
 	}

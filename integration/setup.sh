@@ -10,11 +10,20 @@
 #                  prometheus-pushgateway (--metrics-push), prometheus (promtool,
 #                  for contrib/prometheus), systemd (systemd-analyze, for
 #                  contrib/systemd), ca-certificates (the image's CA bundle)
+#                  postgresql (15: initdb/pg_ctl/pg_dump/pg_restore; the tests start
+#                  their own cluster, so no main cluster is created)
+#   Swift        : Debian's swift-proxy/-account/-container/-object, memcached,
+#                  python3-swiftclient, installed by ../shared/tools/swift/start-swift.sh
+#                  (which keeps their services from starting) on a throw-away Swift
 #   Go tools     : crane, registry (Distribution 3), versitygw (S3), fake-gcs-server
 #                  — pinned by `tool` directives
 #                  in integration/tools{,/versitygw,/fakegcs}/go.mod, built into <repo>/.tools/bin and
 #                  rebuilt only when missing or older than integration/tools/go.mod
 #                  (or go.sum).
+#   GitLab       : gitlab-registry (GitLab's container registry with its metadata
+#                  database), built by ../shared/tools/gitlab-registry/build.sh from
+#                  the pinned source beside it into a cache folder keyed by the
+#                  source tarball's hash, copied to <repo>/.tools/bin
 #   npm packages : azurite (package.json, package-lock.json) into <repo>/node_modules
 set -euo pipefail
 
@@ -26,7 +35,7 @@ say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
 
 # ---- apt packages -----------------------------------------------------------
-apt_pkgs=(docker-registry zstd pigz rclone time tmux prometheus-pushgateway prometheus systemd ca-certificates)
+apt_pkgs=(docker-registry zstd pigz rclone time tmux postgresql prometheus-pushgateway prometheus systemd ca-certificates)
 missing=()
 for p in "${apt_pkgs[@]}"; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
@@ -42,8 +51,32 @@ if ((${#missing[@]})); then
 	fi
 	say "apt-get update (missing: ${missing[*]})"
 	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+	# Debian's postgresql would create and start a "main" cluster: the
+	# tests start clusters of their own, so tell postgresql-common not to.
+	if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+		"${sudo[@]}" mkdir -p /etc/postgresql-common
+		echo 'create_main_cluster = false' | "${sudo[@]}" tee /etc/postgresql-common/createcluster.conf >/dev/null
+	fi
 	say "apt-get install -y ${missing[*]}"
 	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# ---- OpenStack Swift (Debian packages, through the shared start script) -----
+swift_pkgs=(swift-proxy swift-account swift-container swift-object memcached python3-swiftclient)
+swift_missing=0
+for p in "${swift_pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || swift_missing=1
+done
+if ((swift_missing)); then
+	swift_tools="$repo/../shared/tools/swift"
+	[ -x "$swift_tools/start-swift.sh" ] || [ -f "$swift_tools/start-swift.sh" ] ||
+		die "Swift packages missing and no $swift_tools/start-swift.sh to install them"
+	say "installing Debian's Swift packages (start-swift.sh on a throw-away Swift)"
+	swift_dir="$(mktemp -d)"
+	swift_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+	bash "$swift_tools/start-swift.sh" "$swift_dir/s" "$swift_port" >/dev/null
+	bash "$swift_tools/stop-swift.sh" "$swift_dir/s" 2>/dev/null
+	rm -rf "$swift_dir"
 fi
 
 # ---- pinned Go tools --------------------------------------------------------
@@ -88,6 +121,32 @@ for group in "${tool_groups[@]}"; do
 	mkdir -p "$cache" && for b in "${bins[@]}"; do cp "$bin/$b" "$cache/"; done || true
 	say "built ${bins[*]}"
 done
+
+# ---- GitLab's container registry --------------------------------------------
+# Built from the pinned source tarball beside build.sh (called in place, never
+# copied); the cache folder is keyed by the tarball's hash, so a new pin builds
+# once and every clone after that copies the binary in a second.
+glr_dir="$repo/../shared/tools/gitlab-registry"
+if [ -d "$glr_dir" ]; then
+	glr_tar=$(ls "$glr_dir"/gitlab-container-registry-*.tar.gz 2>/dev/null | head -n1)
+	[ -n "$glr_tar" ] || die "no gitlab-container-registry-*.tar.gz in $glr_dir"
+	glr_key=$(cat "$glr_tar" "$glr_dir/build.sh" | sha256sum | cut -c1-16)
+	glr_stamp="$bin/gitlab-registry.key"
+	if [ ! -x "$bin/gitlab-registry" ] || [ "$(cat "$glr_stamp" 2>/dev/null)" != "$glr_key" ]; then
+		glr_cache="$cache_root/gitlab-registry-$glr_key"
+		if [ ! -x "$glr_cache/gitlab-registry" ]; then
+			command -v go >/dev/null || die "go is not in PATH: install Go first (GitLab's registry is built from source)"
+			say "building gitlab-registry with ${glr_dir#$repo/}/build.sh (first time: about 6 minutes)"
+			bash "$glr_dir/build.sh" "$glr_cache" >/dev/null
+		fi
+		mkdir -p "$bin"
+		cp "$glr_cache/gitlab-registry" "$bin/gitlab-registry"
+		echo "$glr_key" >"$glr_stamp"
+		say "gitlab-registry copied from the tool cache $glr_cache"
+	fi
+else
+	say "WARNING: $glr_dir not found: the GitLab registry tests will skip (fail under CI=true)"
+fi
 
 # ---- npm tools (Azurite) ----------------------------------------------------
 if [ ! -x "$repo/node_modules/.bin/azurite-blob" ] || [ "$repo/package-lock.json" -nt "$repo/node_modules/.bin/azurite-blob" ]; then

@@ -195,19 +195,32 @@ func liveHolders(path string) []Holder {
 // Release removes the holder record and releases the lock. The last
 // holder also removes the lock file, so lock files do not pile up; this is
 // safe because tryLock makes sure the file it locked is still the one at
-// the path. It may be called more than once.
+// the path. It may be called more than once. The lock is released however
+// it ends; an error says what was left behind (a record or lock file that
+// could not be removed, naming its path) or that closing the lock failed.
 func (l *Lock) Release() error {
 	if l == nil || l.f == nil {
 		return nil
 	}
+	var errs []error
+	remove := func(p string) {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
 	if l.record != "" {
-		os.Remove(l.record)
+		remove(l.record)
 	}
 	// A shared holder is the last one if it can turn its lock exclusive.
 	if !l.shared || unix.Flock(int(l.f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil {
-		os.Remove(l.Path)
+		remove(l.Path)
 	}
-	err := l.f.Close()
+	if err := l.f.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("closing lock file %s: %w", l.Path, err))
+	}
 	l.f = nil
-	return err
+	if len(errs) > 0 {
+		return fmt.Errorf("releasing lock %s: %w", l.Path, errors.Join(errs...))
+	}
+	return nil
 }

@@ -287,3 +287,28 @@ func TestSharedDirMode(t *testing.T) {
 		t.Errorf("shared lock folder mode %v, want drwxrwxrwt", fi.Mode())
 	}
 }
+
+// TestReleaseReportsLeftovers: a lock file that cannot be removed (here a
+// folder with a file in it stands at its path) makes Release say so,
+// naming the path, instead of returning nil; the lock is released anyway
+// and a second Release is a no-op.
+func TestReleaseReportsLeftovers(t *testing.T) {
+	dir := t.TempDir()
+	l, err := acquire(t, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(l.Path, l.Path+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(l.Path, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err = l.Release()
+	if err == nil || !strings.Contains(err.Error(), l.Path) {
+		t.Errorf("Release with an unremovable lock file: %v, want an error naming %s", err, l.Path)
+	}
+	if err := l.Release(); err != nil {
+		t.Errorf("second Release: %v", err)
+	}
+}

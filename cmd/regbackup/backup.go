@@ -11,6 +11,8 @@ import (
 
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/backup"
+	"github.com/regbackup/regbackup/snapshot"
+	"github.com/regbackup/regbackup/store"
 )
 
 func backupCommand() *cli.Command {
@@ -35,6 +37,10 @@ is never overwritten without --force; the archive appears under its name only on
 
 ` + archiveURLHelp + `
 
+` + gitlabHelp + ` With --gitlab, backup stores the key
+and certificate with the data (what GitLab's own backup leaves out); --no-key-files leaves
+them out.
+
 Damage found in the source (malformed or dangling links, missing or corrupt blobs) is
 reported and left out, and the command exits 3; the archive is still complete and holds
 everything that was intact.
@@ -58,7 +64,8 @@ Examples:
   regbackup backup --from /var/lib/registry -o '/backups/registry-{date}.tar.zst' \
     --incremental --keep-daily 7 --keep-weekly 4 --encrypt-to age1... --json
   regbackup backup --from /var/lib/registry \
-    -o 's3://backups/registry/registry-{date}.tar.zst?region=eu-west-1' --incremental --keep-daily 7`,
+    -o 's3://backups/registry/registry-{date}.tar.zst?region=eu-west-1' --incremental --keep-daily 7
+  regbackup backup --gitlab -o '/backups/registry-{date}.tar.zst' --encrypt-to age1...`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "registry storage `LOCATION` to back up: a folder, s3://, gs:// or azure:// (see above)"},
 			&cli.StringFlag{Name: "registry-config", Usage: "back up the storage this registry config.yml `FILE` names (REGISTRY_* variables applied) and its key files; instead of --from"},
@@ -73,7 +80,7 @@ Examples:
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only damage and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout (not with -o -)"},
 			metricsFlag(), metricsPushFlag(),
-		}, append(lockFlags(), chainFlags()...)...),
+		}, append(append(lockFlags(), chainFlags()...), gitlabFlags()...)...),
 		Action: runBackup,
 	}
 }
@@ -88,10 +95,12 @@ func runBackup(c *cli.Context) (err error) {
 		return usagef("backup takes no arguments (got %q); use --from and -o", c.Args().First())
 	case from != "" && cfgFile != "":
 		return usagef("use either --from or --registry-config, not both")
-	case from == "" && cfgFile == "":
-		return usagef("--from or --registry-config is required: the registry's storage (e.g. /var/lib/registry, s3://bucket/root) or its config.yml")
-	case c.Bool("no-key-files") && cfgFile == "":
-		return usagef("--no-key-files goes with --registry-config")
+	case cfgFile != "" && c.Bool("gitlab"):
+		return usagef("use either --registry-config or --gitlab, not both")
+	case from == "" && cfgFile == "" && !c.Bool("gitlab"):
+		return usagef("--from, --registry-config or --gitlab is required: the registry's storage (e.g. /var/lib/registry, s3://bucket/root), its config.yml, or the GitLab install's")
+	case c.Bool("no-key-files") && cfgFile == "" && !c.Bool("gitlab"):
+		return usagef("--no-key-files goes with --registry-config or --gitlab")
 	case out == "":
 		return usagef("-o is required: the archive file or object URL to write, or - for stdout")
 	case out == "-" && c.Bool("json"):
@@ -106,7 +115,23 @@ func runBackup(c *cli.Context) (err error) {
 		return usageError{err}
 	}
 	withKeys := !c.Bool("no-key-files")
-	src, err := openBackupSource(c.Context, from, cfgFile, withKeys)
+	gl, err := findGitLab(c, from)
+	if err != nil {
+		return err
+	}
+	var src *backupSource
+	var glFiles []string
+	if gl != nil {
+		src = &backupSource{}
+		if withKeys {
+			if glFiles, err = gitlabKeyFiles(gl); err != nil {
+				return err
+			}
+		}
+		src.d, _, err = gitlabStorage(c.Context, gl, false, false)
+	} else {
+		src, err = openBackupSource(c.Context, from, cfgFile, withKeys)
+	}
 	if err != nil {
 		return err
 	}
@@ -118,7 +143,9 @@ func runBackup(c *cli.Context) (err error) {
 	if err := r.lockStorage(d, false); err != nil {
 		return err
 	}
-	d = throttled(d)
+	if d, err = throttled(d); err != nil {
+		return err
+	}
 	rep := r.rep
 	plan, err := planChain(c, rep)
 	if err != nil {
@@ -127,7 +154,7 @@ func runBackup(c *cli.Context) (err error) {
 	out = plan.out
 	r.out.Archive = out
 	opts := backup.Options{Compression: comp, Level: c.Int("level"), Concurrency: conc,
-		AllBlobs: c.Bool("all-blobs"), IncludeFiles: append(c.StringSlice("include-file"), src.paths()...),
+		AllBlobs: c.Bool("all-blobs"), IncludeFiles: append(append(c.StringSlice("include-file"), src.paths()...), glFiles...),
 		ToolVersion: version, Progress: &rep.prog}
 	plan.opts(&opts)
 	warnKeyMaterial(rep, opts, out)
@@ -143,7 +170,7 @@ func runBackup(c *cli.Context) (err error) {
 	} else {
 		err = writeAtomically(c.Context, plan.store, plan.name, out, c.Bool("force"), write)
 	}
-	r.report("backup", result)
+	r.report("backup", result, backupSummary(result))
 	if out != "-" && result != nil {
 		if fi, serr := plan.store.Stat(c.Context, plan.name); serr == nil {
 			r.out.ArchiveBytes = fi.Size
@@ -162,12 +189,12 @@ func runBackup(c *cli.Context) (err error) {
 // makes it appear only when write succeeded (or found only source damage,
 // which still yields a complete archive): a local temp file renamed into
 // place, or an object upload completed. Anything else leaves nothing.
-func writeAtomically(ctx context.Context, st backup.ArchiveStore, name, out string, force bool, write func(io.Writer) error) error {
+func writeAtomically(ctx context.Context, st store.ArchiveStore, name, out string, force bool, write func(io.Writer) error) error {
 	_, err := st.Stat(ctx, name)
 	switch {
 	case err == nil && !force:
 		return fmt.Errorf("%s already exists; choose another name or use --force", out)
-	case err != nil && !errors.Is(err, os.ErrNotExist) && backup.IsObjectURL(out):
+	case err != nil && !errors.Is(err, os.ErrNotExist) && store.IsObjectURL(out):
 		return err
 	}
 	w, err := st.Create(ctx, name)
@@ -175,7 +202,7 @@ func writeAtomically(ctx context.Context, st backup.ArchiveStore, name, out stri
 		return fmt.Errorf("creating archive: %w", err)
 	}
 	err = write(w)
-	if err != nil && !errors.Is(err, backup.ErrDamagedSource) {
+	if err != nil && !errors.Is(err, snapshot.ErrDamagedSource) {
 		w.Abort()
 		return err
 	}

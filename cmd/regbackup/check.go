@@ -8,7 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/regbackup/regbackup/backup"
+	"github.com/regbackup/regbackup/check"
 	"github.com/regbackup/regbackup/drivers"
 )
 
@@ -20,7 +20,7 @@ func checkCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "check",
 		Usage:     "check live registry storage for damage, like fsck; writes nothing",
-		UsageText: "regbackup check --from LOCATION [--read-data] [--json] [options]",
+		UsageText: "regbackup check (--from LOCATION | --registry-config FILE) [--read-data] [--json] [options]",
 		Description: `Reads the registry's storage as a backup would and reports what a registry would fail
 to serve: malformed link files (empty, a trailing newline, garbage: the registry answers
 HTTP 500), links to missing blobs, manifests that are corrupt or reference missing blobs,
@@ -31,18 +31,22 @@ than --stale-uploads, with their sizes.
 Exit codes: 0 healthy (orphans and stale uploads are not damage), 3 damage found,
 4 another run holds the storage (check takes a shared lock: checks run together, but not
 beside a backup or restore), 1 error.
+` + gitlabHelp + `
 Examples:
   regbackup check --from /var/lib/registry
-  regbackup check --from /var/lib/registry --read-data --json | jq '.problems'`,
+  regbackup check --gitlab --read-data
+  regbackup check --from /var/lib/registry --read-data --json | jq '.problems'
+  regbackup check --registry-config /etc/docker/registry/config.yml --read-data`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "registry storage `LOCATION` to check"},
+			&cli.StringFlag{Name: "registry-config", Usage: "check the storage this registry config.yml `FILE` names (REGISTRY_* variables applied); instead of --from"},
 			&cli.BoolFlag{Name: "read-data", Usage: "read and hash every blob, not only manifests and links"},
-			&cli.DurationFlag{Name: "stale-uploads", Value: backup.DefaultStaleUploads, Usage: "report uploads in progress older than `DURATION`"},
+			&cli.DurationFlag{Name: "stale-uploads", Value: check.DefaultStaleUploads, Usage: "report uploads in progress older than `DURATION`"},
 			concurrencyFlag("files read (link files, manifests, and blobs with --read-data)"),
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only damage and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON on stdout"},
 			metricsFlag(), metricsPushFlag(),
-		}, lockFlags()...),
+		}, append(lockFlags(), gitlabFlags()...)...),
 		Action: runCheck,
 	}
 }
@@ -50,19 +54,35 @@ Examples:
 func runCheck(c *cli.Context) (err error) {
 	r := newRun(c, "check")
 	defer func() { err = r.finish(err) }()
-	from := c.String("from")
+	from, cfgFile := c.String("from"), c.String("registry-config")
 	r.out.location = redactLocation(from)
 	switch {
 	case c.NArg() > 0:
 		return usagef("check takes no arguments (got %q); use --from", c.Args().First())
-	case from == "":
-		return usagef("--from is required: the registry's storage root, e.g. /var/lib/registry")
+	case from != "" && cfgFile != "":
+		return usagef("use either --from or --registry-config, not both")
+	case cfgFile != "" && c.Bool("gitlab"):
+		return usagef("use either --registry-config or --gitlab, not both")
+	case from == "" && cfgFile == "" && !c.Bool("gitlab"):
+		return usagef("--from, --registry-config or --gitlab is required: the registry's storage root (e.g. /var/lib/registry), its config.yml, or the GitLab install's")
 	}
 	concurrency, err := concurrencyOption(c)
 	if err != nil {
 		return err
 	}
-	d, err := drivers.Open(c.Context, from)
+	gl, err := findGitLab(c, from)
+	if err != nil {
+		return err
+	}
+	var d drivers.Driver
+	if gl != nil {
+		d, _, err = gitlabStorage(c.Context, gl, false, false)
+	} else {
+		var src *backupSource
+		if src, err = openBackupSource(c.Context, from, cfgFile, false); err == nil {
+			d = src.d
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -70,8 +90,10 @@ func runCheck(c *cli.Context) (err error) {
 	if err := r.lockStorage(d, true); err != nil {
 		return err
 	}
-	d = throttled(d)
-	res, err := backup.Check(c.Context, d, backup.CheckOptions{Concurrency: concurrency,
+	if d, err = throttled(d); err != nil {
+		return err
+	}
+	res, err := check.Check(c.Context, d, check.Options{Concurrency: concurrency,
 		ReadData: c.Bool("read-data"), StaleUploads: c.Duration("stale-uploads"), Progress: &r.rep.prog})
 	if res == nil {
 		return err
@@ -81,13 +103,13 @@ func runCheck(c *cli.Context) (err error) {
 	r.out.extra = checkMetrics(res)
 	if !c.Bool("json") && !c.Bool("quiet") {
 		r.rep.stop() // the report follows: no bar in between
-		printCheck(r.rep, res, c.Duration("stale-uploads"), errors.Is(err, backup.ErrDamagedStorage))
+		printCheck(r.rep, res, c.Duration("stale-uploads"), errors.Is(err, check.ErrDamagedStorage))
 	}
 	return err
 }
 
 // printCheck prints the orphans, the stale uploads and a closing line.
-func printCheck(rep *reporter, res *backup.CheckReport, staleAge time.Duration, damaged bool) {
+func printCheck(rep *reporter, res *check.Report, staleAge time.Duration, damaged bool) {
 	if n := len(res.Orphans); n > 0 {
 		rep.printf("notice: %d orphan blob(s), %s, that no manifest revision reaches (the registry's garbage collector would delete them):\n",
 			n, human(res.OrphanBytes))
@@ -133,7 +155,7 @@ func printCheck(rep *reporter, res *backup.CheckReport, staleAge time.Duration, 
 }
 
 // checkMetrics are check's own metrics beside the common ones.
-func checkMetrics(res *backup.CheckReport) []metric {
+func checkMetrics(res *check.Report) []metric {
 	return []metric{
 		{"regbackup_orphan_blobs", "Blobs no manifest revision reaches (a garbage collection would delete them), at the last check.", nil, float64(len(res.Orphans))},
 		{"regbackup_orphan_bytes", "Bytes of those orphan blobs.", nil, float64(res.OrphanBytes)},

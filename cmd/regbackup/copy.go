@@ -10,8 +10,10 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/regbackup/regbackup/backup"
 	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/problem"
+	"github.com/regbackup/regbackup/regcopy"
+	"github.com/regbackup/regbackup/snapshot"
 )
 
 func copyCommand() *cli.Command {
@@ -47,12 +49,16 @@ The target takes the same forms (--to LOCATION or --to-registry-config FILE); a 
 target folder is created. The target is locked like a restore's, the source shared like a
 check's.
 
+` + gitlabHelp + ` With --gitlab, copy reads the install's registry storage
+(its storage only: key material stays where it is).
+
 Examples:
   regbackup copy --from /var/lib/registry --to 's3://new-bucket/registry?region=eu-west-1'
   regbackup copy --registry-config old.yml --to-registry-config new.yml
   regbackup copy --from /var/lib/registry --to 'azure://registry?account=myaccount' --dry-run
   regbackup copy --from /var/lib/registry --to /mnt/new --repository 'team/*' --concurrency 8
-  regbackup copy --from 's3://old/reg?region=eu-west-1' --to 's3://new/reg?region=eu-west-1' --verify-existing`,
+  regbackup copy --from 's3://old/reg?region=eu-west-1' --to 's3://new/reg?region=eu-west-1' --verify-existing
+  regbackup copy --gitlab --to 's3://gitlab-registry/registry?region=eu-west-1'`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "registry storage `LOCATION` to copy: a folder, s3://, gs:// or azure:// (see above)"},
 			&cli.StringFlag{Name: "registry-config", Usage: "copy the storage this registry config.yml `FILE` names (REGISTRY_* variables applied); instead of --from"},
@@ -65,7 +71,7 @@ Examples:
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only damage and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
 			metricsFlag(), metricsPushFlag(),
-		}, lockFlags()...),
+		}, append(lockFlags(), gitlabFlags()...)...),
 		Action: runCopy,
 	}
 }
@@ -73,7 +79,7 @@ Examples:
 // copyReport is copy's report in the JSON outcome: the core's, and the
 // storage section a registry on the target needs.
 type copyReport struct {
-	*backup.CopyReport
+	*regcopy.Report
 	Storage map[string]any `json:"storage"` // {"s3": {...}}; nil when the target cannot say
 }
 
@@ -89,8 +95,10 @@ func runCopy(c *cli.Context) (err error) {
 		return usagef("copy takes no arguments (got %q); use --from and --to", c.Args().First())
 	case from != "" && cfgFile != "":
 		return usagef("use either --from or --registry-config, not both")
-	case from == "" && cfgFile == "":
-		return usagef("--from or --registry-config is required: the registry storage to copy (e.g. /var/lib/registry, s3://bucket/root) or its config.yml")
+	case cfgFile != "" && c.Bool("gitlab"):
+		return usagef("use either --registry-config or --gitlab, not both")
+	case from == "" && cfgFile == "" && !c.Bool("gitlab"):
+		return usagef("--from, --registry-config or --gitlab is required: the registry storage to copy (e.g. /var/lib/registry, s3://bucket/root), its config.yml, or the GitLab install's")
 	case to != "" && toCfg != "":
 		return usagef("use either --to or --to-registry-config, not both")
 	case to == "" && toCfg == "":
@@ -100,7 +108,18 @@ func runCopy(c *cli.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	src, err := openBackupSource(c.Context, from, cfgFile, false)
+	gl, err := findGitLab(c, from)
+	if err != nil {
+		return err
+	}
+	var src *backupSource
+	if gl != nil {
+		// The storage only: copy moves no key material.
+		src = &backupSource{}
+		src.d, _, err = gitlabStorage(c.Context, gl, false, false)
+	} else {
+		src, err = openBackupSource(c.Context, from, cfgFile, false)
+	}
 	if err != nil {
 		return err
 	}
@@ -136,7 +155,7 @@ func runCopy(c *cli.Context) (err error) {
 		}
 	}
 	rep := r.rep
-	opts := backup.CopyOptions{Repositories: c.StringSlice("repository"), Concurrency: conc, DryRun: dryRun,
+	opts := regcopy.Options{Repositories: c.StringSlice("repository"), Concurrency: conc, DryRun: dryRun,
 		VerifyExisting: c.Bool("verify-existing"), Progress: &rep.prog}
 	if dryRun {
 		changes := os.Stdout
@@ -145,7 +164,11 @@ func runCopy(c *cli.Context) (err error) {
 		}
 		opts.Change = func(action, path string) { rep.fprintf(changes, "would %s %s\n", action, path) }
 	}
-	result, err := backup.Copy(c.Context, throttled(src.d), dst, opts)
+	srcD, err := throttled(src.d)
+	if err != nil {
+		return err
+	}
+	result, err := regcopy.Copy(c.Context, srcD, dst, opts)
 	if result == nil {
 		return err
 	}
@@ -156,7 +179,7 @@ func runCopy(c *cli.Context) (err error) {
 			storage = map[string]any{"filesystem": map[string]any{"rootdirectory": abs}}
 		}
 	}
-	r.out.Report = copyReport{CopyReport: result, Storage: storage}
+	r.out.Report = copyReport{Report: result, Storage: storage}
 	r.out.Blobs, r.out.Bytes = result.Blobs+result.ServerSide, result.BlobBytes
 	if c.Bool("json") || c.Bool("quiet") {
 		return copyError(err)
@@ -186,7 +209,7 @@ func describeCopySource(src *backupSource) {
 
 // copyError says what damage in the source means for a copy.
 func copyError(err error) error {
-	if errors.Is(err, backup.ErrDamagedSource) {
+	if errors.Is(err, snapshot.ErrDamagedSource) {
 		return hinted{err.Error() + " (each damaged path is listed above; repair it at the source, or push those images again, and run the same copy again)", err}
 	}
 	return err
@@ -218,14 +241,14 @@ func openCopyTarget(c *cli.Context, to, toCfg string, dryRun bool) (*copyTarget,
 }
 
 // printCopy prints copy's closing lines for people.
-func printCopy(rep *reporter, res *backup.CopyReport, dryRun bool) {
+func printCopy(rep *reporter, res *regcopy.Report, dryRun bool) {
 	verb, copied, written := "copy", "copied", "written"
 	if dryRun {
 		verb, copied, written = "copy --dry-run (nothing written)", "to copy", "to write"
 	}
 	damaged := 0
 	for _, p := range res.Problems {
-		if p.Severity == backup.Damage {
+		if p.Severity == problem.Damage {
 			damaged++
 		}
 	}

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"io"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/regbackup/regbackup/archive"
-	"github.com/regbackup/regbackup/backup"
+	"github.com/regbackup/regbackup/gitlabbackup"
+	"github.com/regbackup/regbackup/restore"
+	"github.com/regbackup/regbackup/store"
 )
 
 // parentFlags are the flags of commands that read an archive which may be
@@ -19,13 +22,15 @@ func parentFlags() []cli.Flag {
 	}
 }
 
-// input is an archive argument opened for reading, its catalog read.
+// input is an archive argument opened for reading, its catalog read: a
+// regbackup archive (ar) or one of GitLab's backups (gl).
 type input struct {
 	ctx    context.Context
 	name   string
 	rc     io.ReadCloser
 	ar     *archive.Reader
-	finder *backup.ParentFinder
+	gl     *gitlabbackup.Reader
+	finder *store.ParentFinder
 }
 
 // openInput opens the archive argument name with the --identity keys.
@@ -39,16 +44,32 @@ func openInput(c *cli.Context, name string) (*input, error) {
 	if err != nil {
 		return nil, err
 	}
+	f := &store.ParentFinder{Files: parents, Identities: ids, Child: name}
+	if gl, ok, err := openGitLabFolder(name); ok {
+		if err != nil {
+			return nil, err
+		}
+		return &input{ctx: c.Context, name: name, rc: io.NopCloser(nil), gl: gl, finder: f}, nil
+	}
 	rc, ref, err := openArchive(c.Context, name)
 	if err != nil {
 		return nil, err
 	}
-	ar, err := archive.NewReaderOptions(rc, archive.ReaderOptions{Identities: ids})
+	// GitLab's backups are told apart by their first entry.
+	br := bufio.NewReaderSize(rc, gitlabbackup.SniffSize)
+	if gitlabbackup.Sniff(br) {
+		gl, err := gitlabbackup.Open(br, gitlabbackup.Options{SpoolDatabase: true})
+		if err != nil {
+			rc.Close()
+			return nil, err
+		}
+		return &input{ctx: c.Context, name: name, rc: rc, gl: gl, finder: f}, nil
+	}
+	ar, err := archive.NewReaderOptions(br, archive.ReaderOptions{Identities: ids})
 	if err != nil {
 		rc.Close()
 		return nil, keyError(c, name, err)
 	}
-	f := &backup.ParentFinder{Files: parents, Identities: ids, Child: name}
 	if ref.Store != nil {
 		f.Store, f.Child = ref.Store, ref.Name
 	}
@@ -57,15 +78,23 @@ func openInput(c *cli.Context, name string) (*input, error) {
 
 // parents locates every parent the archive needs, so a missing one fails
 // before anything is read or written, and returns the opener for them.
-func (in *input) parents() (backup.ParentOpener, error) {
+func (in *input) parents() (restore.ParentOpener, error) {
+	if in.ar == nil {
+		return nil, nil // GitLab's backups have no parents
+	}
 	refs, err := in.finder.LocateAll(in.ctx, in.ar.Catalog())
 	if err != nil {
 		return nil, err
 	}
-	return backup.Opener(in.ctx, refs), nil
+	return store.Opener(in.ctx, refs), nil
 }
 
 func (in *input) Close() {
-	in.ar.Close()
+	if in.ar != nil {
+		in.ar.Close()
+	}
+	if in.gl != nil {
+		in.gl.Close()
+	}
 	in.rc.Close()
 }

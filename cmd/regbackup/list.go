@@ -8,7 +8,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/regbackup/regbackup/backup"
+	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/restore"
 )
 
 func listCommand() *cli.Command {
@@ -17,7 +18,9 @@ func listCommand() *cli.Command {
 		Usage:     "show the repositories, tags, digests and sizes an archive holds",
 		UsageText: "regbackup list [--json] [--parent FILE]... [--identity FILE] ARCHIVE",
 		Description: `Reads only the archive's catalog (the first entry), so it is fast whatever the archive's
-size. It does not check the data: use verify for that. For an incremental archive it also
+size. It does not check the data: use verify for that. GitLab's own backups
+(<id>_gitlab_backup.tar, registry.tar.gz, or the folder extracted) hold no catalog: list
+reads the whole stream once, checking every digest as verify does. For an incremental archive it also
 checks that every parent it needs is there (exit 5 when one is missing, after the listing).
 
 ` + archiveURLHelp + `
@@ -39,10 +42,25 @@ Example:
 				return err
 			}
 			defer in.Close()
-			l := backup.ListCatalog(in.ar.Catalog())
-			// The listing comes from this catalog alone; a missing parent is
-			// still an error, since the archive cannot be restored without it.
-			_, chainErr := in.parents()
+			var l *restore.Listing
+			var chainErr error
+			if in.gl != nil {
+				// No catalog: the whole stream is read, and checked.
+				var cat *archive.Catalog
+				_, cat, chainErr = restore.VerifyGitLab(c.Context, in.gl, nil)
+				if cat == nil {
+					return chainErr
+				}
+				l = restore.ListCatalog(cat)
+				if info := in.gl.Info(); info != nil {
+					l.Created = info.CreatedAt
+				}
+			} else {
+				l = restore.ListCatalog(in.ar.Catalog())
+				// The listing comes from this catalog alone; a missing parent is
+				// still an error, since the archive cannot be restored without it.
+				_, chainErr = in.parents()
+			}
 			if c.Bool("json") {
 				enc := json.NewEncoder(os.Stdout)
 				enc.SetIndent("", "  ")

@@ -28,6 +28,10 @@ const locationHelp = `LOCATION is where the registry keeps its data (its storage
   gs://BUCKET[/ROOTDIR]?endpoint=URL              Google Cloud Storage
   azure://CONTAINER[/ROOTDIR]?account=NAME&endpoint=URL
                                                   Azure Blob Storage
+  swift://CONTAINER[/PREFIX]?auth=URL&region=R&tenant=P
+                                                  OpenStack Swift (PREFIX: the registry's prefix)
+  oss://BUCKET[/ROOTDIR]?region=cn-hangzhou&internal=true
+                                                  Aliyun OSS, through its S3-compatible API
 Credentials never go into LOCATION; they come from the environment:
   S3     AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN), or AWS_PROFILE,
          web identity, container and instance roles (the AWS default chain)
@@ -35,6 +39,9 @@ Credentials never go into LOCATION; they come from the environment:
          or the metadata server; STORAGE_EMULATOR_HOST for an emulator
   Azure  AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN,
          or AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET, managed identity, az login
+  Swift  OS_USERNAME, OS_PASSWORD (OS_AUTH_URL, OS_PROJECT_NAME, OS_USER_DOMAIN_NAME, ...
+         as in an openrc file), or ST_AUTH, ST_USER, ST_KEY for v1 auth
+  OSS    AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY set to an OSS AccessKey pair
 
 Instead of a LOCATION, give the registry's own config.yml (FILE): regbackup then reads its
 storage section the way the registry does, with the registry's REGISTRY_* environment
@@ -42,7 +49,7 @@ variables applied (REGISTRY_STORAGE=s3, REGISTRY_STORAGE_S3_BUCKET=..., values p
 YAML), including the credentials it names. Relative paths in it are taken relative to the
 current directory, as the registry takes them relative to its own: run regbackup from the
 folder the registry runs in (/ for a systemd service or the official image).
-Storage drivers read: filesystem, s3, s3aws, s3_v2, gcs, azure, azure_v2 (not swift, oss,
+Storage drivers read: filesystem, s3, s3aws, s3_v2, gcs, azure, azure_v2, swift, oss (not
 inmemory).`
 
 // loadRegistryConfig reads a registry config.yml with this process's

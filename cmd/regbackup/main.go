@@ -17,6 +17,7 @@ import (
 	_ "github.com/regbackup/regbackup/drivers/gcs"
 	_ "github.com/regbackup/regbackup/drivers/inmemory"
 	_ "github.com/regbackup/regbackup/drivers/s3"
+	_ "github.com/regbackup/regbackup/drivers/swift"
 )
 
 func main() {
@@ -45,10 +46,7 @@ S3, GCS or Azure) and writes a verified, compressed tar archive of it together w
 registry's key material, or copies it straight to another backend (copy).
 Restores go into the existing folder or bucket without replacing it, blobs first and tags last.
 
-Exit codes: 0 ok, 1 error, 2 usage, 3 integrity (corrupt, truncated or incomplete
-archive, a parent that is not the one an incremental was made on, or a damaged source or
-storage), 4 locked (another run holds the storage), 5 a parent archive an incremental
-needs is missing, 6 an encrypted archive and no identity that decrypts it, 130 interrupted.`,
+` + exitCodesHelp(90),
 		Commands: []*cli.Command{backupCommand(), verifyCommand(), listCommand(), restoreCommand(), copyCommand(), checkCommand(),
 			pruneCommand()},
 		EnableBashCompletion: true,

@@ -37,7 +37,7 @@ func outcomeMetrics(o *outcome, now time.Time) []metric {
 	ms := []metric{
 		{"regbackup_last_run_timestamp_seconds", "Unix time the last run ended, successful or not.", nil, ts},
 		{"regbackup_duration_seconds", "How long the last run took.", nil, o.DurationSeconds},
-		{"regbackup_exit_code", "Exit code of the last run: 0 ok, 1 error, 2 usage, 3 damage, 4 locked, 5 parent archive missing, 6 no usable identity, 130 interrupted.", nil, float64(o.ExitCode)},
+		{"regbackup_exit_code", "Exit code of the last run: " + exitCodesNames() + ".", nil, float64(o.ExitCode)},
 		{"regbackup_blobs", "Blobs the last run wrote (backup), restored (restore), verified (verify) or found in storage (check).", nil, float64(o.Blobs)},
 		{"regbackup_bytes", "Bytes of those blobs.", nil, float64(o.Bytes)},
 		{"regbackup_problems", "Problems the last run found, by severity (damage: data a registry fails to serve).", map[string]string{"severity": "damage"}, float64(o.Damage)},

@@ -133,3 +133,23 @@ func TestRedactLocation(t *testing.T) {
 		}
 	}
 }
+
+// TestReporterStopWhileTicking: stop clears the bar while tick redraws it
+// every microsecond; tick must never see the bar half gone (run with
+// -race, as make unit does: the unlocked read of r.bar was a data race and,
+// under load, a nil dereference in bar.draw before the outcome was
+// written).
+func TestReporterStopWhileTicking(t *testing.T) {
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devnull.Close()
+	for i := 0; i < 300; i++ {
+		r := newReporterTo(devnull, false, true)
+		r.prog.BytesTotal.Store(100)
+		go r.tick(time.Microsecond)
+		time.Sleep(time.Duration(i%7) * 10 * time.Microsecond)
+		r.stop()
+	}
+}

@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/regbackup/regbackup/backup"
+	"github.com/regbackup/regbackup/problem"
+	"github.com/regbackup/regbackup/progress"
+	"github.com/regbackup/regbackup/restore"
 )
 
 // reporter prints what the core reports on stderr. On a terminal it draws
@@ -19,14 +22,16 @@ import (
 type reporter struct {
 	w        io.Writer
 	quiet    bool
-	prog     backup.Progress
+	prog     progress.Progress
 	mu       sync.Mutex
 	stopTick chan struct{}
 	stopOnce sync.Once
 	start    time.Time
 	phase    string
-	bar      *bar // nil: no bar
-	problems []backup.Problem
+	bar      *bar // nil: no bar (or stopped); read and set under mu
+	hadBar   bool // a bar was drawn before stop
+	stopped  bool // stop was called; under mu
+	problems []problem.Problem
 }
 
 // newReporterTo reports on w, drawing a progress bar when withBar (w must
@@ -37,7 +42,7 @@ func newReporterTo(w *os.File, quiet, withBar bool) *reporter {
 	r.prog.Problem = r.onProblem
 	switch {
 	case withBar:
-		r.bar = &bar{f: w, prog: &r.prog}
+		r.bar, r.hadBar = &bar{f: w, prog: &r.prog}, true
 		go r.tick(barInterval)
 	case !quiet:
 		go r.tick(30 * time.Second)
@@ -76,16 +81,18 @@ func (r *reporter) onPhase(name, detail string) {
 	}
 }
 
-func (r *reporter) onProblem(p backup.Problem) {
+func (r *reporter) onProblem(p problem.Problem) {
 	r.mu.Lock()
 	r.problems = append(r.problems, p)
 	r.mu.Unlock()
-	if p.Severity == backup.Damage || !r.quiet {
+	if p.Severity == problem.Damage || !r.quiet {
 		r.printf("%s\n", p)
 	}
 }
 
-// tick redraws the bar, or prints a progress line, every interval.
+// tick redraws the bar, or prints a progress line, every interval, until
+// stop. Whether there is a bar is read under r.mu, as stop sets it to nil:
+// a tick racing stop draws nothing.
 func (r *reporter) tick(every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -94,10 +101,7 @@ func (r *reporter) tick(every time.Duration) {
 		case <-r.stopTick:
 			return
 		case <-t.C:
-			if r.bar != nil {
-				r.mu.Lock()
-				r.bar.draw()
-				r.mu.Unlock()
+			if r.drawBar() {
 				continue
 			}
 			total := r.prog.BytesTotal.Load()
@@ -106,20 +110,42 @@ func (r *reporter) tick(every time.Duration) {
 			}
 			done := r.prog.Bytes.Load()
 			el := time.Since(r.start).Seconds()
-			r.printf("  %d/%d blobs, %s/%s (%.0f%%), %s/s\n", r.prog.Blobs.Load(), r.prog.BlobsTotal.Load(),
+			r.progressLine("  %d/%d blobs, %s/%s (%.0f%%), %s/s\n", r.prog.Blobs.Load(), r.prog.BlobsTotal.Load(),
 				human(done), human(total), 100*float64(done)/float64(total), human(int64(float64(done)/el)))
 		}
 	}
 }
 
+// drawBar redraws the bar and reports whether the reporter draws one (or
+// drew one before stop: then it draws nothing and reports true).
+func (r *reporter) drawBar() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.bar != nil {
+		r.bar.draw()
+	}
+	return r.hadBar
+}
+
+// progressLine prints a progress line unless stop came first.
+func (r *reporter) progressLine(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return
+	}
+	fmt.Fprintf(r.w, format, args...)
+}
+
 // stop ends the progress output and clears the bar, so that what follows
 // (the summary, an error) starts on a clean line. It may be called more
-// than once.
+// than once, and while tick runs.
 func (r *reporter) stop() {
 	r.stopOnce.Do(func() {
 		close(r.stopTick)
 		r.mu.Lock()
 		defer r.mu.Unlock()
+		r.stopped = true
 		if r.bar != nil {
 			r.bar.clear()
 			r.bar = nil
@@ -128,20 +154,53 @@ func (r *reporter) stop() {
 }
 
 // Problems returns every problem reported so far.
-func (r *reporter) Problems() []backup.Problem {
+func (r *reporter) Problems() []problem.Problem {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]backup.Problem(nil), r.problems...)
+	return append([]problem.Problem(nil), r.problems...)
+}
+
+// summary is what the closing line of backup, restore and verify says of
+// their reports (backup.Report, restore.Report, restore.VerifyReport).
+type summary struct {
+	progress.Totals
+	Skipped, Removed int // restore only
+	Duration         time.Duration
+	Problems         []problem.Problem
+}
+
+// backupSummary sums up a backup's report; nil for none.
+func backupSummary(rep *backup.Report) *summary {
+	if rep == nil {
+		return nil
+	}
+	return &summary{Totals: rep.Totals, Duration: rep.Duration, Problems: rep.Problems}
+}
+
+// restoreSummary sums up a restore's report; nil for none.
+func restoreSummary(rep *restore.Report) *summary {
+	if rep == nil {
+		return nil
+	}
+	return &summary{Totals: rep.Totals, Skipped: rep.Skipped, Removed: rep.Removed, Duration: rep.Duration, Problems: rep.Problems}
+}
+
+// verifySummary sums up a verify's report; nil for none.
+func verifySummary(rep *restore.VerifyReport) *summary {
+	if rep == nil {
+		return nil
+	}
+	return &summary{Totals: rep.Totals, Duration: rep.Duration, Problems: rep.Problems}
 }
 
 // summary prints the closing line of a command for people.
-func (r *reporter) summary(verb string, rep *backup.Report) {
+func (r *reporter) summary(verb string, rep *summary) {
 	if rep == nil || r.quiet {
 		return
 	}
 	damaged := 0
 	for _, p := range rep.Problems {
-		if p.Severity == backup.Damage {
+		if p.Severity == problem.Damage {
 			damaged++
 		}
 	}

@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/regbackup/regbackup/backup"
+	"github.com/regbackup/regbackup/progress"
 )
 
 // barInterval is how often the progress bar is redrawn.
@@ -32,7 +32,7 @@ func termWidth(f *os.File) int {
 // the reporter's goroutines call it, under the reporter's lock.
 type bar struct {
 	f       *os.File
-	prog    *backup.Progress
+	prog    *progress.Progress
 	phase   string
 	detail  string
 	since   time.Time // the phase's start

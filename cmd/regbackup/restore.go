@@ -9,9 +9,11 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/regbackup/regbackup/backup"
+	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/drivers"
 	"github.com/regbackup/regbackup/drivers/filesystem"
+	"github.com/regbackup/regbackup/gitlabinstall"
+	"github.com/regbackup/regbackup/restore"
 )
 
 func restoreCommand() *cli.Command {
@@ -36,9 +38,28 @@ An incremental archive is restored with its parents, found beside it (or given w
 read once and verified, before any link file is written. A missing parent exits 5. An
 encrypted archive needs --identity FILE (exit 6 without the right one).
 
+GitLab's own backups are restored the same way, with no extra flag: ARCHIVE may be
+<backup_id>_gitlab_backup.tar (gitlab-backup create), the registry.tar.gz inside it (gzip
+or zstd, told by its first bytes), or the folder it was extracted into. GitLab's
+backup_information.yml is printed (version, date); a backup made with SKIP=registry is an
+error that says so. The registry's folder is written in place (a mount point and its
+lost+found stay), every blob is checked against its digest, link files are held (on disk
+when there are many) until the whole stream was read and written only for blobs that were
+there intact; uploads in progress and temp files are left out. A blob that does not match
+its digest exits 3 before any link file is written; malformed link files and links to
+blobs the backup lacks are listed and not written, the rest is restored, exit 3. The
+registry's metadata database GitLab 18.10+ adds (db/registry_database.sql.gz) is restored after
+the storage into the database the target config names (--to-registry-config or --gitlab): an
+empty or freshly migrated one, or with --clean one that holds repositories.
+
 ` + archiveURLHelp + `
 
 ` + locationHelp + `
+
+` + gitlabHelp + ` With --gitlab and no --to, the restore goes into the
+install's registry storage; with --files-to-original the key material an archive of
+backup --gitlab holds goes back to the install's paths, owned and moded as it was, and the
+output says which services to restart.
 
 With --to-registry-config, the restore goes into the storage that config names (a missing
 filesystem root is created), and one line per key file the config names says whether the
@@ -54,7 +75,10 @@ Examples:
   regbackup restore backup.tar.zst --to /var/lib/registry --repository 'group/*' --dry-run
   ssh backup-host cat registry.tar.zst | regbackup restore - --to /var/lib/registry --clean
   regbackup restore /backups/registry-2026-11-23.tar.zst --to /var/lib/registry --identity key.txt
-  regbackup restore 's3://backups/registry/registry-2026-11-23.tar.zst?region=eu-west-1' --to /var/lib/registry`,
+  regbackup restore 's3://backups/registry/registry-2026-11-23.tar.zst?region=eu-west-1' --to /var/lib/registry
+  regbackup restore 1764555303_2026_12_01_18.6.1_gitlab_backup.tar --to /var/opt/gitlab/gitlab-rails/shared/registry
+  regbackup restore registry.tar.gz --to /home/git/data/shared/registry --repository 'group/*' --dry-run
+  regbackup restore /backups/registry-2026-12-01.tar.zst --gitlab --files-to-original`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "to", Usage: "registry storage `LOCATION` to restore into: a folder, s3://, gs:// or azure:// (see above)"},
 			&cli.StringFlag{Name: "to-registry-config", Usage: "restore into the storage this registry config.yml `FILE` names (REGISTRY_* variables applied); instead of --to"},
@@ -68,7 +92,7 @@ Examples:
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only problems and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
 			metricsFlag(), metricsPushFlag(),
-		}, append(lockFlags(), parentFlags()...)...),
+		}, append(append(lockFlags(), parentFlags()...), gitlabFlags()...)...),
 		Action: runRestore,
 	}
 }
@@ -86,8 +110,10 @@ func runRestore(c *cli.Context) (err error) {
 	switch {
 	case to != "" && cfgFile != "":
 		return usagef("use either --to or --to-registry-config, not both")
-	case to == "" && cfgFile == "":
-		return usagef("--to or --to-registry-config is required: the registry storage to restore into (e.g. /var/lib/registry, s3://bucket/root) or its config.yml")
+	case cfgFile != "" && c.Bool("gitlab"):
+		return usagef("use either --to-registry-config or --gitlab, not both")
+	case to == "" && cfgFile == "" && !c.Bool("gitlab"):
+		return usagef("--to, --to-registry-config or --gitlab is required: the registry storage to restore into (e.g. /var/lib/registry, s3://bucket/root), its config.yml, or the GitLab install's")
 	case c.String("files-to") != "" && c.Bool("files-to-original"):
 		return usagef("use either --files-to or --files-to-original, not both")
 	}
@@ -103,6 +129,10 @@ func runRestore(c *cli.Context) (err error) {
 			return err
 		}
 	}
+	gl, err := findGitLab(c, to)
+	if err != nil {
+		return err
+	}
 	in, err := openInput(c, name)
 	if err != nil {
 		return err
@@ -113,7 +143,13 @@ func runRestore(c *cli.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	target, err := openRestoreTarget(c.Context, to, cfgFile, c.Bool("dry-run"))
+	var target *restoreTarget
+	if gl != nil && to == "" {
+		target = &restoreTarget{}
+		target.d, target.created, err = gitlabStorage(c.Context, gl, true, c.Bool("dry-run"))
+	} else {
+		target, err = openRestoreTarget(c.Context, to, cfgFile, c.Bool("dry-run"))
+	}
 	if err != nil {
 		return err
 	}
@@ -123,7 +159,9 @@ func runRestore(c *cli.Context) (err error) {
 		if target.created {
 			fmt.Fprintf(os.Stderr, "created %s (it did not exist)\n", d)
 		}
-		target.describeKeyFiles(os.Stderr, ar.Catalog().Files, c.String("files-to"), c.Bool("files-to-original"), c.Bool("dry-run"))
+		if ar != nil {
+			target.describeKeyFiles(os.Stderr, ar.Catalog().Files, c.String("files-to"), c.Bool("files-to-original"), c.Bool("dry-run"))
+		}
 	}
 	// A dry run writes nothing: it takes no lock and never waits.
 	if !c.Bool("dry-run") {
@@ -140,9 +178,11 @@ func runRestore(c *cli.Context) (err error) {
 			return err
 		}
 	}
-	d = throttled(d)
+	if d, err = throttled(d); err != nil {
+		return err
+	}
 	rep := r.rep
-	opts := backup.RestoreOptions{Repositories: c.StringSlice("repository"), Clean: c.Bool("clean"),
+	opts := restore.Options{Repositories: c.StringSlice("repository"), Clean: c.Bool("clean"),
 		DryRun: c.Bool("dry-run"), FilesTo: c.String("files-to"), FilesToOriginal: c.Bool("files-to-original"),
 		Concurrency: conc, Progress: &rep.prog, Parents: parents, Identities: in.finder.Identities}
 	if opts.DryRun {
@@ -156,7 +196,17 @@ func runRestore(c *cli.Context) (err error) {
 			}
 		}
 	}
-	result, err := backup.RestoreArchive(c.Context, ar, d, opts)
+	if in.gl != nil {
+		cfg := target.cfg
+		if gl != nil && to == "" {
+			cfg = gl.Config
+		}
+		return restoreGitLab(c, r, in, d, opts, gl, cfg)
+	}
+	if gl != nil {
+		opts.FileTarget = func(f archive.File) string { return gitlabFileTarget(gl, f.Path) }
+	}
+	result, err := restore.FromReader(c.Context, ar, d, opts)
 	if err != nil {
 		return err
 	}
@@ -164,11 +214,19 @@ func runRestore(c *cli.Context) (err error) {
 	if opts.DryRun {
 		verb = "restore --dry-run (nothing written)"
 	}
-	r.report(verb, result)
+	r.report(verb, result, restoreSummary(result))
 	if !c.Bool("quiet") && !c.Bool("json") && !opts.DryRun {
-		rep.printf("restored into %s; restart the registry so it drops cached blob descriptors\n", d)
+		rep.printf("restored into %s; %s\n", d, restartHint(gl))
 	}
 	return nil
+}
+
+// restartHint says what to restart after a restore.
+func restartHint(gl *gitlabinstall.Install) string {
+	if gl != nil {
+		return "restart GitLab's registry so it drops cached blob descriptors: " + gl.Restart
+	}
+	return "restart the registry so it drops cached blob descriptors"
 }
 
 // openTarget opens a restore target. A filesystem root that does not exist

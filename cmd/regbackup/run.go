@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"strings"
@@ -10,37 +11,38 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/regbackup/regbackup/backup"
 	"github.com/regbackup/regbackup/lock"
+	"github.com/regbackup/regbackup/problem"
+	"github.com/regbackup/regbackup/store"
 )
 
 // outcome is what a command did, however it ended: printed by --json on
 // stdout, and the source of --metrics-file.
 type outcome struct {
-	Command         string           `json:"command"` // backup, restore, verify, check
-	Status          string           `json:"status"`  // ok, error, usage, damaged, locked, interrupted
-	ExitCode        int              `json:"exit_code"`
-	OK              bool             `json:"ok"` // exit code 0
-	Error           string           `json:"error,omitempty"`
-	Started         time.Time        `json:"started"`
-	DurationSeconds float64          `json:"duration_seconds"`
-	Source          string           `json:"source,omitempty"`  // backup, check: the storage read
-	Target          string           `json:"target,omitempty"`  // restore: the storage written
-	Archive         string           `json:"archive,omitempty"` // the archive file, - for stdin/stdout
-	ArchiveBytes    int64            `json:"archive_bytes,omitempty"`
-	DryRun          bool             `json:"dry_run,omitempty"`
-	Blobs           int              `json:"blobs"` // blobs written, restored or verified; in storage for check
-	Bytes           int64            `json:"bytes"` // their bytes
-	Damage          int              `json:"damage"`
-	Notices         int              `json:"notices"`
-	Problems        []backup.Problem `json:"problems"`
-	LockedBy        []lock.Holder    `json:"locked_by,omitempty"`   // locked: who holds the storage
-	StaleLocks      []lock.Holder    `json:"stale_locks,omitempty"` // earlier runs that died holding the lock
-	Report          any              `json:"report"`                // the command's full report; null if it did not get that far
+	Command         string            `json:"command"` // backup, restore, verify, check
+	Status          string            `json:"status"`  // ok, error, usage, damaged, locked, interrupted
+	ExitCode        int               `json:"exit_code"`
+	OK              bool              `json:"ok"` // exit code 0
+	Error           string            `json:"error,omitempty"`
+	Started         time.Time         `json:"started"`
+	DurationSeconds float64           `json:"duration_seconds"`
+	Source          string            `json:"source,omitempty"`  // backup, check: the storage read
+	Target          string            `json:"target,omitempty"`  // restore: the storage written
+	Archive         string            `json:"archive,omitempty"` // the archive file, - for stdin/stdout
+	ArchiveBytes    int64             `json:"archive_bytes,omitempty"`
+	DryRun          bool              `json:"dry_run,omitempty"`
+	Blobs           int               `json:"blobs"` // blobs written, restored or verified; in storage for check
+	Bytes           int64             `json:"bytes"` // their bytes
+	Damage          int               `json:"damage"`
+	Notices         int               `json:"notices"`
+	Problems        []problem.Problem `json:"problems"`
+	LockedBy        []lock.Holder     `json:"locked_by,omitempty"`   // locked: who holds the storage
+	StaleLocks      []lock.Holder     `json:"stale_locks,omitempty"` // earlier runs that died holding the lock
+	Report          any               `json:"report"`                // the command's full report; null if it did not get that far
 	// backup: the base of --incremental (or why there was none), and what
 	// --keep-* pruned afterwards.
-	Incremental map[string]any      `json:"incremental,omitempty"`
-	Prune       *backup.PruneReport `json:"prune,omitempty"`
+	Incremental map[string]any     `json:"incremental,omitempty"`
+	Prune       *store.PruneReport `json:"prune,omitempty"`
 
 	location string // metrics label: the storage location, without secrets
 	extra    []metric
@@ -53,15 +55,16 @@ type outcome struct {
 //	r := newRun(c, "backup")
 //	defer func() { err = r.finish(err) }()
 type run struct {
-	c     *cli.Context
-	rep   *reporter
-	out   outcome
-	locks []*lock.Lock
+	c      *cli.Context
+	rep    *reporter
+	out    outcome
+	locks  []*lock.Lock
+	stdout io.Writer // where --json goes: os.Stdout
 }
 
 func newRun(c *cli.Context, command string) *run {
 	quiet, asJSON := c.Bool("quiet"), c.Bool("json")
-	r := &run{c: c, out: outcome{Command: command, Started: time.Now().UTC(), Problems: []backup.Problem{}}}
+	r := &run{c: c, out: outcome{Command: command, Started: time.Now().UTC(), Problems: []problem.Problem{}}, stdout: os.Stdout}
 	r.rep = newReporterTo(os.Stderr, quiet, !quiet && !asJSON && isTerminal(os.Stderr))
 	return r
 }
@@ -73,39 +76,39 @@ func (r *run) setLocation(field *string, loc string) {
 	r.out.location = loc
 }
 
-// report records the command's report and prints its closing line for
-// people (not under --quiet or --json).
-func (r *run) report(verb string, rep *backup.Report) {
-	if rep == nil {
+// report records the command's report (rep, summed up in sum; nothing
+// when sum is nil) and prints its closing line for people (not under
+// --quiet or --json).
+func (r *run) report(verb string, rep any, sum *summary) {
+	if sum == nil {
 		return
 	}
 	r.out.Report = rep
-	r.out.Blobs, r.out.Bytes = rep.Blobs, rep.BlobBytes
+	r.out.Blobs, r.out.Bytes = sum.Blobs, sum.BlobBytes
 	if !r.c.Bool("json") {
-		r.rep.summary(verb, rep)
+		r.rep.summary(verb, sum)
 	}
 }
 
 // finish ends the run: clears the progress bar, releases the locks, and
 // reports the outcome of err (the action's result) as JSON (--json) and
-// metrics (--metrics-file, --metrics-push). It returns err, or the error
-// writing the metrics file when the command itself succeeded; a failed
-// push is only a warning.
+// metrics (--metrics-file, --metrics-push: a failed push only warns). It returns err; when the command itself
+// succeeded, a lock that could not be released cleanly, a metrics file or
+// a JSON outcome that could not be written is the run's error instead
+// (exit 1): nothing that went wrong is dropped. After a failed command such
+// a later failure is printed on a line of its own.
 func (r *run) finish(err error) error {
 	r.rep.stop()
 	for i := len(r.locks) - 1; i >= 0; i-- {
-		r.locks[i].Release()
+		err = r.alsoFailed(err, r.locks[i].Release())
 	}
+	r.locks = nil
 	o := &r.out
-	o.ExitCode = exitCode(r.c.Context, err)
-	o.Status, o.OK = statusOf(o.ExitCode), o.ExitCode == exitOK
-	if err != nil {
-		o.Error = message(r.c.Context, err)
-	}
+	r.settle(err)
 	o.DurationSeconds = time.Since(o.Started).Seconds()
 	o.Problems = append(o.Problems, r.rep.Problems()...)
 	for _, p := range o.Problems {
-		if p.Severity == backup.Damage {
+		if p.Severity == problem.Damage {
 			o.Damage++
 		} else {
 			o.Notices++
@@ -115,13 +118,8 @@ func (r *run) finish(err error) error {
 		if merr := writeMetrics(f, o, time.Now()); merr != nil {
 			// A metrics file that cannot be written leaves monitoring
 			// blind: that fails a run that otherwise succeeded.
-			merr = fmt.Errorf("writing --metrics-file: %w", merr)
-			if err == nil {
-				err = merr
-				o.ExitCode, o.Status, o.OK, o.Error = exitError, statusOf(exitError), false, merr.Error()
-			} else {
-				fmt.Fprintf(os.Stderr, "regbackup: %v\n", merr)
-			}
+			err = r.alsoFailed(err, fmt.Errorf("writing --metrics-file: %w", merr))
+			r.settle(err)
 		}
 	}
 	if u := r.c.String("metrics-push"); u != "" {
@@ -132,32 +130,38 @@ func (r *run) finish(err error) error {
 		}
 	}
 	if r.c.Bool("json") {
-		enc := json.NewEncoder(os.Stdout)
+		enc := json.NewEncoder(r.stdout)
 		enc.SetIndent("", "  ")
-		enc.Encode(o)
+		if jerr := enc.Encode(o); jerr != nil {
+			err = r.alsoFailed(err, fmt.Errorf("writing the --json outcome: %w", jerr))
+		}
 	}
 	return err
 }
 
-// statusOf names an exit code in the JSON outcome.
-func statusOf(code int) string {
-	switch code {
-	case exitOK:
-		return "ok"
-	case exitUsage:
-		return "usage"
-	case exitIntegrity:
-		return "damaged"
-	case exitLocked:
-		return "locked"
-	case exitParent:
-		return "missing_parent"
-	case exitKey:
-		return "no_key"
-	case exitInterrupted:
-		return "interrupted"
+// settle sets the outcome's exit code, status and error from err.
+func (r *run) settle(err error) {
+	o := &r.out
+	o.ExitCode = exitCode(r.c.Context, err)
+	o.Status, o.OK = statusOf(o.ExitCode), o.ExitCode == exitOK
+	o.Error = ""
+	if err != nil {
+		o.Error = message(r.c.Context, err)
 	}
-	return "error"
+}
+
+// alsoFailed folds later, a failure after the command's own work, into
+// err: it becomes the error when err is nil; else it is printed on stderr
+// and err stays the one reported.
+func (r *run) alsoFailed(err, later error) error {
+	switch {
+	case later == nil:
+		return err
+	case err == nil:
+		return later
+	}
+	fmt.Fprintf(os.Stderr, "regbackup: %v\n", later)
+	return err
 }
 
 // redactLocation is a location as typed, for a label when the driver could

@@ -64,7 +64,7 @@ func (d *Driver) CopyFrom(ctx context.Context, dstPath string, src drivers.Drive
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: %w", where, err)
 	}
-	s, ok := src.(*Driver)
+	s, ok := drivers.Underlying(src).(*Driver)
 	if !ok {
 		return fmt.Errorf("%s from %s: %w: the source is not on Azure", where, src, drivers.ErrNoServerCopy)
 	}

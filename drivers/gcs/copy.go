@@ -36,7 +36,7 @@ func (d *Driver) CopyFrom(ctx context.Context, dstPath string, src drivers.Drive
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: copy %s: %w", driverName, d.url(dstPath), err)
 	}
-	s, ok := src.(*Driver)
+	s, ok := drivers.Underlying(src).(*Driver)
 	if !ok {
 		return fmt.Errorf("%s: copy %s from %s: %w: the source is not on Cloud Storage", driverName, d.url(dstPath), src, drivers.ErrNoServerCopy)
 	}

@@ -10,20 +10,18 @@ import (
 )
 
 // ErrUnsupported is wrapped by Open's error when regbackup cannot read the
-// config's storage driver (swift, oss, inmemory, or a name it does not know).
+// config's storage driver (inmemory, or a name it does not know).
 var ErrUnsupported = errors.New("unsupported storage driver")
 
 // knownDrivers are the registry driver names regbackup has a backend for,
 // whether or not this build registered it.
 var knownDrivers = map[string]bool{
 	"filesystem": true, "s3": true, "s3aws": true, "s3_v2": true,
-	"gcs": true, "azure": true, "azure_v2": true,
+	"gcs": true, "azure": true, "azure_v2": true, "swift": true, "oss": true,
 }
 
 // unsupported says what to do instead for drivers regbackup never reads.
 var unsupported = map[string]string{
-	"swift":    "regbackup does not read swift storage; copy the container with rclone to S3 or a folder first, or back up through the registry API with crane",
-	"oss":      "regbackup does not read oss storage; copy the bucket with rclone to S3 or a folder first, or back up through the registry API with crane",
 	"inmemory": "inmemory storage disappears when the registry stops: there is nothing on disk to back up",
 }
 

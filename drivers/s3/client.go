@@ -42,6 +42,9 @@ func newClient(ctx context.Context, c Config) (client *s3.Client, region string,
 		// their connections.
 		tr.MaxIdleConns = 256
 		tr.MaxIdleConnsPerHost = 256
+		if c.proxy != nil {
+			tr.Proxy = c.proxy
+		}
 		if c.SkipVerify {
 			if tr.TLSClientConfig == nil {
 				tr.TLSClientConfig = &tls.Config{}

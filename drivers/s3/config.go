@@ -2,6 +2,7 @@ package s3
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -102,6 +103,9 @@ type Config struct {
 	// backoff, when set (by tests), replaces the SDK's jittered exponential
 	// backoff between attempts.
 	backoff time.Duration
+	// proxy, when set (by tests), replaces HTTP_PROXY/HTTPS_PROXY (which
+	// net/http reads once per process).
+	proxy func(*http.Request) (*url.URL, error)
 }
 
 // withDefaults returns c with defaults filled in and checked.

@@ -48,7 +48,7 @@ func (d *Driver) CopyFrom(ctx context.Context, dstPath string, src drivers.Drive
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: copy %s: %w", driverName, dstPath, err)
 	}
-	s, ok := src.(*Driver)
+	s, ok := drivers.Underlying(src).(*Driver)
 	if !ok {
 		return fmt.Errorf("%s: copy %s from %s: %w: the source is not on S3", driverName, dstPath, src, drivers.ErrNoServerCopy)
 	}

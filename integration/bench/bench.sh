@@ -24,6 +24,13 @@
 # source tree is warm in the cache for every tool alike, so these numbers are
 # CPU and write-path bound, not read-from-disk.
 #
+# GitLab (BENCH_GITLAB=1, the default): restoring the tree from a GitLab-style
+# registry.tar.gz (made once, untimed, as gitlab-backup makes it: tar
+# --exclude=lost+found -C ROOT -cf - . | gzip -c -1), by regbackup (every
+# blob verified, links last, fsync) and by GitLab's own way, gzip -cd | tar
+# --unlink-first --recursive-unlink -x (plus, for information, the same
+# followed by sync -f).
+#
 # Object storage (BENCH_S3=1, the default): the same tree served by a
 # versitygw (S3, posix backend) on loopback, started from .tools/bin (built
 # by integration/setup.sh) and stopped at the end, beside Debian's rclone
@@ -56,6 +63,8 @@
 #                      0 deletes it at the end
 #   BENCH_S3           1 (default) adds the object-storage rows; 0 leaves
 #                      them out; only runs nothing but them
+#   BENCH_GITLAB       1 (default) adds the GitLab restore rows; 0 leaves
+#                      them out; only runs nothing but them (no S3 rows)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -69,6 +78,7 @@ BENCH_RUNS="${BENCH_RUNS:-3}"
 BENCH_CONCURRENCY="${BENCH_CONCURRENCY:-}"
 BENCH_KEEP="${BENCH_KEEP:-1}"
 BENCH_S3="${BENCH_S3:-1}"
+BENCH_GITLAB="${BENCH_GITLAB:-1}"
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -77,8 +87,12 @@ die() { printf 'bench: ERROR: %s\n' "$*" >&2; exit 1; }
 [[ "$BENCH_SMALL_FILES" =~ ^[0-9]+$ ]] || die "BENCH_SMALL_FILES must be a number, got '$BENCH_SMALL_FILES'"
 [[ "$BENCH_SIZE" =~ ^[0-9.]+[A-Za-z]*$ ]] || die "BENCH_SIZE looks wrong: '$BENCH_SIZE' (want e.g. 1GiB, 256MiB)"
 [[ "$BENCH_S3" =~ ^(0|1|only)$ ]] || die "BENCH_S3 must be 0, 1 or only, got '$BENCH_S3'"
+[[ "$BENCH_GITLAB" =~ ^(0|1|only)$ ]] || die "BENCH_GITLAB must be 0, 1 or only, got '$BENCH_GITLAB'"
 fs_rows=1
 [ "$BENCH_S3" != only ] || fs_rows=0
+gl_rows=1
+[ "$BENCH_GITLAB" != 0 ] && [ "$BENCH_S3" != only ] || gl_rows=0
+if [ "$BENCH_GITLAB" = only ]; then fs_rows=0 BENCH_S3=0; fi
 
 # ---- prerequisites ----------------------------------------------------------
 # GNU time (Debian package `time`) and zstd; installed with apt-get like
@@ -270,6 +284,21 @@ add "$RB_INC" "$chain/inc.tar.zst" "" "" \
 	"$rb" backup -q "${conc[@]}" --from "$root" -o "$chain/inc.tar.zst" --incremental-from "$chain/base.tar.zst"
 fi
 
+# ---- GitLab's registry.tar.gz ------------------------------------------------
+GL_RB="regbackup restore GitLab registry.tar.gz"
+GL_TAR="gzip -cd | tar --unlink-first --recursive-unlink -x (GitLab's way)"
+GL_TAR_SYNC="gzip -cd | tar -x (GitLab's way); sync -f DIR (info)"
+gl_tarball="$out/registry.tar.gz"
+if ((gl_rows)); then
+	prep_empty='rm -rf -- "$empty" && mkdir -p -- "$empty"'
+	add "$GL_RB" - "$prep_empty" "" \
+		"$rb" restore -q "$gl_tarball" --to "$empty"
+	add "$GL_TAR" - "$prep_empty" "" \
+		bash -c 'set -o pipefail; gzip -cd <"$1" | tar --unlink-first --recursive-unlink -C "$2" -xf -' _ "$gl_tarball" "$empty"
+	add "$GL_TAR_SYNC" - "$prep_empty" "" \
+		bash -c 'set -o pipefail; gzip -cd <"$1" | tar --unlink-first --recursive-unlink -C "$2" -xf - && sync -f -- "$2"' _ "$gl_tarball" "$empty"
+fi
+
 # ---- object storage: versitygw on loopback --------------------------------
 S3_RB_BACKUP="regbackup backup --from s3:// (versitygw)"
 S3_RB_NULL="regbackup backup --from s3:// -o - >/dev/null (info)"
@@ -352,6 +381,13 @@ if ((fs_rows)); then
 	rm -rf -- "$empty"
 	run_group "$RB_VERIFY"
 	rm -f -- "$archive"
+fi
+if ((gl_rows)); then
+	say "writing $gl_tarball as gitlab-backup does (untimed)"
+	bash -c 'set -o pipefail; tar --exclude=lost+found -C "$1" -cf - . | gzip -c -1 >"$2"' _ "$root" "$gl_tarball"
+	KEEP="$gl_tarball"
+	run_group "$GL_RB" "$GL_TAR" "$GL_TAR_SYNC"
+	rm -rf -- "$empty" "$gl_tarball"
 fi
 if ((s3_rows)); then
 	KEEP="$s3_archive" # the input of the S3 restore
@@ -455,6 +491,11 @@ report="$BENCH_DIR/report.md"
 		for n in "$RB_ZSTD" "$RB_GZIP" "$RB_RESTORE" "$RB_VERIFY"; do
 			echo "| peak RSS under 150 MiB: $n | $(awk -v k="${rss[$n]}" 'BEGIN {printf "%.1f MiB", k/1024}') | $(verdict test "${rss[$n]}" -lt "$rss_limit_kib") |"
 		done
+	fi
+	if ((gl_rows)); then
+		t_gr="${wall[$GL_RB]}" t_gt="${wall[$GL_TAR]}"
+		echo "| restore of GitLab's registry.tar.gz, every digest verified, at least as fast as gzip -cd \\| tar -x | ${t_gr}s vs ${t_gt}s = $(ratio "$t_gr" "$t_gt")x | $(verdict le "$t_gr" "$t_gt") |"
+		echo "| peak RSS under 150 MiB: $GL_RB | $(awk -v k="${rss[$GL_RB]}" 'BEGIN {printf "%.1f MiB", k/1024}') | $(verdict test "${rss[$GL_RB]}" -lt "$rss_limit_kib") |"
 	fi
 	if ((s3_rows)); then
 		t_b="${wall[$S3_RB_BACKUP]}" t_d="${wall[$S3_RCLONE_DL]}" t_r="${wall[$S3_RB_RESTORE]}" t_u="${wall[$S3_RCLONE_UL]}"

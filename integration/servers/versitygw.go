@@ -41,23 +41,34 @@ type S3Server struct {
 // StartVersityGW starts versitygw (.tools/bin/versitygw) on a free loopback
 // port with a posix backend in a temp dir, and stops it at the end of t.
 // Startup takes well under a second; tests may share one and use a bucket
-// each (Bucket).
-func StartVersityGW(t testing.TB) *S3Server {
+// each (Bucket). extra are more versitygw options (e.g. "--virtual-domain",
+// DOMAIN for virtual-hosted addressing, which it serves beside path style;
+// "--region", R for another region than VersityRegion).
+func StartVersityGW(t testing.TB, extra ...string) *S3Server {
 	t.Helper()
 	bin := Tool(t, "versitygw")
 	dir := filepath.Join(t.TempDir(), "vgw")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	region := VersityRegion
+	for i, a := range extra {
+		if a == "--region" && i+1 < len(extra) {
+			region = extra[i+1]
+			extra = append(extra[:i:i], extra[i+2:]...)
+			break
+		}
+	}
 	env := []string{"ROOT_ACCESS_KEY_ID=" + VersityAccessKey, "ROOT_SECRET_ACCESS_KEY=" + VersitySecretKey}
 	port, p := StartOnFreePort(t, "versitygw", func(port int) *Process {
-		return Start(t, env, bin, "--port", "127.0.0.1:"+strconv.Itoa(port), "--region", VersityRegion, "--quiet", "posix", dir)
+		args := append([]string{"--port", "127.0.0.1:" + strconv.Itoa(port), "--region", region, "--quiet"}, extra...)
+		return Start(t, env, bin, append(args, "posix", dir)...)
 	}, func(port int, p *Process) bool { return Listening(port, 20*time.Second, p.Exited) })
 	s := &S3Server{
 		Endpoint:  "http://127.0.0.1:" + strconv.Itoa(port),
 		AccessKey: VersityAccessKey,
 		SecretKey: VersitySecretKey,
-		Region:    VersityRegion,
+		Region:    region,
 		Dir:       dir,
 		Port:      port,
 		Process:   p,
