@@ -169,7 +169,7 @@ func startConfiguredRegistry(t testing.TB, v string, k keyMaterial, name, addr s
 	}
 	r.cmd.Env = append(append(r.cmd.Env, "OTEL_TRACES_EXPORTER=none"), env...)
 	r.cmd.Stdout, r.cmd.Stderr = logf, logf
-	r.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	r.cmd.SysProcAttr = dieWithTest()
 	if err := r.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
 	}

@@ -213,7 +213,7 @@ func (r *Registry) start() error {
 	cmd.Dir = filepath.Dir(r.ConfigPath)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Take the registry down with us if the test binary dies.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = dieWithTest()
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return err

@@ -7,6 +7,9 @@
 # if sudo exists.
 #
 #   apt packages : docker-registry (Distribution 2.8) zstd pigz rclone time tmux
+#                  prometheus-pushgateway (--metrics-push), prometheus (promtool,
+#                  for contrib/prometheus), systemd (systemd-analyze, for
+#                  contrib/systemd), ca-certificates (the image's CA bundle)
 #                  postgresql (15: initdb/pg_ctl/pg_dump/pg_restore; the tests start
 #                  their own cluster, so no main cluster is created)
 #   Swift        : Debian's swift-proxy/-account/-container/-object, memcached,
@@ -32,7 +35,7 @@ say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
 
 # ---- apt packages -----------------------------------------------------------
-apt_pkgs=(docker-registry zstd pigz rclone time tmux postgresql)
+apt_pkgs=(docker-registry zstd pigz rclone time tmux postgresql prometheus-pushgateway prometheus systemd ca-certificates)
 missing=()
 for p in "${apt_pkgs[@]}"; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os/exec"
 	"strings"
-	"syscall"
 )
 
 // Dump writes the database, as the snapshot sees it, to w in pg_dump's
@@ -26,7 +25,7 @@ func (s *Snapshot) Dump(ctx context.Context, tools *Tools, w io.Writer) error {
 	cfg := s.db.cfg
 	cmd := exec.CommandContext(ctx, tools.PGDump, "--format=custom", "--snapshot="+s.ID, "--no-password")
 	cmd.Env = toolEnv(cfg)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = childAttr()
 	cmd.Stdout = w
 	var stderr bytes.Buffer
 	cmd.Stderr = &limited{w: &stderr, n: 8 << 10}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os/exec"
 	"strings"
-	"syscall"
 
 	"github.com/jackc/pgx/v5"
 
@@ -262,7 +261,7 @@ func load(ctx context.Context, cfg regconfig.Database, tools *Tools, dump io.Rea
 	cmd.Stdin = dump
 	// Should regbackup die, the restore dies with it: its transaction is
 	// rolled back and a second run starts from the same state.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = childAttr()
 	var stderr bytes.Buffer
 	cmd.Stderr = &limited{w: &stderr, n: 8 << 10}
 	if err := cmd.Run(); err != nil {

@@ -87,7 +87,7 @@ Examples:
 			&cli.BoolFlag{Name: "force", Usage: "overwrite an existing archive file"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only damage and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout (not with -o -)"},
-			metricsFlag(),
+			metricsFlag(), metricsPushFlag(),
 		}, append(append(lockFlags(), chainFlags()...), gitlabFlags()...)...),
 		Action: runBackup,
 	}

@@ -52,7 +52,7 @@ Examples:
 			concurrencyFlag("files read (link files, manifests, and blobs with --read-data)"),
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only damage and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON on stdout"},
-			metricsFlag(),
+			metricsFlag(), metricsPushFlag(),
 		}, append(lockFlags(), gitlabFlags()...)...),
 		Action: runCheck,
 	}

@@ -77,7 +77,7 @@ Examples:
 			&cli.BoolFlag{Name: "verify-existing", Usage: "read and hash the blobs already at the target (not just their size); copy again those that do not match"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only damage and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
-			metricsFlag(),
+			metricsFlag(), metricsPushFlag(),
 		}, append(lockFlags(), gitlabFlags()...)...),
 		Action: runCopy,
 	}

@@ -20,9 +20,6 @@ import (
 	_ "github.com/regbackup/regbackup/drivers/swift"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

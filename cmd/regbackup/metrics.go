@@ -79,6 +79,24 @@ func writeMetrics(path string, o *outcome, now time.Time) error {
 		}
 		f.Metric = rest
 	}
+	addOutcome(fams, o, now)
+	if !o.OK && kept != nil {
+		f := fams[lastSuccess]
+		if f == nil {
+			f = &dto.MetricFamily{Name: ptr(lastSuccess), Help: ptr("Unix time the last successful run (exit code 0) ended."), Type: dto.MetricType_GAUGE.Enum()}
+			fams[lastSuccess] = f
+		}
+		f.Metric = append(f.Metric, kept)
+	}
+	text, err := metricsText(fams)
+	if err != nil {
+		return err
+	}
+	return writeFileReplace(path, text, 0o644)
+}
+
+// addOutcome adds o's samples, labelled by command and location, to fams.
+func addOutcome(fams map[string]*dto.MetricFamily, o *outcome, now time.Time) {
 	for _, m := range outcomeMetrics(o, now) {
 		f := fams[m.name]
 		if f == nil {
@@ -91,14 +109,11 @@ func writeMetrics(path string, o *outcome, now time.Time) error {
 		}
 		f.Metric = append(f.Metric, gauge(labels, m.value))
 	}
-	if !o.OK && kept != nil {
-		f := fams[lastSuccess]
-		if f == nil {
-			f = &dto.MetricFamily{Name: ptr(lastSuccess), Help: ptr("Unix time the last successful run (exit code 0) ended."), Type: dto.MetricType_GAUGE.Enum()}
-			fams[lastSuccess] = f
-		}
-		f.Metric = append(f.Metric, kept)
-	}
+}
+
+// metricsText is fams in the Prometheus text format, families by name and
+// samples by labels, so that the same metrics give the same bytes.
+func metricsText(fams map[string]*dto.MetricFamily) ([]byte, error) {
 	var buf bytes.Buffer
 	names := make([]string, 0, len(fams))
 	for n := range fams {
@@ -112,10 +127,10 @@ func writeMetrics(path string, o *outcome, now time.Time) error {
 		}
 		sort.SliceStable(f.Metric, func(i, j int) bool { return labelKey(f.Metric[i]) < labelKey(f.Metric[j]) })
 		if _, err := expfmt.MetricFamilyToText(&buf, f); err != nil {
-			return fmt.Errorf("%s: %w", n, err)
+			return nil, fmt.Errorf("%s: %w", n, err)
 		}
 	}
-	return writeFileReplace(path, buf.Bytes(), 0o644)
+	return buf.Bytes(), nil
 }
 
 // readMetrics parses an earlier metrics file; a missing one is empty. A

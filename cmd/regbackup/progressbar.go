@@ -6,8 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/regbackup/regbackup/progress"
-	"golang.org/x/sys/unix"
 )
 
 // barInterval is how often the progress bar is redrawn.
@@ -15,14 +16,13 @@ const barInterval = 200 * time.Millisecond
 
 // isTerminal reports whether f is a terminal (a person is watching).
 func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
+	return term.IsTerminal(int(f.Fd()))
 }
 
 // termWidth is f's width in columns, 80 when unknown.
 func termWidth(f *os.File) int {
-	if ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ); err == nil && ws.Col > 0 {
-		return int(ws.Col)
+	if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+		return w
 	}
 	return 80
 }

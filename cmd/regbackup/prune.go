@@ -47,6 +47,7 @@ Examples:
 			identityFlag(),
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only what is deleted, and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON report on stdout"},
+			metricsFlag(), metricsPushFlag(),
 		},
 		Action: runPrune,
 	}

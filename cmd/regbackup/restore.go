@@ -103,7 +103,7 @@ Examples:
 			concurrencyFlag("blobs written (and presence checks, link files)"),
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only problems and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
-			metricsFlag(),
+			metricsFlag(), metricsPushFlag(),
 		}, append(append(lockFlags(), parentFlags()...), gitlabFlags()...)...),
 		Action: runRestore,
 	}

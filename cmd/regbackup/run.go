@@ -92,7 +92,7 @@ func (r *run) report(verb string, rep any, sum *summary) {
 
 // finish ends the run: clears the progress bar, releases the locks, and
 // reports the outcome of err (the action's result) as JSON (--json) and
-// metrics (--metrics-file). It returns err; when the command itself
+// metrics (--metrics-file, --metrics-push: a failed push only warns). It returns err; when the command itself
 // succeeded, a lock that could not be released cleanly, a metrics file or
 // a JSON outcome that could not be written is the run's error instead
 // (exit 1): nothing that went wrong is dropped. After a failed command such
@@ -120,6 +120,13 @@ func (r *run) finish(err error) error {
 			// blind: that fails a run that otherwise succeeded.
 			err = r.alsoFailed(err, fmt.Errorf("writing --metrics-file: %w", merr))
 			r.settle(err)
+		}
+	}
+	if u := r.c.String("metrics-push"); u != "" {
+		// Monitoring notices a push that did not arrive (the last push
+		// time stops moving); the run's own result stands.
+		if perr := pushMetrics(r.c.Context, u, o, time.Now()); perr != nil {
+			fmt.Fprintf(os.Stderr, "regbackup: warning: --metrics-push: %v (the %s itself is not affected)\n", perr, o.Command)
 		}
 	}
 	if r.c.Bool("json") {
