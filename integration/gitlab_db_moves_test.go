@@ -44,7 +44,7 @@ func TestGitLabRestoreOntoS3(t *testing.T) {
 
 	gw := servers.StartVersityGW(t)
 	bucket := gw.NewBucket(t)
-	n := g.freshInstallOn(t, gw.S3Storage(bucket, "/reg"))
+	n := g.freshInstallOn(t, gitlabS3(gw, bucket, "/reg"))
 	regbackupS3(t, gw, 0, "restore", archive, "--to-registry-config", n.ConfigPath)
 	if keys := keysUnder(gw.Keys(t, bucket), "reg/docker/registry/v2/repositories/"); len(keys) > 0 {
 		t.Errorf("the restore wrote %d link files into the bucket: a registry on a database needs none", len(keys))
@@ -70,8 +70,11 @@ func TestGitLabIncrementalNights(t *testing.T) {
 	}
 	night := func(n int) report {
 		t.Helper()
+		if n > 1 {
+			time.Sleep(1100 * time.Millisecond) // another {time}
+		}
 		out, errOut, code := Regbackup(t, "backup", "--registry-config", g.ConfigPath,
-			"-o", filepath.Join(dir, fmt.Sprintf("night-%d.tar.zst", n)), "--incremental", "--json")
+			"-o", filepath.Join(dir, "night-{date}-{time}.tar.zst"), "--incremental", "--json")
 		if code != 0 {
 			t.Fatalf("night %d: exit %d\n%s", n, code, errOut)
 		}
@@ -101,7 +104,12 @@ func TestGitLabIncrementalNights(t *testing.T) {
 
 	g.freshDatabase(t)
 	emptyDir(t, root)
-	if out, errOut, code := Regbackup(t, "restore", filepath.Join(dir, "night-3.tar.zst"), "--to-registry-config", g.ConfigPath); code != 0 {
+	archives, _ := filepath.Glob(filepath.Join(dir, "night-*.tar.zst"))
+	if len(archives) != 3 {
+		t.Fatalf("archives after three nights: %v", archives)
+	}
+	slices.Sort(archives)
+	if out, errOut, code := Regbackup(t, "restore", archives[2], "--to-registry-config", g.ConfigPath); code != 0 {
 		t.Fatalf("restore of night 3: exit %d\n%s\n%s", code, out, errOut)
 	}
 	g.migrate(t)
@@ -130,7 +138,7 @@ func TestGitLabCopyToS3(t *testing.T) {
 		t.Errorf("lockfiles in the bucket: %v, want database-in-use", keysUnder(keys, "reg/docker/registry/lockfiles/"))
 	}
 	g.Stop()
-	moved := StartRegistryOpts(t, RegistryOptions{Version: VGitLab, Storage: gw.S3Storage(bucket, "/reg"),
+	moved := StartRegistryOpts(t, RegistryOptions{Version: VGitLab, Storage: gitlabS3(gw, bucket, "/reg"),
 		Database: databaseSection(g.pg, g.db, g.pg.Port)})
 	CheckServes(t, moved, f)
 	moved.Stop()
@@ -223,4 +231,11 @@ func keysUnder(keys []string, prefix string) []string {
 		}
 	}
 	return out
+}
+
+// gitlabS3 is the storage section for GitLab's registry on bucket/root of
+// gw: blobs served through the registry (no redirect to versitygw, which
+// crane refuses to follow to a loopback address) and deletes allowed.
+func gitlabS3(gw *servers.S3Server, bucket, root string) string {
+	return gw.S3Storage(bucket, root) + "\nredirect: {disable: true}\ndelete: {enabled: true}"
 }
