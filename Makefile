@@ -88,6 +88,7 @@ fuzz:
 # tar|zstd -T0 and plain tar on a generated ~1 GiB registry.
 bench:
 	bash integration/bench/bench.sh
+	@if [ "$${BENCH_GITLABDB:-1}" != 0 ]; then bash integration/bench/gitlabdb.sh; fi
 
 clean:
 	rm -rf bin dist
