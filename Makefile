@@ -11,7 +11,7 @@ BUILDFLAGS := -trimpath
 PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 FUZZTIME ?= 20s
 
-.PHONY: all build dist image FORCE demo test setup vet unit integration k8s fuzz bench clean
+.PHONY: all build dist image man FORCE demo test setup vet unit integration k8s fuzz bench clean
 
 all: build
 
@@ -45,6 +45,12 @@ image: $(foreach p,$(IMAGE_PLATFORMS),dist/regbackup-$(subst /,-,$(p)))
 		$(foreach p,$(IMAGE_PLATFORMS),$(p)=../../dist/regbackup-$(subst /,-,$(p)))
 
 FORCE:
+
+# man: docs/man/regbackup.1 from the CLI's own definitions (a unit test
+# fails when it is out of date).
+man: build
+	@mkdir -p docs/man
+	bin/regbackup man > docs/man/regbackup.1
 
 # demo: build, make a sample registry tree (no network), back it up, verify,
 # list, restore into a fresh folder and compare.

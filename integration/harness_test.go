@@ -131,7 +131,8 @@ var (
 	regbackupGo   bool // the go command itself is missing
 )
 
-// regbackupBinary builds ./cmd/regbackup once per test run.
+// regbackupBinary builds ./cmd/regbackup once per test run, as make build
+// does (static, -trimpath): the tests run what ships.
 func regbackupBinary(t testing.TB) string {
 	t.Helper()
 	root := repoRoot(t)
@@ -144,8 +145,9 @@ func regbackupBinary(t testing.TB) string {
 		out := filepath.Join(runDir, "regbackup")
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, goBin, "build", "-o", out, "./cmd/regbackup")
+		cmd := exec.CommandContext(ctx, goBin, "build", "-trimpath", "-o", out, "./cmd/regbackup")
 		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		b, err := cmd.CombinedOutput()
 		if err != nil {
 			regbackupErr = fmt.Errorf("go build ./cmd/regbackup: %v\n%s", err, b)

@@ -42,13 +42,13 @@ func newApp() *cli.App {
 		Usage:   "back up, verify and restore Docker Distribution registry storage",
 		Version: version,
 		Description: `regbackup reads a registry's storage directly (the docker/registry/v2 layout, on a disk,
-S3, GCS or Azure) and writes a verified, compressed tar archive of it together with the
+S3, GCS, Azure, Swift or OSS, and GitLab's metadata database) and writes a verified, compressed tar archive of it together with the
 registry's key material, or copies it straight to another backend (copy).
 Restores go into the existing folder or bucket without replacing it, blobs first and tags last.
 
 ` + exitCodesHelp(90),
 		Commands: []*cli.Command{backupCommand(), verifyCommand(), listCommand(), restoreCommand(), copyCommand(), checkCommand(),
-			pruneCommand()},
+			pruneCommand(), completionCommand(), manCommand()},
 		EnableBashCompletion: true,
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError{err}
