@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/blobio"
@@ -26,12 +27,12 @@ func (s *Snapshot) readRepositories(ctx context.Context, d drivers.Driver, concu
 	var paths []string // link files left to read through Reader
 	visit := func(fi drivers.FileInfo, data []byte) error {
 		switch p := archive.ParsePath(fi.Path); {
-		case p.Kind.IsLink() && data != nil:
+		case p.Kind.IsLink() && len(data) > 0:
 			if l := s.parseLink(fi.Path, p, data); l != nil {
 				s.Links = append(s.Links, *l)
 			}
 		case p.Kind.IsLink():
-			paths = append(paths, fi.Path)
+			paths = append(paths, fi.Path) // unread, or empty: see readLink
 		case strings.Contains(fi.Path, "/_uploads/"):
 			s.Uploads = append(s.Uploads, fi)
 		case strings.HasSuffix(fi.Path, ".tmp"):
@@ -76,14 +77,33 @@ func (s *Snapshot) readLinks(ctx context.Context, d drivers.Driver, concurrency 
 	})
 }
 
-// readLink reads and checks one link file (see parseLink).
+// emptyLinkRereads are the pauses before reading an empty link file
+// again. The registry's filesystem driver writes a link by truncating the
+// file and then writing it, so a backup of a registry that serves pushes
+// can read a link in that instant; only a link that stays empty is damage.
+var emptyLinkRereads = []time.Duration{10 * time.Millisecond, 50 * time.Millisecond, 250 * time.Millisecond}
+
+// readLink reads and checks one link file (see parseLink), reading an
+// empty one again after each of emptyLinkRereads.
 func (s *Snapshot) readLink(ctx context.Context, d drivers.Driver, path string) (*Link, error) {
-	data, err := blobio.ReadSmall(ctx, d, path, MaxLinkSize)
-	if errors.Is(err, drivers.ErrNotFound) {
-		return nil, nil // deleted since the walk: the registry no longer has it
-	}
-	if err != nil && !errors.Is(err, blobio.ErrTooLarge) {
-		return nil, err
+	var data []byte
+	for i := 0; ; i++ {
+		var err error
+		data, err = blobio.ReadSmall(ctx, d, path, MaxLinkSize)
+		if errors.Is(err, drivers.ErrNotFound) {
+			return nil, nil // deleted since the walk: the registry no longer has it
+		}
+		if err != nil && !errors.Is(err, blobio.ErrTooLarge) {
+			return nil, err
+		}
+		if len(data) > 0 || i == len(emptyLinkRereads) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(emptyLinkRereads[i]):
+		}
 	}
 	return s.parseLink(path, archive.ParsePath(path), data), nil
 }

@@ -1,9 +1,12 @@
 package snapshot
 
 import (
+	"context"
+	"io"
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/regbackup/regbackup/archive"
@@ -97,4 +100,54 @@ func problemLines(s *Snapshot) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// halfWritten is a driver whose reads of one link file find it empty the
+// first times, as a registry's filesystem driver leaves a link between
+// truncating it and writing it.
+type halfWritten struct {
+	drivers.Driver
+	path  string
+	reads *atomic.Int32
+	empty int32 // reads that find it empty
+}
+
+func (h halfWritten) Reader(ctx context.Context, path string) (io.ReadCloser, error) {
+	if path == h.path && h.reads.Add(1) <= h.empty {
+		return io.NopCloser(strings.NewReader("")), nil
+	}
+	return h.Driver.Reader(ctx, path)
+}
+
+// TestEmptyLinkReadAgain: a tag link found empty while a push writes it is
+// read again, and is damage only when it stays empty.
+func TestEmptyLinkReadAgain(t *testing.T) {
+	for _, tc := range []struct {
+		empty      int32
+		wantDamage bool
+	}{{1, false}, {int32(len(emptyLinkRereads)), false}, {int32(len(emptyLinkRereads)) + 1, true}} {
+		d := regtest.Mem(t)
+		if _, err := sample.Generate(t.Context(), d, sample.Options{Seed: 7}); err != nil {
+			t.Fatal(err)
+		}
+		var tag string
+		for p := range regtest.Files(t, d, archive.RegistryRoot+"repositories/alpha/") {
+			if archive.ParsePath(p).Kind == archive.KindTagCurrentLink {
+				tag = p
+				break
+			}
+		}
+		hw := halfWritten{Driver: d, path: tag, reads: new(atomic.Int32), empty: tc.empty}
+		s, err := Take(t.Context(), hw, Options{Concurrency: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		damaged := slices.ContainsFunc(s.Problems(), func(pr problem.Problem) bool { return pr.Path == tag })
+		if damaged != tc.wantDamage {
+			t.Errorf("empty on %d reads: damage reported %v, want %v (%q)", tc.empty, damaged, tc.wantDamage, problemLines(s))
+		}
+		if got := hw.reads.Load(); got < min(tc.empty+1, int32(len(emptyLinkRereads))+1) {
+			t.Errorf("empty on %d reads: read %d times", tc.empty, got)
+		}
+	}
 }
