@@ -124,6 +124,7 @@ timed() { # timed NAME CMD...: one run, appends the wall time, keeps the top RSS
 	/usr/bin/time -o "$tfile" -f '%e %M' "$@" || { cat "$tfile" >&2; die "failed: $*"; }
 	read -r wall kib < <(tail -n 1 "$tfile")
 	walls[$name]+="$wall "
+	say "  $name: ${wall}s, $((kib >> 10)) MiB"
 	((kib > ${rss[$name]:-0})) && rss[$name]=$kib
 	return 0
 }
