@@ -2,8 +2,6 @@ package archive
 
 import (
 	"archive/tar"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -36,6 +34,8 @@ type Writer struct {
 	zero    []byte
 	buf     []byte
 	links   *linkEntries // nil when archive/tar writes every link
+	catalog *CatalogWriter // begun and not yet closed
+	order   *linkOrder     // links must come in order (regbackup/3)
 }
 
 // NewWriter starts an archive on w. The caller closes w after Close.
@@ -52,6 +52,9 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 }
 
 func (w *Writer) advance(stage int, what string) error {
+	if w.catalog != nil {
+		return fmt.Errorf("archive: %s written before the catalog was closed", what)
+	}
 	if w.stage > stage || (stage > 1 && w.stage == 0) {
 		return fmt.Errorf("archive: %s written out of order", what)
 	}
@@ -73,35 +76,34 @@ func (w *Writer) tarHeader(name string, size int64, mode int64) tar.Header {
 	}
 }
 
-// WriteCatalog writes the catalog entry; it must come first.
+// WriteCatalog writes the whole catalog c; it must come first. It sets
+// c.Format to the format written (see CatalogWriter): regbackup/1 or /2
+// for a catalog of up to PartSize bytes, else regbackup/3.
 func (w *Writer) WriteCatalog(c *Catalog) error {
-	if w.stage != 0 {
-		return fmt.Errorf("archive: catalog written twice")
-	}
-	w.stage = 1
-	w.mtime = c.Created.Truncate(time.Second)
-	if fastLinks {
-		// Every link holds a digest WriteLink checked: "sha256:" and 64 hex.
-		w.links = newLinkEntries(w.tarHeader("", int64(len("sha256:")+64), 0o644))
-	}
-	c.Format = FormatVersion
-	if c.Incremental() {
-		c.Format = FormatIncremental
-	}
-	if err := c.checkParents(); err != nil {
-		return fmt.Errorf("archive: %w", err)
-	}
-	data, err := appendCatalog(make([]byte, 0, 64<<10), c)
+	cw, err := w.BeginCatalog(c)
 	if err != nil {
-		return fmt.Errorf("archive: catalog: %w", err)
-	}
-	sum := sha256.Sum256(data)
-	w.trailer.CatalogSHA256 = hex.EncodeToString(sum[:])
-	if err := w.header(CatalogName, int64(len(data)), 0o644); err != nil {
 		return err
 	}
-	_, err = w.tw.Write(data)
-	return err
+	for i := range c.Repositories {
+		if err := cw.Repository(&c.Repositories[i]); err != nil {
+			return err
+		}
+	}
+	for i := range c.Manifests {
+		if err := cw.Manifest(&c.Manifests[i]); err != nil {
+			return err
+		}
+	}
+	for _, b := range c.Blobs {
+		if err := cw.Blob(b); err != nil {
+			return err
+		}
+	}
+	if err := cw.Close(); err != nil {
+		return err
+	}
+	c.Format = cw.Format()
+	return nil
 }
 
 // WriteBlob writes a blob entry of exactly size bytes copied from r.
@@ -192,8 +194,14 @@ func (w *Writer) WriteLink(path, digest string) error {
 	if err := w.advance(3, "link"); err != nil {
 		return err
 	}
-	if p := ParsePath(path); !p.Kind.IsLink() {
+	p := ParsePath(path)
+	if !p.Kind.IsLink() {
 		return fmt.Errorf("archive: %q is not a link path", path)
+	}
+	if w.order != nil {
+		if err := w.order.next(p.Kind, path); err != nil {
+			return err
+		}
 	}
 	if !ValidDigest(digest) {
 		return fmt.Errorf("archive: %s: bad digest %q", path, digest)
@@ -237,7 +245,7 @@ func (w *Writer) Trailer() Trailer { return w.trailer }
 // An archive without a successful Close is incomplete by design: readers
 // reject it.
 func (w *Writer) Close() error {
-	if w.stage == 0 {
+	if w.stage == 0 || w.catalog != nil {
 		return fmt.Errorf("archive: closed before the catalog was written")
 	}
 	w.stage = 5
