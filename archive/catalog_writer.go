@@ -74,7 +74,7 @@ type CatalogWriter struct {
 	section int // 0 none yet, 1 repositories, 2 manifests, 3 blobs, 4 closed
 	count   int // elements in the current section
 	pending *Repository
-	pendN   int // items in pending
+	pendN   int             // items in pending
 	used    map[string]bool // parent names -> holds a blob
 	counts  CatalogCounts
 }

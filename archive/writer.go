@@ -33,7 +33,7 @@ type Writer struct {
 	trailer Trailer
 	zero    []byte
 	buf     []byte
-	links   *linkEntries // nil when archive/tar writes every link
+	links   *linkEntries   // nil when archive/tar writes every link
 	catalog *CatalogWriter // begun and not yet closed
 	order   *linkOrder     // links must come in order (regbackup/3)
 }
