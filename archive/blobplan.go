@@ -9,15 +9,19 @@ import (
 
 // blobPlan is what a Reader keeps of the catalog's blobs: for each, its
 // digest as 32 bytes, its size, which parent holds it and what the archive
-// showed of it, 48 bytes a blob in one sorted slice (a map of digest
-// strings took three times that). Three million blobs, a million tags'
+// showed of it, 48 bytes a blob in sorted blocks (a map of digest strings
+// took three times that). Three million blobs, a million tags'
 // worth, take 144 MB.
 type blobPlan struct {
-	ents   []planEntry
+	blocks [][]planEntry // of planBlock entries each but the last: no slice is ever copied to grow
+	n      int
 	sorted bool
 	names  []string          // parent names blobs referred to; planEntry.parent-1 indexes it
 	ids    map[string]uint16 // name -> index+1
 }
+
+// planBlock is the number of entries in one block of a plan.
+const planBlock = 1 << 16
 
 type planEntry struct {
 	sum    [32]byte
@@ -61,10 +65,30 @@ func (p *blobPlan) add(b Blob) error {
 		}
 		e.parent = id
 	}
-	if n := len(p.ents); n > 0 && bytes.Compare(p.ents[n-1].sum[:], sum[:]) >= 0 {
+	if p.n > 0 && bytes.Compare(p.at(p.n-1).sum[:], sum[:]) >= 0 {
 		p.sorted = false
 	}
-	p.ents = append(p.ents, e)
+	if p.n%planBlock == 0 {
+		p.blocks = append(p.blocks, make([]planEntry, 0, planBlock))
+	}
+	last := &p.blocks[len(p.blocks)-1]
+	*last = append(*last, e)
+	p.n++
+	return nil
+}
+
+// at is entry i.
+func (p *blobPlan) at(i int) *planEntry { return &p.blocks[i/planBlock][i%planBlock] }
+
+// each calls fn for every entry, in order.
+func (p *blobPlan) each(fn func(*planEntry) error) error {
+	for _, b := range p.blocks {
+		for i := range b {
+			if err := fn(&b[i]); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
@@ -74,15 +98,24 @@ func (p *blobPlan) finish() {
 	if p.sorted {
 		return
 	}
-	slices.SortStableFunc(p.ents, func(a, b planEntry) int { return bytes.Compare(a.sum[:], b.sum[:]) })
-	out := p.ents[:0]
-	for i, e := range p.ents {
-		if i+1 < len(p.ents) && p.ents[i+1].sum == e.sum {
+	// Written by a regbackup that did not sort, or by hand: rare, so the
+	// entries are joined into one slice for the sort and cut up again.
+	all := make([]planEntry, 0, p.n)
+	for _, b := range p.blocks {
+		all = append(all, b...)
+	}
+	slices.SortStableFunc(all, func(a, b planEntry) int { return bytes.Compare(a.sum[:], b.sum[:]) })
+	p.blocks, p.n = nil, 0
+	for i, e := range all {
+		if i+1 < len(all) && all[i+1].sum == e.sum {
 			continue
 		}
-		out = append(out, e)
+		if p.n%planBlock == 0 {
+			p.blocks = append(p.blocks, make([]planEntry, 0, planBlock))
+		}
+		p.blocks[len(p.blocks)-1] = append(p.blocks[len(p.blocks)-1], e)
+		p.n++
 	}
-	p.ents = slices.Clip(out)
 	p.sorted = true
 }
 
@@ -92,11 +125,19 @@ func (p *blobPlan) find(d string) *planEntry {
 	if !ok {
 		return nil
 	}
-	i, found := slices.BinarySearchFunc(p.ents, sum, func(e planEntry, s [32]byte) int { return bytes.Compare(e.sum[:], s[:]) })
-	if !found {
-		return nil
+	lo, hi := 0, p.n
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		switch c := bytes.Compare(p.at(m).sum[:], sum[:]); {
+		case c == 0:
+			return p.at(m)
+		case c < 0:
+			lo = m + 1
+		default:
+			hi = m
+		}
 	}
-	return &p.ents[i]
+	return nil
 }
 
 // parentName is the name of the parent holding e, "" for this archive.

@@ -105,6 +105,14 @@ func (w *Writer) BeginCatalog(head *Catalog) (*CatalogWriter, error) {
 	if err := cw.head.checkParentNames(); err != nil { // their use is checked at Close
 		return nil, fmt.Errorf("archive: %w", err)
 	}
+	for i := range head.Files {
+		if err := head.Files[i].check(); err != nil {
+			return nil, fmt.Errorf("archive: %w", err)
+		}
+	}
+	if PartSize <= 0 || PartSize > maxPartSize {
+		return nil, fmt.Errorf("archive: PartSize %d is not in 1..%d", PartSize, maxPartSize)
+	}
 	for _, p := range head.Parents {
 		cw.used[p.Name] = false
 	}

@@ -133,9 +133,8 @@ func NewReaderOptions(r io.Reader, opts ReaderOptions) (*Reader, error) {
 func (r *Reader) indexFiles(c *Catalog) error {
 	for i := range c.Files {
 		f := &c.Files[i]
-		if !safeName(f.Entry) || !strings.HasPrefix(f.Entry, FilesRoot) || !path.IsAbs(f.Path) ||
-			path.Clean(f.Path) != f.Path || !ValidDigest("sha256:"+f.SHA256) {
-			return fmt.Errorf("catalog: included file %q (%q): %w", f.Path, f.Entry, ErrUnsafePath)
+		if err := f.check(); err != nil {
+			return err
 		}
 		r.files[f.Entry] = f
 	}
@@ -319,6 +318,20 @@ func (r *Reader) entry(hdr *tar.Header) (*Entry, error) {
 	return nil, fmt.Errorf("%s: not a blob or link file of the registry layout: %w", name, ErrUnsafePath)
 }
 
+// check checks what readers require of an included file's record: an
+// entry name under FilesRoot, a clean absolute path, a sha256, a size they
+// take.
+func (f *File) check() error {
+	if !safeName(f.Entry) || !strings.HasPrefix(f.Entry, FilesRoot) || !path.IsAbs(f.Path) ||
+		path.Clean(f.Path) != f.Path || !ValidDigest("sha256:"+f.SHA256) {
+		return fmt.Errorf("catalog: included file %q (%q): %w", f.Path, f.Entry, ErrUnsafePath)
+	}
+	if f.Size < 0 || f.Size > maxFileSize {
+		return fmt.Errorf("catalog: included file %q: %d bytes, over the limit of %d: %w", f.Path, f.Size, maxFileSize, ErrCorrupt)
+	}
+	return nil
+}
+
 // finishCurrent drains the unread rest of the current blob or file, which
 // also checks its digest.
 func (r *Reader) finishCurrent() error {
@@ -388,8 +401,7 @@ func (r *Reader) checkTrailer(t *Trailer) error {
 		}
 	}
 	written := 0
-	for i := range r.plan.ents {
-		e := &r.plan.ents[i]
+	err := r.plan.each(func(e *planEntry) error {
 		switch {
 		case e.parent != 0:
 		case e.flags&planSeen != 0:
@@ -397,6 +409,10 @@ func (r *Reader) checkTrailer(t *Trailer) error {
 		case !explained[e.digest()]:
 			return fmt.Errorf("blob %s is in the catalog but not in the archive: %w", e.digest(), ErrIncomplete)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if written != t.Blobs {
 		return fmt.Errorf("trailer counts %d blobs, the archive holds %d: %w", t.Blobs, written, ErrCorrupt)

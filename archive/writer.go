@@ -230,6 +230,10 @@ func (w *Writer) WriteFile(f File, content []byte) error {
 	if err := w.advance(4, "included file"); err != nil {
 		return err
 	}
+	if len(content) > maxFileSize || int64(len(content)) != f.Size {
+		return fmt.Errorf("archive: included file %s: %d bytes (the catalog says %d; readers take up to %d)",
+			f.Path, len(content), f.Size, maxFileSize)
+	}
 	if err := w.header(f.Entry, int64(len(content)), int64(f.Mode&0o777)); err != nil {
 		return err
 	}
@@ -253,6 +257,10 @@ func (w *Writer) Close() error {
 	data, err := json.MarshalIndent(&w.trailer, "", " ")
 	if err != nil {
 		return err
+	}
+	if len(data) > maxTrailerSize {
+		return fmt.Errorf("archive: the trailer would be %d bytes, over the %d readers take (%d missing, %d corrupt blobs, %d dropped links)",
+			len(data), maxTrailerSize, len(w.trailer.Missing), len(w.trailer.Corrupt), len(w.trailer.DroppedLinks))
 	}
 	if err := w.header(TrailerName, int64(len(data)), 0o644); err != nil {
 		return err
