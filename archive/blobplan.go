@@ -65,7 +65,7 @@ func (p *blobPlan) add(b Blob) error {
 		}
 		e.parent = id
 	}
-	if p.n > 0 && bytes.Compare(p.at(p.n-1).sum[:], sum[:]) >= 0 {
+	if p.n > 0 && bytes.Compare(p.at(p.n - 1).sum[:], sum[:]) >= 0 {
 		p.sorted = false
 	}
 	if p.n%planBlock == 0 {
