@@ -26,13 +26,19 @@ setup:
 
 vet:
 	$(GO) vet ./...
-	@test -z "$$(gofmt -l cmd backup archive drivers internal lock integration)" || { gofmt -l cmd backup archive drivers internal lock integration; echo "gofmt: files above need formatting"; exit 1; }
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+
+# UNIT: every package but the end-to-end tests (they need the binary).
+UNIT = ./archive/... ./snapshot/... ./backup/... ./restore/... ./regcopy/... ./check/... ./store/... \
+	./problem/... ./progress/... ./parallel/... ./blobio/... ./linkwriter/... ./selection/... ./internal/... \
+	./gitlabbackup/... ./gitlabinstall/... ./drivers/... ./lock/... ./cmd/...
 
 unit:
-	$(GO) test -race -count=1 ./archive/... ./backup/... ./drivers/... ./internal/... ./lock/... ./cmd/...
+	$(GO) test -race -count=1 $(UNIT)
 
+# metadb's tests run PostgreSQL and GitLab's registry, like the integration tests.
 integration: build
-	$(GO) test -count=1 -timeout 30m ./integration/...
+	$(GO) test -count=1 -timeout 30m ./integration/... ./metadb/...
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime $(FUZZTIME) ./archive/

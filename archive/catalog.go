@@ -28,6 +28,11 @@ type Catalog struct {
 	Source      string    `json:"source"` // location, never with secrets
 	Created     time.Time `json:"created"`
 	AllBlobs    bool      `json:"all_blobs,omitempty"` // unreferenced blobs were kept too
+	// Metadata is MetadataDatabase when the registry keeps its metadata
+	// in GitLab's database (Database describes it, the archive holds a dump
+	// of it and no link files); "" when storage holds it.
+	Metadata string    `json:"metadata,omitempty"`
+	Database *Database `json:"database,omitempty"`
 	// Parents are the archives an incremental archive needs, nearest
 	// first: every archive that holds one of its blobs. Empty for a full
 	// archive.
@@ -102,6 +107,8 @@ type Trailer struct {
 	Missing       []Exclusion `json:"missing,omitempty"` // planned blobs never written
 	Corrupt       []Exclusion `json:"corrupt,omitempty"` // blob entries whose content is known bad
 	DroppedLinks  []string    `json:"dropped_links,omitempty"`
+	// Database counts the metadata database dump's parts (see WriteDatabase).
+	Database *DumpSummary `json:"database,omitempty"`
 }
 
 // Exclusion names a blob the archive does not hold intact, and why.

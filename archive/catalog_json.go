@@ -55,6 +55,18 @@ func appendCatalogHead(b []byte, c *Catalog) ([]byte, error) {
 	if c.AllBlobs {
 		b = append(b, `,"all_blobs":true`...)
 	}
+	if c.Metadata != "" {
+		b = append(b, `,"metadata":`...)
+		b = appendString(b, c.Metadata)
+	}
+	if c.Database != nil {
+		// One small object: encoding/json is fast enough for it.
+		d, err := json.Marshal(c.Database)
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(b, `,"database":`...), d...)
+	}
 	if len(c.Parents) > 0 {
 		if b, err = appendParents(b, c.Parents); err != nil {
 			return nil, err

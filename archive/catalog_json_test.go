@@ -39,6 +39,10 @@ func fill(t *testing.T, v reflect.Value, n int, seed string) {
 		for i := range v.NumField() {
 			fill(t, v.Field(i), n, seed+"."+v.Type().Field(i).Name)
 		}
+	case reflect.Pointer:
+		e := reflect.New(v.Type().Elem())
+		fill(t, e.Elem(), n, seed)
+		v.Set(e)
 	default:
 		t.Fatalf("fill: add a case for %v (%s)", v.Kind(), seed)
 	}

@@ -195,6 +195,10 @@ func decodeHeadMember(dec *json.Decoder, key string, c *Catalog) error {
 		v = &c.Created
 	case "all_blobs":
 		v = &c.AllBlobs
+	case "metadata":
+		v = &c.Metadata
+	case "database":
+		v = &c.Database
 	case "parents":
 		v = &c.Parents
 	case "files":

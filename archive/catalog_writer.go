@@ -99,6 +99,10 @@ func (w *Writer) BeginCatalog(head *Catalog) (*CatalogWriter, error) {
 		// Every link holds a digest WriteLink checked: "sha256:" and 64 hex.
 		w.links = newLinkEntries(w.tarHeader("", int64(len("sha256:")+64), 0o644))
 	}
+	if (head.Metadata == MetadataDatabase) != (head.Database != nil) || (head.Metadata != "" && head.Metadata != MetadataDatabase) {
+		return nil, fmt.Errorf("archive: catalog metadata %q with database %v", head.Metadata, head.Database != nil)
+	}
+	w.hasDB = head.Database != nil
 	cw := &CatalogWriter{w: w, head: *head, sum: sha256.New(), used: map[string]bool{}}
 	cw.head.Repositories, cw.head.Manifests, cw.head.Blobs = nil, nil, nil
 	cw.head.Format = formatFor(false, len(head.Parents) > 0)

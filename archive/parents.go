@@ -1,8 +1,22 @@
 package archive
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+)
+
+// Sentinels for incremental archives whose parents cannot be used: store
+// returns them when it looks for a parent beside the archive, restore when
+// it opens one.
+var (
+	// ErrParentMissing: a parent archive an incremental needs is neither
+	// beside it nor given with --parent.
+	ErrParentMissing = errors.New("parent archive missing")
+	// ErrParentMismatch: a file found under a parent's name is not the
+	// archive the incremental was made on (its catalog checksum differs):
+	// replaced, or another backup under the same name.
+	ErrParentMismatch = errors.New("parent archive does not match")
 )
 
 // ValidArchiveName reports whether name can name a parent archive: a plain

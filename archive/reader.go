@@ -31,7 +31,10 @@ type Entry struct {
 	Path Path   // for blobs and links: the parsed registry path
 	Link string // for links: the digest the link holds (already validated)
 	File *File  // for included files: the catalog's record
-	Size int64
+	// DatabasePart is, for a part of the metadata database's dump, its
+	// number (from 1; parts come in order, before the blobs); 0 otherwise.
+	DatabasePart int
+	Size         int64
 	// Body streams the content. For blobs and included files it hashes as
 	// it goes and, instead of io.EOF, returns a *DigestError when the
 	// content does not match. Reading it is optional: Next drains and
@@ -52,7 +55,7 @@ type Reader struct {
 	catSum    string
 	trailer   *Trailer
 
-	stage      int // 2 blobs, 3 links, 4 files, 5 trailer seen
+	stage      int // 1 database dump, 2 blobs, 3 links, 4 files, 5 trailer seen
 	plan       *blobPlan
 	files      map[string]*File
 	names      nameSet     // link and file entry names, for duplicates
@@ -60,6 +63,8 @@ type Reader struct {
 	mismatched []*DigestError
 	links      int
 	nfiles     int
+	dbParts    int
+	dbBytes    int64
 	cur        *verifier
 	last       string
 	done       bool
@@ -86,7 +91,12 @@ func NewReader(r io.Reader) (*Reader, error) { return NewReaderOptions(r, Reader
 // detects an age header and decrypts with opts.Identities (ErrEncrypted
 // without any, ErrNoIdentityMatch when none fits). Decrypted data that
 // fails age's authentication is ErrCorrupt.
+//
+// An error reading r before the catalog is read (a network or permission
+// failure) is returned wrapped as it is, not as a verdict on the archive.
 func NewReaderOptions(r io.Reader, opts ReaderOptions) (*Reader, error) {
+	src := &sourceReader{r: r}
+	r = src
 	plain, encrypted, err := decrypter(r, opts.Identities)
 	if err != nil {
 		return nil, err
@@ -95,18 +105,24 @@ func NewReaderOptions(r io.Reader, opts ReaderOptions) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	ar := &Reader{dec: dec, tr: tar.NewReader(dec), comp: comp, encrypted: encrypted, stage: 2,
+	ar := &Reader{dec: dec, tr: tar.NewReader(dec), comp: comp, encrypted: encrypted, stage: 1,
 		plan: newBlobPlan(), files: map[string]*File{}}
 	hdr, err := ar.tr.Next()
 	if err != nil {
 		dec.Close()
+		if src.err != nil {
+			return nil, fmt.Errorf("reading the archive: %w", src.err)
+		}
 		if encrypted && !errors.Is(err, io.EOF) {
 			return nil, streamErr("start of the decrypted archive", err)
 		}
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("no entries: %w", ErrNotRegbackup)
 		}
-		return nil, fmt.Errorf("%w: %v", ErrNotRegbackup, err)
+		if errors.Is(err, tar.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("%w: %v", ErrNotRegbackup, err) // not a tar stream, or too short for one
+		}
+		return nil, streamErr("start of the archive", err) // a failed decompression: it may be ours, damaged
 	}
 	if hdr.Name != CatalogName || hdr.Typeflag != tar.TypeReg {
 		dec.Close()
@@ -118,6 +134,9 @@ func NewReaderOptions(r io.Reader, opts ReaderOptions) (*Reader, error) {
 	}
 	if err := ar.readCatalog(hdr, opts.Visitor); err != nil {
 		dec.Close()
+		if src.err != nil {
+			return nil, fmt.Errorf("reading the archive's catalog: %w", src.err)
+		}
 		return nil, err
 	}
 	ar.names.ordered = ar.catalog.Format == FormatChunked
@@ -266,6 +285,8 @@ func (r *Reader) entry(hdr *tar.Header) (*Entry, error) {
 		r.nfiles++
 		r.cur = newVerifier(r.tr, name, "sha256:"+f.SHA256, hdr.Size)
 		return &Entry{Name: name, File: f, Size: hdr.Size, Body: r.cur}, nil
+	case strings.HasPrefix(name, DatabaseRoot):
+		return r.databaseEntry(name, hdr.Size)
 	case strings.HasPrefix(name, MetaRoot):
 		return nil, fmt.Errorf("%s: unknown regbackup entry: %w", name, ErrUnsafePath)
 	}
@@ -388,6 +409,9 @@ func (r *Reader) checkTrailer(t *Trailer) error {
 		return fmt.Errorf("trailer counts %d links and %d files, the archive holds %d and %d: %w",
 			t.Links, t.Files, r.links, r.nfiles, ErrCorrupt)
 	}
+	if err := r.checkDatabase(t); err != nil {
+		return err
+	}
 	explained := map[string]bool{}
 	for _, e := range t.Corrupt {
 		explained[e.Digest] = true
@@ -423,6 +447,23 @@ func (r *Reader) checkTrailer(t *Trailer) error {
 // checkHeader rejects entry types and names that could write outside a
 // restore's target.
 func checkHeader(h *tar.Header) error {
+	if err := checkType(h); err != nil {
+		return err
+	}
+	name := strings.TrimSuffix(h.Name, "/")
+	if !safeName(name) {
+		return fmt.Errorf("%q: absolute or parent-relative entry name: %w", h.Name, ErrUnsafePath)
+	}
+	if !strings.HasPrefix(name+"/", RegistryRoot) && !strings.HasPrefix(name+"/", MetaRoot) &&
+		!strings.HasPrefix(RegistryRoot, name+"/") {
+		return fmt.Errorf("%q: outside %s and %s: %w", h.Name, RegistryRoot, MetaRoot, ErrUnsafePath)
+	}
+	return nil
+}
+
+// checkType rejects entries other than regular files and folders: links,
+// devices, fifos and sparse files.
+func checkType(h *tar.Header) error {
 	switch h.Typeflag {
 	case tar.TypeReg, tar.TypeDir:
 	case tar.TypeSymlink, tar.TypeLink:
@@ -435,14 +476,6 @@ func checkHeader(h *tar.Header) error {
 		if strings.HasPrefix(k, "GNU.sparse.") {
 			return fmt.Errorf("%s: sparse entries are never restored: %w", h.Name, ErrUnsafePath)
 		}
-	}
-	name := strings.TrimSuffix(h.Name, "/")
-	if !safeName(name) {
-		return fmt.Errorf("%q: absolute or parent-relative entry name: %w", h.Name, ErrUnsafePath)
-	}
-	if !strings.HasPrefix(name+"/", RegistryRoot) && !strings.HasPrefix(name+"/", MetaRoot) &&
-		!strings.HasPrefix(RegistryRoot, name+"/") {
-		return fmt.Errorf("%q: outside %s and %s: %w", h.Name, RegistryRoot, MetaRoot, ErrUnsafePath)
 	}
 	return nil
 }
@@ -518,4 +551,19 @@ func (v *verifier) Read(p []byte) (int, error) {
 		return n, v.streamErr
 	}
 	return n, nil
+}
+
+// sourceReader is the stream a Reader reads, remembering its first error
+// other than io.EOF, so that a failed read is told from a bad archive.
+type sourceReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF && s.err == nil {
+		s.err = err
+	}
+	return n, err
 }

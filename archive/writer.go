@@ -20,7 +20,8 @@ type WriterOptions struct {
 	Recipients []age.Recipient
 }
 
-// Writer writes one archive, in order: WriteCatalog once, then any number of
+// Writer writes one archive, in order: WriteCatalog once, then WriteDatabase
+// once when the catalog describes a metadata database, then any number of
 // WriteBlob, then WriteLink, then WriteFile calls, then Close with the
 // trailer. Calls out of that order fail. A Writer is not safe for concurrent
 // use: feed it from one goroutine (parallel readers, one ordered writer).
@@ -36,6 +37,8 @@ type Writer struct {
 	links   *linkEntries   // nil when archive/tar writes every link
 	catalog *CatalogWriter // begun and not yet closed
 	order   *linkOrder     // links must come in order (regbackup/3)
+	hasDB   bool           // the catalog describes a metadata database
+	dbParts int            // database dump parts written
 }
 
 // NewWriter starts an archive on w. The caller closes w after Close.
@@ -251,6 +254,9 @@ func (w *Writer) Trailer() Trailer { return w.trailer }
 func (w *Writer) Close() error {
 	if w.stage == 0 || w.catalog != nil {
 		return fmt.Errorf("archive: closed before the catalog was written")
+	}
+	if w.hasDB && w.dbParts == 0 {
+		return fmt.Errorf("archive: %w", ErrNoDump)
 	}
 	w.stage = 5
 	w.trailer.Complete = true

@@ -11,6 +11,9 @@ import (
 
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/problem"
+	"github.com/regbackup/regbackup/progress"
+	"github.com/regbackup/regbackup/snapshot"
 )
 
 // Options configure Backup.
@@ -21,7 +24,7 @@ type Options struct {
 	AllBlobs     bool     // also keep blobs nothing references (GC garbage)
 	IncludeFiles []string // local files (key material) stored with the data
 	ToolVersion  string
-	Progress     *Progress
+	Progress     *progress.Progress
 	// Base, when set, makes the archive incremental: blobs Base or its
 	// parents hold are left to them (see applyBase), unless that would
 	// need more than MaxParents archives (0: DefaultMaxParents).
@@ -34,21 +37,19 @@ type Options struct {
 	Now time.Time
 }
 
-// Report says what a Backup, Restore or Verify did.
+// Report says what a Backup did.
 type Report struct {
-	Repositories int           `json:"repositories"`
-	Tags         int           `json:"tags"`
-	Manifests    int           `json:"manifests"`
-	Blobs        int           `json:"blobs"`
-	BlobBytes    int64         `json:"blob_bytes"`
-	Links        int           `json:"links"`
-	Files        int           `json:"files"`
-	Skipped      int           `json:"skipped,omitempty"` // restore: blobs already present
-	Removed      int           `json:"removed,omitempty"` // restore --clean
-	Problems     []Problem     `json:"problems,omitempty"`
-	Duration     time.Duration `json:"duration_ns"`
-	// Backup only: for an incremental archive, the parents it needs and
-	// how many of its blobs they hold; Meta describes the archive for its
+	Repositories int               `json:"repositories"`
+	Tags         int               `json:"tags"`
+	Manifests    int               `json:"manifests"`
+	Blobs        int               `json:"blobs"`
+	BlobBytes    int64             `json:"blob_bytes"`
+	Links        int               `json:"links"`
+	Files        int               `json:"files"`
+	Problems     []problem.Problem `json:"problems,omitempty"`
+	Duration     time.Duration     `json:"duration_ns"`
+	// For an incremental archive, the parents it needs and how many of
+	// its blobs they hold; Meta describes the archive for its
 	// sidecar (the caller sets its file name).
 	Parents        []string      `json:"parents,omitempty"`
 	InheritedBlobs int           `json:"inherited_blobs,omitempty"`
@@ -56,7 +57,7 @@ type Report struct {
 }
 
 // Backup snapshots the registry under d and streams an archive of it to
-// out. It returns ErrDamagedSource (wrapped) when the source had damage;
+// out. It returns snapshot.ErrDamagedSource (wrapped) when the source had damage;
 // the archive is then still complete and valid, holding everything that
 // was intact. Any other error means the archive is unusable.
 func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) (*Report, error) {
@@ -66,7 +67,9 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 	if err != nil {
 		return nil, err
 	}
-	snap, err := TakeSnapshot(ctx, d, opts.Concurrency, opts.AllBlobs, prog)
+	ps := problem.NewList(prog.ProblemFunc())
+	snap, err := snapshot.Take(ctx, d, snapshot.Options{Concurrency: opts.Concurrency, AllBlobs: opts.AllBlobs,
+		Progress: prog, Problems: ps})
 	if err != nil {
 		return nil, err
 	}
@@ -83,10 +86,10 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 	}
 	local, note := applyBase(cat, opts.Base, opts.MaxParents)
 	if note != "" {
-		snap.problems.add(Notice, "", "", "%s", note)
+		ps.Add(problem.Notice, "", "", "%s", note)
 	}
 	if cat.Incremental() {
-		prog.phase("incremental", fmt.Sprintf("on top of %s: %d of %d blobs are in %d parent archive(s)",
+		prog.StartPhase("incremental", fmt.Sprintf("on top of %s: %d of %d blobs are in %d parent archive(s)",
 			opts.Base.Archive, len(cat.Blobs)-len(local), len(cat.Blobs), len(cat.Parents)))
 	}
 	w, err := archive.NewWriter(out, archive.WriterOptions{Compression: opts.Compression, Level: opts.Level,
@@ -98,21 +101,21 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 		w.Abort()
 		return nil, fmt.Errorf("writing archive: %w", err)
 	}
-	written, err := writeBlobs(ctx, d, w, local, snap.problems, opts.Concurrency, prog)
+	written, err := writeBlobs(ctx, d, w, local, ps, opts.Concurrency, prog)
 	if err != nil {
 		w.Abort()
 		return nil, err
 	}
-	prog.phase("links", fmt.Sprintf("%d link files", len(snap.links)))
+	prog.StartPhase("links", fmt.Sprintf("%d link files", len(snap.Links)))
 	links := 0
 	inherited := map[string]bool{}
 	for _, b := range cat.Blobs {
 		inherited[b.Digest] = b.Archive != ""
 	}
-	for _, l := range snap.links {
+	for _, l := range snap.Links {
 		if !written[l.Digest] && !inherited[l.Digest] {
 			w.DropLink(l.Path)
-			snap.problems.add(Damage, l.Path, l.Digest, "left out: its blob could not be copied")
+			ps.Add(problem.Damage, l.Path, l.Digest, "left out: its blob could not be copied")
 			continue
 		}
 		if err := w.WriteLink(l.Path, l.Digest); err != nil {
@@ -142,21 +145,21 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 	for _, p := range cat.Parents {
 		rep.Parents = append(rep.Parents, p.Name)
 	}
-	if n := snap.problems.damaged(); n > 0 {
-		return rep, fmt.Errorf("%d problem(s) in the source; the archive holds everything else: %w", n, ErrDamagedSource)
+	if n := ps.Damaged(); n > 0 {
+		return rep, fmt.Errorf("%d problem(s) in the source; the archive holds everything else: %w", n, snapshot.ErrDamagedSource)
 	}
 	return rep, nil
 }
 
 // writeBlobs copies the planned blobs into w in digest order and returns
 // the set that went in intact.
-func writeBlobs(ctx context.Context, d drivers.Driver, w *archive.Writer, blobs []archive.Blob, ps *problems, workers int, prog *Progress) (map[string]bool, error) {
+func writeBlobs(ctx context.Context, d drivers.Driver, w *archive.Writer, blobs []archive.Blob, ps *problem.List, workers int, prog *progress.Progress) (map[string]bool, error) {
 	var total int64
 	for _, b := range blobs {
 		total += b.Size
 	}
-	prog.phase("blobs", fmt.Sprintf("%d blobs, %d bytes", len(blobs), total))
-	prog.plan(len(blobs), total)
+	prog.StartPhase("blobs", fmt.Sprintf("%d blobs, %d bytes", len(blobs), total))
+	prog.Plan(len(blobs), total)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	written := map[string]bool{}
@@ -173,7 +176,7 @@ func writeBlobs(ctx context.Context, d drivers.Driver, w *archive.Writer, blobs 
 				reason = err.Error()
 			}
 			w.MarkMissing(dg, reason)
-			ps.add(Damage, archive.BlobPath(dg), dg, "%s; left out", reason)
+			ps.Add(problem.Damage, archive.BlobPath(dg), dg, "%s; left out", reason)
 			continue
 		}
 		_, werr := w.WriteBlob(dg, s.blob.Size, r, archive.LooksCompressed(r.head()))
@@ -190,11 +193,11 @@ func writeBlobs(ctx context.Context, d drivers.Driver, w *archive.Writer, blobs 
 				reason = r.err.Error()
 			}
 			w.MarkCorrupt(dg, reason)
-			ps.add(Damage, archive.BlobPath(dg), dg, "%s; its entry is marked corrupt and no link points to it", reason)
+			ps.Add(problem.Damage, archive.BlobPath(dg), dg, "%s; its entry is marked corrupt and no link points to it", reason)
 			continue
 		}
 		written[dg] = true
-		prog.add(1, s.blob.Size)
+		prog.Add(1, s.blob.Size)
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()

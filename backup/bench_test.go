@@ -1,4 +1,4 @@
-package backup
+package backup_test
 
 import (
 	"context"
@@ -8,12 +8,14 @@ import (
 	"testing"
 
 	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/backup"
 	"github.com/regbackup/regbackup/drivers"
 	_ "github.com/regbackup/regbackup/drivers/filesystem" // registers "file"
 	"github.com/regbackup/regbackup/integration/sample"
+	"github.com/regbackup/regbackup/snapshot"
 )
 
-// Benchmarks of Backup on a filesystem tree, written to io.Discard (no
+// Benchmarks of backup.Backup on a filesystem tree, written to io.Discard (no
 // archive file, no fsync), to profile where backup time goes:
 //
 //	go test ./backup -run '^$' -bench Backup -benchtime 3x -cpuprofile /tmp/cpu.out
@@ -62,10 +64,10 @@ func BenchmarkBackup(b *testing.B) {
 	d := benchDriver(b)
 	for _, c := range []archive.Compression{archive.Zstd, archive.Gzip, archive.None} {
 		b.Run(string(c), func(b *testing.B) {
-			opts := Options{Compression: c, Concurrency: benchConcurrency(b)}
+			opts := backup.Options{Compression: c, Concurrency: benchConcurrency(b)}
 			var bytes int64
 			for b.Loop() {
-				rep, err := Backup(context.Background(), d, io.Discard, opts)
+				rep, err := backup.Backup(context.Background(), d, io.Discard, opts)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -76,19 +78,19 @@ func BenchmarkBackup(b *testing.B) {
 	}
 }
 
-// BenchmarkIncremental is a Backup on top of a full one of the same,
+// BenchmarkIncremental is a backup.Backup on top of a full one of the same,
 // unchanged, tree: the snapshot, the catalog and the link files, no blob.
 func BenchmarkIncremental(b *testing.B) {
 	d := benchDriver(b)
-	opts := Options{Compression: archive.Zstd, Concurrency: benchConcurrency(b)}
-	full, err := Backup(context.Background(), d, io.Discard, opts)
+	opts := backup.Options{Compression: archive.Zstd, Concurrency: benchConcurrency(b)}
+	full, err := backup.Backup(context.Background(), d, io.Discard, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
 	full.Meta.Archive = "full.tar.zst"
 	opts.Base = full.Meta
 	for b.Loop() {
-		rep, err := Backup(context.Background(), d, io.Discard, opts)
+		rep, err := backup.Backup(context.Background(), d, io.Discard, opts)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -98,13 +100,13 @@ func BenchmarkIncremental(b *testing.B) {
 	}
 }
 
-// BenchmarkSnapshot is the part of Backup before the first blob byte: the
+// BenchmarkSnapshot is the part of backup.Backup before the first blob byte: the
 // link walk, the link and manifest reads and the blob listing.
 func BenchmarkSnapshot(b *testing.B) {
 	d := benchDriver(b)
 	conc := benchConcurrency(b)
 	for b.Loop() {
-		if _, err := TakeSnapshot(context.Background(), d, conc, false, nil); err != nil {
+		if _, err := snapshot.Take(context.Background(), d, snapshot.Options{Concurrency: conc}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -116,7 +118,7 @@ func BenchmarkSnapshot(b *testing.B) {
 func BenchmarkCompressDiscard(b *testing.B) {
 	d := benchDriver(b)
 	ctx := context.Background()
-	snap, err := TakeSnapshot(ctx, d, benchConcurrency(b), false, nil)
+	snap, err := snapshot.Take(ctx, d, snapshot.Options{Concurrency: benchConcurrency(b)})
 	if err != nil {
 		b.Fatal(err)
 	}

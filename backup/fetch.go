@@ -8,13 +8,15 @@ import (
 	"fmt"
 	"io"
 	"sync"
-	"sync/atomic"
 
 	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/blobio"
 	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/parallel"
 )
 
-// chunkSize is the unit blobs travel in from the readers to the writer.
+// Blobs travel in chunks of blobio.ChunkSize from the readers to the
+// writer.
 //
 // Memory in flight, whatever the blob sizes: fetchBlobs lets at most
 // workers+1 streams hold data (workers in the ordered window, one being
@@ -25,9 +27,8 @@ import (
 // (1 from 21 on), which keeps the total within fetchBudget (64 MiB) up to
 // 31 workers; beyond, it is 2*workers+2 MiB (66 MiB at 32, 130 at 64).
 // (The snapshot, earlier, holds at most workers manifests at once, each
-// at most maxManifestSize and in practice a few KiB.)
+// at most the registry's 4 MiB manifest limit and in practice a few KiB.)
 const (
-	chunkSize     = 1 << 20
 	chunksPerBlob = 4
 	fetchBudget   = 64 << 20
 )
@@ -36,30 +37,14 @@ const (
 // writer: chunksPerBlob when that fits in fetchBudget, else fewer, at
 // least one.
 func streamDepth(workers int) int {
-	return max(1, min(chunksPerBlob, (fetchBudget/chunkSize-workers-1)/(workers+1)))
+	return max(1, min(chunksPerBlob, (fetchBudget/blobio.ChunkSize-workers-1)/(workers+1)))
 }
 
-var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
-
-// chunksOut counts the chunks taken from chunkPool and not yet given back,
-// and the most ever out at once: the memory bounds above, measured.
-var chunksOut struct{ now, peak atomic.Int64 }
-
-// getChunk takes a chunkSize buffer from the pool; putChunk gives it back.
-func getChunk() *[]byte {
-	n := chunksOut.now.Add(1)
-	for {
-		p := chunksOut.peak.Load()
-		if n <= p || chunksOut.peak.CompareAndSwap(p, n) {
-			break
-		}
-	}
-	return chunkPool.Get().(*[]byte)
-}
-
-func putChunk(b *[]byte) {
-	chunksOut.now.Add(-1)
-	chunkPool.Put(b)
+// MaxChunksInFlight is the most chunks of blobio.ChunkSize a Backup with
+// that many readers holds at once (see above): what tests check the
+// measured peak (blobio.ChunkPeak) against.
+func MaxChunksInFlight(workers int) int64 {
+	return int64((workers+1)*streamDepth(workers) + workers + 1)
 }
 
 // piece is one message from a reader goroutine to the writer: a chunk of
@@ -84,7 +69,7 @@ type blobStream struct {
 // stream it receives. Closing happens when all blobs are handed over or
 // ctx is cancelled.
 func fetchBlobs(ctx context.Context, d drivers.Driver, blobs []archive.Blob, workers int) <-chan *blobStream {
-	workers = concurrencyFor(workers, d)
+	workers = parallel.Concurrency(workers, d)
 	depth := streamDepth(workers)
 	ordered := make(chan *blobStream, workers)
 	jobs := make(chan *blobStream)
@@ -128,7 +113,7 @@ func readBlob(ctx context.Context, d drivers.Driver, s *blobStream) {
 			return true
 		case <-ctx.Done():
 			if p.buf != nil {
-				putChunk(p.buf)
+				blobio.PutChunk(p.buf)
 			}
 			return false
 		}
@@ -143,7 +128,7 @@ func readBlob(ctx context.Context, d drivers.Driver, s *blobStream) {
 	h := sha256.New()
 	var total int64
 	for {
-		buf := getChunk()
+		buf := blobio.GetChunk()
 		n, err := io.ReadFull(rc, *buf)
 		total += int64(n)
 		h.Write((*buf)[:n])
@@ -151,7 +136,7 @@ func readBlob(ctx context.Context, d drivers.Driver, s *blobStream) {
 			return
 		}
 		if n == 0 {
-			putChunk(buf)
+			blobio.PutChunk(buf)
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			break
@@ -189,7 +174,7 @@ type streamReader struct {
 func (r *streamReader) Read(p []byte) (int, error) {
 	for r.cur.buf == nil || r.off == r.cur.n {
 		if r.cur.buf != nil {
-			putChunk(r.cur.buf)
+			blobio.PutChunk(r.cur.buf)
 			r.cur = piece{}
 		}
 		pc, ok := <-r.s.pieces
@@ -216,12 +201,12 @@ func (r *streamReader) Read(p []byte) (int, error) {
 // drain discards what is left of the stream, returning buffers to the pool.
 func (r *streamReader) drain() {
 	if r.cur.buf != nil {
-		putChunk(r.cur.buf)
+		blobio.PutChunk(r.cur.buf)
 		r.cur = piece{}
 	}
 	for pc := range r.s.pieces {
 		if pc.buf != nil {
-			putChunk(pc.buf)
+			blobio.PutChunk(pc.buf)
 		}
 		if pc.err != nil && r.err == nil {
 			r.err = pc.err

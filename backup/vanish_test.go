@@ -1,27 +1,30 @@
-package backup
+package backup_test
 
 // A blob deleted (by GC or a delete) after the snapshot read the link files
-// naming it, before Backup copied it.
+// naming it, before backup.Backup copied it.
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"io"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/backup"
 	"github.com/regbackup/regbackup/drivers"
 	"github.com/regbackup/regbackup/drivers/inmemory"
 	"github.com/regbackup/regbackup/integration/sample"
+	"github.com/regbackup/regbackup/internal/regtest"
+	"github.com/regbackup/regbackup/progress"
+	"github.com/regbackup/regbackup/snapshot"
 )
 
 // vanishDriver deletes the blob victim the first time, once armed, Reader
-// is called for any blob's data: the moment Backup starts copying blobs.
+// is called for any blob's data: the moment backup.Backup starts copying blobs.
 type vanishDriver struct {
 	*inmemory.Driver
 	victim    string
@@ -39,36 +42,6 @@ func (d *vanishDriver) Reader(ctx context.Context, p string) (io.ReadCloser, err
 		})
 	}
 	return d.Driver.Reader(ctx, p)
-}
-
-// linksTo lists the link files in d that hold or name digest.
-func linksTo(t *testing.T, d drivers.Driver, digest string) []string {
-	t.Helper()
-	var out []string
-	err := d.Walk(t.Context(), archive.RegistryRoot+"repositories/", func(fi drivers.FileInfo) error {
-		p := archive.ParsePath(fi.Path)
-		if !p.Kind.IsLink() {
-			return nil
-		}
-		rc, err := d.Reader(t.Context(), fi.Path)
-		if err != nil {
-			return err
-		}
-		b, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			return err
-		}
-		if string(b) == digest || p.Digest == digest {
-			out = append(out, fi.Path)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func TestVanishAfterSnapshot(t *testing.T) {
@@ -107,24 +80,24 @@ func TestVanishAfterSnapshot(t *testing.T) {
 			if victim == "" {
 				t.Fatal("no victim blob found")
 			}
-			named := linksTo(t, mem, victim)
+			named := regtest.LinksTo(t, mem, victim)
 			if len(named) == 0 {
 				t.Fatalf("no link names %s", victim)
 			}
 			d := &vanishDriver{Driver: mem, victim: victim}
-			prog := &Progress{Phase: func(name, _ string) {
+			prog := &progress.Progress{Phase: func(name, _ string) {
 				if name == "blobs" {
 					d.armed.Store(true)
 				}
 			}}
 
 			var out bytes.Buffer
-			_, err = Backup(ctx, d, &out, Options{Compression: archive.Zstd, Concurrency: 4, Progress: prog})
+			_, err = backup.Backup(ctx, d, &out, backup.Options{Compression: archive.Zstd, Concurrency: 4, Progress: prog})
 			if !d.fired.Load() || d.deleteErr != nil {
 				t.Fatalf("the test driver did not delete %s during the blob copy (fired %v, err %v)", victim, d.fired.Load(), d.deleteErr)
 			}
-			if !errors.Is(err, ErrDamagedSource) {
-				t.Fatalf("Backup returned %v, want an error wrapping ErrDamagedSource", err)
+			if !errors.Is(err, snapshot.ErrDamagedSource) {
+				t.Fatalf("Backup returned %v, want an error wrapping snapshot.ErrDamagedSource", err)
 			}
 			t.Logf("Backup: %v", err)
 

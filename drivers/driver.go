@@ -11,6 +11,13 @@ import (
 // does not exist. Callers test it with errors.Is.
 var ErrNotFound = errors.New("not found")
 
+// ErrDamaged is returned (wrapped) by Reader, or by a Read of what it
+// returned, when the backend can tell that a stored file is damaged and
+// would be served short or not at all (a Swift large object whose segments
+// are missing). Callers report that file as damage, like content that does
+// not match its digest, never as a short file.
+var ErrDamaged = errors.New("stored file is damaged")
+
 // FileInfo describes one stored file.
 type FileInfo struct {
 	Path    string    // slash-separated, relative to the driver's root
@@ -107,6 +114,15 @@ func DefaultConcurrency(d Driver, local int) int {
 		}
 	}
 	return local
+}
+
+// WalkReader is implemented by backends that read small files as they walk
+// cheaper than Walk and then a Reader per file (the filesystem). WalkRead
+// is Walk that also gives fn the content of each file of at most limit
+// bytes, or nil for larger files and files it could not read. The
+// snapshot reads link files through it.
+type WalkReader interface {
+	WalkRead(ctx context.Context, prefix string, limit int64, fn func(fi FileInfo, data []byte) error) error
 }
 
 // ErrNoServerCopy is returned (wrapped) by Copier.CopyFrom when this copy

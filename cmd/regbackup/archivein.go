@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/regbackup/regbackup/backup"
+	"github.com/regbackup/regbackup/store"
 )
 
 // archiveURLHelp describes archive object URLs for --help: backup's -o and
@@ -23,21 +23,21 @@ as it is written (8 MiB at first, up to half the upload memory): at the defaults
 
 // openArchive opens an archive argument: a file, an object URL (s3://,
 // gs://, azure://), or - for stdin (ref.Store nil).
-func openArchive(ctx context.Context, name string) (io.ReadCloser, backup.ArchiveRef, error) {
+func openArchive(ctx context.Context, name string) (io.ReadCloser, store.ArchiveRef, error) {
 	if name == "-" {
-		return io.NopCloser(os.Stdin), backup.ArchiveRef{}, nil
+		return io.NopCloser(os.Stdin), store.ArchiveRef{}, nil
 	}
-	ref, err := backup.OpenArchiveRef(ctx, name)
+	ref, err := store.OpenArchiveRef(ctx, name)
 	if err != nil {
 		return nil, ref, err
 	}
 	rc, err := ref.Open(ctx)
 	if err != nil {
-		if !backup.IsObjectURL(name) {
+		if !store.IsObjectURL(name) {
 			switch {
 			case errors.Is(err, os.ErrNotExist):
 				return nil, ref, fmt.Errorf("archive %s does not exist", name)
-			case errors.Is(err, backup.ErrFolder):
+			case errors.Is(err, store.ErrFolder):
 				return nil, ref, err
 			}
 			return nil, ref, fmt.Errorf("opening archive: %w", err)
@@ -51,10 +51,10 @@ func openArchive(ctx context.Context, name string) (io.ReadCloser, backup.Archiv
 }
 
 // archiveRefs opens the stores of archive arguments (--parent).
-func archiveRefs(ctx context.Context, names []string) ([]backup.ArchiveRef, error) {
-	var out []backup.ArchiveRef
+func archiveRefs(ctx context.Context, names []string) ([]store.ArchiveRef, error) {
+	var out []store.ArchiveRef
 	for _, n := range names {
-		ref, err := backup.OpenArchiveRef(ctx, n)
+		ref, err := store.OpenArchiveRef(ctx, n)
 		if err != nil {
 			return nil, fmt.Errorf("--parent %s: %w", n, err)
 		}

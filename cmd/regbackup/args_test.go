@@ -8,8 +8,9 @@ import (
 	"testing"
 
 	"github.com/regbackup/regbackup/archive"
-	"github.com/regbackup/regbackup/backup"
+	"github.com/regbackup/regbackup/check"
 	"github.com/regbackup/regbackup/lock"
+	"github.com/regbackup/regbackup/snapshot"
 )
 
 func TestInterspersedFlags(t *testing.T) {
@@ -46,8 +47,8 @@ func TestExitCodes(t *testing.T) {
 		{ctx, usagef("no --from"), exitUsage},
 		{ctx, fmt.Errorf("x: %w", archive.ErrIncomplete), exitIntegrity},
 		{ctx, &archive.DigestError{Path: "p", Want: "a", Got: "b"}, exitIntegrity},
-		{ctx, fmt.Errorf("x: %w", backup.ErrDamagedSource), exitIntegrity},
-		{ctx, fmt.Errorf("x: %w", backup.ErrDamagedStorage), exitIntegrity},
+		{ctx, fmt.Errorf("x: %w", snapshot.ErrDamagedSource), exitIntegrity},
+		{ctx, fmt.Errorf("x: %w", check.ErrDamagedStorage), exitIntegrity},
 		{ctx, &lock.HeldError{Location: "file:///r"}, exitLocked},
 		{cancelled, &lock.HeldError{Location: "file:///r"}, exitInterrupted},
 		{cancelled, fmt.Errorf("x: %w", archive.ErrIncomplete), exitInterrupted},

@@ -11,6 +11,8 @@ import (
 
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/backup"
+	"github.com/regbackup/regbackup/snapshot"
+	"github.com/regbackup/regbackup/store"
 )
 
 func backupCommand() *cli.Command {
@@ -143,7 +145,7 @@ func runBackup(c *cli.Context) (err error) {
 	} else {
 		err = writeAtomically(c.Context, plan.store, plan.name, out, c.Bool("force"), write)
 	}
-	r.report("backup", result)
+	r.report("backup", result, backupSummary(result))
 	if out != "-" && result != nil {
 		if fi, serr := plan.store.Stat(c.Context, plan.name); serr == nil {
 			r.out.ArchiveBytes = fi.Size
@@ -162,12 +164,12 @@ func runBackup(c *cli.Context) (err error) {
 // makes it appear only when write succeeded (or found only source damage,
 // which still yields a complete archive): a local temp file renamed into
 // place, or an object upload completed. Anything else leaves nothing.
-func writeAtomically(ctx context.Context, st backup.ArchiveStore, name, out string, force bool, write func(io.Writer) error) error {
+func writeAtomically(ctx context.Context, st store.ArchiveStore, name, out string, force bool, write func(io.Writer) error) error {
 	_, err := st.Stat(ctx, name)
 	switch {
 	case err == nil && !force:
 		return fmt.Errorf("%s already exists; choose another name or use --force", out)
-	case err != nil && !errors.Is(err, os.ErrNotExist) && backup.IsObjectURL(out):
+	case err != nil && !errors.Is(err, os.ErrNotExist) && store.IsObjectURL(out):
 		return err
 	}
 	w, err := st.Create(ctx, name)
@@ -175,7 +177,7 @@ func writeAtomically(ctx context.Context, st backup.ArchiveStore, name, out stri
 		return fmt.Errorf("creating archive: %w", err)
 	}
 	err = write(w)
-	if err != nil && !errors.Is(err, backup.ErrDamagedSource) {
+	if err != nil && !errors.Is(err, snapshot.ErrDamagedSource) {
 		w.Abort()
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/regbackup/regbackup/archive"
-	"github.com/regbackup/regbackup/backup"
 )
 
 func TestChainExitCodes(t *testing.T) {
@@ -17,8 +16,8 @@ func TestChainExitCodes(t *testing.T) {
 		want int
 		says string
 	}{
-		{fmt.Errorf("parent archive x.tar.zst of y is missing: %w", backup.ErrParentMissing), exitParent, "x.tar.zst"},
-		{fmt.Errorf("x.tar.zst is not the parent: %w", backup.ErrParentMismatch), exitIntegrity, "x.tar.zst"},
+		{fmt.Errorf("parent archive x.tar.zst of y is missing: %w", archive.ErrParentMissing), exitParent, "x.tar.zst"},
+		{fmt.Errorf("x.tar.zst is not the parent: %w", archive.ErrParentMismatch), exitIntegrity, "x.tar.zst"},
 		{hinted{"archive a is encrypted: pass --identity FILE", archive.ErrEncrypted}, exitKey, "pass --identity FILE"},
 		{fmt.Errorf("parent archive p: %w", archive.ErrEncrypted), exitKey, "pass --identity FILE"},
 		{fmt.Errorf("parent archive p: %w", archive.ErrNoIdentityMatch), exitKey, "with a key it was encrypted to"},

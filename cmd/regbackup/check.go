@@ -8,7 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/regbackup/regbackup/backup"
+	"github.com/regbackup/regbackup/check"
 	"github.com/regbackup/regbackup/drivers"
 )
 
@@ -37,7 +37,7 @@ Examples:
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "registry storage `LOCATION` to check"},
 			&cli.BoolFlag{Name: "read-data", Usage: "read and hash every blob, not only manifests and links"},
-			&cli.DurationFlag{Name: "stale-uploads", Value: backup.DefaultStaleUploads, Usage: "report uploads in progress older than `DURATION`"},
+			&cli.DurationFlag{Name: "stale-uploads", Value: check.DefaultStaleUploads, Usage: "report uploads in progress older than `DURATION`"},
 			concurrencyFlag("files read (link files, manifests, and blobs with --read-data)"),
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only damage and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON on stdout"},
@@ -71,7 +71,7 @@ func runCheck(c *cli.Context) (err error) {
 		return err
 	}
 	d = throttled(d)
-	res, err := backup.Check(c.Context, d, backup.CheckOptions{Concurrency: concurrency,
+	res, err := check.Check(c.Context, d, check.Options{Concurrency: concurrency,
 		ReadData: c.Bool("read-data"), StaleUploads: c.Duration("stale-uploads"), Progress: &r.rep.prog})
 	if res == nil {
 		return err
@@ -81,13 +81,13 @@ func runCheck(c *cli.Context) (err error) {
 	r.out.extra = checkMetrics(res)
 	if !c.Bool("json") && !c.Bool("quiet") {
 		r.rep.stop() // the report follows: no bar in between
-		printCheck(r.rep, res, c.Duration("stale-uploads"), errors.Is(err, backup.ErrDamagedStorage))
+		printCheck(r.rep, res, c.Duration("stale-uploads"), errors.Is(err, check.ErrDamagedStorage))
 	}
 	return err
 }
 
 // printCheck prints the orphans, the stale uploads and a closing line.
-func printCheck(rep *reporter, res *backup.CheckReport, staleAge time.Duration, damaged bool) {
+func printCheck(rep *reporter, res *check.Report, staleAge time.Duration, damaged bool) {
 	if n := len(res.Orphans); n > 0 {
 		rep.printf("notice: %d orphan blob(s), %s, that no manifest revision reaches (the registry's garbage collector would delete them):\n",
 			n, human(res.OrphanBytes))
@@ -133,7 +133,7 @@ func printCheck(rep *reporter, res *backup.CheckReport, staleAge time.Duration, 
 }
 
 // checkMetrics are check's own metrics beside the common ones.
-func checkMetrics(res *backup.CheckReport) []metric {
+func checkMetrics(res *check.Report) []metric {
 	return []metric{
 		{"regbackup_orphan_blobs", "Blobs no manifest revision reaches (a garbage collection would delete them), at the last check.", nil, float64(len(res.Orphans))},
 		{"regbackup_orphan_bytes", "Bytes of those orphan blobs.", nil, float64(res.OrphanBytes)},

@@ -5,7 +5,7 @@ import (
 )
 
 // concurrencyFlag is --concurrency for backup and restore. Unset, the core
-// asks the backend (backup.DefaultConcurrency for a local disk).
+// asks the backend (parallel.DefaultConcurrency for a local disk).
 func concurrencyFlag(what string) *cli.IntFlag {
 	return &cli.IntFlag{Name: "concurrency", Usage: "`N` " + what + " at once (more helps object stores, whose every request waits on the network)",
 		DefaultText: "16 for object stores, 4 for the filesystem"}

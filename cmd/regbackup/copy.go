@@ -10,8 +10,10 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/regbackup/regbackup/backup"
 	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/problem"
+	"github.com/regbackup/regbackup/regcopy"
+	"github.com/regbackup/regbackup/snapshot"
 )
 
 func copyCommand() *cli.Command {
@@ -73,7 +75,7 @@ Examples:
 // copyReport is copy's report in the JSON outcome: the core's, and the
 // storage section a registry on the target needs.
 type copyReport struct {
-	*backup.CopyReport
+	*regcopy.Report
 	Storage map[string]any `json:"storage"` // {"s3": {...}}; nil when the target cannot say
 }
 
@@ -136,7 +138,7 @@ func runCopy(c *cli.Context) (err error) {
 		}
 	}
 	rep := r.rep
-	opts := backup.CopyOptions{Repositories: c.StringSlice("repository"), Concurrency: conc, DryRun: dryRun,
+	opts := regcopy.Options{Repositories: c.StringSlice("repository"), Concurrency: conc, DryRun: dryRun,
 		VerifyExisting: c.Bool("verify-existing"), Progress: &rep.prog}
 	if dryRun {
 		changes := os.Stdout
@@ -145,7 +147,7 @@ func runCopy(c *cli.Context) (err error) {
 		}
 		opts.Change = func(action, path string) { rep.fprintf(changes, "would %s %s\n", action, path) }
 	}
-	result, err := backup.Copy(c.Context, throttled(src.d), dst, opts)
+	result, err := regcopy.Copy(c.Context, throttled(src.d), dst, opts)
 	if result == nil {
 		return err
 	}
@@ -156,7 +158,7 @@ func runCopy(c *cli.Context) (err error) {
 			storage = map[string]any{"filesystem": map[string]any{"rootdirectory": abs}}
 		}
 	}
-	r.out.Report = copyReport{CopyReport: result, Storage: storage}
+	r.out.Report = copyReport{Report: result, Storage: storage}
 	r.out.Blobs, r.out.Bytes = result.Blobs+result.ServerSide, result.BlobBytes
 	if c.Bool("json") || c.Bool("quiet") {
 		return copyError(err)
@@ -186,7 +188,7 @@ func describeCopySource(src *backupSource) {
 
 // copyError says what damage in the source means for a copy.
 func copyError(err error) error {
-	if errors.Is(err, backup.ErrDamagedSource) {
+	if errors.Is(err, snapshot.ErrDamagedSource) {
 		return hinted{err.Error() + " (each damaged path is listed above; repair it at the source, or push those images again, and run the same copy again)", err}
 	}
 	return err
@@ -218,14 +220,14 @@ func openCopyTarget(c *cli.Context, to, toCfg string, dryRun bool) (*copyTarget,
 }
 
 // printCopy prints copy's closing lines for people.
-func printCopy(rep *reporter, res *backup.CopyReport, dryRun bool) {
+func printCopy(rep *reporter, res *regcopy.Report, dryRun bool) {
 	verb, copied, written := "copy", "copied", "written"
 	if dryRun {
 		verb, copied, written = "copy --dry-run (nothing written)", "to copy", "to write"
 	}
 	damaged := 0
 	for _, p := range res.Problems {
-		if p.Severity == backup.Damage {
+		if p.Severity == problem.Damage {
 			damaged++
 		}
 	}

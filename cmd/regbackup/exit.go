@@ -8,8 +8,9 @@ import (
 	"syscall"
 
 	"github.com/regbackup/regbackup/archive"
-	"github.com/regbackup/regbackup/backup"
+	"github.com/regbackup/regbackup/check"
 	"github.com/regbackup/regbackup/lock"
+	"github.com/regbackup/regbackup/snapshot"
 )
 
 // Exit codes, documented in the README and in --help.
@@ -45,16 +46,16 @@ func exitCode(ctx context.Context, err error) int {
 		return exitUsage
 	case errors.Is(err, lock.ErrLocked):
 		return exitLocked
-	case errors.Is(err, backup.ErrParentMissing):
+	case errors.Is(err, archive.ErrParentMissing):
 		return exitParent
 	case errors.Is(err, archive.ErrEncrypted), errors.Is(err, archive.ErrNoIdentityMatch):
 		return exitKey
-	case errors.Is(err, backup.ErrParentMismatch):
+	case errors.Is(err, archive.ErrParentMismatch):
 		return exitIntegrity
 	case errors.Is(err, archive.ErrCorrupt), errors.Is(err, archive.ErrIncomplete),
 		errors.Is(err, archive.ErrUnsafePath), errors.Is(err, archive.ErrDigestMismatch),
-		errors.Is(err, archive.ErrNotRegbackup), errors.Is(err, backup.ErrDamagedSource),
-		errors.Is(err, backup.ErrDamagedStorage):
+		errors.Is(err, archive.ErrNotRegbackup), errors.Is(err, snapshot.ErrDamagedSource),
+		errors.Is(err, check.ErrDamagedStorage):
 		return exitIntegrity
 	}
 	return exitError
@@ -74,7 +75,7 @@ func message(ctx context.Context, err error) string {
 		return "interrupted; temporary files removed, nothing half-written was kept"
 	case errors.Is(err, syscall.ENOSPC):
 		return err.Error() + " (free some space and run the same command again; a restore keeps and skips the blobs it already wrote, a backup leaves no partial archive)"
-	case errors.As(err, new(hinted)), errors.Is(err, backup.ErrParentMissing), errors.Is(err, backup.ErrParentMismatch):
+	case errors.As(err, new(hinted)), errors.Is(err, archive.ErrParentMissing), errors.Is(err, archive.ErrParentMismatch):
 		return err.Error() // already says what to do
 	case errors.Is(err, archive.ErrEncrypted):
 		return err.Error() + " (pass --identity FILE)"
@@ -82,9 +83,9 @@ func message(ctx context.Context, err error) string {
 		return err.Error() + " (pass --identity FILE with a key it was encrypted to)"
 	case errors.Is(err, archive.ErrNotRegbackup):
 		return err.Error() + " (was it written by regbackup? a plain registry tarball can be extracted with tar -x)"
-	case errors.Is(err, backup.ErrDamagedSource):
+	case errors.Is(err, snapshot.ErrDamagedSource):
 		return err.Error() + " (each damaged path is listed above; repair or accept it and run the backup again)"
-	case errors.Is(err, backup.ErrDamagedStorage):
+	case errors.Is(err, check.ErrDamagedStorage):
 		return err.Error() + " (each damaged path is listed above; push the affected images again, or restore them from a backup)"
 	case errors.Is(err, lock.ErrLocked):
 		var he *lock.HeldError

@@ -10,6 +10,8 @@ import (
 
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/backup"
+	"github.com/regbackup/regbackup/snapshot"
+	"github.com/regbackup/regbackup/store"
 )
 
 // chainFlags are backup's flags for incremental archives, retention and
@@ -30,8 +32,8 @@ func chainFlags() []cli.Flag {
 }
 
 // keepPolicy reads the --keep-* flags.
-func keepPolicy(c *cli.Context) (backup.KeepPolicy, error) {
-	k := backup.KeepPolicy{Last: c.Int("keep-last"), Daily: c.Int("keep-daily"),
+func keepPolicy(c *cli.Context) (store.KeepPolicy, error) {
+	k := store.KeepPolicy{Last: c.Int("keep-last"), Daily: c.Int("keep-daily"),
 		Weekly: c.Int("keep-weekly"), Monthly: c.Int("keep-monthly")}
 	if k.Last < 0 || k.Daily < 0 || k.Weekly < 0 || k.Monthly < 0 {
 		return k, usagef("--keep-* values must not be negative")
@@ -41,13 +43,13 @@ func keepPolicy(c *cli.Context) (backup.KeepPolicy, error) {
 
 // chainPlan is what backup's chain flags decided before the backup runs.
 type chainPlan struct {
-	out     string              // -o with {date} and {time} expanded, for people
-	pattern string              // -o as given
-	store   backup.ArchiveStore // where the archive goes: -o's folder or prefix; nil with -o -
-	name    string              // the archive's name in store
-	patName string              // pattern's name part, {date} and {time} kept
+	out     string             // -o with {date} and {time} expanded, for people
+	pattern string             // -o as given
+	store   store.ArchiveStore // where the archive goes: -o's folder or prefix; nil with -o -
+	name    string             // the archive's name in store
+	patName string             // pattern's name part, {date} and {time} kept
 	now     time.Time
-	keep    backup.KeepPolicy
+	keep    store.KeepPolicy
 	opts    func(*backup.Options)
 	info    map[string]any // for the JSON summary
 }
@@ -90,20 +92,20 @@ func planChain(c *cli.Context, rep *reporter) (*chainPlan, error) {
 	var base *archive.Meta
 	switch {
 	case from != "":
-		ref, err := backup.OpenArchiveRef(c.Context, from)
+		ref, err := store.OpenArchiveRef(c.Context, from)
 		if err != nil {
 			return nil, fmt.Errorf("--incremental-from: %w", err)
 		}
-		if p.store != nil && ref.Same(backup.ArchiveRef{Store: p.store, Name: p.name}) {
+		if p.store != nil && ref.Same(store.ArchiveRef{Store: p.store, Name: p.name}) {
 			return nil, usagef("--incremental-from %s is the archive -o would write", from)
 		}
-		if base, err = backup.LoadBase(c.Context, ref, ids); err != nil {
+		if base, err = store.LoadBase(c.Context, ref, ids); err != nil {
 			return nil, keyError(c, from, err)
 		}
 	case c.Bool("incremental"):
-		var ref backup.ArchiveRef
+		var ref store.ArchiveRef
 		var notes []string
-		base, ref, notes, err = backup.FindBase(c.Context, p.store, p.patName, p.name, ids)
+		base, ref, notes, err = store.FindBase(c.Context, p.store, p.patName, p.name, ids)
 		if err != nil {
 			return nil, err
 		}
@@ -112,7 +114,7 @@ func planChain(c *cli.Context, rep *reporter) (*chainPlan, error) {
 		}
 		if base == nil {
 			noticef(c, rep, "incremental: no earlier archive matching %s in %s: writing a full backup\n",
-				backup.NameGlob(p.patName), p.store)
+				store.NameGlob(p.patName), p.store)
 			p.info["note"] = "no earlier archive: full backup"
 		} else {
 			p.info["base"] = ref.String()
@@ -131,18 +133,18 @@ func (p *chainPlan) openOutput(ctx context.Context) error {
 	if p.pattern == "-" {
 		return nil
 	}
-	folder, name, err := backup.SplitArchiveURL(p.pattern)
+	folder, name, err := store.SplitArchiveURL(p.pattern)
 	if err != nil {
 		return usageError{fmt.Errorf("-o: %w", err)}
 	}
-	p.patName, p.name = name, backup.ExpandName(name, p.now)
-	if p.store, err = backup.OpenArchiveStore(ctx, backup.ExpandName(folder, p.now)); err != nil {
+	p.patName, p.name = name, store.ExpandName(name, p.now)
+	if p.store, err = store.OpenArchiveStore(ctx, store.ExpandName(folder, p.now)); err != nil {
 		return err
 	}
-	if backup.IsObjectURL(p.pattern) {
+	if store.IsObjectURL(p.pattern) {
 		p.out = p.store.Where(p.name)
 	} else {
-		p.out = backup.ExpandName(p.pattern, p.now)
+		p.out = store.ExpandName(p.pattern, p.now)
 	}
 	return nil
 }
@@ -155,12 +157,12 @@ func finishChain(c *cli.Context, p *chainPlan, result *backup.Report, err error,
 	if len(p.info) > 0 {
 		o.Incremental = p.info
 	}
-	if p.out == "-" || result == nil || result.Meta == nil || (err != nil && !errors.Is(err, backup.ErrDamagedSource)) {
+	if p.out == "-" || result == nil || result.Meta == nil || (err != nil && !errors.Is(err, snapshot.ErrDamagedSource)) {
 		return nil
 	}
-	ref := backup.ArchiveRef{Store: p.store, Name: p.name}
+	ref := store.ArchiveRef{Store: p.store, Name: p.name}
 	result.Meta.Size = o.ArchiveBytes // runBackup's Stat of the archive; 0 (unknown) when it failed
-	if werr := backup.WriteSidecar(c.Context, ref, result.Meta); werr != nil {
+	if werr := store.WriteSidecar(c.Context, ref, result.Meta); werr != nil {
 		return werr
 	}
 	if err != nil || p.keep.Empty() {
@@ -170,7 +172,7 @@ func finishChain(c *cli.Context, p *chainPlan, result *backup.Report, err error,
 	if ierr != nil {
 		return ierr
 	}
-	pr, perr := backup.Prune(c.Context, backup.PruneOptions{Store: p.store, Glob: backup.NameGlob(p.patName),
+	pr, perr := store.Prune(c.Context, store.PruneOptions{Store: p.store, Glob: store.NameGlob(p.patName),
 		Keep: p.keep, Identities: ids})
 	if pr != nil {
 		o.Prune = pr

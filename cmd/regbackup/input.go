@@ -7,7 +7,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/regbackup/regbackup/archive"
-	"github.com/regbackup/regbackup/backup"
+	"github.com/regbackup/regbackup/restore"
+	"github.com/regbackup/regbackup/store"
 )
 
 // parentFlags are the flags of commands that read an archive which may be
@@ -25,7 +26,7 @@ type input struct {
 	name   string
 	rc     io.ReadCloser
 	ar     *archive.Reader
-	finder *backup.ParentFinder
+	finder *store.ParentFinder
 }
 
 // openInput opens the archive argument name with the --identity keys.
@@ -48,7 +49,7 @@ func openInput(c *cli.Context, name string) (*input, error) {
 		rc.Close()
 		return nil, keyError(c, name, err)
 	}
-	f := &backup.ParentFinder{Files: parents, Identities: ids, Child: name}
+	f := &store.ParentFinder{Files: parents, Identities: ids, Child: name}
 	if ref.Store != nil {
 		f.Store, f.Child = ref.Store, ref.Name
 	}
@@ -57,12 +58,12 @@ func openInput(c *cli.Context, name string) (*input, error) {
 
 // parents locates every parent the archive needs, so a missing one fails
 // before anything is read or written, and returns the opener for them.
-func (in *input) parents() (backup.ParentOpener, error) {
+func (in *input) parents() (restore.ParentOpener, error) {
 	refs, err := in.finder.LocateAll(in.ctx, in.ar.Catalog())
 	if err != nil {
 		return nil, err
 	}
-	return backup.Opener(in.ctx, refs), nil
+	return store.Opener(in.ctx, refs), nil
 }
 
 func (in *input) Close() {

@@ -6,9 +6,8 @@ import (
 	"os"
 	"text/tabwriter"
 
+	"github.com/regbackup/regbackup/restore"
 	"github.com/urfave/cli/v2"
-
-	"github.com/regbackup/regbackup/backup"
 )
 
 func listCommand() *cli.Command {
@@ -39,7 +38,7 @@ Example:
 				return err
 			}
 			defer in.Close()
-			l := backup.ListCatalog(in.ar.Catalog())
+			l := restore.ListCatalog(in.ar.Catalog())
 			// The listing comes from this catalog alone; a missing parent is
 			// still an error, since the archive cannot be restored without it.
 			_, chainErr := in.parents()

@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/regbackup/regbackup/backup"
+	"github.com/regbackup/regbackup/problem"
+	"github.com/regbackup/regbackup/progress"
+	"github.com/regbackup/regbackup/restore"
 )
 
 // reporter prints what the core reports on stderr. On a terminal it draws
@@ -19,14 +22,14 @@ import (
 type reporter struct {
 	w        io.Writer
 	quiet    bool
-	prog     backup.Progress
+	prog     progress.Progress
 	mu       sync.Mutex
 	stopTick chan struct{}
 	stopOnce sync.Once
 	start    time.Time
 	phase    string
 	bar      *bar // nil: no bar
-	problems []backup.Problem
+	problems []problem.Problem
 }
 
 // newReporterTo reports on w, drawing a progress bar when withBar (w must
@@ -76,11 +79,11 @@ func (r *reporter) onPhase(name, detail string) {
 	}
 }
 
-func (r *reporter) onProblem(p backup.Problem) {
+func (r *reporter) onProblem(p problem.Problem) {
 	r.mu.Lock()
 	r.problems = append(r.problems, p)
 	r.mu.Unlock()
-	if p.Severity == backup.Damage || !r.quiet {
+	if p.Severity == problem.Damage || !r.quiet {
 		r.printf("%s\n", p)
 	}
 }
@@ -128,20 +131,58 @@ func (r *reporter) stop() {
 }
 
 // Problems returns every problem reported so far.
-func (r *reporter) Problems() []backup.Problem {
+func (r *reporter) Problems() []problem.Problem {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]backup.Problem(nil), r.problems...)
+	return append([]problem.Problem(nil), r.problems...)
+}
+
+// summary is what the closing line of backup, restore and verify says of
+// their reports (backup.Report, restore.Report, restore.VerifyReport).
+type summary struct {
+	Repositories, Tags, Blobs, Links, Files int
+	Skipped, Removed                        int // restore only
+	BlobBytes                               int64
+	Duration                                time.Duration
+	Problems                                []problem.Problem
+}
+
+// backupSummary sums up a backup's report; nil for none.
+func backupSummary(rep *backup.Report) *summary {
+	if rep == nil {
+		return nil
+	}
+	return &summary{Repositories: rep.Repositories, Tags: rep.Tags, Blobs: rep.Blobs, Links: rep.Links,
+		Files: rep.Files, BlobBytes: rep.BlobBytes, Duration: rep.Duration, Problems: rep.Problems}
+}
+
+// restoreSummary sums up a restore's report; nil for none.
+func restoreSummary(rep *restore.Report) *summary {
+	if rep == nil {
+		return nil
+	}
+	return &summary{Repositories: rep.Repositories, Tags: rep.Tags, Blobs: rep.Blobs, Links: rep.Links,
+		Files: rep.Files, Skipped: rep.Skipped, Removed: rep.Removed, BlobBytes: rep.BlobBytes,
+		Duration: rep.Duration, Problems: rep.Problems}
+}
+
+// verifySummary sums up a verify's report; nil for none.
+func verifySummary(rep *restore.VerifyReport) *summary {
+	if rep == nil {
+		return nil
+	}
+	return &summary{Repositories: rep.Repositories, Tags: rep.Tags, Blobs: rep.Blobs, Links: rep.Links,
+		Files: rep.Files, BlobBytes: rep.BlobBytes, Duration: rep.Duration, Problems: rep.Problems}
 }
 
 // summary prints the closing line of a command for people.
-func (r *reporter) summary(verb string, rep *backup.Report) {
+func (r *reporter) summary(verb string, rep *summary) {
 	if rep == nil || r.quiet {
 		return
 	}
 	damaged := 0
 	for _, p := range rep.Problems {
-		if p.Severity == backup.Damage {
+		if p.Severity == problem.Damage {
 			damaged++
 		}
 	}

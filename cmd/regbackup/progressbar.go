@@ -6,9 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/regbackup/regbackup/progress"
 	"golang.org/x/sys/unix"
-
-	"github.com/regbackup/regbackup/backup"
 )
 
 // barInterval is how often the progress bar is redrawn.
@@ -33,7 +32,7 @@ func termWidth(f *os.File) int {
 // the reporter's goroutines call it, under the reporter's lock.
 type bar struct {
 	f       *os.File
-	prog    *backup.Progress
+	prog    *progress.Progress
 	phase   string
 	detail  string
 	since   time.Time // the phase's start

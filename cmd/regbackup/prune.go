@@ -7,9 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/regbackup/regbackup/store"
 	"github.com/urfave/cli/v2"
-
-	"github.com/regbackup/regbackup/backup"
 )
 
 func pruneCommand() *cli.Command {
@@ -27,10 +26,12 @@ backup -o, with {date} and {time} (only the archives of that pattern). Both may 
 URLs: s3://BUCKET/PREFIX?region=... (every archive directly under PREFIX), or
 s3://BUCKET/PREFIX/registry-{date}.tar.zst?region=...; gs:// and azure:// alike, with the
 credentials backup takes from the environment. An archive's time is
-its creation time, read from its sidecar (NAME.meta.json) or, without one, its catalog;
-an encrypted archive without its sidecar needs --identity, and prune deletes nothing
-until it can read every archive's parents. Files that are not regbackup archives are never
-touched. Regbackup's own partial files (.NAME.partial-*) older than a day, and sidecars
+its creation time, read from its sidecar (NAME.meta.json) or, when that is missing or
+damaged, its catalog; an encrypted archive without a readable sidecar needs --identity.
+Prune deletes nothing until it has read every archive's parents: an archive it cannot
+read (encrypted without a fitting --identity: exit 6; damaged: exit 3; a failed read, such
+as permission denied or an object store error: exit 1) stops it before the first deletion,
+named in one line. Files that are not regbackup archives are never touched. Regbackup's own partial files (.NAME.partial-*) older than a day, and sidecars
 whose archive is gone, are removed too.
 
 Examples:
@@ -72,12 +73,12 @@ func runPrune(c *cli.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	opts := backup.PruneOptions{Keep: keep, DryRun: c.Bool("dry-run"), Identities: ids}
+	opts := store.PruneOptions{Keep: keep, DryRun: c.Bool("dry-run"), Identities: ids}
 	if opts.Store, opts.Glob, err = pruneStore(c.Context, args[0]); err != nil {
 		return err
 	}
 	r.out.location, r.out.DryRun = opts.Store.String(), opts.DryRun
-	pr, err := backup.Prune(c.Context, opts)
+	pr, err := store.Prune(c.Context, opts)
 	if pr != nil {
 		r.out.Report = pr
 		if !c.Bool("json") {
@@ -90,41 +91,41 @@ func runPrune(c *cli.Context) (err error) {
 // pruneStore opens prune's DEST: a folder or an object store prefix (every
 // archive in it), or an -o pattern with {date} or {time} (the archives of
 // that pattern, glob non-empty).
-func pruneStore(ctx context.Context, dest string) (st backup.ArchiveStore, glob string, err error) {
-	if backup.IsObjectURL(dest) {
-		folder, name, serr := backup.SplitArchiveURL(dest)
+func pruneStore(ctx context.Context, dest string) (st store.ArchiveStore, glob string, err error) {
+	if store.IsObjectURL(dest) {
+		folder, name, serr := store.SplitArchiveURL(dest)
 		if serr != nil { // ends in "/" or names a bucket: a prefix
-			st, err = backup.OpenArchiveStore(ctx, dest)
+			st, err = store.OpenArchiveStore(ctx, dest)
 			return st, "", err
 		}
-		parent, err := backup.OpenArchiveStore(ctx, folder)
+		parent, err := store.OpenArchiveStore(ctx, folder)
 		if err != nil {
 			return nil, "", err
 		}
-		if backup.HasPlaceholder(name) {
-			return parent, backup.NameGlob(name), nil
+		if store.HasPlaceholder(name) {
+			return parent, store.NameGlob(name), nil
 		}
 		if _, err := parent.Stat(ctx, name); err == nil {
 			return nil, "", fmt.Errorf("prune: %s is an archive, not a prefix: give the prefix of the archives, or the -o pattern they were written with ({date} or {time} in it)", parent.Where(name))
 		}
-		st, err = backup.OpenArchiveStore(ctx, dest) // a prefix
+		st, err = store.OpenArchiveStore(ctx, dest) // a prefix
 		return st, "", err
 	}
 	if fi, err := os.Stat(dest); err == nil && fi.IsDir() {
-		return backup.NewLocalStore(dest), "", nil
+		return store.NewLocalStore(dest), "", nil
 	}
 	if _, derr := os.Stat(filepath.Dir(dest)); derr != nil {
 		return nil, "", fmt.Errorf("prune: %s: no such folder", dest)
 	}
-	if !backup.HasPlaceholder(dest) {
+	if !store.HasPlaceholder(dest) {
 		return nil, "", fmt.Errorf("prune: %s is not a folder: give the folder of the archives, or the -o pattern they were written with ({date} or {time} in it)", dest)
 	}
-	return backup.NewLocalStore(filepath.Dir(dest)), backup.NameGlob(dest), nil
+	return store.NewLocalStore(filepath.Dir(dest)), store.NameGlob(dest), nil
 }
 
 // printPrune prints one line per file prune looked at, newest first, and
 // a summary; with quiet only what was deleted.
-func printPrune(rep *reporter, pr *backup.PruneReport, quiet bool) {
+func printPrune(rep *reporter, pr *store.PruneReport, quiet bool) {
 	del := "delete"
 	if pr.DryRun {
 		del = "would delete"

@@ -9,9 +9,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/regbackup/regbackup/backup"
 	"github.com/regbackup/regbackup/drivers"
 	"github.com/regbackup/regbackup/drivers/filesystem"
+	"github.com/regbackup/regbackup/restore"
 )
 
 func restoreCommand() *cli.Command {
@@ -142,7 +142,7 @@ func runRestore(c *cli.Context) (err error) {
 	}
 	d = throttled(d)
 	rep := r.rep
-	opts := backup.RestoreOptions{Repositories: c.StringSlice("repository"), Clean: c.Bool("clean"),
+	opts := restore.Options{Repositories: c.StringSlice("repository"), Clean: c.Bool("clean"),
 		DryRun: c.Bool("dry-run"), FilesTo: c.String("files-to"), FilesToOriginal: c.Bool("files-to-original"),
 		Concurrency: conc, Progress: &rep.prog, Parents: parents, Identities: in.finder.Identities}
 	if opts.DryRun {
@@ -156,7 +156,7 @@ func runRestore(c *cli.Context) (err error) {
 			}
 		}
 	}
-	result, err := backup.RestoreArchive(c.Context, ar, d, opts)
+	result, err := restore.FromReader(c.Context, ar, d, opts)
 	if err != nil {
 		return err
 	}
@@ -164,7 +164,7 @@ func runRestore(c *cli.Context) (err error) {
 	if opts.DryRun {
 		verb = "restore --dry-run (nothing written)"
 	}
-	r.report(verb, result)
+	r.report(verb, result, restoreSummary(result))
 	if !c.Bool("quiet") && !c.Bool("json") && !opts.DryRun {
 		rep.printf("restored into %s; restart the registry so it drops cached blob descriptors\n", d)
 	}

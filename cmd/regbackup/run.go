@@ -10,37 +10,38 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/regbackup/regbackup/backup"
 	"github.com/regbackup/regbackup/lock"
+	"github.com/regbackup/regbackup/problem"
+	"github.com/regbackup/regbackup/store"
 )
 
 // outcome is what a command did, however it ended: printed by --json on
 // stdout, and the source of --metrics-file.
 type outcome struct {
-	Command         string           `json:"command"` // backup, restore, verify, check
-	Status          string           `json:"status"`  // ok, error, usage, damaged, locked, interrupted
-	ExitCode        int              `json:"exit_code"`
-	OK              bool             `json:"ok"` // exit code 0
-	Error           string           `json:"error,omitempty"`
-	Started         time.Time        `json:"started"`
-	DurationSeconds float64          `json:"duration_seconds"`
-	Source          string           `json:"source,omitempty"`  // backup, check: the storage read
-	Target          string           `json:"target,omitempty"`  // restore: the storage written
-	Archive         string           `json:"archive,omitempty"` // the archive file, - for stdin/stdout
-	ArchiveBytes    int64            `json:"archive_bytes,omitempty"`
-	DryRun          bool             `json:"dry_run,omitempty"`
-	Blobs           int              `json:"blobs"` // blobs written, restored or verified; in storage for check
-	Bytes           int64            `json:"bytes"` // their bytes
-	Damage          int              `json:"damage"`
-	Notices         int              `json:"notices"`
-	Problems        []backup.Problem `json:"problems"`
-	LockedBy        []lock.Holder    `json:"locked_by,omitempty"`   // locked: who holds the storage
-	StaleLocks      []lock.Holder    `json:"stale_locks,omitempty"` // earlier runs that died holding the lock
-	Report          any              `json:"report"`                // the command's full report; null if it did not get that far
+	Command         string            `json:"command"` // backup, restore, verify, check
+	Status          string            `json:"status"`  // ok, error, usage, damaged, locked, interrupted
+	ExitCode        int               `json:"exit_code"`
+	OK              bool              `json:"ok"` // exit code 0
+	Error           string            `json:"error,omitempty"`
+	Started         time.Time         `json:"started"`
+	DurationSeconds float64           `json:"duration_seconds"`
+	Source          string            `json:"source,omitempty"`  // backup, check: the storage read
+	Target          string            `json:"target,omitempty"`  // restore: the storage written
+	Archive         string            `json:"archive,omitempty"` // the archive file, - for stdin/stdout
+	ArchiveBytes    int64             `json:"archive_bytes,omitempty"`
+	DryRun          bool              `json:"dry_run,omitempty"`
+	Blobs           int               `json:"blobs"` // blobs written, restored or verified; in storage for check
+	Bytes           int64             `json:"bytes"` // their bytes
+	Damage          int               `json:"damage"`
+	Notices         int               `json:"notices"`
+	Problems        []problem.Problem `json:"problems"`
+	LockedBy        []lock.Holder     `json:"locked_by,omitempty"`   // locked: who holds the storage
+	StaleLocks      []lock.Holder     `json:"stale_locks,omitempty"` // earlier runs that died holding the lock
+	Report          any               `json:"report"`                // the command's full report; null if it did not get that far
 	// backup: the base of --incremental (or why there was none), and what
 	// --keep-* pruned afterwards.
-	Incremental map[string]any      `json:"incremental,omitempty"`
-	Prune       *backup.PruneReport `json:"prune,omitempty"`
+	Incremental map[string]any     `json:"incremental,omitempty"`
+	Prune       *store.PruneReport `json:"prune,omitempty"`
 
 	location string // metrics label: the storage location, without secrets
 	extra    []metric
@@ -61,7 +62,7 @@ type run struct {
 
 func newRun(c *cli.Context, command string) *run {
 	quiet, asJSON := c.Bool("quiet"), c.Bool("json")
-	r := &run{c: c, out: outcome{Command: command, Started: time.Now().UTC(), Problems: []backup.Problem{}}}
+	r := &run{c: c, out: outcome{Command: command, Started: time.Now().UTC(), Problems: []problem.Problem{}}}
 	r.rep = newReporterTo(os.Stderr, quiet, !quiet && !asJSON && isTerminal(os.Stderr))
 	return r
 }
@@ -73,16 +74,17 @@ func (r *run) setLocation(field *string, loc string) {
 	r.out.location = loc
 }
 
-// report records the command's report and prints its closing line for
-// people (not under --quiet or --json).
-func (r *run) report(verb string, rep *backup.Report) {
-	if rep == nil {
+// report records the command's report (rep, summed up in sum; nothing
+// when sum is nil) and prints its closing line for people (not under
+// --quiet or --json).
+func (r *run) report(verb string, rep any, sum *summary) {
+	if sum == nil {
 		return
 	}
 	r.out.Report = rep
-	r.out.Blobs, r.out.Bytes = rep.Blobs, rep.BlobBytes
+	r.out.Blobs, r.out.Bytes = sum.Blobs, sum.BlobBytes
 	if !r.c.Bool("json") {
-		r.rep.summary(verb, rep)
+		r.rep.summary(verb, sum)
 	}
 }
 
@@ -104,7 +106,7 @@ func (r *run) finish(err error) error {
 	o.DurationSeconds = time.Since(o.Started).Seconds()
 	o.Problems = append(o.Problems, r.rep.Problems()...)
 	for _, p := range o.Problems {
-		if p.Severity == backup.Damage {
+		if p.Severity == problem.Damage {
 			o.Damage++
 		} else {
 			o.Notices++

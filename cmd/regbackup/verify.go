@@ -1,9 +1,8 @@
 package main
 
 import (
+	"github.com/regbackup/regbackup/restore"
 	"github.com/urfave/cli/v2"
-
-	"github.com/regbackup/regbackup/backup"
 )
 
 func verifyCommand() *cli.Command {
@@ -49,12 +48,12 @@ Example:
 			if err != nil {
 				return err
 			}
-			result, err := backup.VerifyArchive(c.Context, in.ar, backup.VerifyOptions{Progress: &rep.prog,
+			result, err := restore.VerifyArchive(c.Context, in.ar, restore.VerifyOptions{Progress: &rep.prog,
 				Parents: parents, Identities: in.finder.Identities})
 			if err != nil {
 				return err
 			}
-			r.report("verify", result)
+			r.report("verify", result, verifySummary(result))
 			if !c.Bool("quiet") && !c.Bool("json") {
 				rep.printf("archive %s is complete and every digest matches\n", name)
 			}

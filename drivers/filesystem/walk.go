@@ -27,6 +27,8 @@ func (d *Driver) Walk(ctx context.Context, prefix string, fn drivers.WalkFunc) e
 	return d.walk(ctx, prefix, -1, func(fi drivers.FileInfo, _ []byte) error { return fn(fi) })
 }
 
+var _ drivers.WalkReader = (*Driver)(nil)
+
 // WalkRead is Walk that also reads each file of at most limit bytes as it
 // lists it, and gives fn the file's content (a new slice fn may keep);
 // data is nil for larger files and for files it could list but not open

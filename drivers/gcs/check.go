@@ -12,11 +12,14 @@ import (
 
 	"cloud.google.com/go/storage"
 	"google.golang.org/api/iterator"
+
+	"github.com/regbackup/regbackup/drivers/internal/transient"
 )
 
 // checkAttempts is how often check asks when the server answers 408, 429
-// or 5xx; it never retries an endpoint it cannot connect to.
-const checkAttempts = 3
+// or 5xx, or the connection breaks (reset, closed, an answer cut off); it
+// never retries an endpoint it cannot connect to.
+const checkAttempts = 4
 
 // check lists at most one object below the root: the bucket must exist and
 // the credentials must allow listing (any role that can back up or restore
@@ -35,7 +38,8 @@ func (d *Driver) check(ctx context.Context) error {
 		if err == nil || errors.Is(err, iterator.Done) {
 			return nil
 		}
-		if code := httpStatus(err); attempt == checkAttempts || !(code == 408 || code == 429 || code >= 500) {
+		code := httpStatus(err)
+		if attempt == checkAttempts || !(code == 408 || code == 429 || code >= 500 || transient.Broken(err)) {
 			break
 		}
 		select {

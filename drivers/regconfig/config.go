@@ -43,8 +43,12 @@ type Config struct {
 	// order: http.tls.certificate, http.tls.key, http.tls.clientcas[i],
 	// then the auth methods' files in name order.
 	KeyFiles []KeyFile
+	// Database is GitLab's metadata database section (Enabled DatabaseOff
+	// when the config has none). Its Password is a secret.
+	Database Database
 	// Overrides lists the REGISTRY_* variables that changed what regbackup
-	// reads (storage, auth, http.tls), and those the registry ignores.
+	// reads (storage, auth, http.tls, database), and those the registry
+	// ignores.
 	Overrides []Override
 }
 
@@ -114,6 +118,9 @@ func Parse(name string, data []byte, opts Options) (*Config, error) {
 		}
 	}
 	if c.KeyFiles, err = keyFiles(doc, wd); err != nil {
+		return fail(err)
+	}
+	if c.Database, err = decodeDatabase(doc.database, wd); err != nil {
 		return fail(err)
 	}
 	return c, nil

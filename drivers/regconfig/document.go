@@ -14,6 +14,9 @@ type document struct {
 	storage map[string]any // nil: no storage section
 	auth    map[string]any
 	tls     tlsSection
+	// database is GitLab's database section, the keys read here (see
+	// databaseFields) and their values; nil: no section.
+	database map[string]*yaml.Node
 	// line is where a key of the file was, for messages ("storage.s3" -> 12);
 	// keys an override created have none.
 	line map[string]int
@@ -57,6 +60,10 @@ func decodeDocument(root *yaml.Node) (*document, error) {
 			}
 		case "http":
 			if doc.tls, err = httpTLS(top.val, "http"); err != nil {
+				return nil, err
+			}
+		case "database":
+			if err = doc.readDatabase(top.val); err != nil {
 				return nil, err
 			}
 		}

@@ -98,6 +98,8 @@ func (doc *document) override(name string, path []string, payload string) (ignor
 		return ignored, true, err
 	case "HTTP":
 		return doc.overrideHTTP(path[1:], payload)
+	case "DATABASE":
+		return doc.overrideDatabase(path[1:], payload)
 	}
 	return "", false, nil
 }

@@ -208,14 +208,18 @@ func section(n *yaml.Node, key string) (map[string]any, error) {
 	return out, nil
 }
 
-// str decodes a string field: any scalar, null as "".
-func str(n *yaml.Node, key string) (string, error) {
+// str decodes a file name: any scalar, null as "".
+func str(n *yaml.Node, key string) (string, error) { return scalarAs(n, key, "a file name") }
+
+// scalarAs decodes a string field: any scalar, null as "". The error says
+// the field wants what.
+func scalarAs(n *yaml.Node, key, what string) (string, error) {
 	n = deref(n)
 	if isNull(n) {
 		return "", nil
 	}
 	if n.Kind != yaml.ScalarNode {
-		return "", fmt.Errorf("line %d: %s: want a file name, got %s", n.Line, key, kindName(n))
+		return "", fmt.Errorf("line %d: %s: want %s, got %s", n.Line, key, what, kindName(n))
 	}
 	return n.Value, nil
 }

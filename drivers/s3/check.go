@@ -13,19 +13,29 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/regbackup/regbackup/drivers/internal/transient"
 )
 
-// checkBucket lists one key below the root, with at most two attempts and
-// within CheckTimeout, so that a location that cannot work fails now, in
-// seconds, with an error that says what to fix, instead of after minutes
-// of retries in the middle of a backup.
+// checkAttempts is how often checkBucket asks a server that answers with
+// a transient error (503, 500, a broken connection). An endpoint it cannot
+// connect to at all is asked once.
+const checkAttempts = 4
+
+// checkBucket lists one key below the root, with at most checkAttempts
+// attempts and within CheckTimeout, so that a location that cannot work
+// fails now, in seconds, with an error that says what to fix, instead of
+// after minutes of retries in the middle of a backup; a refused or
+// unresolvable endpoint is not retried.
 func (d *Driver) checkBucket(ctx context.Context) error {
 	cctx, cancel := context.WithTimeout(ctx, d.cfg.CheckTimeout)
 	defer cancel()
 	list := func() error {
 		_, err := d.client.ListObjectsV2(cctx, &s3.ListObjectsV2Input{
 			Bucket: &d.cfg.Bucket, Prefix: aws.String(d.root), MaxKeys: aws.Int32(1),
-		}, func(o *s3.Options) { o.Retryer = retry.AddWithMaxAttempts(o.Retryer, 2) })
+		}, func(o *s3.Options) {
+			o.Retryer = noDialRetry{retry.AddWithMaxAttempts(o.Retryer, checkAttempts)}
+		})
 		return err
 	}
 	err := list()
@@ -126,4 +136,11 @@ func isCertificateError(err error) bool {
 	var he x509.HostnameError
 	var ci x509.CertificateInvalidError
 	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci)
+}
+
+// noDialRetry is a retryer that does not retry a failure to connect.
+type noDialRetry struct{ aws.Retryer }
+
+func (r noDialRetry) IsErrorRetryable(err error) bool {
+	return !transient.Dial(err) && r.Retryer.IsErrorRetryable(err)
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/logging"
+
+	"github.com/regbackup/regbackup/drivers/internal/transient"
 )
 
 // fallbackRegion signs requests when neither the location nor the AWS
@@ -31,7 +33,9 @@ const fallbackRegion = "us-east-1"
 // c.MaxAttempts attempts and no client-side retry quota: throttling
 // (SlowDown, 503), 5xx answers and broken connections are retried with
 // jittered exponential backoff up to 20 s apart, for as long as the attempts
-// last, however many other requests failed at the same time.
+// last, however many other requests failed at the same time. An answer
+// whose body broke off before it was decoded (a listing page cut
+// mid-body), which the SDK does not retry, is retried too (retryCutBody).
 func newClient(ctx context.Context, c Config) (client *s3.Client, region string, guessed bool, err error) {
 	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
 		// Many blobs and several parts of each are in flight at once: keep
@@ -53,6 +57,7 @@ func newClient(ctx context.Context, c Config) (client *s3.Client, region string,
 				o.MaxAttempts = c.MaxAttempts
 				o.MaxBackoff = 20 * time.Second
 				o.RateLimiter = ratelimit.None
+				o.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(retryCutBody)}, o.Retryables...)
 				if c.backoff > 0 {
 					o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return c.backoff, nil })
 				}
@@ -92,4 +97,16 @@ func newClient(ctx context.Context, c Config) (client *s3.Client, region string,
 		o.ClientLogMode = 0
 	})
 	return client, region, guessed, nil
+}
+
+// retryCutBody makes the retryer try again when a connection broke, also
+// after the answer began: a body cut off while the SDK decoded it ("...
+// deserialization failed, failed to decode response body, unexpected
+// EOF", or a bare "unexpected EOF" under a 200 answer), which the SDK's
+// own rules do not retry. Other errors are left to those rules.
+func retryCutBody(err error) aws.Ternary {
+	if transient.Broken(err) {
+		return aws.TrueTernary
+	}
+	return aws.UnknownTernary
 }

@@ -4,11 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/drivers/internal/locopt"
 )
 
 func init() {
@@ -56,17 +55,8 @@ func ParseLocation(u *url.URL) (Config, error) {
 	}
 	c.Bucket = u.Host
 	c.RootDirectory = strings.Trim(u.Path, "/")
-	q, err := url.ParseQuery(u.RawQuery)
-	if err != nil {
-		return c, fmt.Errorf("%s: location %s: the query is not valid", driverName, where)
-	}
-	for k, vs := range q {
-		if len(vs) != 1 {
-			return c, fmt.Errorf("%s: location %s: option %s given %d times", driverName, where, k, len(vs))
-		}
-		if err := c.setOption(k, vs[0]); err != nil {
-			return c, fmt.Errorf("%s: location %s: %w", driverName, where, err)
-		}
+	if err := locopt.Each(u, c.setOption); err != nil {
+		return c, fmt.Errorf("%s: location %s: %w", driverName, where, err)
 	}
 	return c, nil
 }
@@ -80,9 +70,9 @@ func (c *Config) setOption(k, v string) error {
 	case "endpoint":
 		c.Endpoint = v
 	case "path-style":
-		c.PathStyle, err = parseBool(k, v)
+		c.PathStyle, err = locopt.Bool(k, v)
 	case "skip-verify":
-		c.SkipVerify, err = parseBool(k, v)
+		c.SkipVerify, err = locopt.Bool(k, v)
 	case "storage-class":
 		c.StorageClass = v
 	case "sse":
@@ -95,47 +85,14 @@ func (c *Config) setOption(k, v string) error {
 	case "acl":
 		c.ObjectACL = v
 	case "part-size":
-		c.PartSize, err = parseSize(k, v)
+		c.PartSize, err = locopt.Size(k, v)
 	case "upload-memory":
-		c.UploadMemory, err = parseSize(k, v)
+		c.UploadMemory, err = locopt.Size(k, v)
 	default:
-		if isCredentialName(k) {
+		if locopt.IsCredential(k) {
 			return fmt.Errorf("option %s: credentials do not belong in the location (it is printed and stored in the archive): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE", k)
 		}
 		return fmt.Errorf("unknown option %q (known: %s)", k, strings.Join(locationOptions, ", "))
 	}
 	return err
-}
-
-func isCredentialName(k string) bool {
-	k = strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(k))
-	return slices.Contains([]string{"accesskey", "secretkey", "sessiontoken", "accesskeyid", "secretaccesskey", "token", "password", "secret"}, k)
-}
-
-func parseBool(k, v string) (bool, error) {
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return false, fmt.Errorf("option %s=%q: want true or false", k, v)
-	}
-	return b, nil
-}
-
-// parseSize reads a byte count: 16777216, 16MiB, 16M, 1GiB, 512KiB.
-func parseSize(k, v string) (int64, error) {
-	s := strings.TrimSpace(v)
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		mult   int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}} {
-		if strings.HasSuffix(strings.ToUpper(s), strings.ToUpper(u.suffix)) {
-			s, mult = strings.TrimSpace(s[:len(s)-len(u.suffix)]), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 || n > (1<<62)/mult {
-		return 0, fmt.Errorf("option %s=%q: want a size such as 16MiB", k, v)
-	}
-	return n * mult, nil
 }

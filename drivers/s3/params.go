@@ -3,10 +3,10 @@ package s3
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/drivers/internal/regparams"
 )
 
 func init() {
@@ -48,57 +48,57 @@ func init() {
 // multipartcopy*, maxrequestspersecond, ...) are ignored. Errors name the
 // parameter and never show the credentials.
 func FromParameters(params map[string]any) (Config, error) {
-	p := paramReader(params)
+	p := regparams.New(params)
 	var c Config
 	var err error
-	c.AccessKey, c.SecretKey = p.str("accesskey"), p.str("secretkey")
+	c.AccessKey, c.SecretKey = p.Str("accesskey"), p.Str("secretkey")
 	if c.AccessKey == "" || c.SecretKey == "" {
 		c.AccessKey, c.SecretKey = "", ""
 	} else {
-		c.SessionToken = p.str("sessiontoken")
+		c.SessionToken = p.Str("sessiontoken")
 	}
-	c.Bucket = p.str("bucket")
+	c.Bucket = p.Str("bucket")
 	if c.Bucket == "" {
 		return c, fmt.Errorf("no bucket parameter")
 	}
-	c.RootDirectory = p.str("rootdirectory")
-	c.Region = p.str("region")
-	secure, err := p.boolean("secure", true)
+	c.RootDirectory = p.Str("rootdirectory")
+	c.Region = p.Str("region")
+	secure, err := p.Bool("secure", true)
 	if err != nil {
 		return c, err
 	}
 	c.DisableTLS = !secure
-	if ep := p.str("regionendpoint"); ep != "" {
+	if ep := p.Str("regionendpoint"); ep != "" {
 		c.Endpoint = ep
 		c.PathStyle = true
 	} else if c.Region == "" {
 		return c, fmt.Errorf("no region parameter (needed without regionendpoint)")
 	}
 	for _, name := range []string{"forcepathstyle", "pathstyle"} {
-		if p.has(name) {
-			if c.PathStyle, err = p.boolean(name, false); err != nil {
+		if p.Has(name) {
+			if c.PathStyle, err = p.Bool(name, false); err != nil {
 				return c, err
 			}
 		}
 	}
-	if c.SkipVerify, err = p.boolean("skipverify", false); err != nil {
+	if c.SkipVerify, err = p.Bool("skipverify", false); err != nil {
 		return c, err
 	}
-	if _, err = p.boolean("v4auth", true); err != nil {
+	if _, err = p.Bool("v4auth", true); err != nil {
 		return c, err
 	}
-	encrypt, err := p.boolean("encrypt", false)
+	encrypt, err := p.Bool("encrypt", false)
 	if err != nil {
 		return c, err
 	}
 	if encrypt {
 		c.SSE = SSES3
-		if keyID := p.str("keyid"); keyID != "" {
+		if keyID := p.Str("keyid"); keyID != "" {
 			c.SSE, c.SSEKMSKeyID = SSEKMS, keyID
 		}
 	}
-	if p.has("chunksize") {
-		if c.PartSize, err = p.integer("chunksize"); err != nil {
+	if p.Has("chunksize") {
+		if c.PartSize, err = p.Int("chunksize"); err != nil {
 			return c, err
 		}
 		if c.PartSize < minPartSize || c.PartSize > maxPartSize {
@@ -106,58 +106,15 @@ func FromParameters(params map[string]any) (Config, error) {
 		}
 	}
 	c.StorageClass = "STANDARD"
-	if p.has("storageclass") {
-		c.StorageClass = strings.ToUpper(p.str("storageclass"))
+	if p.Has("storageclass") {
+		c.StorageClass = strings.ToUpper(p.Str("storageclass"))
 		if c.StorageClass == "NONE" {
 			c.StorageClass = ""
 		}
 	}
 	c.ObjectACL = "private"
-	if p.has("objectacl") {
-		c.ObjectACL = p.str("objectacl")
+	if p.Has("objectacl") {
+		c.ObjectACL = p.Str("objectacl")
 	}
 	return c, nil
-}
-
-// paramReader reads registry parameters of any YAML type.
-type paramReader map[string]any
-
-func (p paramReader) has(name string) bool { return p[name] != nil }
-
-func (p paramReader) str(name string) string {
-	if v := p[name]; v != nil {
-		return fmt.Sprint(v)
-	}
-	return ""
-}
-
-func (p paramReader) boolean(name string, def bool) (bool, error) {
-	switch v := p[name].(type) {
-	case nil:
-		return def, nil
-	case bool:
-		return v, nil
-	case string:
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return false, fmt.Errorf("the %s parameter should be a boolean, not %q", name, v)
-		}
-		return b, nil
-	default:
-		return false, fmt.Errorf("the %s parameter should be a boolean", name)
-	}
-}
-
-func (p paramReader) integer(name string) (int64, error) {
-	var n int64
-	s := p.str(name)
-	if _, err := fmt.Sscanf(s, "%d", &n); err != nil || strconv.FormatInt(n, 10) != strings.TrimSpace(s) {
-		// Floats from JSON-like decoders: accept whole numbers.
-		f, ferr := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		if ferr != nil || f != float64(int64(f)) {
-			return 0, fmt.Errorf("the %s parameter should be an integer, not %q", name, s)
-		}
-		n = int64(f)
-	}
-	return n, nil
 }

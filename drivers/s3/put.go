@@ -60,9 +60,9 @@ func (d *Driver) putSmall(ctx context.Context, p string, r io.Reader, size int64
 	defer d.pool.Put(buf)
 	n, eof, err := putio.Fill(ctx, r, buf)
 	if err == nil && eof {
-		err = checkCount(int64(n), size)
+		err = putio.CheckCount(int64(n), size)
 	} else if err == nil {
-		err = checkRest(ctx, r, size)
+		err = putio.CheckRest(ctx, r, size)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: put %s: %w", driverName, p, err)
@@ -84,30 +84,4 @@ func (d *Driver) putObject(ctx context.Context, p string, body io.ReadSeeker, n 
 		return d.fail("put", p, err)
 	}
 	return nil
-}
-
-// checkRest makes sure r has nothing after a full buffer of size bytes.
-func checkRest(ctx context.Context, r io.Reader, size int64) error {
-	var one [1]byte
-	n, eof, err := putio.Fill(ctx, r, one[:])
-	switch {
-	case err != nil:
-		return err
-	case n > 0:
-		return fmt.Errorf("reader gave more than the expected %d bytes", size)
-	case !eof:
-		return fmt.Errorf("reader gave no data and no end after %d bytes", size)
-	}
-	return nil
-}
-
-// checkCount compares what a reader gave, at its end, with the size expected.
-func checkCount(got, size int64) error {
-	switch {
-	case size < 0 || got == size:
-		return nil
-	case got > size:
-		return fmt.Errorf("reader gave more than the expected %d bytes", size)
-	}
-	return fmt.Errorf("reader gave %d bytes, expected %d: %w", got, size, io.ErrUnexpectedEOF)
 }

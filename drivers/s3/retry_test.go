@@ -3,12 +3,15 @@ package s3
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/regbackup/regbackup/drivers"
 )
 
 // TestThrottlingIsRetried answers the first two attempts of every PutObject
@@ -157,5 +160,47 @@ func TestReaderReplacedObject(t *testing.T) {
 	_, err = io.ReadAll(rc)
 	if !errors.Is(err, errReplaced) || !strings.HasPrefix(err.Error(), "s3: read blob: ") {
 		t.Fatalf("read of a replaced object = %v, want errReplaced", err)
+	}
+}
+
+// TestCutListingIsRetried breaks the first two listing answers off after
+// 100 bytes of their body, which fails in the SDK's decoding ("failed to
+// decode response body, unexpected EOF"), not in sending: Walk retries the
+// page and sees every object once.
+func TestCutListingIsRetried(t *testing.T) {
+	f := startFakeS3(t)
+	d := f.newDriver(t, func(c *Config) { c.backoff = time.Millisecond })
+	for i := range 5 {
+		if err := d.Put(t.Context(), fmt.Sprintf("dir/f%d", i), strings.NewReader("x"), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	cuts := 0
+	f.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+		mu.Lock()
+		cut := requestKind(r) == "list" && cuts < 2
+		if cut {
+			cuts++
+		}
+		mu.Unlock()
+		if cut {
+			f.serveCut(&cutBody{ResponseWriter: w, left: 100}, r)
+		}
+		return cut
+	})
+	f.resetLog()
+	var got []string
+	if err := d.Walk(t.Context(), "dir", func(fi drivers.FileInfo) error {
+		got = append(got, fi.Path)
+		return nil
+	}); err != nil {
+		t.Fatalf("Walk through two cut listings: %v", err)
+	}
+	if len(got) != 5 {
+		t.Errorf("Walk saw %q, want the 5 objects once each", got)
+	}
+	if n := f.count("GET list"); n < 3 {
+		t.Errorf("%d listing requests, want at least 3 (two cut, then whole)", n)
 	}
 }

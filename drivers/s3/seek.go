@@ -16,7 +16,7 @@ import (
 func (d *Driver) putSeekable(ctx context.Context, p string, r io.ReadSeeker, size int64) error {
 	start, n, err := putio.Remaining(r)
 	if err == nil {
-		err = checkCount(n, size)
+		err = putio.CheckCount(n, size)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: put %s: %w", driverName, p, err)

@@ -32,7 +32,7 @@ func (d *Driver) putLarge(ctx context.Context, p string, r io.Reader, size int64
 	}
 	if eof {
 		defer d.releasePart(first)
-		if err := checkCount(first.n, size); err != nil {
+		if err := putio.CheckCount(first.n, size); err != nil {
 			return fmt.Errorf("%s: put %s: %w", driverName, p, err)
 		}
 		return d.putObject(ctx, p, first.body(), first.n)
@@ -135,10 +135,10 @@ func (u *upload) stream(ctx context.Context, r io.Reader, size int64, first *par
 		total += next.n
 		if eof && next.n == 0 {
 			u.d.releasePart(next)
-			return checkCount(total, size)
+			return putio.CheckCount(total, size)
 		}
 		if eof {
-			if err := checkCount(total, size); err != nil {
+			if err := putio.CheckCount(total, size); err != nil {
 				u.d.releasePart(next)
 				return err
 			}
@@ -160,7 +160,7 @@ func (u *upload) cause(ctx context.Context, err error) error {
 
 // tooLarge is the error for a reader that goes on after 10,000 full parts.
 func (u *upload) tooLarge(ctx context.Context, r io.Reader, size int64) error {
-	if err := checkRest(ctx, r, size); err != nil {
+	if err := putio.CheckRest(ctx, r, size); err != nil {
 		if size < 0 {
 			return fmt.Errorf("more than 10000 parts (%d bytes): raise the part-size or upload-memory option", u.d.maxUnknownSize())
 		}

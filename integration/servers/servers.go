@@ -1,6 +1,8 @@
 // Package servers starts the real storage servers the tests run against —
 // versitygw (S3), Azurite (Azure Blob) and fake-gcs-server (GCS) — on
-// loopback, one per test (or per package), stopped and removed by t.Cleanup.
+// loopback, one per test (or per package), stopped and removed by t.Cleanup;
+// and PostgreSQL (one cluster per test run, StartPostgres/StopPostgres) with
+// GitLab's container registry on it (StartGitLabRegistry, MigratedTemplate).
 //
 // The servers are installed by integration/setup.sh (`make test` runs it):
 // the Go ones are built into <repo>/.tools/bin, Azurite into

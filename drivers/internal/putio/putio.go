@@ -5,6 +5,7 @@ package putio
 
 import (
 	"context"
+	"fmt"
 	"io"
 )
 
@@ -42,4 +43,31 @@ func Remaining(r io.Seeker) (start, n int64, err error) {
 		return 0, 0, err
 	}
 	return start, end - start, nil
+}
+
+// CheckRest makes sure r has nothing after a full buffer of size bytes.
+func CheckRest(ctx context.Context, r io.Reader, size int64) error {
+	var one [1]byte
+	n, eof, err := Fill(ctx, r, one[:])
+	switch {
+	case err != nil:
+		return err
+	case n > 0:
+		return fmt.Errorf("reader gave more than the expected %d bytes", size)
+	case !eof:
+		return fmt.Errorf("reader gave no data and no end after %d bytes", size)
+	}
+	return nil
+}
+
+// CheckCount compares what a reader gave, at its end, with the size
+// expected (-1: any).
+func CheckCount(got, size int64) error {
+	switch {
+	case size < 0 || got == size:
+		return nil
+	case got > size:
+		return fmt.Errorf("reader gave more than the expected %d bytes", size)
+	}
+	return fmt.Errorf("reader gave %d bytes, expected %d: %w", got, size, io.ErrUnexpectedEOF)
 }

@@ -1,0 +1,6 @@
+package swift
+
+import "time"
+
+// SetBackoff makes c's retries wait d between attempts.
+func SetBackoff(c *Config, d time.Duration) { c.backoff = d }

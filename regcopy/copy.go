@@ -1,0 +1,227 @@
+package regcopy
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/linkwriter"
+	"github.com/regbackup/regbackup/parallel"
+	"github.com/regbackup/regbackup/problem"
+	"github.com/regbackup/regbackup/progress"
+	"github.com/regbackup/regbackup/selection"
+	"github.com/regbackup/regbackup/snapshot"
+)
+
+// Options configure Copy.
+type Options struct {
+	// Repositories restricts the copy to repositories matching any of
+	// these globs (path.Match syntax, as for restore.Options) and the blobs
+	// they need. Empty copies everything.
+	Repositories []string
+	// Concurrency is how many blobs are copied (and target lookups, link
+	// files written) at once; 0 means the target's preference,
+	// drivers.DefaultConcurrency(dst, parallel.DefaultConcurrency). The snapshot of
+	// the source uses it too when set, else the source's preference.
+	Concurrency int
+	// DryRun takes the snapshot and looks at the target, writing nothing;
+	// the report counts what would be copied and written.
+	DryRun bool
+	// VerifyExisting reads and hashes every blob the target already holds
+	// at the right size; one that does not match is copied again (and
+	// reported). Without it, a blob of the right size is taken as is, and
+	// on an object store a link file whose path names its digest is taken
+	// as holding it when it has the digest's length (see linkwriter.Write);
+	// with it, every link file is read.
+	VerifyExisting bool
+	// Change, when set, is told every change made (or, with DryRun, that
+	// would be made): "copy" (through this process), "server-copy" or
+	// "write" (a link file), and the path. It is called from one goroutine
+	// at a time, not in any particular order for blobs.
+	Change   func(action, path string)
+	Progress *progress.Progress
+}
+
+// Report says what a Copy did (or, in a dry run, would do).
+type Report struct {
+	Repositories   int               `json:"repositories"`
+	Tags           int               `json:"tags"`
+	Manifests      int               `json:"manifests"`
+	Blobs          int               `json:"blobs"`             // copied through this process
+	ServerSide     int               `json:"server_side_blobs"` // copied inside the storage service
+	BlobBytes      int64             `json:"blob_bytes"`        // bytes of both
+	Skipped        int               `json:"skipped"`           // already at the target
+	SkippedBytes   int64             `json:"skipped_bytes"`
+	Replaced       int               `json:"replaced,omitempty"` // with VerifyExisting: target copies that did not match, copied again
+	Links          int               `json:"links"`              // link files written
+	LinksUnchanged int               `json:"links_unchanged"`    // already holding the right digest
+	Problems       []problem.Problem `json:"problems,omitempty"`
+	Duration       time.Duration     `json:"duration_ns"`
+}
+
+// Copy copies the registry under src into dst, backend to backend, with no
+// archive in between, and never deletes anything at dst. It snapshots src
+// (link files first, then the manifests they name: see snapshot.Take),
+// copies the blobs the selected repositories need, each verified by digest
+// on the way (see copyBlobs), syncs dst, and only then writes the link
+// files in push order (see linkwriter.Write), so that dst never has a link
+// to a blob it lacks, whenever the copy stops.
+//
+// Copy is resumable: a blob dst already holds at the right size, and a
+// link file that already holds the right digest, are skipped, so running
+// it again after an interruption finishes the job, and running it again
+// after a full copy writes nothing. Blobs and links pushed to src during
+// the copy are not copied; a re-run picks them up.
+//
+// A blob missing or corrupt in src is reported as problem.Damage, the links
+// naming it are not written, and everything else is copied; Copy then
+// returns the report and an error wrapping snapshot.ErrDamagedSource. Any other
+// error stops the copy and is returned with a nil report; what was
+// committed stays and a re-run continues from it.
+func Copy(ctx context.Context, src, dst drivers.Driver, opts Options) (*Report, error) {
+	start := time.Now()
+	prog := opts.Progress
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the listings when the copy ends early
+	c := &copier{src: src, dst: dst, opts: opts, n: parallel.Concurrency(opts.Concurrency, dst), rep: &Report{}}
+	_, c.serverSide = dst.(drivers.Copier)
+	if _, remote := dst.(drivers.ConcurrencyHinter); remote {
+		c.blobList = startListing(ctx, dst, archive.RegistryRoot+"blobs/", "blobs")
+		if !opts.VerifyExisting {
+			c.linkList = startListing(ctx, dst, archive.RegistryRoot+"repositories/", "link files")
+		}
+	}
+	ps := problem.NewList(prog.ProblemFunc())
+	snap, err := snapshot.Take(ctx, src, snapshot.Options{Concurrency: opts.Concurrency, Progress: prog, Problems: ps})
+	if err != nil {
+		return nil, err
+	}
+	cat := snap.Catalog()
+	sel, err := selection.Repositories(cat, opts.Repositories)
+	if err != nil {
+		return nil, err
+	}
+	need := selection.Blobs(cat, sel, len(opts.Repositories) > 0)
+	c.problems = ps
+	if c.linkList != nil {
+		// Their paths do not name their content: read those whose MD5 in
+		// the listing does not show it.
+		tags := map[string]string{}
+		for _, l := range snap.Links {
+			if l.Parsed.Kind == archive.KindTagCurrentLink && sel[l.Parsed.Repo] {
+				tags[l.Path] = l.Digest
+			}
+		}
+		c.tagReads = startReading(ctx, dst, c.linkList, tags, c.n)
+	}
+	var blobs []archive.Blob
+	for _, b := range snap.Planned {
+		if need[b.Digest] {
+			blobs = append(blobs, b)
+		}
+	}
+	if err := c.copyBlobs(ctx, blobs); err != nil {
+		return nil, err
+	}
+	// Blobs durable before any link names them; links durable at the end.
+	if err := c.sync(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.writeLinks(ctx, snap.Links, sel); err != nil {
+		return nil, err
+	}
+	if err := c.sync(ctx); err != nil {
+		return nil, err
+	}
+	rep := c.rep
+	rep.Repositories = len(sel)
+	for _, r := range cat.Repositories {
+		if sel[r.Name] {
+			rep.Tags += len(r.Tags)
+			rep.Manifests += len(r.Manifests)
+		}
+	}
+	rep.Problems = snap.Problems()
+	rep.Duration = time.Since(start)
+	if n := ps.Damaged(); n > 0 {
+		return rep, fmt.Errorf("%d problem(s) in the source; everything else was copied: %w", n, snapshot.ErrDamagedSource)
+	}
+	return rep, nil
+}
+
+// copier is one Copy's state.
+type copier struct {
+	src, dst   drivers.Driver
+	opts       Options
+	n          int // requests in flight at the target
+	problems   *problem.List
+	serverSide bool // dst is a drivers.Copier and has not said it cannot
+	// Listings of the target's blobs/ and repositories/, and those of its
+	// tags' current links whose listed MD5 does not show their content,
+	// read (nil: not listed; see listing). Links are not listed with
+	// VerifyExisting: every one is read then.
+	blobList, linkList, tagReads *listing
+
+	mu     sync.Mutex // guards rep, failed, serverSide and calls to opts.Change
+	rep    *Report
+	failed map[string]bool // blobs that could not be copied (damage in the source)
+}
+
+func (c *copier) change(action, p string) {
+	if c.opts.Change != nil {
+		c.opts.Change(action, p)
+	}
+}
+
+// writeLinks writes the selected repositories' link files whose blob is at
+// the target; a link whose blob could not be copied is reported and left
+// out.
+func (c *copier) writeLinks(ctx context.Context, links []snapshot.Link, sel map[string]bool) error {
+	var todo []linkwriter.Link
+	for _, l := range links {
+		if !sel[l.Parsed.Repo] {
+			continue
+		}
+		if c.failed[l.Digest] {
+			c.problems.Add(problem.Damage, l.Path, l.Digest, "not written: its blob could not be copied")
+			continue
+		}
+		todo = append(todo, linkwriter.Link{Name: l.Path, Kind: l.Parsed.Kind, Digest: l.Digest})
+	}
+	c.opts.Progress.StartPhase("links", fmt.Sprintf("%d link files", len(todo)))
+	var known *linkwriter.Known
+	if c.linkList != nil {
+		l, err := c.linkList.wait(ctx)
+		if err != nil {
+			return err
+		}
+		tags, err := c.tagReads.wait(ctx)
+		if err != nil {
+			return err
+		}
+		known = &linkwriter.Known{Files: l.files, Content: tags.content}
+	}
+	return linkwriter.Write(ctx, c.dst, c.n, todo, known, c.opts.DryRun, func(level []linkwriter.Link, written []bool) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for i, w := range written {
+			if w {
+				c.rep.Links++
+				c.change("write", level[i].Name)
+			} else {
+				c.rep.LinksUnchanged++
+			}
+		}
+	})
+}
+
+// sync makes what was written so far durable, on backends that cache.
+func (c *copier) sync(ctx context.Context) error {
+	if s, ok := c.dst.(drivers.Syncer); ok && !c.opts.DryRun {
+		return s.Sync(ctx)
+	}
+	return nil
+}

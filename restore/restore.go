@@ -1,0 +1,345 @@
+package restore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/linkwriter"
+	"github.com/regbackup/regbackup/parallel"
+	"github.com/regbackup/regbackup/problem"
+	"github.com/regbackup/regbackup/progress"
+	"github.com/regbackup/regbackup/selection"
+)
+
+// Report says what a Restore did (or, with DryRun, would do).
+type Report struct {
+	Repositories int               `json:"repositories"`
+	Tags         int               `json:"tags"`
+	Manifests    int               `json:"manifests"`
+	Blobs        int               `json:"blobs"`
+	BlobBytes    int64             `json:"blob_bytes"`
+	Links        int               `json:"links"`
+	Files        int               `json:"files"`
+	Skipped      int               `json:"skipped,omitempty"` // blobs already present
+	Removed      int               `json:"removed,omitempty"` // --clean
+	Problems     []problem.Problem `json:"problems,omitempty"`
+	Duration     time.Duration     `json:"duration_ns"`
+}
+
+// Options configure Restore.
+type Options struct {
+	// Repositories restricts the restore to repositories matching any of
+	// these globs (path.Match syntax, "*" stays within one name component)
+	// and the blobs they need. Empty restores everything.
+	Repositories []string
+	// Clean removes, after everything else was written, the files under
+	// docker/registry/v2/ the archive does not hold (only inside the
+	// selected repositories when Repositories is set; blobs then stay).
+	Clean bool
+	// DryRun reads and checks the whole archive and reports what would
+	// change, writing nothing.
+	DryRun bool
+	// FilesTo writes included files under this folder; FilesToOriginal
+	// writes them to their original paths. Neither: they are not restored.
+	FilesTo         string
+	FilesToOriginal bool
+	// Change, when set, is told every change made (or, with DryRun, that
+	// would be made): "write", "skip" or "remove", and the path. It is
+	// called from one goroutine at a time, but blobs are written in
+	// parallel, so not in archive order.
+	Change func(action, path string)
+	// Concurrency is how many blobs are written (and presence checks, link
+	// files, removals made) at once; 0 means the backend's preference,
+	// drivers.DefaultConcurrency(d, parallel.DefaultConcurrency): 16 or so for
+	// object stores, 4 for a local disk. Memory stays bounded whatever it
+	// is (see blobWriter).
+	Concurrency int
+	Progress    *progress.Progress
+	// Parents opens the parent archives of an incremental archive, and
+	// Identities decrypt them. See restoreParents.
+	Parents    ParentOpener
+	Identities []age.Identity
+}
+
+// Restore reads an archive from in and writes it into the registry
+// storage d, in place: the storage root itself is never removed, renamed
+// or recreated. Blobs are verified before each is committed, and written
+// opts.Concurrency at a time with bounded memory (see blobWriter); link
+// files are written only after the whole archive checked out and the blobs
+// were synced, in push order (layers, revisions, tag index, tag current),
+// so a corrupt or truncated archive leaves the registry serving what it
+// served. The first error stops everything and is the one returned.
+func Restore(ctx context.Context, in io.Reader, d drivers.Driver, opts Options) (*Report, error) {
+	ar, err := archive.NewReader(in)
+	if err != nil {
+		return nil, err
+	}
+	defer ar.Close()
+	return FromReader(ctx, ar, d, opts)
+}
+
+// FromReader is Restore from an archive whose catalog the caller has
+// already read, e.g. to check the input before touching the target.
+func FromReader(ctx context.Context, ar *archive.Reader, d drivers.Driver, opts Options) (*Report, error) {
+	rs, err := newRestorer(ar.Catalog(), d, opts)
+	if err != nil {
+		return nil, err
+	}
+	return rs.run(ctx, ar)
+}
+
+func newRestorer(cat *archive.Catalog, d drivers.Driver, opts Options) (*restorer, error) {
+	sel, err := selection.Repositories(cat, opts.Repositories)
+	if err != nil {
+		return nil, err
+	}
+	return &restorer{d: d, opts: opts, sel: sel, need: selection.Blobs(cat, sel, len(opts.Repositories) > 0),
+		problems: problem.NewList(opts.Progress.ProblemFunc()), files: map[string][]byte{}, rep: &Report{},
+		n: parallel.Concurrency(opts.Concurrency, d), bufBytes: restoreBuffer}, nil
+}
+
+// run restores the archive ar, whose catalog newRestorer was given.
+func (rs *restorer) run(ctx context.Context, ar *archive.Reader) (*Report, error) {
+	start := time.Now()
+	prog, opts, cat, sel := rs.opts.Progress, rs.opts, ar.Catalog(), rs.sel
+	var total int64
+	for _, b := range cat.Blobs {
+		if rs.need[b.Digest] {
+			total += b.Size
+		}
+	}
+	prog.StartPhase("blobs", fmt.Sprintf("%d blobs, %d bytes", len(rs.need), total))
+	prog.Plan(len(rs.need), total)
+	if err := rs.readArchive(ctx, ar); err != nil {
+		return nil, err
+	}
+	if err := rs.restoreParents(ctx, cat); err != nil {
+		return nil, err
+	}
+	// Blobs durable before any link names them; links durable at the end.
+	if err := rs.sync(ctx); err != nil {
+		return nil, err
+	}
+	if err := rs.writeLinks(ctx); err != nil {
+		return nil, err
+	}
+	if err := rs.sync(ctx); err != nil {
+		return nil, err
+	}
+	if err := rs.writeFiles(cat); err != nil {
+		return nil, err
+	}
+	if opts.Clean {
+		if err := rs.clean(ctx); err != nil {
+			return nil, err
+		}
+	}
+	rs.rep.Repositories = len(sel)
+	for _, r := range cat.Repositories {
+		if sel[r.Name] {
+			rs.rep.Tags += len(r.Tags)
+			rs.rep.Manifests += len(r.Manifests)
+		}
+	}
+	rs.rep.Problems = rs.problems.All()
+	rs.rep.Duration = time.Since(start)
+	return rs.rep, nil
+}
+
+type restorer struct {
+	d        drivers.Driver
+	opts     Options
+	sel      map[string]bool // selected repositories
+	need     map[string]bool // blobs to restore
+	links    []*archive.Entry
+	files    map[string][]byte // included files by entry name, verified
+	keep     map[string]bool   // paths the archive holds (for --clean)
+	problems *problem.List
+	n        int     // requests in flight
+	bufBytes int64   // bytes of blobs buffered for the workers, at most
+	budget   *budget // the last blob phase's, for tests
+
+	mu  sync.Mutex // guards rep and calls to opts.Change
+	rep *Report
+}
+
+func (rs *restorer) change(action, p string) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.changeLocked(action, p)
+}
+
+func (rs *restorer) changeLocked(action, p string) {
+	if rs.opts.Change != nil {
+		rs.opts.Change(action, p)
+	}
+}
+
+// readArchive streams every entry: blobs are verified and committed, many
+// at once (see blobWriter), links and files are kept for later, and the
+// trailer is checked. When it returns, every blob Put has returned.
+func (rs *restorer) readArchive(ctx context.Context, ar *archive.Reader) error {
+	rs.keep = map[string]bool{}
+	w := rs.startBlobs(ctx)
+	return w.finish(rs.readEntries(w, ar))
+}
+
+func (rs *restorer) readEntries(w *blobWriter, ar *archive.Reader) error {
+	for {
+		if err := w.ctx.Err(); err != nil {
+			return err
+		}
+		e, err := ar.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", errArchive, err)
+		}
+		switch {
+		case e.Path.Kind == archive.KindBlob:
+			if !rs.need[e.Path.Digest] {
+				continue // Next drains and verifies it
+			}
+			ok, err := w.add(e)
+			if err != nil {
+				return err
+			}
+			if ok {
+				rs.keep[archive.BlobPath(e.Path.Digest)] = true
+			}
+		case e.Path.Kind.IsLink():
+			if rs.sel[e.Path.Repo] {
+				rs.links = append(rs.links, e)
+				rs.keep[e.Name] = true
+			}
+		case e.File != nil:
+			data, err := io.ReadAll(e.Body)
+			if err != nil {
+				return fmt.Errorf("reading archive: %w", err)
+			}
+			rs.files[e.Name] = data
+		}
+	}
+	for _, m := range ar.Mismatches() {
+		rs.problems.Add(problem.Damage, m.Path, m.Want, "damaged in the source when it was backed up; not restored")
+	}
+	return nil
+}
+
+// writeLinks writes the selected link files in push order, skipping those
+// that already hold the right digest (see linkwriter.Write).
+func (rs *restorer) writeLinks(ctx context.Context) error {
+	links := make([]linkwriter.Link, len(rs.links))
+	for i, e := range rs.links {
+		links[i] = linkwriter.Link{Name: e.Name, Kind: e.Path.Kind, Digest: e.Link}
+	}
+	rs.opts.Progress.StartPhase("links", fmt.Sprintf("%d link files", len(links)))
+	return linkwriter.Write(ctx, rs.d, rs.n, links, nil, rs.opts.DryRun, func(level []linkwriter.Link, written []bool) {
+		rs.reportDone("write", written, func(i int) string { return level[i].Name }, &rs.rep.Links)
+	})
+}
+
+// reportDone tells Change, in order, about the paths done (done[i] for
+// the path name(i)), and counts them in *n.
+func (rs *restorer) reportDone(action string, done []bool, name func(int) string, n *int) {
+	for i, ok := range done {
+		if ok {
+			*n++
+			rs.change(action, name(i))
+		}
+	}
+}
+
+// writeFiles restores included files where the user asked.
+func (rs *restorer) writeFiles(cat *archive.Catalog) error {
+	if len(cat.Files) == 0 {
+		return nil
+	}
+	if rs.opts.FilesTo == "" && !rs.opts.FilesToOriginal {
+		rs.problems.Add(problem.Notice, "", "", "the archive holds %d included file(s) (key material); not restored: use --files-to DIR or --files-to-original", len(cat.Files))
+		return nil
+	}
+	rs.opts.Progress.StartPhase("files", fmt.Sprintf("%d included files", len(cat.Files)))
+	targets := fileTargets(cat.Files, rs.opts.FilesTo)
+	for _, f := range cat.Files {
+		target := targets[f.Entry]
+		content, ok := rs.files[f.Entry]
+		if !ok {
+			return fmt.Errorf("included file %s: not in the archive: %w", f.Path, archive.ErrCorrupt)
+		}
+		mode := os.FileMode(f.Mode & 0o777)
+		if isPrivateKey(f, content) {
+			mode = 0o600
+		}
+		rs.change("write", target)
+		rs.rep.Files++
+		if rs.opts.DryRun {
+			continue
+		}
+		if err := writeFileAtomic(target, content, mode, f.UID, f.GID); err != nil {
+			return fmt.Errorf("restoring included file %s: %w", f.Path, err)
+		}
+	}
+	return nil
+}
+
+// clean removes what the archive does not hold, after everything else was
+// written. Only docker/registry/v2/ is touched; the root and anything
+// beside docker/ (lost+found) never are.
+func (rs *restorer) clean(ctx context.Context) error {
+	rs.opts.Progress.StartPhase("clean", "removing what the archive does not hold")
+	var prefixes []string
+	if len(rs.opts.Repositories) == 0 {
+		prefixes = []string{archive.RegistryRoot}
+	} else {
+		for r := range rs.sel {
+			prefixes = append(prefixes, archive.RegistryRoot+"repositories/"+r+"/")
+		}
+		sort.Strings(prefixes)
+	}
+	for _, prefix := range prefixes {
+		var doomed []string
+		err := rs.d.Walk(ctx, prefix, func(fi drivers.FileInfo) error {
+			if rs.keep[fi.Path] {
+				return nil
+			}
+			if len(rs.opts.Repositories) > 0 {
+				// Another (unselected) repository nested inside this one.
+				if p := archive.ParsePath(fi.Path); p.Kind != archive.KindUnknown && !rs.sel[p.Repo] {
+					return nil
+				}
+			}
+			doomed = append(doomed, fi.Path)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("clean: %w", err)
+		}
+		removed := make([]bool, len(doomed))
+		err = parallel.ForEach(ctx, rs.n, parallel.Indexes(len(doomed)), func(ctx context.Context, i int) error {
+			if !rs.opts.DryRun {
+				if err := rs.d.Delete(ctx, doomed[i]); err != nil && !errors.Is(err, drivers.ErrNotFound) {
+					return fmt.Errorf("clean: %w", err)
+				}
+			}
+			removed[i] = true
+			return nil
+		})
+		rs.reportDone("remove", removed, func(i int) string { return doomed[i] }, &rs.rep.Removed)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,112 @@
+package snapshot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/blobio"
+	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/parallel"
+	"github.com/regbackup/regbackup/problem"
+)
+
+// MaxLinkSize is the most a link file may hold: a digest and some
+// whitespace are about 71 bytes.
+const MaxLinkSize = 1024
+
+// readRepositories lists and reads every link file under repositories/,
+// skipping uploads in progress and temp files: as the walk goes on drivers
+// that can (drivers.WalkReader), else concurrency at a time after the walk.
+func (s *Snapshot) readRepositories(ctx context.Context, d drivers.Driver, concurrency int) error {
+	var paths []string // link files left to read through Reader
+	visit := func(fi drivers.FileInfo, data []byte) error {
+		switch p := archive.ParsePath(fi.Path); {
+		case p.Kind.IsLink() && data != nil:
+			if l := s.parseLink(fi.Path, p, data); l != nil {
+				s.Links = append(s.Links, *l)
+			}
+		case p.Kind.IsLink():
+			paths = append(paths, fi.Path)
+		case strings.Contains(fi.Path, "/_uploads/"):
+			s.Uploads = append(s.Uploads, fi)
+		case strings.HasSuffix(fi.Path, ".tmp"):
+		default:
+			s.problems.Add(problem.Notice, fi.Path, "", "not part of the registry layout%s", s.then("left out"))
+		}
+		return nil
+	}
+	prefix := archive.RegistryRoot + "repositories/"
+	var err error
+	if wr, ok := d.(drivers.WalkReader); ok {
+		err = wr.WalkRead(ctx, prefix, MaxLinkSize, visit)
+	} else {
+		err = d.Walk(ctx, prefix, func(fi drivers.FileInfo) error { return visit(fi, nil) })
+	}
+	if err != nil {
+		return fmt.Errorf("listing repositories: %w", err)
+	}
+	if err := s.readLinks(ctx, d, concurrency, paths); err != nil {
+		return err
+	}
+	sort.Slice(s.Links, func(i, j int) bool {
+		if s.Links[i].Parsed.Kind != s.Links[j].Parsed.Kind {
+			return s.Links[i].Parsed.Kind < s.Links[j].Parsed.Kind
+		}
+		return s.Links[i].Path < s.Links[j].Path
+	})
+	return nil
+}
+
+// readLinks reads the link files at paths, concurrency at a time.
+func (s *Snapshot) readLinks(ctx context.Context, d drivers.Driver, concurrency int, paths []string) error {
+	var mu sync.Mutex
+	return parallel.ForEach(ctx, concurrency, paths, func(ctx context.Context, p string) error {
+		l, err := s.readLink(ctx, d, p)
+		if l != nil {
+			mu.Lock()
+			s.Links = append(s.Links, *l)
+			mu.Unlock()
+		}
+		return err
+	})
+}
+
+// readLink reads and checks one link file (see parseLink).
+func (s *Snapshot) readLink(ctx context.Context, d drivers.Driver, path string) (*Link, error) {
+	data, err := blobio.ReadSmall(ctx, d, path, MaxLinkSize)
+	if errors.Is(err, drivers.ErrNotFound) {
+		return nil, nil // deleted since the walk: the registry no longer has it
+	}
+	if err != nil && !errors.Is(err, blobio.ErrTooLarge) {
+		return nil, err
+	}
+	return s.parseLink(path, archive.ParsePath(path), data), nil
+}
+
+// parseLink checks the content of one link file. A malformed link whose
+// digest is unambiguous (named by its path, or surrounded by whitespace)
+// is repaired and reported; one that is not is reported and left out
+// (nil).
+func (s *Snapshot) parseLink(path string, p archive.Path, data []byte) *Link {
+	dg, perr := archive.ParseLink(data)
+	switch {
+	case perr == nil && p.Digest != "" && dg != p.Digest:
+		s.problems.Add(problem.Damage, path, dg, "link holds %s but its path names %s%s", dg, p.Digest, s.then("using the path's digest"))
+		dg = p.Digest
+	case perr != nil && p.Digest != "":
+		s.problems.Add(problem.Damage, path, p.Digest, "%v%s", perr, s.then("repaired from its path"))
+		dg = p.Digest
+	case perr != nil && archive.ValidDigest(strings.TrimSpace(string(data))):
+		dg = strings.TrimSpace(string(data))
+		s.problems.Add(problem.Damage, path, dg, "%v%s", perr, s.then("repaired"))
+	case perr != nil:
+		s.problems.Add(problem.Damage, path, "", "%v%s", perr, s.then("tag left out"))
+		return nil
+	}
+	return &Link{Path: path, Parsed: p, Digest: dg}
+}

@@ -1,0 +1,348 @@
+package snapshot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/blobio"
+	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/parallel"
+	"github.com/regbackup/regbackup/problem"
+	"github.com/regbackup/regbackup/progress"
+)
+
+// gitlabDatabaseLock marks storage whose metadata lives in GitLab's
+// registry database (see gitlab.md): a storage-only backup is not enough.
+const gitlabDatabaseLock = "docker/registry/lockfiles/database-in-use"
+
+// ErrDamagedSource is returned (wrapped) by the commands that read a
+// source through a snapshot (backup, copy) when the source storage has
+// damage they could not carry over: malformed, dangling or repaired links,
+// missing or corrupt blobs. What they wrote is still complete and valid;
+// their report's Problems say what is missing from it.
+var ErrDamagedSource = errors.New("source storage is damaged")
+
+// Link is one link file as the snapshot read it (repaired when the repair
+// was unambiguous).
+type Link struct {
+	Path   string       // its storage path
+	Parsed archive.Path // what the path says: kind, repository, tag, digest named
+	Digest string       // the digest the link holds
+}
+
+// Snapshot is a consistent view of a registry: every link file, read
+// first, then every manifest they name, and the blobs all of those need.
+// Blobs pushed after the link walk are not referenced and so not included.
+//
+// Take fills it from storage. Another source of the same answer (GitLab's
+// metadata database, where tags and manifests live in PostgreSQL) fills
+// the exported fields the same way: Links in restore order, Manifests by
+// digest, Present and Planned; Catalog then describes it for an archive,
+// and backup and copy work from it alike. Callers read it and do not
+// change it.
+type Snapshot struct {
+	// Links are every link file, in restore order (layers, revisions, tag
+	// index, tag current) and by path within a kind; links to blobs
+	// storage lacks are left out (and reported).
+	Links []Link
+	// Manifests are the parsed manifests by digest: every one a revisions
+	// or tag link names, and the children of indexes.
+	Manifests map[string]*archive.Manifest
+	// Present maps blob digest to size: every blob in storage, or every
+	// one the snapshot needed (see listsBlobs).
+	Present map[string]int64
+	// Planned are the blobs to copy, sorted by digest: those the links and
+	// manifests reference, or with Options.AllBlobs every blob in storage.
+	Planned []archive.Blob
+	// Uploads are the files under _uploads/ (uploads in progress), which a
+	// backup leaves out and check reports when stale.
+	Uploads []drivers.FileInfo
+
+	statted  map[string]bool // blobs looked up with Stat; nil when the snapshot lists them
+	problems *problem.List
+	checking bool // taken by check: problems say what is wrong, not what a backup does about it
+}
+
+// Options configure Take.
+type Options struct {
+	// Concurrency is how many links, manifests and Stats are read at once
+	// (0: the backend's preference, parallel.Concurrency), so that an
+	// object store has that many requests in flight.
+	Concurrency int
+	// AllBlobs plans every blob in storage, referenced or not.
+	AllBlobs bool
+	Progress *progress.Progress
+	// Problems receives what the snapshot finds wrong; the caller may add
+	// its own after. nil: a new List that tells Progress.Problem.
+	Problems *problem.List
+	// ForCheck takes the snapshot for check: blobs are listed (orphans are
+	// found), and problems say what is wrong, not what a backup does about
+	// it.
+	ForCheck bool
+}
+
+// Problems lists what the snapshot found wrong, in the order found, and
+// whatever the caller added to Options.Problems since.
+func (s *Snapshot) Problems() []problem.Problem { return s.problems.All() }
+
+// Take reads the registry under d: every link file under repositories/,
+// every manifest a link names (indexes recursively), and which blobs
+// exist: the blob list, or a Stat of each blob the links and manifests
+// name (see listsBlobs). Each manifest read holds at most MaxManifestSize
+// bytes.
+func Take(ctx context.Context, d drivers.Driver, opts Options) (*Snapshot, error) {
+	ps := opts.Problems
+	if ps == nil {
+		ps = problem.NewList(opts.Progress.ProblemFunc())
+	}
+	s := &Snapshot{Manifests: map[string]*archive.Manifest{}, Present: map[string]int64{},
+		problems: ps, checking: opts.ForCheck}
+	if err := s.take(ctx, d, opts.Concurrency, opts.AllBlobs, opts.Progress); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// take fills s; see Take.
+func (s *Snapshot) take(ctx context.Context, d drivers.Driver, concurrency int, allBlobs bool, prog *progress.Progress) error {
+	concurrency = parallel.Concurrency(concurrency, d)
+	prog.StartPhase("snapshot", "reading link files")
+	if _, err := d.Stat(ctx, gitlabDatabaseLock); err == nil {
+		s.problems.Add(problem.Notice, gitlabDatabaseLock, "", "GitLab's registry metadata database is in use: "+
+			"tags and manifests live in PostgreSQL, not in storage; back up the registry database too")
+	}
+	if err := s.readRepositories(ctx, d, concurrency); err != nil {
+		return err
+	}
+	// Blobs are looked up after the links: a blob pushed in between is
+	// present, which is all a link read earlier needs.
+	if s.listsBlobs(d, allBlobs) {
+		if err := s.listBlobs(ctx, d); err != nil {
+			return err
+		}
+	} else {
+		s.statted = map[string]bool{} // manifests are looked up as they are read, other blobs after
+	}
+	if len(s.Links) == 0 {
+		if found, err := s.holdsBlobs(ctx, d); err != nil {
+			return err
+		} else if !found {
+			return fmt.Errorf("%s holds no registry data (no %s): check the root directory", d, archive.RegistryRoot)
+		}
+	}
+	prog.StartPhase("snapshot", fmt.Sprintf("%d link files; reading manifests", len(s.Links)))
+	if err := s.readManifests(ctx, d, concurrency); err != nil {
+		return err
+	}
+	if err := s.statBlobs(ctx, d, concurrency, append(digestsOf(s.Links), s.references()...)); err != nil {
+		return err
+	}
+	s.plan(allBlobs)
+	return nil
+}
+
+// readManifests parses every manifest a revisions or tag link names, and
+// the children of indexes, level by level. When the snapshot looks blobs
+// up with Stat (s.statted not nil), reading a manifest is its lookup.
+func (s *Snapshot) readManifests(ctx context.Context, d drivers.Driver, concurrency int) error {
+	var mu sync.Mutex
+	queued := map[string]bool{}
+	var next []string
+	for _, l := range s.Links {
+		if l.Parsed.Kind != archive.KindLayerLink && !queued[l.Digest] {
+			queued[l.Digest] = true
+			next = append(next, l.Digest)
+		}
+	}
+	for len(next) > 0 {
+		level := next
+		next = nil
+		err := parallel.ForEach(ctx, concurrency, level, func(ctx context.Context, dg string) error {
+			m, refs, err := s.readManifest(ctx, d, dg, &mu)
+			if err != nil || m == nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			s.Manifests[dg] = m
+			for _, c := range refs {
+				if !queued[c] {
+					queued[c] = true
+					next = append(next, c)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("reading manifests: %w", err)
+		}
+	}
+	return nil
+}
+
+// readManifest reads, checks and parses the manifest dg, recording in
+// Present whether it exists (under mu). It returns nil when dg is missing
+// or damaged (damage is reported), and an index's children.
+func (s *Snapshot) readManifest(ctx context.Context, d drivers.Driver, dg string, mu *sync.Mutex) (*archive.Manifest, []string, error) {
+	mu.Lock()
+	size, present := s.Present[dg]
+	looked := s.statted == nil || s.statted[dg]
+	if !looked {
+		s.statted[dg] = true
+	}
+	mu.Unlock()
+	switch {
+	case looked && !present, !archive.ValidDigest(dg):
+		return nil, nil, nil // reported by plan
+	case present && size > MaxManifestSize:
+		s.problems.Add(problem.Damage, archive.BlobPath(dg), dg, "named as a manifest but %d bytes, over the registry's 4 MiB limit", size)
+		return nil, nil, nil
+	}
+	data, err := blobio.ReadSmall(ctx, d, archive.BlobPath(dg), MaxManifestSize)
+	if errors.Is(err, drivers.ErrNotFound) {
+		mu.Lock()
+		delete(s.Present, dg)
+		mu.Unlock()
+		return nil, nil, nil
+	}
+	if errors.Is(err, blobio.ErrTooLarge) { // not looked up before, or grew since
+		fi, err := d.Stat(ctx, archive.BlobPath(dg))
+		if err != nil {
+			return nil, nil, err
+		}
+		mu.Lock()
+		s.Present[dg] = fi.Size
+		mu.Unlock()
+		s.problems.Add(problem.Damage, archive.BlobPath(dg), dg, "named as a manifest but %d bytes, over the registry's 4 MiB limit", fi.Size)
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if !present {
+		size = int64(len(data))
+		mu.Lock()
+		s.Present[dg] = size
+		mu.Unlock()
+	}
+	if got := blobio.SHA256Digest(data); got != dg {
+		s.problems.Add(problem.Damage, archive.BlobPath(dg), dg, "manifest content hashes to %s", got)
+		return nil, nil, nil
+	}
+	pm, err := ParseManifest(data)
+	if err != nil {
+		s.problems.Add(problem.Damage, archive.BlobPath(dg), dg, "%v", err)
+		return nil, nil, nil
+	}
+	m := &archive.Manifest{Digest: dg, MediaType: pm.MediaType, Size: size, References: pm.Refs}
+	if pm.IsIndex {
+		return m, pm.Refs, nil
+	}
+	return m, nil, nil
+}
+
+// plan decides which blobs to copy and reports every reference to a blob
+// that storage does not hold.
+func (s *Snapshot) plan(allBlobs bool) {
+	want := map[string]bool{}
+	kept := s.Links[:0]
+	for _, l := range s.Links {
+		if _, ok := s.Present[l.Digest]; ok {
+			want[l.Digest] = true
+			kept = append(kept, l)
+			continue
+		}
+		switch l.Parsed.Kind {
+		case archive.KindLayerLink, archive.KindTagIndexLink:
+			// Normal after a manifest was deleted and garbage-collected.
+			s.problems.Add(problem.Notice, l.Path, l.Digest, "points to a blob no longer in storage (garbage-collected?)%s", s.then("left out"))
+		default:
+			s.problems.Add(problem.Damage, l.Path, l.Digest, "points to a blob missing from storage%s", s.then("left out"))
+		}
+	}
+	s.Links = kept
+	digests := make([]string, 0, len(s.Manifests))
+	for dg := range s.Manifests {
+		digests = append(digests, dg)
+	}
+	sort.Strings(digests)
+	for _, dg := range digests {
+		for _, ref := range s.Manifests[dg].References {
+			if _, ok := s.Present[ref]; ok {
+				want[ref] = true
+			} else if archive.ValidDigest(ref) {
+				s.problems.Add(problem.Damage, "", ref, "referenced by manifest %s but missing from storage (a foreign layer is fine)", dg)
+			}
+		}
+	}
+	for dg, size := range s.Present {
+		if want[dg] || allBlobs {
+			s.Planned = append(s.Planned, archive.Blob{Digest: dg, Size: size})
+		}
+	}
+	sort.Slice(s.Planned, func(i, j int) bool { return s.Planned[i].Digest < s.Planned[j].Digest })
+}
+
+// Catalog describes the snapshot for an archive.
+func (s *Snapshot) Catalog() *archive.Catalog {
+	repos := map[string]*archive.Repository{}
+	tags := map[string]*archive.Tag{}
+	get := func(name string) *archive.Repository {
+		r := repos[name]
+		if r == nil {
+			r = &archive.Repository{Name: name}
+			repos[name] = r
+		}
+		return r
+	}
+	getTag := func(repo, tag string) *archive.Tag {
+		k := repo + ":" + tag
+		if tags[k] == nil {
+			tags[k] = &archive.Tag{Name: tag}
+		}
+		return tags[k]
+	}
+	for _, l := range s.Links {
+		r := get(l.Parsed.Repo)
+		switch l.Parsed.Kind {
+		case archive.KindLayerLink:
+			r.Layers = append(r.Layers, l.Digest)
+		case archive.KindRevisionLink:
+			r.Manifests = append(r.Manifests, l.Digest)
+		case archive.KindTagIndexLink:
+			t := getTag(l.Parsed.Repo, l.Parsed.Tag)
+			t.Index = append(t.Index, l.Digest)
+		case archive.KindTagCurrentLink:
+			getTag(l.Parsed.Repo, l.Parsed.Tag).Current = l.Digest
+		}
+	}
+	for k, t := range tags {
+		r := repos[k[:strings.LastIndex(k, ":")]]
+		r.Tags = append(r.Tags, *t)
+	}
+	c := &archive.Catalog{Blobs: s.Planned}
+	for _, r := range repos {
+		sort.Slice(r.Tags, func(i, j int) bool { return r.Tags[i].Name < r.Tags[j].Name })
+		c.Repositories = append(c.Repositories, *r)
+	}
+	sort.Slice(c.Repositories, func(i, j int) bool { return c.Repositories[i].Name < c.Repositories[j].Name })
+	for _, m := range s.Manifests {
+		c.Manifests = append(c.Manifests, *m)
+	}
+	sort.Slice(c.Manifests, func(i, j int) bool { return c.Manifests[i].Digest < c.Manifests[j].Digest })
+	return c
+}
+
+// then is the end of a problem's message saying what a backup does about
+// it ("; left out"); Check reports only what is wrong.
+func (s *Snapshot) then(action string) string {
+	if s.checking {
+		return ""
+	}
+	return "; " + action
+}

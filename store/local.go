@@ -1,0 +1,125 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// ErrFolder is returned (wrapped) by LocalStore.Open for a folder.
+var ErrFolder = errors.New("is a folder, not an archive")
+
+// LocalStore keeps archives in a local folder. Files are written to a
+// partial file ".NAME.partial-XXXXXXXXXXXX" beside NAME, mode 0600,
+// fsynced and renamed into place on Commit.
+type LocalStore struct {
+	Dir string
+}
+
+var _ ArchiveStore = (*LocalStore)(nil)
+
+// NewLocalStore is the store of folder dir ("" is the current folder).
+func NewLocalStore(dir string) *LocalStore {
+	if dir == "" {
+		dir = "."
+	}
+	return &LocalStore{Dir: dir}
+}
+
+// String is the folder.
+func (s *LocalStore) String() string { return s.Dir }
+
+// Where is the path of name.
+func (s *LocalStore) Where(name string) string { return filepath.Join(s.Dir, name) }
+
+// List returns the regular files in the folder.
+func (s *LocalStore) List(ctx context.Context) ([]ArchiveInfo, error) {
+	entries, err := os.ReadDir(s.Dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []ArchiveInfo
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			continue // removed meanwhile
+		}
+		out = append(out, ArchiveInfo{Name: e.Name(), Size: fi.Size(), ModTime: fi.ModTime()})
+	}
+	return out, nil
+}
+
+// Stat reports on name, following symlinks.
+func (s *LocalStore) Stat(ctx context.Context, name string) (ArchiveInfo, error) {
+	fi, err := os.Stat(s.Where(name))
+	if err != nil {
+		return ArchiveInfo{}, err
+	}
+	return ArchiveInfo{Name: name, Size: fi.Size(), ModTime: fi.ModTime()}, nil
+}
+
+// Open opens name; a folder is refused.
+func (s *LocalStore) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	f, err := os.Open(s.Where(name))
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("%s %w", s.Where(name), ErrFolder)
+	}
+	return f, nil
+}
+
+// Delete removes name.
+func (s *LocalStore) Delete(ctx context.Context, name string) error {
+	return os.Remove(s.Where(name))
+}
+
+// Create opens a new partial file beside name.
+func (s *LocalStore) Create(ctx context.Context, name string) (ArchiveWriter, error) {
+	var rnd [6]byte
+	rand.Read(rnd[:])
+	tmp := filepath.Join(s.Dir, "."+name+".partial-"+hex.EncodeToString(rnd[:]))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	return &localWriter{f: f, tmp: tmp, target: s.Where(name)}, nil
+}
+
+// localWriter writes a partial file and renames it on Commit.
+type localWriter struct {
+	f           *os.File
+	tmp, target string
+}
+
+func (w *localWriter) Write(p []byte) (int, error) { return w.f.Write(p) }
+
+func (w *localWriter) Commit() error {
+	err := w.f.Sync()
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(w.tmp, w.target)
+	}
+	if err != nil {
+		os.Remove(w.tmp)
+		return fmt.Errorf("writing %s: %w", w.target, err)
+	}
+	return nil
+}
+
+func (w *localWriter) Abort() error {
+	w.f.Close()
+	return os.Remove(w.tmp)
+}
