@@ -20,8 +20,27 @@ import (
 // either, indented or not: archives written with json.MarshalIndent read
 // the same.
 
-// appendCatalog appends c as JSON to b.
+// appendCatalog appends c as JSON to b: the whole catalog as one document,
+// the form of formats regbackup/1 and /2 (CatalogWriter writes the same
+// bytes as it goes, see catalog_writer.go).
 func appendCatalog(b []byte, c *Catalog) ([]byte, error) {
+	b, err := appendCatalogHead(b, c)
+	if err != nil {
+		return nil, err
+	}
+	b = slices.Grow(b, catalogSizeHint(c))
+	b = append(b, `,"repositories":`...)
+	b = appendList(b, c.Repositories, appendRepository)
+	b = append(b, `,"manifests":`...)
+	b = appendList(b, c.Manifests, appendManifest)
+	b = append(b, `,"blobs":`...)
+	b = appendList(b, c.Blobs, appendBlob)
+	return appendCatalogEnd(b, c), nil
+}
+
+// appendCatalogHead appends c's members before its lists, from the
+// opening brace to the parents.
+func appendCatalogHead(b []byte, c *Catalog) ([]byte, error) {
 	b = append(b, `{"format":`...)
 	b = appendString(b, c.Format)
 	b = append(b, `,"tool_version":`...)
@@ -53,18 +72,16 @@ func appendCatalog(b []byte, c *Catalog) ([]byte, error) {
 			return nil, err
 		}
 	}
-	b = slices.Grow(b, catalogSizeHint(c))
-	b = append(b, `,"repositories":`...)
-	b = appendList(b, c.Repositories, appendRepository)
-	b = append(b, `,"manifests":`...)
-	b = appendList(b, c.Manifests, appendManifest)
-	b = append(b, `,"blobs":`...)
-	b = appendList(b, c.Blobs, appendBlob)
+	return b, nil
+}
+
+// appendCatalogEnd appends c's files, if any, and the closing brace.
+func appendCatalogEnd(b []byte, c *Catalog) []byte {
 	if len(c.Files) > 0 {
 		b = append(b, `,"files":`...)
 		b = appendList(b, c.Files, appendFile)
 	}
-	return append(b, '}'), nil
+	return append(b, '}')
 }
 
 // catalogSizeHint is about the size of c's JSON, so that it is appended

@@ -57,7 +57,7 @@ var ErrNoDump = errors.New("the catalog describes a metadata database but no dum
 // after the catalog and before any blob. It holds one part in memory at a
 // time. An error from r is returned as it is: the archive is then unusable.
 func (w *Writer) WriteDatabase(r io.Reader) (int64, error) {
-	if w.stage != stageCatalog || w.dbParts > 0 {
+	if w.stage != stageCatalog || w.dbParts > 0 || w.catalog != nil {
 		return 0, fmt.Errorf("archive: database dump written out of order (after the catalog, once, before the blobs)")
 	}
 	if !w.hasDB {

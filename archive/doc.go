@@ -6,6 +6,7 @@
 // Entry order, enforced by Writer and checked by Reader:
 //
 //	.regbackup/catalog.json           first: what the snapshot saw (Catalog)
+//	.regbackup/catalog/000001 ...     a big catalog's parts (regbackup/3, see catalog_writer.go)
 //	docker/registry/v2/blobs/...      blob data, each verified against its digest
 //	docker/registry/v2/repositories/  link files, only for blobs written above
 //	.regbackup/files/...              included files (key material)

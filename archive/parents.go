@@ -53,6 +53,33 @@ func (c *Catalog) Parent(name string) *Parent {
 // format matches, names are plain file names, unique and used, checksums
 // well-formed.
 func (c *Catalog) checkParents() error {
+	if err := c.checkParentNames(); err != nil {
+		return err
+	}
+	used := map[string]bool{}
+	for _, p := range c.Parents {
+		used[p.Name] = false
+	}
+	for _, b := range c.Blobs {
+		if b.Archive == "" {
+			continue
+		}
+		if _, ok := used[b.Archive]; !ok {
+			return fmt.Errorf("catalog: blob %s said to be in %q, which is not a parent: %w", b.Digest, b.Archive, ErrCorrupt)
+		}
+		used[b.Archive] = true
+	}
+	for name, u := range used {
+		if !u {
+			return fmt.Errorf("catalog: parent %q holds none of its blobs: %w", name, ErrCorrupt)
+		}
+	}
+	return nil
+}
+
+// checkParentNames checks the parents alone: the format matches, names are
+// plain file names, unique, checksums well-formed.
+func (c *Catalog) checkParentNames() error {
 	switch {
 	case c.Format == FormatVersion && len(c.Parents) > 0:
 		return fmt.Errorf("catalog: format %s names parents: %w", c.Format, ErrCorrupt)
@@ -71,20 +98,6 @@ func (c *Catalog) checkParents() error {
 			return fmt.Errorf("catalog: parent %q: bad catalog checksum %q: %w", p.Name, p.CatalogSHA256, ErrCorrupt)
 		}
 		used[p.Name] = false
-	}
-	for _, b := range c.Blobs {
-		if b.Archive == "" {
-			continue
-		}
-		if _, ok := used[b.Archive]; !ok {
-			return fmt.Errorf("catalog: blob %s said to be in %q, which is not a parent: %w", b.Digest, b.Archive, ErrCorrupt)
-		}
-		used[b.Archive] = true
-	}
-	for name, u := range used {
-		if !u {
-			return fmt.Errorf("catalog: parent %q holds none of its blobs: %w", name, ErrCorrupt)
-		}
 	}
 	return nil
 }

@@ -15,11 +15,14 @@ import (
 )
 
 // Limits on regbackup's own entries, so a hostile archive cannot make a
-// reader allocate without bound.
+// reader allocate without bound. Writer checks each before writing (see
+// writer.go), so that every archive it writes can be read. The catalog has
+// none: it is streamed (see catalog_reader.go); its parts are at most
+// maxPartSize each.
 const (
-	maxCatalogSize = 1 << 30
 	maxTrailerSize = 256 << 20
 	maxFileSize    = 64 << 20
+	maxPartSize    = 64 << 20
 )
 
 // Entry is one entry of an archive after the catalog.
@@ -53,11 +56,10 @@ type Reader struct {
 	trailer   *Trailer
 
 	stage      stage // the stage of the last entry read
-	planned    map[string]int64
-	inherited  map[string]string // blobs a parent holds -> its name
+	plan       *blobPlan
 	files      map[string]*File
-	seen       map[string]bool // entry names, for duplicates
-	blobs      map[string]bool // blob digests written intact (so far)
+	names      nameSet     // link and file entry names, for duplicates
+	pending    *tar.Header // read past the catalog's parts, for Next
 	mismatched []*DigestError
 	links      int
 	nfiles     int
@@ -73,6 +75,11 @@ type ReaderOptions struct {
 	// Identities decrypt an age-encrypted archive. Without them an
 	// encrypted archive fails with ErrEncrypted.
 	Identities []age.Identity
+	// Visitor, when set, receives the catalog's lists as they are
+	// decoded, and Catalog then holds every member but them: the Reader
+	// keeps of them only its compact plan of the blobs (see blobPlan), so
+	// a catalog of millions of tags is read in bounded memory.
+	Visitor *CatalogVisitor
 }
 
 // NewReader detects the compression of r, reads the catalog and returns a
@@ -99,8 +106,7 @@ func NewReaderOptions(r io.Reader, opts ReaderOptions) (*Reader, error) {
 		return nil, err
 	}
 	ar := &Reader{dec: dec, tr: tar.NewReader(dec), comp: comp, encrypted: encrypted, stage: stageCatalog,
-		planned: map[string]int64{}, inherited: map[string]string{}, files: map[string]*File{},
-		seen: map[string]bool{}, blobs: map[string]bool{}}
+		plan: newBlobPlan(), files: map[string]*File{}}
 	hdr, err := ar.tr.Next()
 	if err != nil {
 		dec.Close()
@@ -126,61 +132,36 @@ func NewReaderOptions(r io.Reader, opts ReaderOptions) (*Reader, error) {
 		dec.Close()
 		return nil, err
 	}
-	data, err := ar.readSmall(hdr, maxCatalogSize)
-	if err != nil {
+	if err := ar.readCatalog(hdr, opts.Visitor); err != nil {
 		dec.Close()
 		if src.err != nil {
 			return nil, fmt.Errorf("reading the archive's catalog: %w", src.err)
 		}
 		return nil, err
 	}
-	sum := sha256.Sum256(data)
-	ar.catSum = hex.EncodeToString(sum[:])
-	var c Catalog
-	if err := decodeJSON(CatalogName, data, &c); err != nil {
+	ar.names.ordered = ar.catalog.Format == FormatChunked
+	if err := ar.indexFiles(ar.catalog); err != nil {
 		dec.Close()
 		return nil, err
 	}
-	if c.Format != FormatVersion && c.Format != FormatIncremental {
-		dec.Close()
-		return nil, fmt.Errorf("archive format %q is not supported by this regbackup (it reads %q and %q): %w",
-			c.Format, FormatVersion, FormatIncremental, ErrCorrupt)
-	}
-	if err := c.checkParents(); err != nil {
-		dec.Close()
-		return nil, err
-	}
-	if err := ar.indexCatalog(&c); err != nil {
-		dec.Close()
-		return nil, err
-	}
-	ar.catalog = &c
 	return ar, nil
 }
 
-func (r *Reader) indexCatalog(c *Catalog) error {
-	for _, b := range c.Blobs {
-		if !ValidDigest(b.Digest) || b.Size < 0 {
-			return fmt.Errorf("catalog: bad blob %q: %w", b.Digest, ErrCorrupt)
-		}
-		if b.Archive != "" {
-			r.inherited[b.Digest] = b.Archive
-			continue
-		}
-		r.planned[b.Digest] = b.Size
-	}
+// indexFiles checks the catalog's included files and indexes them by
+// entry name.
+func (r *Reader) indexFiles(c *Catalog) error {
 	for i := range c.Files {
 		f := &c.Files[i]
-		if !safeName(f.Entry) || !strings.HasPrefix(f.Entry, FilesRoot) || !path.IsAbs(f.Path) ||
-			path.Clean(f.Path) != f.Path || !ValidDigest("sha256:"+f.SHA256) {
-			return fmt.Errorf("catalog: included file %q (%q): %w", f.Path, f.Entry, ErrUnsafePath)
+		if err := f.check(); err != nil {
+			return err
 		}
 		r.files[f.Entry] = f
 	}
 	return nil
 }
 
-// Catalog is the archive's catalog.
+// Catalog is the archive's catalog; without its lists when
+// ReaderOptions.Visitor was set.
 func (r *Reader) Catalog() *Catalog { return r.catalog }
 
 // Compression is the compression the archive was found to use.
@@ -195,7 +176,10 @@ func (r *Reader) CatalogSHA256() string { return r.catSum }
 
 // Held reports whether the blob's entry has been read and matched its
 // digest. Complete once Next has returned io.EOF.
-func (r *Reader) Held(digest string) bool { return r.blobs[digest] }
+func (r *Reader) Held(digest string) bool {
+	e := r.plan.find(digest)
+	return e != nil && e.flags&planHeld != 0
+}
 
 // Trailer is the archive's trailer, once Next has returned io.EOF.
 func (r *Reader) Trailer() *Trailer { return r.trailer }
@@ -244,7 +228,12 @@ func (r *Reader) Next() (*Entry, error) {
 		return nil, err
 	}
 	for {
-		hdr, err := r.tr.Next()
+		hdr, err := r.pending, error(nil)
+		if hdr != nil {
+			r.pending = nil
+		} else {
+			hdr, err = r.tr.Next()
+		}
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("archive ends without its trailer (truncated, or the backup was interrupted): %w", ErrIncomplete)
 		}
@@ -257,10 +246,6 @@ func (r *Reader) Next() (*Entry, error) {
 		if hdr.Typeflag == tar.TypeDir {
 			continue
 		}
-		if r.seen[hdr.Name] {
-			return nil, fmt.Errorf("%s: entry appears twice: %w", hdr.Name, ErrCorrupt)
-		}
-		r.seen[hdr.Name] = true
 		r.last = hdr.Name
 		return r.entry(hdr)
 	}
@@ -290,6 +275,9 @@ func (r *Reader) entry(hdr *tar.Header) (*Entry, error) {
 		if err := r.order(stageFiles, name); err != nil {
 			return nil, err
 		}
+		if err := r.names.add(name); err != nil {
+			return nil, err
+		}
 		f := r.files[name]
 		if f == nil || f.Size != hdr.Size || hdr.Size > maxFileSize {
 			return nil, fmt.Errorf("%s: included file not in the catalog or of the wrong size: %w", name, ErrCorrupt)
@@ -308,15 +296,22 @@ func (r *Reader) entry(hdr *tar.Header) (*Entry, error) {
 		if err := r.order(stageBlobs, name); err != nil {
 			return nil, err
 		}
-		size, ok := r.planned[p.Digest]
-		if !ok || size != hdr.Size {
+		e := r.plan.find(p.Digest)
+		if e == nil || e.parent != 0 || e.size != hdr.Size {
 			return nil, fmt.Errorf("%s: blob not in the catalog or of the wrong size (%d bytes): %w", name, hdr.Size, ErrCorrupt)
 		}
+		if e.flags&planSeen != 0 {
+			return nil, fmt.Errorf("%s: entry appears twice: %w", name, ErrCorrupt)
+		}
+		e.flags |= planSeen
 		r.cur = newVerifier(r.tr, name, p.Digest, hdr.Size)
-		r.cur.onOK = func() { r.blobs[p.Digest] = true }
+		r.cur.onOK = func() { e.flags |= planHeld }
 		return &Entry{Name: name, Path: p, Size: hdr.Size, Body: r.cur}, nil
 	case p.Kind.IsLink():
 		if err := r.order(stageLinks, name); err != nil {
+			return nil, err
+		}
+		if err := r.names.addLink(p.Kind, name); err != nil {
 			return nil, err
 		}
 		data, err := r.readSmall(hdr, 71)
@@ -330,7 +325,7 @@ func (r *Reader) entry(hdr *tar.Header) (*Entry, error) {
 		if p.Kind != KindTagCurrentLink && d != p.Digest {
 			return nil, fmt.Errorf("%s: link holds %s, its path names %s: %w", name, d, p.Digest, ErrCorrupt)
 		}
-		if !r.blobs[d] && r.inherited[d] == "" {
+		if e := r.plan.find(d); e == nil || (e.parent == 0 && e.flags&planHeld == 0) {
 			for _, m := range r.mismatched {
 				if m.Want == d {
 					return nil, fmt.Errorf("%w (and %s links to it)", m, name)
@@ -342,6 +337,20 @@ func (r *Reader) entry(hdr *tar.Header) (*Entry, error) {
 		return &Entry{Name: name, Path: p, Link: d, Size: hdr.Size, Body: strings.NewReader(d)}, nil
 	}
 	return nil, fmt.Errorf("%s: not a blob or link file of the registry layout: %w", name, ErrUnsafePath)
+}
+
+// check checks what readers require of an included file's record: an
+// entry name under FilesRoot, a clean absolute path, a sha256, a size they
+// take.
+func (f *File) check() error {
+	if !safeName(f.Entry) || !strings.HasPrefix(f.Entry, FilesRoot) || !path.IsAbs(f.Path) ||
+		path.Clean(f.Path) != f.Path || !ValidDigest("sha256:"+f.SHA256) {
+		return fmt.Errorf("catalog: included file %q (%q): %w", f.Path, f.Entry, ErrUnsafePath)
+	}
+	if f.Size < 0 || f.Size > maxFileSize {
+		return fmt.Errorf("catalog: included file %q: %d bytes, over the limit of %d: %w", f.Path, f.Size, maxFileSize, ErrCorrupt)
+	}
+	return nil
 }
 
 // finishCurrent drains the unread rest of the current blob or file, which
@@ -416,12 +425,18 @@ func (r *Reader) checkTrailer(t *Trailer) error {
 		}
 	}
 	written := 0
-	for d := range r.planned {
-		if r.seen[BlobPath(d)] {
+	err := r.plan.each(func(e *planEntry) error {
+		switch {
+		case e.parent != 0:
+		case e.flags&planSeen != 0:
 			written++
-		} else if !explained[d] {
-			return fmt.Errorf("blob %s is in the catalog but not in the archive: %w", d, ErrIncomplete)
+		case !explained[e.digest()]:
+			return fmt.Errorf("blob %s is in the catalog but not in the archive: %w", e.digest(), ErrIncomplete)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if written != t.Blobs {
 		return fmt.Errorf("trailer counts %d blobs, the archive holds %d: %w", t.Blobs, written, ErrCorrupt)

@@ -2,8 +2,6 @@ package archive
 
 import (
 	"archive/tar"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -36,9 +34,11 @@ type Writer struct {
 	trailer Trailer
 	zero    []byte
 	buf     []byte
-	links   *linkEntries // nil when archive/tar writes every link
-	hasDB   bool         // the catalog describes a metadata database
-	dbParts int          // database dump parts written
+	links   *linkEntries   // nil when archive/tar writes every link
+	catalog *CatalogWriter // begun and not yet closed
+	order   *linkOrder     // links must come in order (regbackup/3)
+	hasDB   bool           // the catalog describes a metadata database
+	dbParts int            // database dump parts written
 }
 
 // NewWriter starts an archive on w. The caller closes w after Close.
@@ -55,6 +55,9 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 }
 
 func (w *Writer) advance(to stage, what string) error {
+	if w.catalog != nil {
+		return fmt.Errorf("archive: %s written before the catalog was closed", what)
+	}
 	if w.stage > to || (to > stageCatalog && w.stage == stageStart) {
 		return fmt.Errorf("archive: %s written out of order", what)
 	}
@@ -76,39 +79,34 @@ func (w *Writer) tarHeader(name string, size int64, mode int64) tar.Header {
 	}
 }
 
-// WriteCatalog writes the catalog entry; it must come first.
+// WriteCatalog writes the whole catalog c; it must come first. It sets
+// c.Format to the format written (see CatalogWriter): regbackup/1 or /2
+// for a catalog of up to PartSize bytes, else regbackup/3.
 func (w *Writer) WriteCatalog(c *Catalog) error {
-	if w.stage != stageStart {
-		return fmt.Errorf("archive: catalog written twice")
-	}
-	w.stage = stageCatalog
-	w.mtime = c.Created.Truncate(time.Second)
-	if fastLinks {
-		// Every link holds a digest WriteLink checked: "sha256:" and 64 hex.
-		w.links = newLinkEntries(w.tarHeader("", int64(len("sha256:")+64), 0o644))
-	}
-	if (c.Metadata == MetadataDatabase) != (c.Database != nil) || (c.Metadata != "" && c.Metadata != MetadataDatabase) {
-		return fmt.Errorf("archive: catalog metadata %q with database %v", c.Metadata, c.Database != nil)
-	}
-	w.hasDB = c.Database != nil
-	c.Format = FormatVersion
-	if c.Incremental() {
-		c.Format = FormatIncremental
-	}
-	if err := c.checkParents(); err != nil {
-		return fmt.Errorf("archive: %w", err)
-	}
-	data, err := appendCatalog(make([]byte, 0, 64<<10), c)
+	cw, err := w.BeginCatalog(c)
 	if err != nil {
-		return fmt.Errorf("archive: catalog: %w", err)
-	}
-	sum := sha256.Sum256(data)
-	w.trailer.CatalogSHA256 = hex.EncodeToString(sum[:])
-	if err := w.header(CatalogName, int64(len(data)), 0o644); err != nil {
 		return err
 	}
-	_, err = w.tw.Write(data)
-	return err
+	for i := range c.Repositories {
+		if err := cw.Repository(&c.Repositories[i]); err != nil {
+			return err
+		}
+	}
+	for i := range c.Manifests {
+		if err := cw.Manifest(&c.Manifests[i]); err != nil {
+			return err
+		}
+	}
+	for _, b := range c.Blobs {
+		if err := cw.Blob(b); err != nil {
+			return err
+		}
+	}
+	if err := cw.Close(); err != nil {
+		return err
+	}
+	c.Format = cw.Format()
+	return nil
 }
 
 // WriteBlob writes a blob entry of exactly size bytes copied from r.
@@ -199,8 +197,14 @@ func (w *Writer) WriteLink(path, digest string) error {
 	if err := w.advance(stageLinks, "link"); err != nil {
 		return err
 	}
-	if p := ParsePath(path); !p.Kind.IsLink() {
+	p := ParsePath(path)
+	if !p.Kind.IsLink() {
 		return fmt.Errorf("archive: %q is not a link path", path)
+	}
+	if w.order != nil {
+		if err := w.order.next(p.Kind, path); err != nil {
+			return err
+		}
 	}
 	if !ValidDigest(digest) {
 		return fmt.Errorf("archive: %s: bad digest %q", path, digest)
@@ -229,6 +233,10 @@ func (w *Writer) WriteFile(f File, content []byte) error {
 	if err := w.advance(stageFiles, "included file"); err != nil {
 		return err
 	}
+	if len(content) > maxFileSize || int64(len(content)) != f.Size {
+		return fmt.Errorf("archive: included file %s: %d bytes (the catalog says %d; readers take up to %d)",
+			f.Path, len(content), f.Size, maxFileSize)
+	}
 	if err := w.header(f.Entry, int64(len(content)), int64(f.Mode&0o777)); err != nil {
 		return err
 	}
@@ -244,7 +252,7 @@ func (w *Writer) Trailer() Trailer { return w.trailer }
 // An archive without a successful Close is incomplete by design: readers
 // reject it.
 func (w *Writer) Close() error {
-	if w.stage == stageStart {
+	if w.stage == stageStart || w.catalog != nil {
 		return fmt.Errorf("archive: closed before the catalog was written")
 	}
 	if w.hasDB && w.dbParts == 0 {
@@ -255,6 +263,10 @@ func (w *Writer) Close() error {
 	data, err := json.MarshalIndent(&w.trailer, "", " ")
 	if err != nil {
 		return err
+	}
+	if len(data) > maxTrailerSize {
+		return fmt.Errorf("archive: the trailer would be %d bytes, over the %d readers take (%d missing, %d corrupt blobs, %d dropped links)",
+			len(data), maxTrailerSize, len(w.trailer.Missing), len(w.trailer.Corrupt), len(w.trailer.DroppedLinks))
 	}
 	if err := w.header(TrailerName, int64(len(data)), 0o644); err != nil {
 		return err

@@ -136,7 +136,7 @@ func (g *gitlabRestore) read(w *blobWriter) error {
 				return err
 			}
 			if ok {
-				rs.keep[archive.BlobPath(e.Path.Digest)] = true
+				rs.kept(archive.BlobPath(e.Path.Digest))
 			}
 			continue
 		}
@@ -146,7 +146,7 @@ func (g *gitlabRestore) read(w *blobWriter) error {
 		if err := g.spool.Add(gitlabbackup.Link{Name: e.Name, Kind: e.Path.Kind, Digest: e.Link}); err != nil {
 			return err
 		}
-		rs.keep[e.Name] = true
+		rs.kept(e.Name)
 		switch e.Path.Kind {
 		case archive.KindTagCurrentLink:
 			rs.rep.Tags++

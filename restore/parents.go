@@ -38,7 +38,7 @@ func (rs *restorer) restoreParents(ctx context.Context, cat *archive.Catalog) er
 		err = readParent(ar, errArchive+": parent archive "+p.Name, want, func(e *archive.Entry) error {
 			ok, err := w.add(e)
 			if ok {
-				rs.keep[archive.BlobPath(e.Path.Digest)] = true
+				rs.kept(archive.BlobPath(e.Path.Digest))
 			}
 			return err
 		}, w.ctx.Err)
@@ -92,7 +92,8 @@ func openParent(open ParentOpener, p archive.Parent, ids []age.Identity) (*archi
 		}
 		return nil, nil, fmt.Errorf("parent archive %s: %w", p.Name, err)
 	}
-	ar, err := archive.NewReaderOptions(rc, archive.ReaderOptions{Identities: ids})
+	// Only its entries are read: its catalog's lists are not kept.
+	ar, err := archive.NewReaderOptions(rc, archive.ReaderOptions{Identities: ids, Visitor: &archive.CatalogVisitor{}})
 	if err != nil {
 		rc.Close()
 		return nil, nil, fmt.Errorf("parent archive %s: %w", p.Name, err)

@@ -114,7 +114,11 @@ func newRestorer(cat *archive.Catalog, d drivers.Driver, opts Options) (*restore
 	if err != nil {
 		return nil, err
 	}
-	return &restorer{d: d, opts: opts, sel: sel, need: selection.Blobs(cat, sel, len(opts.Repositories) > 0),
+	var need map[string]bool // nil: every blob
+	if len(opts.Repositories) > 0 {
+		need = selection.Blobs(cat, sel, true)
+	}
+	return &restorer{d: d, opts: opts, sel: sel, need: need,
 		problems: problem.NewList(opts.Progress.ProblemFunc()), files: map[string][]byte{}, rep: &Report{},
 		n: parallel.Concurrency(opts.Concurrency, d), bufBytes: restoreBuffer}, nil
 }
@@ -124,9 +128,11 @@ func (rs *restorer) run(ctx context.Context, ar *archive.Reader) (*Report, error
 	start := time.Now()
 	prog, opts, cat, sel := rs.opts.Progress, rs.opts, ar.Catalog(), rs.sel
 	var total int64
+	count := 0
 	for _, b := range cat.Blobs {
-		if rs.need[b.Digest] {
+		if rs.needs(b.Digest) {
 			total += b.Size
+			count++
 		}
 	}
 	if opts.Database != nil {
@@ -134,8 +140,8 @@ func (rs *restorer) run(ctx context.Context, ar *archive.Reader) (*Report, error
 			return nil, err
 		}
 	}
-	prog.StartPhase("blobs", fmt.Sprintf("%d blobs, %d bytes", len(rs.need), total))
-	prog.Plan(len(rs.need), total)
+	prog.StartPhase("blobs", fmt.Sprintf("%d blobs, %d bytes", count, total))
+	prog.Plan(count, total)
 	defer func() {
 		if rs.dump != nil {
 			rs.dump.Close()
@@ -179,10 +185,10 @@ type restorer struct {
 	d        drivers.Driver
 	opts     Options
 	sel      map[string]bool // selected repositories
-	need     map[string]bool // blobs to restore
-	links    []*archive.Entry
+	need     map[string]bool // blobs to restore; nil: all
+	links    []linkwriter.Link
 	files    map[string][]byte // included files by entry name, verified
-	keep     map[string]bool   // paths the archive holds (for --clean)
+	keep     map[string]bool   // paths the archive holds (for --clean; nil without)
 	problems *problem.List
 	n        int     // requests in flight
 	bufBytes int64   // bytes of blobs buffered for the workers, at most
@@ -193,6 +199,16 @@ type restorer struct {
 
 	mu  sync.Mutex // guards rep and calls to opts.Change
 	rep *Report
+}
+
+// needs reports whether blob d is to be restored.
+func (rs *restorer) needs(d string) bool { return rs.need == nil || rs.need[d] }
+
+// kept records that the archive holds path p, for --clean.
+func (rs *restorer) kept(p string) {
+	if rs.keep != nil {
+		rs.keep[p] = true
+	}
 }
 
 func (rs *restorer) change(action, p string) {
@@ -211,7 +227,9 @@ func (rs *restorer) changeLocked(action, p string) {
 // at once (see blobWriter), links and files are kept for later, and the
 // trailer is checked. When it returns, every blob Put has returned.
 func (rs *restorer) readArchive(ctx context.Context, ar *archive.Reader) error {
-	rs.keep = map[string]bool{}
+	if rs.opts.Clean {
+		rs.keep = map[string]bool{}
+	}
 	w := rs.startBlobs(ctx)
 	return w.finish(rs.readEntries(w, ar))
 }
@@ -230,7 +248,7 @@ func (rs *restorer) readEntries(w *blobWriter, ar *archive.Reader) error {
 		}
 		switch {
 		case e.Path.Kind == archive.KindBlob:
-			if !rs.need[e.Path.Digest] {
+			if !rs.needs(e.Path.Digest) {
 				continue // Next drains and verifies it
 			}
 			ok, err := w.add(e)
@@ -238,12 +256,14 @@ func (rs *restorer) readEntries(w *blobWriter, ar *archive.Reader) error {
 				return err
 			}
 			if ok {
-				rs.keep[archive.BlobPath(e.Path.Digest)] = true
+				rs.kept(archive.BlobPath(e.Path.Digest))
 			}
 		case e.Path.Kind.IsLink():
 			if rs.sel[e.Path.Repo] {
-				rs.links = append(rs.links, e)
-				rs.keep[e.Name] = true
+				// The link alone, not its Entry: a million tags have
+				// six million of them.
+				rs.links = append(rs.links, linkwriter.Link{Name: e.Name, Kind: e.Path.Kind, Digest: e.Link})
+				rs.kept(e.Name)
 			}
 		case e.DatabasePart > 0:
 			if err := rs.spoolPart(e); err != nil {
@@ -266,10 +286,7 @@ func (rs *restorer) readEntries(w *blobWriter, ar *archive.Reader) error {
 // writeLinks writes the selected link files in push order, skipping those
 // that already hold the right digest (see linkwriter.Write).
 func (rs *restorer) writeLinks(ctx context.Context) error {
-	links := make([]linkwriter.Link, len(rs.links))
-	for i, e := range rs.links {
-		links[i] = linkwriter.Link{Name: e.Name, Kind: e.Path.Kind, Digest: e.Link}
-	}
+	links := rs.links
 	rs.opts.Progress.StartPhase("links", fmt.Sprintf("%d link files", len(links)))
 	return linkwriter.Write(ctx, rs.d, rs.n, links, nil, rs.opts.DryRun, func(level []linkwriter.Link, written []bool) {
 		rs.reportDone("write", written, func(i int) string { return level[i].Name }, &rs.rep.Links)

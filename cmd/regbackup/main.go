@@ -23,6 +23,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	setMemoryLimit()
 	if path := os.Getenv("REGBACKUP_CPUPROFILE"); path != "" {
 		startCPUProfile(path)
 	}
