@@ -93,7 +93,7 @@ else
 	say "migrating and importing with GitLab's registry database import (untimed; kept for the next run)"
 	"$glreg" database migrate up "$w/config.yml" >"$w/migrate.log" 2>&1 || { cat "$w/migrate.log" >&2; die "migrate up failed"; }
 	t0=$(date +%s.%N)
-	"$glreg" database import "$w/config.yml" >"$w/import.log" 2>&1 || { tail -20 "$w/import.log" >&2; die "database import failed"; }
+	(cd "$w" && "$glreg" database import "$w/config.yml") >"$w/import.log" 2>&1 || { tail -20 "$w/import.log" >&2; die "database import failed"; }
 	t_import=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b-a}')
 	"$pgbin/pg_dump" -Fc -d registry -f "$tree.import.dump"
 	echo "$t_import" >"$tree.import.time"
