@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -35,7 +36,7 @@ func archivesIn(list []ArchiveInfo, glob string) []ArchiveInfo {
 			continue
 		}
 		if glob != "" {
-			if ok, _ := filepath.Match(glob, name); !ok {
+			if ok, _ := path.Match(glob, name); !ok {
 				continue
 			}
 		}

@@ -56,15 +56,15 @@ func (f *ParentFinder) Locate(ctx context.Context, p archive.Parent) (ArchiveRef
 	case err == nil && sum == p.CatalogSHA256:
 		return ref, nil
 	case err == nil:
-		if other, ok := f.renamed(ctx, p); ok {
-			return other, nil
+		if other, ok, err := f.renamed(ctx, p); err != nil || ok {
+			return other, err
 		}
 		return ArchiveRef{}, fmt.Errorf("%s is not the parent archive %s was made on (its catalog sha256 is %s, %s needs %s): "+
 			"find the right one and pass it with --parent FILE: %w",
 			ref, f.childName(), archive.ShortSum(sum), f.childName(), archive.ShortSum(p.CatalogSHA256), archive.ErrParentMismatch)
 	case errors.Is(err, os.ErrNotExist):
-		if other, ok := f.renamed(ctx, p); ok {
-			return other, nil
+		if other, ok, err := f.renamed(ctx, p); err != nil || ok {
+			return other, err
 		}
 		return ArchiveRef{}, fmt.Errorf("parent archive %s of %s is missing (catalog sha256 %s): put it beside %s or pass it with --parent FILE: %w",
 			ref, f.childName(), archive.ShortSum(p.CatalogSHA256), f.childName(), archive.ErrParentMissing)
@@ -82,9 +82,13 @@ func (f *ParentFinder) sumOf(ctx context.Context, ref ArchiveRef) (string, error
 }
 
 // renamed looks for p among the sidecars in Store: a parent renamed
-// together with its sidecar.
-func (f *ParentFinder) renamed(ctx context.Context, p archive.Parent) (ArchiveRef, bool) {
-	list, _ := f.Store.List(ctx)
+// together with its sidecar. A failed listing is an error, not "not
+// found": a network failure must not read as a missing parent.
+func (f *ParentFinder) renamed(ctx context.Context, p archive.Parent) (ArchiveRef, bool, error) {
+	list, err := f.Store.List(ctx)
+	if err != nil {
+		return ArchiveRef{}, false, fmt.Errorf("looking for parent archive %s among the archives of %s: %w", p.Name, f.Store, err)
+	}
 	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
 	for _, fi := range list {
 		name, ok := strings.CutSuffix(fi.Name, archive.MetaSuffix)
@@ -93,10 +97,10 @@ func (f *ParentFinder) renamed(ctx context.Context, p archive.Parent) (ArchiveRe
 		}
 		ref := ArchiveRef{Store: f.Store, Name: name}
 		if m, err := readSidecarHead(ctx, ref); err == nil && m.CatalogSHA256 == p.CatalogSHA256 {
-			return ref, true
+			return ref, true, nil
 		}
 	}
-	return ArchiveRef{}, false
+	return ArchiveRef{}, false, nil
 }
 
 func (f *ParentFinder) childName() string {

@@ -2,9 +2,11 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -290,7 +292,19 @@ func TestNameGlob(t *testing.T) {
 		"reg1-2026-11-23_021500.tar.zst":   false,
 		"reg[1]-latest_021500.tar.zst":     false,
 	} {
-		if ok, err := filepath.Match(g, name); ok != want || err != nil {
+		if ok, err := path.Match(g, name); ok != want || err != nil {
+			t.Errorf("%s matches %s: %v (%v), want %v", name, g, ok, err, want)
+		}
+	}
+	// A backslash in a name is a character like any other, never an
+	// escape: archive names are matched with path.Match everywhere.
+	g = NameGlob(`/backups/a\b*-{date}.tar.zst`)
+	for name, want := range map[string]bool{
+		`a\b*-2026-11-23.tar.zst`: true,
+		`a\bX-2026-11-23.tar.zst`: false,
+		`a\b*-2026-11-2.tar.zst`:  false,
+	} {
+		if ok, err := path.Match(g, name); ok != want || err != nil {
 			t.Errorf("%s matches %s: %v (%v), want %v", name, g, ok, err, want)
 		}
 	}
@@ -311,5 +325,30 @@ func TestRenamedParentFoundBySidecar(t *testing.T) {
 	regtest.Must(t, os.Rename(SidecarPath(c.path("day1.tar.zst")), SidecarPath(c.path("monday.tar.zst"))))
 	if _, _, err := c.restore("day2.tar.zst"); err != nil {
 		t.Errorf("restore with a renamed parent: %v", err)
+	}
+}
+
+// failingList is a store whose listing fails, as an object store's does
+// when the network does.
+type failingList struct{ ArchiveStore }
+
+var errListing = errors.New("connection reset by peer")
+
+func (failingList) List(context.Context) ([]ArchiveInfo, error) { return nil, errListing }
+
+// A listing that fails while looking for a renamed parent is that failure
+// (exit 1), not a missing parent (exit 5).
+func TestParentLookupListError(t *testing.T) {
+	src, _ := regtest.Registry(t)
+	c := newChainDir(t)
+	_, base := c.backup(src, "day1.tar.zst", nil, backup.Options{})
+	regtest.PushImage(t, src, "team/new", "v1", 1000)
+	c.backup(src, "day2.tar.zst", base, backup.Options{})
+	regtest.Must(t, os.Remove(c.path("day1.tar.zst")))
+	ar := c.open("day2.tar.zst")
+	f := &ParentFinder{Store: failingList{NewLocalStore(c.dir)}, Child: "day2.tar.zst"}
+	_, err := f.LocateAll(t.Context(), ar.Catalog())
+	if !errors.Is(err, errListing) || errors.Is(err, archive.ErrParentMissing) {
+		t.Fatalf("LocateAll with a failing listing: %v; want the listing's error, not ErrParentMissing", err)
 	}
 }

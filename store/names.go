@@ -26,7 +26,7 @@ func HasPlaceholder(name string) bool {
 	return strings.Contains(name, DatePlaceholder) || strings.Contains(name, TimePlaceholder)
 }
 
-// NameGlob turns an archive name pattern into a filepath.Match pattern for
+// NameGlob turns an archive name pattern into a path.Match pattern for
 // its file name: the archives the same command line wrote on other days.
 // Glob metacharacters in the rest of the name match only themselves.
 func NameGlob(pattern string) string {

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -245,7 +245,7 @@ func pruneLeftovers(ctx context.Context, opts PruneOptions, list []ArchiveInfo, 
 		if opts.Glob == "" {
 			return true
 		}
-		ok, _ := filepath.Match(opts.Glob, name)
+		ok, _ := path.Match(opts.Glob, name)
 		return ok
 	}
 	for _, fi := range list {
