@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/regbackup/regbackup/internal/atomicfile"
 )
 
 // Holder describes a run that holds (or held) a lock.
@@ -112,20 +114,17 @@ func writeRecord(base string, h Holder) (string, error) {
 		return "", err
 	}
 	p := recordPrefix(base) + strconv.Itoa(h.PID)
-	tmp := p + ".tmp"
+	tmp := p + ".tmp" // one name per holder: a killed run's is removed by its next
 	os.Remove(tmp)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o644)
+	f, err := atomicfile.CreateTemp(p, tmp, 0o644)
 	if err != nil {
 		return "", err
 	}
-	_, werr := f.Write(append(b, '\n'))
-	cerr := f.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp)
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Abort()
 		return "", err
 	}
-	if err := os.Rename(tmp, p); err != nil {
-		os.Remove(tmp)
+	if err := f.Commit(); err != nil {
 		return "", err
 	}
 	return p, nil

@@ -2,16 +2,13 @@ package restore
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/internal/atomicfile"
 )
 
 // isPrivateKey reports whether an included file holds a private key, which
@@ -50,40 +47,27 @@ func writeFileAtomic(target string, content []byte, mode os.FileMode, uid, gid i
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	var rnd [6]byte
-	rand.Read(rnd[:])
-	tmp := filepath.Join(dir, "."+filepath.Base(target)+".regbackup-"+hex.EncodeToString(rnd[:])+".tmp")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	f, err := atomicfile.Create(target, 0o600)
 	if err != nil {
 		return err
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err := io.Copy(f, bytes.NewReader(content)); err != nil {
+	if err := fillFile(f.File, content, mode, uid, gid); err != nil {
+		f.Abort()
+		return err
+	}
+	return f.Commit()
+}
+
+// fillFile writes content to f and gives it its mode and owner.
+func fillFile(f *os.File, content []byte, mode os.FileMode, uid, gid int) error {
+	if _, err := f.Write(content); err != nil {
 		return err
 	}
 	if err := f.Chmod(mode); err != nil {
 		return err
 	}
 	if os.Geteuid() == 0 && uid >= 0 {
-		if err := f.Chown(uid, gid); err != nil {
-			return err
-		}
+		return f.Chown(uid, gid)
 	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, target); err != nil {
-		return err
-	}
-	ok = true
 	return nil
 }

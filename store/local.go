@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/regbackup/regbackup/internal/atomicfile"
 )
 
 // ErrFolder is returned (wrapped) by LocalStore.Open for a folder.
@@ -88,38 +90,21 @@ func (s *LocalStore) Delete(ctx context.Context, name string) error {
 func (s *LocalStore) Create(ctx context.Context, name string) (ArchiveWriter, error) {
 	var rnd [6]byte
 	rand.Read(rnd[:])
+	// prune removes a killed run's partial files by this name.
 	tmp := filepath.Join(s.Dir, "."+name+".partial-"+hex.EncodeToString(rnd[:]))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := atomicfile.CreateTemp(s.Where(name), tmp, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	return &localWriter{f: f, tmp: tmp, target: s.Where(name)}, nil
+	return localWriter{f}, nil
 }
 
-// localWriter writes a partial file and renames it on Commit.
-type localWriter struct {
-	f           *os.File
-	tmp, target string
-}
+// localWriter writes a partial file and renames it, durably, on Commit.
+type localWriter struct{ *atomicfile.File }
 
-func (w *localWriter) Write(p []byte) (int, error) { return w.f.Write(p) }
-
-func (w *localWriter) Commit() error {
-	err := w.f.Sync()
-	if cerr := w.f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(w.tmp, w.target)
-	}
-	if err != nil {
-		os.Remove(w.tmp)
-		return fmt.Errorf("writing %s: %w", w.target, err)
+func (w localWriter) Commit() error {
+	if err := w.File.Commit(); err != nil {
+		return fmt.Errorf("writing %s: %w", w.Target(), err)
 	}
 	return nil
-}
-
-func (w *localWriter) Abort() error {
-	w.f.Close()
-	return os.Remove(w.tmp)
 }

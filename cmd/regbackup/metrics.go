@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"time"
 
@@ -14,6 +13,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/urfave/cli/v2"
+
+	"github.com/regbackup/regbackup/internal/atomicfile"
 )
 
 // metricsFlag is --metrics-file, for the commands a scheduler runs.
@@ -92,7 +93,10 @@ func writeMetrics(path string, o *outcome, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	return writeFileReplace(path, text, 0o644)
+	// Through a temp file whose name does not end in .prom (the textfile
+	// collector ignores it) and a rename: node_exporter reads the old file
+	// or the new one, never half of one.
+	return atomicfile.WriteFile(path, text, 0o644)
 }
 
 // addOutcome adds o's samples, labelled by command and location, to fams.
@@ -186,35 +190,6 @@ func labelKey(m *dto.Metric) string {
 		fmt.Fprintf(&b, "%s=%q,", l.GetName(), l.GetValue())
 	}
 	return b.String()
-}
-
-// writeFileReplace replaces path with data through a temp file in the same
-// folder and a rename: a reader (node_exporter) sees the old file or the
-// new one, never half of one. The temp name does not end in .prom, so the
-// textfile collector ignores it.
-func writeFileReplace(path string, data []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, werr := f.Write(data)
-	if werr == nil {
-		werr = f.Chmod(mode)
-	}
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		os.Remove(tmp)
-	}
-	return werr
 }
 
 func ptr[T any](v T) *T { return &v }
