@@ -9,9 +9,9 @@ STATIC   := CGO_ENABLED=0
 BUILDFLAGS := -trimpath
 # make dist: the platforms released; Windows is not supported.
 PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
-FUZZTIME ?= 20s
+FUZZTIME ?= 15s
 
-.PHONY: all build dist image man FORCE demo test setup vet unit integration k8s fuzz bench clean
+.PHONY: all build dist image man FORCE demo test setup vet unit integration k8s fuzz fuzz-long bench clean
 
 all: build
 
@@ -89,8 +89,13 @@ integration: build
 k8s:
 	cd integration/k8s && $(GO) vet ./... && $(GO) test -count=1 ./...
 
+# fuzz: every fuzz target for FUZZTIME (see integration/fuzz.sh);
+# fuzz-long: an hour each, the interesting inputs kept in testdata.
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime $(FUZZTIME) ./archive/
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash integration/fuzz.sh
+
+fuzz-long:
+	GO=$(GO) FUZZTIME=$(or $(FUZZLONG),1h) FUZZMINIMIZE=60s FUZZ_KEEP_CORPUS=1 bash integration/fuzz.sh
 
 # bench: a benchmark, not a test — compares regbackup with tar|gzip,
 # tar|zstd -T0 and plain tar on a generated ~1 GiB registry.
