@@ -67,6 +67,9 @@ type RegistryOptions struct {
 	ReadOnly bool
 	// Env adds environment variables ("K=V"), e.g. REGISTRY_* overrides.
 	Env []string
+	// NoBlobCache leaves out the in-memory blob descriptor cache, for a
+	// registry whose blobs another process (garbage-collect) deletes.
+	NoBlobCache bool
 	// Database is the body of GitLab's database section (VGitLab only),
 	// YAML flow style: {enabled: true, host: ..., ...}.
 	Database string
@@ -158,7 +161,9 @@ func registryConfig(o RegistryOptions, addr string) string {
 	} else {
 		fmt.Fprintf(&b, "  filesystem:\n    rootdirectory: %q\n", o.Root)
 		b.WriteString("  delete:\n    enabled: true\n")
-		b.WriteString("  cache:\n    blobdescriptor: inmemory\n")
+		if !o.NoBlobCache {
+			b.WriteString("  cache:\n    blobdescriptor: inmemory\n")
+		}
 	}
 	if !strings.Contains(o.Storage, "maintenance:") {
 		// No upload purging: it starts at a random time and would race with

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -54,12 +53,7 @@ func (s *Snapshot) readRepositories(ctx context.Context, d drivers.Driver, concu
 	if err := s.readLinks(ctx, d, concurrency, paths); err != nil {
 		return err
 	}
-	sort.Slice(s.Links, func(i, j int) bool {
-		if ri, rj := s.Links[i].Parsed.Kind.RestoreRank(), s.Links[j].Parsed.Kind.RestoreRank(); ri != rj {
-			return ri < rj
-		}
-		return s.Links[i].Path < s.Links[j].Path
-	})
+	sortLinks(s.Links)
 	return nil
 }
 

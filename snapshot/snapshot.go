@@ -147,10 +147,17 @@ func (s *Snapshot) take(ctx context.Context, d drivers.Driver, concurrency int, 
 	if err := s.readManifests(ctx, d, concurrency); err != nil {
 		return err
 	}
+	if err := s.completeLinks(ctx, d); err != nil {
+		return err
+	}
 	if err := s.statBlobs(ctx, d, concurrency, append(digestsOf(s.Links), s.references()...)); err != nil {
 		return err
 	}
+	if err := s.recheckMissing(ctx, d); err != nil {
+		return err
+	}
 	s.plan(allBlobs)
+	s.dropTaglessIndexes()
 	return nil
 }
 

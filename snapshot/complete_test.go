@@ -1,0 +1,112 @@
+package snapshot
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/integration/sample"
+	"github.com/regbackup/regbackup/internal/regtest"
+	"github.com/regbackup/regbackup/problem"
+)
+
+// unwalked is a driver whose walk does not list some files that reads
+// find: files a push wrote after the walk passed their folder.
+type unwalked struct {
+	drivers.Driver
+	hide func(path string) bool
+}
+
+func (u unwalked) Walk(ctx context.Context, prefix string, fn drivers.WalkFunc) error {
+	return u.Driver.Walk(ctx, prefix, func(fi drivers.FileInfo) error {
+		if u.hide(fi.Path) {
+			return nil
+		}
+		return fn(fi)
+	})
+}
+
+// TestLinksPushedDuringTheWalk: a repository's _layers and revisions are
+// walked before its tags, so an image pushed meanwhile is seen by its tag
+// alone. The snapshot reads the revision and layer links that tag needs,
+// so that what it holds is served; a tag whose revision link is gone
+// (deleted meanwhile) is left out with a notice, as the registry no longer
+// serves it.
+func TestLinksPushedDuringTheWalk(t *testing.T) {
+	d := regtest.Mem(t)
+	if _, err := sample.Generate(t.Context(), d, sample.Options{Seed: 7}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := Take(t.Context(), d, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	repoLinks := func(repo string, kinds ...archive.Kind) []string {
+		var out []string
+		for _, l := range all.Links {
+			if l.Parsed.Repo == repo && slices.Contains(kinds, l.Parsed.Kind) {
+				out = append(out, l.Path)
+			}
+		}
+		return out
+	}
+	hidden := repoLinks("alpha", archive.KindLayerLink, archive.KindRevisionLink)
+	if len(hidden) < 2 {
+		t.Fatalf("sample repository alpha has %d layer and revision links", len(hidden))
+	}
+	s, err := Take(t.Context(), unwalked{d, func(p string) bool { return slices.Contains(hidden, p) }}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every link but the layer links no manifest of the repository
+	// references (layers of a push that never finished: nothing needs them).
+	referenced := map[string]bool{}
+	for _, m := range all.Manifests {
+		for _, r := range m.References {
+			referenced[r] = true
+		}
+	}
+	var got, want []string
+	for _, l := range s.Links {
+		got = append(got, l.Path)
+	}
+	for _, l := range all.Links {
+		if slices.Contains(hidden, l.Path) && l.Parsed.Kind == archive.KindLayerLink && !referenced[l.Digest] {
+			continue
+		}
+		want = append(want, l.Path)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("with alpha's layers and revisions pushed during the walk the snapshot has links\n%q\nwant\n%q", got, want)
+	}
+
+	// A tag whose manifest was deleted since: no revision link anywhere.
+	tags := repoLinks("alpha", archive.KindTagCurrentLink)
+	var gone *Link
+	for i, l := range all.Links {
+		if l.Path == tags[0] {
+			gone = &all.Links[i]
+		}
+	}
+	rev := archive.LinkPath(archive.KindRevisionLink, "alpha", "", gone.Digest)
+	regtest.Must(t, d.Delete(t.Context(), rev))
+	s, err = Take(t.Context(), d, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.ContainsFunc(s.Links, func(l Link) bool { return l.Path == gone.Path }) {
+		t.Errorf("tag %s, whose manifest has no revision link, is in the snapshot", gone.Path)
+	}
+	i := slices.IndexFunc(s.Problems(), func(p problem.Problem) bool { return p.Path == gone.Path })
+	if i < 0 || s.Problems()[i].Severity != problem.Notice || !strings.Contains(s.Problems()[i].Message, "no revision link") {
+		t.Errorf("no notice names the tag left out: %q", problemLines(s))
+	}
+	for _, l := range s.Links {
+		if l.Parsed.Kind == archive.KindTagCurrentLink && l.Digest == gone.Digest && l.Parsed.Repo == "alpha" {
+			t.Errorf("tag %s names the manifest without a revision link", l.Path)
+		}
+	}
+}
