@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +14,8 @@ var ErrFolder = errors.New("is a folder, not an archive")
 
 // LocalStore keeps archives in a local folder. Files are written to a
 // partial file ".NAME.partial-XXXXXXXXXXXX" beside NAME, mode 0600,
-// fsynced and renamed into place on Commit.
+// locked while written, fsynced and renamed into place on Commit; the
+// partial files of killed runs are removed by RemovePartials.
 type LocalStore struct {
 	Dir string
 }
@@ -84,16 +83,14 @@ func (s *LocalStore) Delete(ctx context.Context, name string) error {
 	return os.Remove(s.Where(name))
 }
 
-// Create opens a new partial file beside name.
+// Create opens a new partial file beside name, locked while it is written
+// (see PartialRemover).
 func (s *LocalStore) Create(ctx context.Context, name string) (ArchiveWriter, error) {
-	var rnd [6]byte
-	rand.Read(rnd[:])
-	tmp := filepath.Join(s.Dir, "."+name+".partial-"+hex.EncodeToString(rnd[:]))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := createPartial(s.Dir, name)
 	if err != nil {
 		return nil, err
 	}
-	return &localWriter{f: f, tmp: tmp, target: s.Where(name)}, nil
+	return &localWriter{f: f, tmp: f.Name(), target: s.Where(name)}, nil
 }
 
 // localWriter writes a partial file and renames it on Commit.
@@ -104,13 +101,16 @@ type localWriter struct {
 
 func (w *localWriter) Write(p []byte) (int, error) { return w.f.Write(p) }
 
+// Commit syncs the partial file and renames it into place before closing
+// it: closing releases the lock, and an unlocked partial file is fair game
+// for RemovePartials.
 func (w *localWriter) Commit() error {
 	err := w.f.Sync()
-	if cerr := w.f.Close(); err == nil {
-		err = cerr
-	}
 	if err == nil {
 		err = os.Rename(w.tmp, w.target)
+	}
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
 		os.Remove(w.tmp)
@@ -120,6 +120,7 @@ func (w *localWriter) Commit() error {
 }
 
 func (w *localWriter) Abort() error {
+	err := os.Remove(w.tmp)
 	w.f.Close()
-	return os.Remove(w.tmp)
+	return err
 }

@@ -180,6 +180,7 @@ func runBackup(c *cli.Context) (err error) {
 	if out == "-" {
 		err = write(os.Stdout)
 	} else {
+		r.removePartials(plan.store)
 		err = writeAtomically(c.Context, plan.store, plan.name, out, c.Bool("force"), write)
 	}
 	r.report("backup", result, backupSummary(result))
