@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/regbackup/regbackup/drivers"
 )
 
 // A LocalStore writes NAME through the partial file ".NAME.partial-<12
@@ -21,15 +23,34 @@ import (
 const partialMarker = ".partial-"
 
 // PartialRemover is implemented by stores in which a write killed half way
-// leaves a file behind (LocalStore).
+// leaves something behind: a partial file (LocalStore), an unfinished
+// multipart upload (DriverStore on S3).
 type PartialRemover interface {
-	// RemovePartials removes the partial files that writers which are gone
-	// left in the folder, never those being written, and returns how many
-	// it removed. It may run while other runs write into the folder.
-	RemovePartials(ctx context.Context) (int, error)
+	// RemovePartials removes what killed writers left, and returns how many
+	// it removed: a LocalStore every partial file in its folder that no
+	// live writer holds locked (whatever archive it was for); a DriverStore
+	// the unfinished uploads of name and of its sidecar only, since it
+	// cannot tell a live upload from a dead one: the caller holds an
+	// exclusive lock on Where(name), so that no other run on this host
+	// writes name.
+	RemovePartials(ctx context.Context, name string) (int, error)
 }
 
-var _ PartialRemover = (*LocalStore)(nil)
+var (
+	_ PartialRemover = (*LocalStore)(nil)
+	_ PartialRemover = (*DriverStore)(nil)
+)
+
+// RemovePartials aborts the unfinished uploads to name and its sidecar, on
+// a driver that has such things (drivers.LeftoverRemover).
+func (s *DriverStore) RemovePartials(ctx context.Context, name string) (int, error) {
+	lr, ok := drivers.Underlying(s.D).(drivers.LeftoverRemover)
+	if !ok {
+		return 0, nil
+	}
+	side := sidecarOf(ArchiveRef{Store: s, Name: name}).Name
+	return lr.RemoveLeftovers(ctx, "", func(p string) bool { return p != name && p != side })
+}
 
 // partialName returns a fresh partial file name for name.
 func partialName(name string) string {
@@ -76,7 +97,7 @@ func createPartial(dir, name string) (*os.File, error) {
 
 // RemovePartials removes the partial files in the folder that no writer
 // holds locked: those of runs that were killed or crashed.
-func (s *LocalStore) RemovePartials(ctx context.Context) (int, error) {
+func (s *LocalStore) RemovePartials(ctx context.Context, _ string) (int, error) {
 	entries, err := os.ReadDir(s.Dir)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {

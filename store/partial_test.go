@@ -27,7 +27,7 @@ func TestRemovePartials(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	n, err := s.RemovePartials(t.Context())
+	n, err := s.RemovePartials(t.Context(), "live.tar.zst")
 	if err != nil || n != 1 {
 		t.Errorf("RemovePartials = %d, %v; want 1 (the dead writer's), nil", n, err)
 	}

@@ -25,17 +25,26 @@ func (r *run) removeLeftovers(d drivers.Driver) {
 	r.noteLeftovers(n, err, "in "+d.String())
 }
 
-// removePartials removes the partial archive files that killed backups
-// left in the archive folder st (a LocalStore); those that live backups
-// are writing are locked and kept. An object store keeps nothing visible
-// of an archive upload that was killed (see README, "Killed runs").
-func (r *run) removePartials(st store.ArchiveStore) {
+// removePartials removes what killed backups left in the archive store
+// st: partial files in a folder (those that live backups are writing are
+// locked and kept), unfinished uploads of the archive name and its sidecar
+// on an object store, whose object key this run locks first: no other run
+// on this host writes that key while the lock is held. Uploads of other
+// names are left to the bucket's lifecycle rule: a backup of another
+// registry may be writing them now.
+func (r *run) removePartials(st store.ArchiveStore, name string) error {
 	pr, ok := st.(store.PartialRemover)
 	if !ok {
-		return
+		return nil
 	}
-	n, err := pr.RemovePartials(r.c.Context)
+	if _, local := st.(*store.LocalStore); !local {
+		if err := r.lockName(st.Where(name), false); err != nil {
+			return err
+		}
+	}
+	n, err := pr.RemovePartials(r.c.Context, name)
 	r.noteLeftovers(n, err, "in "+st.String())
+	return nil
 }
 
 // noteLeftovers records and prints what removeLeftovers or removePartials did.
