@@ -190,25 +190,25 @@ func TestKillAnyMoment(t *testing.T) {
 	cases := []killCase{
 		{name: "restore-folder",
 			args: func(round int) []string {
-				return []string{"restore", archives[V3], "--to", dir("restore", round), "--lock-dir", locks+"-restore-folder", "--concurrency", "2"}
+				return []string{"restore", archives[V3], "--to", dir("restore", round), "--lock-dir", locks + "-restore-folder", "--concurrency", "2"}
 			},
 			target: func(round int) killTarget { return folderTarget(dir("restore", round)) },
 			check:  storage(V3)},
 		{name: "restore-s3", env: gw.Env(),
 			args: func(round int) []string {
-				return []string{"restore", archives[V28], "--to", gw.Location(bucket("restore", round), "reg"), "--lock-dir", locks+"-restore-s3", "--concurrency", "2"}
+				return []string{"restore", archives[V28], "--to", gw.Location(bucket("restore", round), "reg"), "--lock-dir", locks + "-restore-s3", "--concurrency", "2"}
 			},
 			target: func(round int) killTarget { return bucketTarget{gw, bucket("restore", round), "reg"} },
 			check:  storage(V28)},
 		{name: "copy-folder",
 			args: func(round int) []string {
-				return []string{"copy", "--from", srcs[V28], "--to", dir("copy", round), "--lock-dir", locks+"-copy-folder", "--concurrency", "2"}
+				return []string{"copy", "--from", srcs[V28], "--to", dir("copy", round), "--lock-dir", locks + "-copy-folder", "--concurrency", "2"}
 			},
 			target: func(round int) killTarget { return folderTarget(dir("copy", round)) },
 			check:  storage(V28)},
 		{name: "copy-s3", env: gw.Env(),
 			args: func(round int) []string {
-				return []string{"copy", "--from", srcs[V3], "--to", gw.Location(bucket("copy", round), "reg"), "--lock-dir", locks+"-copy-s3", "--concurrency", "2"}
+				return []string{"copy", "--from", srcs[V3], "--to", gw.Location(bucket("copy", round), "reg"), "--lock-dir", locks + "-copy-s3", "--concurrency", "2"}
 			},
 			target: func(round int) killTarget { return bucketTarget{gw, bucket("copy", round), "reg"} },
 			check:  storage(V3)},
@@ -218,7 +218,7 @@ func TestKillAnyMoment(t *testing.T) {
 					t.Fatal(err)
 				}
 				return []string{"backup", "--from", srcs[V3], "-o", filepath.Join(dir("backup", round), "registry.tar.zst"),
-					"--lock-dir", locks+"-backup-folder", "--concurrency", "2", "--force"}
+					"--lock-dir", locks + "-backup-folder", "--concurrency", "2", "--force"}
 			},
 			target: func(round int) killTarget { return folderTarget(dir("backup", round)) },
 			check: func(t *testing.T, round int, files map[string][]byte, done bool) string {
@@ -227,7 +227,7 @@ func TestKillAnyMoment(t *testing.T) {
 		{name: "backup-s3", env: gw.Env(),
 			args: func(round int) []string {
 				return []string{"backup", "--from", srcs[V28], "-o", gw.Location(bucket("backup", round), "arch/registry.tar.zst"),
-					"--lock-dir", locks+"-backup-s3", "--concurrency", "2", "--force"}
+					"--lock-dir", locks + "-backup-s3", "--concurrency", "2", "--force"}
 			},
 			target: func(round int) killTarget { return bucketTarget{gw, bucket("backup", round), "arch"} },
 			check: func(t *testing.T, round int, files map[string][]byte, done bool) string {
