@@ -42,6 +42,35 @@ func fileTargets(files []archive.File, dir string) map[string]string {
 	return out
 }
 
+// fileTempMarker is in the temp file name of an included file:
+// ".<base>.regbackup-<12 hex>.tmp".
+const fileTempMarker = ".regbackup-"
+
+// removeStaleTemps removes the temp files that a killed restore left
+// beside target (named as writeFileAtomic names them, for target's base
+// name only) and returns how many it removed. The restore holds the lock
+// of its target storage; a concurrent restore writing the same included
+// file elsewhere would race on target itself anyway.
+func removeStaleTemps(target string) int {
+	dir, prefix := filepath.Dir(target), "."+filepath.Base(target)+fileTempMarker
+	entries, _ := os.ReadDir(dir) // a missing folder holds none
+	n := 0
+	for _, e := range entries {
+		h, ok1 := strings.CutPrefix(e.Name(), prefix)
+		h, ok2 := strings.CutSuffix(h, ".tmp")
+		if !ok1 || !ok2 || !e.Type().IsRegular() {
+			continue
+		}
+		if _, err := hex.DecodeString(h); err != nil || len(h) != 12 {
+			continue
+		}
+		if os.Remove(filepath.Join(dir, e.Name())) == nil {
+			n++
+		}
+	}
+	return n
+}
+
 // writeFileAtomic writes content to target through a temp file in the
 // same folder and a rename: a symlink at target is replaced, never
 // followed, and a failure leaves target as it was.
@@ -52,7 +81,7 @@ func writeFileAtomic(target string, content []byte, mode os.FileMode, uid, gid i
 	}
 	var rnd [6]byte
 	rand.Read(rnd[:])
-	tmp := filepath.Join(dir, "."+filepath.Base(target)+".regbackup-"+hex.EncodeToString(rnd[:])+".tmp")
+	tmp := filepath.Join(dir, "."+filepath.Base(target)+fileTempMarker+hex.EncodeToString(rnd[:])+".tmp")
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return err
