@@ -268,7 +268,9 @@ func runKillRounds(t *testing.T, kc killCase, fractions []float64, slow string) 
 	}
 	var moments []string
 	var leftTotal, killed int
-	for round := range len(fractions) + 1 {
+	const aimedTries = 3 // a run may end before a poll sees its brief temp file
+	aimedMissed := 0
+	for round := 0; round < len(fractions)+1+min(aimedMissed, aimedTries-1); round++ {
 		tg := kc.target(round)
 		at, when, how := time.Duration(-1), func() bool { return len(tg.leftovers(t)) > 0 }, "aimed at its first leftover"
 		if round < len(fractions) {
@@ -288,7 +290,9 @@ func runKillRounds(t *testing.T, kc killCase, fractions []float64, slow string) 
 			t.Fatalf("after the kill %s: output so far:\n%s", how, out)
 		}
 		if when != nil && (code != -1 || len(left) == 0) {
-			t.Errorf("the aimed kill found nothing left behind (exit %d, leftovers %v)", code, left)
+			if aimedMissed++; aimedMissed == aimedTries {
+				t.Errorf("%d aimed kills found nothing left behind (last: exit %d, leftovers %v)", aimedTries, code, left)
+			}
 		}
 		code, out = runKillable(t, env, kc.args(round), -1, nil)
 		if code != 0 {
@@ -302,8 +306,8 @@ func runKillRounds(t *testing.T, kc killCase, fractions []float64, slow string) 
 			t.Errorf("round %d: the re-run left %v", round, rest)
 		}
 	}
-	t.Logf("%s: a run takes %s; killed at %s and once aimed; %d of %d runs killed before they ended; %d leftover(s) in all, every one removed by the re-run",
-		kc.name, took.Round(time.Millisecond), strings.Join(moments, " "), killed, len(fractions)+1, leftTotal)
+	t.Logf("%s: a run takes %s; killed at %s and aimed %d time(s); %d of %d runs killed before they ended; %d leftover(s) in all, every one removed by the re-run",
+		kc.name, took.Round(time.Millisecond), strings.Join(moments, " "), 1+aimedMissed, killed, len(fractions)+1+aimedMissed, leftTotal)
 }
 
 // runKillable runs regbackup with args and env, and SIGKILLs it after at,
