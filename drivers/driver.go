@@ -173,3 +173,21 @@ func Underlying(d Driver) Driver {
 		d = w.Unwrap()
 	}
 }
+
+// LeftoverRemover is implemented by backends on which a write killed half
+// way (SIGKILL, a crash, a lost machine) leaves something behind that is no
+// file of the registry: the filesystem's temp files of a Put, an object
+// store's unfinished multipart uploads, which cost storage but never show
+// as objects.
+type LeftoverRemover interface {
+	// RemoveLeftovers removes what interrupted writes left below prefix
+	// ("" for the whole root), except at the paths for which keep (when not
+	// nil) returns true, and returns how many it removed. It never removes a
+	// file and keeps the writes in flight of this Driver, but it cannot tell
+	// another process's write in flight from a dead one: the caller must
+	// hold the storage's exclusive lock (package lock), so that no other
+	// regbackup run writes there, and keep what others (the registry) may be
+	// writing. Leftovers it could not remove are the error, with the count
+	// of those it did remove.
+	RemoveLeftovers(ctx context.Context, prefix string, keep func(path string) bool) (int, error)
+}

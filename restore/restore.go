@@ -14,6 +14,7 @@ import (
 
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/internal/atomicfile"
 	"github.com/regbackup/regbackup/linkwriter"
 	"github.com/regbackup/regbackup/parallel"
 	"github.com/regbackup/regbackup/problem"
@@ -24,10 +25,13 @@ import (
 // Report says what a Restore did (or, with DryRun, would do).
 type Report struct {
 	progress.Totals
-	Skipped  int               `json:"skipped,omitempty"` // blobs already present
-	Removed  int               `json:"removed,omitempty"` // --clean
-	Problems []problem.Problem `json:"problems,omitempty"`
-	Duration time.Duration     `json:"duration_ns"`
+	Skipped int `json:"skipped,omitempty"` // blobs already present
+	Removed int `json:"removed,omitempty"` // --clean
+	// StaleTemps counts the temp files of included files that a killed
+	// restore left beside them, removed before those files were written.
+	StaleTemps int               `json:"stale_temp_files,omitempty"`
+	Problems   []problem.Problem `json:"problems,omitempty"`
+	Duration   time.Duration     `json:"duration_ns"`
 	// Metadata is "database" when GitLab's metadata database was restored
 	// (SchemaVersion: the newest migration it now holds).
 	Metadata      string `json:"metadata,omitempty"`
@@ -347,6 +351,7 @@ func (rs *restorer) writeFiles(cat *archive.Catalog) error {
 		if rs.opts.DryRun {
 			continue
 		}
+		rs.rep.StaleTemps += atomicfile.RemoveStale(target)
 		if err := writeFileAtomic(target, content, mode, f.UID, f.GID); err != nil {
 			return fmt.Errorf("restoring included file %s: %w", f.Path, err)
 		}

@@ -60,8 +60,22 @@ func FuzzSidecar(f *testing.F) {
 			t.Fatalf("a marshalled sidecar is refused: %v", err)
 		}
 		m.Archive = whole.Archive
-		if !reflect.DeepEqual(m, whole) {
+		if !reflect.DeepEqual(normalMeta(m), normalMeta(whole)) {
 			t.Fatalf("round trip changed the sidecar:\n%+v\n%+v", m, whole)
 		}
 	})
+}
+
+// normalMeta is m with what JSON does not tell apart made one: an empty
+// list and none, a time and the same instant in another zone.
+func normalMeta(m *archive.Meta) archive.Meta {
+	n := *m
+	n.Created = n.Created.UTC()
+	if len(n.Parents) == 0 {
+		n.Parents = nil
+	}
+	if len(n.Blobs) == 0 {
+		n.Blobs = nil
+	}
+	return n
 }

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -18,7 +16,8 @@ var ErrFolder = errors.New("is a folder, not an archive")
 
 // LocalStore keeps archives in a local folder. Files are written to a
 // partial file ".NAME.partial-XXXXXXXXXXXX" beside NAME, mode 0600,
-// fsynced and renamed into place on Commit.
+// locked while written, fsynced and renamed into place on Commit; the
+// partial files of killed runs are removed by RemovePartials.
 type LocalStore struct {
 	Dir string
 }
@@ -86,22 +85,22 @@ func (s *LocalStore) Delete(ctx context.Context, name string) error {
 	return os.Remove(s.Where(name))
 }
 
-// Create opens a new partial file beside name.
+// Create opens a new partial file beside name, locked while it is written
+// (see PartialRemover).
 func (s *LocalStore) Create(ctx context.Context, name string) (ArchiveWriter, error) {
-	var rnd [6]byte
-	rand.Read(rnd[:])
-	// prune removes a killed run's partial files by this name.
-	tmp := filepath.Join(s.Dir, "."+name+".partial-"+hex.EncodeToString(rnd[:]))
-	f, err := atomicfile.CreateTemp(s.Where(name), tmp, 0o600)
+	f, err := createPartial(s.Dir, name)
 	if err != nil {
 		return nil, err
 	}
-	return localWriter{f}, nil
+	return localWriter{atomicfile.Adopt(f, s.Where(name))}, nil
 }
 
 // localWriter writes a partial file and renames it, durably, on Commit.
 type localWriter struct{ *atomicfile.File }
 
+// Commit syncs the partial file, renames it into place and syncs the
+// folder. atomicfile renames before it closes: closing releases the lock,
+// and an unlocked partial file is fair game for RemovePartials.
 func (w localWriter) Commit() error {
 	if err := w.File.Commit(); err != nil {
 		return fmt.Errorf("writing %s: %w", w.Target(), err)

@@ -180,6 +180,9 @@ func runBackup(c *cli.Context) (err error) {
 	if out == "-" {
 		err = write(os.Stdout)
 	} else {
+		if err := r.removePartials(plan.store, plan.name); err != nil {
+			return err
+		}
 		err = writeAtomically(c.Context, plan.store, plan.name, out, c.Bool("force"), write)
 	}
 	r.report("backup", result, backupSummary(result))

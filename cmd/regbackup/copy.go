@@ -150,6 +150,7 @@ func runCopy(c *cli.Context) (err error) {
 		if err := r.lockStorage(dst, false); err != nil {
 			return err
 		}
+		r.removeLeftovers(dst)
 	}
 	rep := r.rep
 	opts := regcopy.Options{Repositories: c.StringSlice("repository"), Concurrency: conc, DryRun: dryRun,

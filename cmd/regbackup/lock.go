@@ -38,7 +38,12 @@ func lockKey(d drivers.Driver) string {
 // locks its source and its target). A held lock fails the run at once
 // (exit 4) naming its holder, or after --wait.
 func (r *run) lockStorage(d drivers.Driver, shared bool) error {
-	key := lockKey(d)
+	return r.lockName(lockKey(d), shared)
+}
+
+// lockName takes the lock named key (a location without secrets) as
+// lockStorage does.
+func (r *run) lockName(key string, shared bool) error {
 	me := lock.Me(r.out.Command, key)
 	opts := lock.Options{Dir: r.c.String("lock-dir"), Shared: shared}
 	l, err := lock.Acquire(r.c.Context, key, me, opts)

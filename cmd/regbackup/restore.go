@@ -180,6 +180,7 @@ func runRestore(c *cli.Context) (err error) {
 		if err := r.lockStorage(d, false); err != nil {
 			return err
 		}
+		r.removeLeftovers(d)
 	}
 	if uid >= 0 {
 		fd, ok := d.(*filesystem.Driver)

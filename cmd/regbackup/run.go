@@ -38,7 +38,10 @@ type outcome struct {
 	Problems        []problem.Problem `json:"problems"`
 	LockedBy        []lock.Holder     `json:"locked_by,omitempty"`   // locked: who holds the storage
 	StaleLocks      []lock.Holder     `json:"stale_locks,omitempty"` // earlier runs that died holding the lock
-	Report          any               `json:"report"`                // the command's full report; null if it did not get that far
+	// LeftoversRemoved counts the temp files, partial archives and
+	// unfinished uploads of killed runs that this run removed.
+	LeftoversRemoved int `json:"leftovers_removed,omitempty"`
+	Report           any `json:"report"` // the command's full report; null if it did not get that far
 	// backup: the base of --incremental (or why there was none), and what
 	// --keep-* pruned afterwards.
 	Incremental map[string]any     `json:"incremental,omitempty"`

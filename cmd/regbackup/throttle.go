@@ -78,8 +78,8 @@ func features(d drivers.Driver) int {
 	return f
 }
 
-// slowDriver sleeps before every blob Reader and Put; it has no optional
-// interface of its own.
+// slowDriver sleeps before every blob Reader and Put, and pauses once
+// inside each blob Put; it has no optional interface of its own.
 type slowDriver struct {
 	drivers.Driver
 	delay time.Duration
@@ -108,11 +108,39 @@ func (s *slowDriver) Reader(ctx context.Context, p string) (io.ReadCloser, error
 	return s.Driver.Reader(ctx, p)
 }
 
+// Put waits, then writes a blob with a pause of the same length before its
+// end: the driver's temp file or multipart upload then exists for a while,
+// as it does for a big blob on a slow disk, and a test's kill can land
+// while it does.
 func (s *slowDriver) Put(ctx context.Context, p string, r io.Reader, size int64) error {
 	if err := s.wait(ctx, p); err != nil {
 		return err
 	}
+	if archive.ParsePath(p).Kind == archive.KindBlob {
+		r = &pauseAtEOF{r: r, ctx: ctx, delay: s.delay}
+	}
 	return s.Driver.Put(ctx, p, r, size)
+}
+
+// pauseAtEOF is r with one pause before it reports io.EOF.
+type pauseAtEOF struct {
+	r      io.Reader
+	ctx    context.Context
+	delay  time.Duration
+	paused bool
+}
+
+func (p *pauseAtEOF) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if err == io.EOF && !p.paused {
+		p.paused = true
+		select {
+		case <-time.After(p.delay):
+		case <-p.ctx.Done():
+			return n, p.ctx.Err()
+		}
+	}
+	return n, err
 }
 
 // The pass-throughs of the optional interfaces.

@@ -85,6 +85,17 @@ func (s *tempSet) add(name string) error {
 	return nil
 }
 
+// snapshot returns the temp files in flight now.
+func (s *tempSet) snapshot() map[string]struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]struct{}, len(s.names))
+	for n := range s.names {
+		out[n] = struct{}{}
+	}
+	return out
+}
+
 // done forgets a temp file that was renamed or removed.
 func (s *tempSet) done(name string) {
 	s.mu.Lock()

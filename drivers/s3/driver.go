@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -34,6 +35,8 @@ type Driver struct {
 	secrets []string // credentials to keep out of messages
 
 	regionGuessed bool // no region given: checkBucket may move to the bucket's
+
+	live sync.Map // upload id -> struct{}: multipart uploads of Puts in flight, which RemoveLeftovers keeps
 }
 
 // objectOptions are set on every object written.

@@ -72,6 +72,8 @@ func (d *Driver) multipart(ctx context.Context, op, p string, feed func(ctx cont
 	if err != nil {
 		return d.fail(op, p, err)
 	}
+	d.live.Store(aws.ToString(created.UploadId), struct{}{})
+	defer d.live.Delete(aws.ToString(created.UploadId))
 	up := &upload{d: d, op: op, path: p, key: key, id: created.UploadId, slots: make(chan struct{}, d.cfg.PartConcurrency)}
 	upCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)

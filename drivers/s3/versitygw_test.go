@@ -2,6 +2,7 @@ package s3_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/regbackup/regbackup/drivers"
 	"github.com/regbackup/regbackup/drivers/drivertest"
@@ -73,6 +76,42 @@ func TestVersityGW(t *testing.T) {
 		}
 		if k := gw.Keys(t, bucket); len(k) != 0 {
 			t.Errorf("keys left: %q", k)
+		}
+	})
+
+	// RemoveLeftovers aborts the unfinished uploads below the root that
+	// keep does not keep, never another root's nor a Put's in flight.
+	t.Run("RemoveLeftovers", func(t *testing.T) {
+		d, bucket := newDriver(t)
+		for _, k := range []string{"reg/docker/registry/v2/blobs/sha256/ab/ab/data", "reg/docker/registry/v2/repositories/r/_uploads/u/data", "other/data"} {
+			if _, err := gw.Client().CreateMultipartUpload(t.Context(), &awss3.CreateMultipartUploadInput{Bucket: &bucket, Key: &k}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pr, pw := io.Pipe()
+		putDone := make(chan error, 1)
+		go func() { putDone <- d.Put(context.Background(), "live", pr, 12<<20) }()
+		if _, err := pw.Write(make([]byte, 6<<20)); err != nil { // past the part size: the upload exists
+			t.Fatal(err)
+		}
+		for end := time.Now().Add(10 * time.Second); !slices.Contains(gw.Uploads(t, bucket), "reg/live"); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(end) {
+				t.Fatalf("no upload for the Put in flight: %q", gw.Uploads(t, bucket))
+			}
+		}
+		n, err := d.RemoveLeftovers(t.Context(), "", func(p string) bool { return strings.Contains(p, "/_uploads/") })
+		if err != nil || n != 1 {
+			t.Errorf("RemoveLeftovers = %d, %v; want 1, nil", n, err)
+		}
+		pw.Write(make([]byte, 6<<20))
+		pw.Close()
+		if err := <-putDone; err != nil {
+			t.Fatalf("the Put in flight failed after RemoveLeftovers: %v", err)
+		}
+		got := gw.Uploads(t, bucket)
+		slices.Sort(got)
+		if want := []string{"other/data", "reg/docker/registry/v2/repositories/r/_uploads/u/data"}; !slices.Equal(got, want) {
+			t.Errorf("uploads left %q, want %q", got, want)
 		}
 	})
 

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -36,6 +37,29 @@ func TempName(target string) string {
 	var rnd [6]byte
 	rand.Read(rnd[:])
 	return filepath.Join(filepath.Dir(target), "."+filepath.Base(target)+".regbackup-"+hex.EncodeToString(rnd[:])+".tmp")
+}
+
+// RemoveStale removes the temp files named by TempName beside target that
+// a killed run left, and returns how many it removed. The caller must know
+// that no live run is writing target (it holds the target's lock).
+func RemoveStale(target string) int {
+	dir, prefix := filepath.Dir(target), "."+filepath.Base(target)+".regbackup-"
+	entries, _ := os.ReadDir(dir) // a missing folder holds none
+	n := 0
+	for _, e := range entries {
+		h, ok1 := strings.CutPrefix(e.Name(), prefix)
+		h, ok2 := strings.CutSuffix(h, ".tmp")
+		if !ok1 || !ok2 || !e.Type().IsRegular() || len(h) != 12 {
+			continue
+		}
+		if _, err := hex.DecodeString(h); err != nil {
+			continue
+		}
+		if os.Remove(filepath.Join(dir, e.Name())) == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // Create starts replacing target through a new temp file named by
@@ -58,12 +82,19 @@ func CreateTemp(target, tmp string, perm os.FileMode) (*File, error) {
 	return &File{File: f, target: target}, nil
 }
 
+// Adopt makes f, a temp file the caller created (exclusively) in target's
+// folder, the File that becomes target on Commit: for a temp file held
+// locked while it is written (a lock Commit keeps until the rename is done).
+func Adopt(f *os.File, target string) *File { return &File{File: f, target: target} }
+
 // Target is the path Commit writes.
 func (f *File) Target() string { return f.target }
 
-// Commit syncs the temp file, renames it over the target and syncs the
-// folder. On error the temp file is removed and the target is as it was
-// (or, when only the folder's sync failed, already replaced).
+// Commit syncs the temp file, renames it over the target, closes it and
+// syncs the folder. It renames before it closes, so a lock held on the temp
+// file lasts until it is in place. On error the temp file is removed and
+// the target is as it was (or, when only the close or the folder's sync
+// failed, already replaced).
 func (f *File) Commit() error {
 	if f.done {
 		return errors.New("atomicfile: committed or aborted twice")
@@ -71,11 +102,11 @@ func (f *File) Commit() error {
 	f.done = true
 	tmp := f.Name()
 	err := f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if err == nil {
 		err = os.Rename(tmp, f.target)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
 		os.Remove(tmp)
@@ -93,8 +124,9 @@ func (f *File) Abort() error {
 		return nil
 	}
 	f.done = true
+	err := os.Remove(f.Name()) // before the close, which releases a lock on it
 	f.Close()
-	return os.Remove(f.Name())
+	return err
 }
 
 // WriteFile replaces target with data, mode perm.
