@@ -58,7 +58,7 @@ type Options struct {
 	// copy every blob once; a Copy without Shard afterwards finds them all
 	// at the target and writes the links (and, with Database, the
 	// lockfile). In database mode a shard run refuses, before copying, a
-	// target the registry would not start on (see writeLockfile).
+	// target the registry would not start on (see lockfiles).
 	Shard Shard
 }
 
