@@ -104,6 +104,14 @@ func TestUsageErrors(t *testing.T) {
 		{"copy-repository-without-value", func(out, to string) []string {
 			return []string{"copy", "--from", src, "--to", to, "--repository"}
 		}},
+		{"copy-shard-index-too-large", func(out, to string) []string {
+			return []string{"copy", "--from", src, "--to", to, "--shard", "4/4"}
+		}},
+		{"copy-shard-of-zero", func(out, to string) []string { return []string{"copy", "--from", src, "--to", to, "--shard", "0/0"} }},
+		{"copy-shard-no-slash", func(out, to string) []string { return []string{"copy", "--from", src, "--to", to, "--shard", "2"} }},
+		{"copy-shard-spaces", func(out, to string) []string { return []string{"copy", "--from", src, "--to", to, "--shard", "1 / 4"} }},
+		{"copy-shard-negative", func(out, to string) []string { return []string{"copy", "--from", src, "--to", to, "--shard", "-1/4"} }},
+		{"copy-shard-empty", func(out, to string) []string { return []string{"copy", "--from", src, "--to", to, "--shard", ""} }},
 		{"unknown-command", func(out, to string) []string { return []string{"bakup", "--from", src, "-o", out} }},
 	}
 	for _, c := range cases {

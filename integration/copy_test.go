@@ -32,6 +32,8 @@ type copyJSON struct {
 		ServerSide     int            `json:"server_side_blobs"`
 		Skipped        int            `json:"skipped"`
 		Links          int            `json:"links"`
+		Shard          string         `json:"shard"`
+		OtherShards    int            `json:"other_shards"`
 		LinksUnchanged int            `json:"links_unchanged"`
 		Storage        map[string]any `json:"storage"`
 	} `json:"report"`

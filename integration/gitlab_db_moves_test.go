@@ -17,6 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/regbackup/regbackup/integration/servers"
 )
 
@@ -117,9 +120,10 @@ func TestGitLabIncrementalNights(t *testing.T) {
 	CheckServes(t, g.Registry, want)
 }
 
-// TestGitLabCopyToS3: copy through the config to a bucket; a GitLab
-// registry on the bucket with the same database serves every tag; a second
-// copy copies nothing.
+// TestGitLabCopyToS3: copy through the config to a bucket, first in two
+// shards (checkGitLabShards), then a plain copy, which copies no blob; a
+// GitLab registry on the bucket with the same database serves every tag;
+// a second copy copies nothing.
 func TestGitLabCopyToS3(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "registry")
 	g := startGitLab(t, root, "")
@@ -127,7 +131,11 @@ func TestGitLabCopyToS3(t *testing.T) {
 	gw := servers.StartVersityGW(t)
 	bucket := gw.NewBucket(t)
 	args := []string{"copy", "--registry-config", g.ConfigPath, "--to", gw.Location(bucket, "reg")}
+	checkGitLabShards(t, gw, bucket, args)
 	stdout, stderr := regbackupS3(t, gw, 0, args...)
+	if !strings.Contains(stderr, "blobs: 0 copied") {
+		t.Errorf("the plain copy after the shards copied blobs:\n%s", stderr)
+	}
 	if !strings.Contains(stdout, "s3:") || !strings.Contains(stdout, bucket) {
 		t.Errorf("copy does not print the storage section for the bucket:\n%s", stdout)
 	}
@@ -238,4 +246,46 @@ func keysUnder(keys []string, prefix string) []string {
 // crane refuses to follow to a loopback address) and deletes allowed.
 func gitlabS3(gw *servers.S3Server, bucket, root string) string {
 	return gw.S3Storage(bucket, root) + "\nredirect: {disable: true}\ndelete: {enabled: true}"
+}
+
+// checkGitLabShards: in database mode, the shards 0/2 and 1/2 of the copy
+// args make copy the database's blobs between them and write nothing else
+// (no lockfile: the final copy writes it). A shard refuses, before copying
+// a blob, a target holding filesystem-in-use, where the registry on the
+// database would not start.
+func checkGitLabShards(t *testing.T, gw *servers.S3Server, bucket string, args []string) {
+	t.Helper()
+	copied := 0
+	for _, sh := range []string{"0/2", "1/2"} {
+		stdout, _ := regbackupS3(t, gw, 0, append(args, "--shard", sh, "--json")...)
+		j := parseCopyJSON(t, stdout)
+		if j.Report.Shard != sh || j.Report.Links != 0 {
+			t.Errorf("shard %s: report shard %q, %d links", sh, j.Report.Shard, j.Report.Links)
+		}
+		copied += j.Report.Blobs + j.Report.ServerSide
+	}
+	keys := gw.Keys(t, bucket)
+	for _, k := range keys {
+		if !strings.HasPrefix(k, "reg/docker/registry/v2/blobs/") {
+			t.Errorf("after the shards the bucket holds %s: want blobs only", k)
+		}
+	}
+	if copied == 0 || copied != len(keys) {
+		t.Errorf("the shards copied %d blobs, the bucket holds %d objects", copied, len(keys))
+	}
+
+	held := gw.NewBucket(t)
+	if _, err := gw.Client().PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String(held),
+		Key: aws.String("reg/docker/registry/lockfiles/filesystem-in-use"), Body: strings.NewReader("")}); err != nil {
+		t.Fatal(err)
+	}
+	to := slices.Index(args, "--to")
+	heldArgs := append(slices.Clone(args[:to+1]), gw.Location(held, "reg"), "--shard", "0/2")
+	_, stderr := regbackupS3(t, gw, 1, heldArgs...)
+	if !strings.Contains(stderr, "filesystem-in-use") {
+		t.Errorf("shard onto a target holding filesystem-in-use: want it named\n%s", stderr)
+	}
+	if keys := gw.Keys(t, held); len(keys) != 1 {
+		t.Errorf("a refused shard left %v", keys)
+	}
 }

@@ -52,6 +52,14 @@ type Options struct {
 	// lockfile is written at the target after them. The database itself
 	// stays where it is.
 	Database *metadb.DB
+	// Shard, when set (Of > 0), copies only the needed blobs that fall in
+	// it (see Shard) and writes nothing else: no link file, no lockfile.
+	// Runs of every shard of one Of, side by side or one after another,
+	// copy every blob once; a Copy without Shard afterwards finds them all
+	// at the target and writes the links (and, with Database, the
+	// lockfile). In database mode a shard run refuses, before copying, a
+	// target the registry would not start on (see lockfiles).
+	Shard Shard
 }
 
 // Report says what a Copy did (or, in a dry run, would do).
@@ -64,9 +72,11 @@ type Report struct {
 	BlobBytes      int64             `json:"blob_bytes"`        // bytes of both
 	Skipped        int               `json:"skipped"`           // already at the target
 	SkippedBytes   int64             `json:"skipped_bytes"`
-	Replaced       int               `json:"replaced,omitempty"` // with VerifyExisting: target copies that did not match, copied again
-	Links          int               `json:"links"`              // link files written
-	LinksUnchanged int               `json:"links_unchanged"`    // already holding the right digest
+	Replaced       int               `json:"replaced,omitempty"`     // with VerifyExisting: target copies that did not match, copied again
+	Shard          string            `json:"shard,omitempty"`        // Options.Shard, "I/N"
+	OtherShards    int               `json:"other_shards,omitempty"` // needed blobs left to the other shards
+	Links          int               `json:"links"`                  // link files written
+	LinksUnchanged int               `json:"links_unchanged"`        // already holding the right digest
 	Problems       []problem.Problem `json:"problems,omitempty"`
 	Duration       time.Duration     `json:"duration_ns"`
 }
@@ -85,6 +95,9 @@ type Report struct {
 // after a full copy writes nothing. Blobs and links pushed to src during
 // the copy are not copied; a re-run picks them up.
 //
+// With Options.Shard, Copy copies only the blobs of that shard and stops
+// there, before any link: a plain Copy after every shard's writes them.
+//
 // A blob missing or corrupt in src is reported as problem.Damage, the links
 // naming it are not written, and everything else is copied; Copy then
 // returns the report and an error wrapping snapshot.ErrDamagedSource. Any other
@@ -99,7 +112,7 @@ func Copy(ctx context.Context, src, dst drivers.Driver, opts Options) (*Report, 
 	_, c.serverSide = dst.(drivers.Copier)
 	if _, remote := dst.(drivers.ConcurrencyHinter); remote {
 		c.blobList = startListing(ctx, dst, archive.RegistryRoot+"blobs/", "blobs")
-		if !opts.VerifyExisting {
+		if !opts.VerifyExisting && opts.Shard.Of == 0 {
 			c.linkList = startListing(ctx, dst, archive.RegistryRoot+"repositories/", "link files")
 		}
 	}
@@ -128,8 +141,17 @@ func Copy(ctx context.Context, src, dst drivers.Driver, opts Options) (*Report, 
 	}
 	var blobs []archive.Blob
 	for _, b := range snap.Planned {
-		if need[b.Digest] {
+		switch {
+		case !need[b.Digest]:
+		case opts.Shard.Holds(b.Digest):
 			blobs = append(blobs, b)
+		default:
+			c.rep.OtherShards++
+		}
+	}
+	if opts.Shard.Of > 0 && opts.Database != nil {
+		if _, err := c.lockfiles(ctx); err != nil {
+			return nil, err
 		}
 	}
 	if err := c.copyBlobs(ctx, blobs); err != nil {
@@ -139,18 +161,21 @@ func Copy(ctx context.Context, src, dst drivers.Driver, opts Options) (*Report, 
 	if err := c.sync(ctx); err != nil {
 		return nil, err
 	}
-	if err := c.writeLinks(ctx, snap.Links, sel); err != nil {
-		return nil, err
-	}
-	if opts.Database != nil {
-		if err := c.writeLockfile(ctx); err != nil {
+	if opts.Shard.Of == 0 {
+		if err := c.writeLinks(ctx, snap.Links, sel); err != nil {
+			return nil, err
+		}
+		if opts.Database != nil {
+			if err := c.writeLockfile(ctx); err != nil {
+				return nil, err
+			}
+		}
+		if err := c.sync(ctx); err != nil {
 			return nil, err
 		}
 	}
-	if err := c.sync(ctx); err != nil {
-		return nil, err
-	}
 	rep := c.rep
+	rep.Shard = opts.Shard.String()
 	rep.Repositories = len(sel)
 	for _, r := range cat.Repositories {
 		if sel[r.Name] {
@@ -206,19 +231,28 @@ func (c *copier) snapshot(ctx context.Context, opts snapshot.Options) (*snapshot
 	return snapshot.TakeDatabase(ctx, c.src, db, opts)
 }
 
-// writeLockfile writes the target's database-in-use lockfile, after every
-// blob: what GitLab's registry looks for before it serves storage from its
-// database. A target that holds filesystem-in-use is refused: a registry
-// would not start on it.
-func (c *copier) writeLockfile(ctx context.Context) error {
+// lockfiles reads the target's lockfiles, refusing a target that holds
+// filesystem-in-use: a registry on the metadata database would not start
+// on it.
+func (c *copier) lockfiles(ctx context.Context) (regconfig.Lockfiles, error) {
 	lf, err := regconfig.ReadLockfiles(ctx, c.dst)
 	switch {
 	case err != nil:
-		return err
+		return lf, err
 	case lf.Filesystem:
-		return fmt.Errorf("%s holds %s: a registry on the metadata database will not start on it; remove it if nothing uses that storage without the database", c.dst, regconfig.LockfileFilesystem)
-	case lf.Database:
-		return nil
+		return lf, fmt.Errorf("%s holds %s: a registry on the metadata database will not start on it; remove it if nothing uses that storage without the database", c.dst, regconfig.LockfileFilesystem)
+	}
+	return lf, nil
+}
+
+// writeLockfile writes the target's database-in-use lockfile, after every
+// blob: what GitLab's registry looks for before it serves storage from its
+// database. A target that holds filesystem-in-use is refused (see
+// lockfiles).
+func (c *copier) writeLockfile(ctx context.Context) error {
+	lf, err := c.lockfiles(ctx)
+	if err != nil || lf.Database {
+		return err
 	}
 	c.change("write", regconfig.LockfileDatabase)
 	if c.opts.DryRun {

@@ -49,6 +49,17 @@ verified and resumable as above, then writes the target's database-in-use lockfi
 database stays where it is: point the registry's storage section at the target (printed at
 the end) and keep its database section.
 
+With --shard I/N, copy copies only the blobs of shard I of N and writes nothing else: no
+link file, no lockfile. Shard I holds the blobs whose sha256's first 8 hex digits, read as a
+number v, give floor(v * N / 2^32) = I: contiguous digest prefix ranges (with N = 16, shard I
+holds the digests starting with hex digit I; with N = 4, shard 0 holds 0-3, shard 1 4-7, ...).
+The N shards are disjoint and together hold every blob, so N runs, one per shard, side by
+side on N machines, copy every blob once; a plain copy (no --shard) run afterwards finds
+every blob at the target and writes the links (and, in database mode, the lockfile). Each
+shard run takes the snapshot of the source itself; it holds the target's lock shared, so
+shard runs on one host may overlap, and a plain copy waits for them. A failed shard is
+resumed by running it again. See "Migrating a very large registry" in the README.
+
 ` + locationHelp + `
 
 The target takes the same forms (--to LOCATION or --to-registry-config FILE); a missing
@@ -65,6 +76,7 @@ Examples:
   regbackup copy --from /var/lib/registry --to /mnt/new --repository 'team/*' --concurrency 8
   regbackup copy --from 's3://old/reg?region=eu-west-1' --to 's3://new/reg?region=eu-west-1' --verify-existing
   regbackup copy --gitlab --to 's3://gitlab-registry/registry?region=eu-west-1'
+  regbackup copy --from 's3://old/reg?region=eu-west-1' --to 'gs://new/reg' --shard 2/4   # then: the same without --shard
   regbackup copy --registry-config /var/opt/gitlab/registry/config.yml --to 's3://bucket/registry?region=eu-west-1'`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "registry storage `LOCATION` to copy: a folder, s3://, gs:// or azure:// (see above)"},
@@ -74,6 +86,7 @@ Examples:
 			&cli.StringSliceFlag{Name: "repository", Aliases: []string{"r"}, Usage: "copy only repositories matching this `GLOB` (and the blobs they need); repeatable; * stays within one path component"},
 			concurrencyFlag("blobs copied (and target lookups, link files)"),
 			&cli.BoolFlag{Name: "dry-run", Usage: "print what would be copied (blobs, bytes, link files), writing nothing"},
+			&cli.StringFlag{Name: "shard", Usage: "copy only the blobs of shard `I/N` (I from 0 to N-1, by digest prefix: see above), no link file; then a plain copy writes the links"},
 			&cli.BoolFlag{Name: "verify-existing", Usage: "read and hash the blobs already at the target (not just their size); copy again those that do not match"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only damage and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
@@ -111,6 +124,12 @@ func runCopy(c *cli.Context) (err error) {
 	case to == "" && toCfg == "":
 		return usagef("--to or --to-registry-config is required: the storage to copy into (e.g. s3://bucket/root) or its registry's config.yml")
 	}
+	var shard regcopy.Shard
+	if c.IsSet("shard") {
+		if shard, err = regcopy.ParseShard(c.String("shard")); err != nil {
+			return usagef("--shard %v", err)
+		}
+	}
 	conc, err := concurrencyOption(c)
 	if err != nil {
 		return err
@@ -147,14 +166,15 @@ func runCopy(c *cli.Context) (err error) {
 		return err
 	}
 	if !dryRun {
-		if err := r.lockStorage(dst, false); err != nil {
+		// Shards write disjoint blobs and no link: they may overlap.
+		if err := r.lockStorage(dst, shard.Of > 0); err != nil {
 			return err
 		}
 		r.removeLeftovers(dst)
 	}
 	rep := r.rep
 	opts := regcopy.Options{Repositories: c.StringSlice("repository"), Concurrency: conc, DryRun: dryRun,
-		VerifyExisting: c.Bool("verify-existing"), Progress: &rep.prog}
+		VerifyExisting: c.Bool("verify-existing"), Shard: shard, Progress: &rep.prog}
 	if src.db != nil {
 		opts.Database = src.db.db
 		if !c.Bool("quiet") {
@@ -190,6 +210,10 @@ func runCopy(c *cli.Context) (err error) {
 	}
 	rep.stop() // the summary follows: no bar in between
 	printCopy(rep, result, dryRun)
+	if shard.Of > 0 {
+		rep.printf("once every shard of %d is done, the same command without --shard writes the link files (it finds the blobs there)\n", shard.Of)
+		return copyError(err)
+	}
 	if !dryRun {
 		rep.printf("a last run of the same command while the source registry is read-only for a short while " +
 			"(storage: maintenance: readonly: enabled: true) catches up with pushes made during this copy\n")
@@ -256,12 +280,20 @@ func printCopy(rep *reporter, res *regcopy.Report, dryRun bool) {
 			damaged++
 		}
 	}
+	if res.Shard != "" {
+		verb = strings.Replace(verb, "copy", "copy --shard "+res.Shard, 1)
+	}
 	line := fmt.Sprintf("%s: %d repositories, %d tags; blobs: %d %s (%s), %d server-side, %d already at the target (%s)",
 		verb, res.Repositories, res.Tags, res.Blobs, copied, human(res.BlobBytes), res.ServerSide, res.Skipped, human(res.SkippedBytes))
 	if res.Replaced > 0 {
 		line += fmt.Sprintf(", %d replaced (did not match)", res.Replaced)
 	}
-	line += fmt.Sprintf("; links: %d %s, %d unchanged; in %s", res.Links, written, res.LinksUnchanged, res.Duration.Round(time.Millisecond))
+	if res.Shard != "" {
+		line += fmt.Sprintf(", %d in other shards; no link written", res.OtherShards)
+	} else {
+		line += fmt.Sprintf("; links: %d %s, %d unchanged", res.Links, written, res.LinksUnchanged)
+	}
+	line += fmt.Sprintf("; in %s", res.Duration.Round(time.Millisecond))
 	if damaged > 0 {
 		line += fmt.Sprintf("; %d problem(s)", damaged)
 	}

@@ -54,6 +54,8 @@ func decodeStrict(t *testing.T, name string, doc []byte) any {
 	switch tm.APIVersion + " " + tm.Kind {
 	case "batch/v1 CronJob":
 		obj = &batchv1.CronJob{}
+	case "batch/v1 Job":
+		obj = &batchv1.Job{}
 	case "v1 Secret":
 		obj = &corev1.Secret{}
 	case "v1 ServiceAccount":
@@ -69,30 +71,59 @@ func decodeStrict(t *testing.T, name string, doc []byte) any {
 	return obj
 }
 
-// TestManifests: every document of every manifest decodes strictly; each
-// file has a CronJob whose regbackup container has arguments regbackup
+// migratePrefix starts the names of the manifests of a migration (Jobs,
+// see TestMigrationManifests); the others are backups (CronJobs).
+const migratePrefix = "regbackup-migrate-"
+
+// manifest is what one file of contrib/kubernetes defines.
+type manifest struct {
+	cronJobs []*batchv1.CronJob
+	jobs     []*batchv1.Job
+	secrets  map[string]bool // by name
+	claims   map[string]bool
+}
+
+// readManifest decodes every document of the file at path strictly.
+func readManifest(t *testing.T, path string) manifest {
+	t.Helper()
+	m := manifest{secrets: map[string]bool{}, claims: map[string]bool{}}
+	for i, doc := range documents(t, path) {
+		switch o := decodeStrict(t, filepath.Base(path)+" document "+string(rune('1'+i)), doc).(type) {
+		case *batchv1.CronJob:
+			m.cronJobs = append(m.cronJobs, o)
+		case *batchv1.Job:
+			m.jobs = append(m.jobs, o)
+		case *corev1.Secret:
+			m.secrets[o.Name] = true
+		case *corev1.PersistentVolumeClaim:
+			m.claims[o.Name] = true
+		}
+	}
+	return m
+}
+
+// TestManifests: every document of every backup manifest decodes strictly;
+// each file has a CronJob whose regbackup container has arguments regbackup
 // accepts, pushes its metrics to a fixed group (not the pod's name), and
 // runs unprivileged with its locks on a writable volume.
 func TestManifests(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(contribDir, "*.yaml"))
+	all, err := filepath.Glob(filepath.Join(contribDir, "*.yaml"))
+	var files []string
+	for _, f := range all {
+		if !strings.HasPrefix(filepath.Base(f), migratePrefix) {
+			files = append(files, f)
+		}
+	}
 	if err != nil || len(files) < 2 {
 		t.Fatalf("want the S3 and the filesystem manifests in %s, found %v (%v)", contribDir, files, err)
 	}
 	bin := regbackup(t)
 	for _, f := range files {
 		name := filepath.Base(f)
-		var cronJobs []*batchv1.CronJob
-		secrets := map[string]bool{}
-		claims := map[string]bool{}
-		for i, doc := range documents(t, f) {
-			switch o := decodeStrict(t, name+" document "+string(rune('1'+i)), doc).(type) {
-			case *batchv1.CronJob:
-				cronJobs = append(cronJobs, o)
-			case *corev1.Secret:
-				secrets[o.Name] = true
-			case *corev1.PersistentVolumeClaim:
-				claims[o.Name] = true
-			}
+		m := readManifest(t, f)
+		cronJobs := m.cronJobs
+		if len(m.jobs) != 0 {
+			t.Errorf("%s: %d Jobs: a backup manifest has its CronJob only (a migration's file is named %s*)", name, len(m.jobs), migratePrefix)
 		}
 		if len(cronJobs) != 1 {
 			t.Fatalf("%s: %d CronJobs, want 1", name, len(cronJobs))
@@ -104,69 +135,86 @@ func TestManifests(t *testing.T) {
 		if len(strings.Fields(cj.Spec.Schedule)) != 5 {
 			t.Errorf("%s: schedule %q is not a 5-field cron line", name, cj.Spec.Schedule)
 		}
-		pod := cj.Spec.JobTemplate.Spec.Template.Spec
-		if pod.RestartPolicy != corev1.RestartPolicyNever {
-			t.Errorf("%s: restartPolicy %q, want Never (a failed backup is reported, not looped)", name, pod.RestartPolicy)
-		}
-		if sc := pod.SecurityContext; sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot {
-			t.Errorf("%s: the pod does not say runAsNonRoot", name)
-		}
-		if len(pod.Containers) != 1 {
-			t.Fatalf("%s: %d containers, want 1", name, len(pod.Containers))
-		}
-		c := pod.Containers[0]
-		if len(c.Command) != 0 {
-			t.Errorf("%s: command %v overrides the image's entrypoint (regbackup); give args only", name, c.Command)
-		}
-		checkArgs(t, bin, name, c.Args)
+		c := checkPod(t, bin, name, cj.Spec.JobTemplate.Spec.Template.Spec, m)
 		push := argAfter(c.Args, "--metrics-push")
 		if !regexp.MustCompile(`^https?://[^/]+/metrics/job/[^/]+/instance/[^/]+$`).MatchString(push) {
 			t.Errorf("%s: --metrics-push %q: want a fixed group (…/metrics/job/JOB/instance/INSTANCE), or every pod adds one", name, push)
 		}
-		for _, e := range c.EnvFrom {
-			if e.SecretRef != nil && !secrets[e.SecretRef.Name] {
-				t.Errorf("%s: envFrom names Secret %q, which the file does not define", name, e.SecretRef.Name)
-			}
-		}
-		mounts := map[string]corev1.VolumeMount{}
-		for _, m := range c.VolumeMounts {
-			mounts[m.MountPath] = m
-		}
-		lockDir := ""
-		for _, e := range c.Env {
-			if e.Name == "REGBACKUP_LOCK_DIR" {
-				lockDir = e.Value
-			}
-		}
-		if c.SecurityContext != nil && c.SecurityContext.ReadOnlyRootFilesystem != nil && *c.SecurityContext.ReadOnlyRootFilesystem {
-			if !underMount(lockDir, mounts) {
-				t.Errorf("%s: read-only root filesystem, and REGBACKUP_LOCK_DIR %q is on no volume", name, lockDir)
-			}
-		}
-		volumes := map[string]corev1.Volume{}
-		for _, v := range pod.Volumes {
-			volumes[v.Name] = v
-		}
-		for _, m := range c.VolumeMounts {
-			v, ok := volumes[m.Name]
-			if !ok {
-				t.Errorf("%s: mount %s names volume %q, which the pod does not have", name, m.MountPath, m.Name)
-				continue
-			}
-			if pvc := v.PersistentVolumeClaim; pvc != nil && strings.HasPrefix(pvc.ClaimName, "regbackup") && !claims[pvc.ClaimName] {
-				t.Errorf("%s: claim %q is not defined in the file", name, pvc.ClaimName)
-			}
-		}
-		if from := argAfter(c.Args, "--from"); strings.HasPrefix(from, "/") {
-			m, ok := mounts[from]
-			if !ok || !m.ReadOnly {
-				t.Errorf("%s: --from %s: want the registry's volume mounted there read-only", name, from)
-			}
-		}
-		if out := argAfter(c.Args, "-o"); strings.HasPrefix(out, "/") && !underMount(out, mounts) {
+		if out := argAfter(c.Args, "-o"); strings.HasPrefix(out, "/") && !underMount(out, mounts(c)) {
 			t.Errorf("%s: -o %s is on no volume", name, out)
 		}
 	}
+}
+
+// checkPod checks the pod of a CronJob or Job of the file name, which
+// defines m: it is not restarted in place, runs as non-root one regbackup
+// container with arguments regbackup accepts (checkArgs) and no command,
+// takes its Secrets and claims from the file, keeps its locks on a
+// writable volume and mounts a --from folder read-only. It returns the
+// container.
+func checkPod(t *testing.T, bin, name string, pod corev1.PodSpec, m manifest) corev1.Container {
+	t.Helper()
+	if pod.RestartPolicy != corev1.RestartPolicyNever {
+		t.Errorf("%s: restartPolicy %q, want Never (a failed run is reported, not looped in place)", name, pod.RestartPolicy)
+	}
+	if sc := pod.SecurityContext; sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot {
+		t.Errorf("%s: the pod does not say runAsNonRoot", name)
+	}
+	if len(pod.Containers) != 1 {
+		t.Fatalf("%s: %d containers, want 1", name, len(pod.Containers))
+	}
+	c := pod.Containers[0]
+	if len(c.Command) != 0 {
+		t.Errorf("%s: command %v overrides the image's entrypoint (regbackup); give args only", name, c.Command)
+	}
+	checkArgs(t, bin, name, c.Args)
+	for _, e := range c.EnvFrom {
+		if e.SecretRef != nil && !m.secrets[e.SecretRef.Name] {
+			t.Errorf("%s: envFrom names Secret %q, which the file does not define", name, e.SecretRef.Name)
+		}
+	}
+	mounted := mounts(c)
+	lockDir := ""
+	for _, e := range c.Env {
+		if e.Name == "REGBACKUP_LOCK_DIR" {
+			lockDir = e.Value
+		}
+	}
+	if c.SecurityContext != nil && c.SecurityContext.ReadOnlyRootFilesystem != nil && *c.SecurityContext.ReadOnlyRootFilesystem {
+		if !underMount(lockDir, mounted) {
+			t.Errorf("%s: read-only root filesystem, and REGBACKUP_LOCK_DIR %q is on no volume", name, lockDir)
+		}
+	}
+	volumes := map[string]corev1.Volume{}
+	for _, v := range pod.Volumes {
+		volumes[v.Name] = v
+	}
+	for _, vm := range c.VolumeMounts {
+		v, ok := volumes[vm.Name]
+		if !ok {
+			t.Errorf("%s: mount %s names volume %q, which the pod does not have", name, vm.MountPath, vm.Name)
+			continue
+		}
+		if pvc := v.PersistentVolumeClaim; pvc != nil && strings.HasPrefix(pvc.ClaimName, "regbackup") && !m.claims[pvc.ClaimName] {
+			t.Errorf("%s: claim %q is not defined in the file", name, pvc.ClaimName)
+		}
+	}
+	if from := argAfter(c.Args, "--from"); strings.HasPrefix(from, "/") {
+		vm, ok := mounted[from]
+		if !ok || !vm.ReadOnly {
+			t.Errorf("%s: --from %s: want the registry's volume mounted there read-only", name, from)
+		}
+	}
+	return c
+}
+
+// mounts are c's volume mounts by path.
+func mounts(c corev1.Container) map[string]corev1.VolumeMount {
+	m := map[string]corev1.VolumeMount{}
+	for _, vm := range c.VolumeMounts {
+		m[vm.MountPath] = vm
+	}
+	return m
 }
 
 // argAfter is the argument after flag, or "".
