@@ -138,9 +138,10 @@ func isCertificateError(err error) bool {
 	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci)
 }
 
-// noDialRetry is a retryer that does not retry a failure to connect.
+// noDialRetry is a retryer that does not retry a failure to connect, nor a
+// certificate the TLS handshake rejected: neither changes on another try.
 type noDialRetry struct{ aws.Retryer }
 
 func (r noDialRetry) IsErrorRetryable(err error) bool {
-	return !transient.Dial(err) && r.Retryer.IsErrorRetryable(err)
+	return !transient.Dial(err) && !isCertificateError(err) && r.Retryer.IsErrorRetryable(err)
 }
