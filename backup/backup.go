@@ -123,7 +123,7 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 	}
 	var dumped int64
 	if dbSnap != nil {
-		if dumped, err = writeDump(ctx, w, dbSnap, opts.Database.Tools, prog); err != nil {
+		if dumped, err = writeDump(ctx, w, dbSnap, opts.Database.Tools, opts.Compression != archive.None && opts.Compression != "", prog); err != nil {
 			w.Abort()
 			return nil, err
 		}

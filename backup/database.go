@@ -35,12 +35,15 @@ func (db *Database) describe(c *archive.Catalog) {
 }
 
 // writeDump streams pg_dump of snap into w's database entries.
-func writeDump(ctx context.Context, w *archive.Writer, snap *metadb.Snapshot, tools *metadb.Tools, prog *progress.Progress) (int64, error) {
+//
+// The archive's codec compresses the dump when it compresses at all: then
+// pg_dump does not (raw), which makes the dump several times faster.
+func writeDump(ctx context.Context, w *archive.Writer, snap *metadb.Snapshot, tools *metadb.Tools, raw bool, prog *progress.Progress) (int64, error) {
 	prog.StartPhase("database", fmt.Sprintf("pg_dump of snapshot %s (schema %s)", snap.ID, snap.SchemaVersion))
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := snap.Dump(ctx, tools, pw)
+		err := snap.Dump(ctx, tools, pw, raw)
 		pw.CloseWithError(err)
 		done <- err
 	}()

@@ -11,7 +11,7 @@
 //	snap, err := db.Snapshot(ctx)                      // REPEATABLE READ + pg_export_snapshot()
 //	snap.Repositories, snap.Manifests, snap.Blobs      // tags -> digests, payloads, exactly the blobs referenced
 //	tools, err := metadb.FindTools(pgBin)              // pg_dump/pg_restore/psql, newest found, or those in pgBin
-//	err = snap.Dump(ctx, tools, w)                     // pg_dump -Fc --snapshot=<id>: the same state as the lists
+//	err = snap.Dump(ctx, tools, w, false)              // pg_dump -Fc --snapshot=<id>: the same state as the lists
 //	snap.Close()
 //
 //	state, err := db.State(ctx)                        // Empty, FreshSchema, HasRepositories, Foreign

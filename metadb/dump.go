@@ -11,11 +11,13 @@ import (
 )
 
 // Dump writes the database, as the snapshot sees it, to w in pg_dump's
-// custom format (-Fc: compressed, restored with pg_restore in any order and
-// with --clean when needed), streaming: pg_dump's output goes to w as it
-// comes. It refuses tools older than the server (ErrToolTooOld). The
-// snapshot must be open.
-func (s *Snapshot) Dump(ctx context.Context, tools *Tools, w io.Writer) error {
+// custom format (-Fc: restored with pg_restore in any order and with
+// --clean when needed), streaming: pg_dump's output goes to w as it comes.
+// With raw, pg_dump does not compress (--compress=0): for a caller that
+// compresses the stream itself, where pg_dump's zlib would be most of the
+// backup's time and its output compressed twice. It refuses tools older
+// than the server (ErrToolTooOld). The snapshot must be open.
+func (s *Snapshot) Dump(ctx context.Context, tools *Tools, w io.Writer, raw bool) error {
 	if s.tx == nil {
 		return errors.New("metadb: Dump on a closed snapshot")
 	}
@@ -23,7 +25,11 @@ func (s *Snapshot) Dump(ctx context.Context, tools *Tools, w io.Writer) error {
 		return err
 	}
 	cfg := s.db.cfg
-	cmd := exec.CommandContext(ctx, tools.PGDump, "--format=custom", "--snapshot="+s.ID, "--no-password")
+	args := []string{"--format=custom", "--snapshot=" + s.ID, "--no-password"}
+	if raw {
+		args = append(args, "--compress=0")
+	}
+	cmd := exec.CommandContext(ctx, tools.PGDump, args...)
 	cmd.Env = toolEnv(cfg)
 	cmd.SysProcAttr = childAttr()
 	cmd.Stdout = w

@@ -249,7 +249,7 @@ func TestDumpRestoreRoundTrip(t *testing.T) {
 	}
 	// A push after the snapshot is not in the dump.
 	g.run(t, "append", "-f", layer(t, 5000), "-t", g.ref("late:1"))
-	if err := snap.Dump(ctx, tools, f); err != nil {
+	if err := snap.Dump(ctx, tools, f, false); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
