@@ -28,18 +28,7 @@ func (s *Snapshot) completeLinks(ctx context.Context, d drivers.Driver) error {
 	added := map[string]*Link{}
 	has := func(k archive.Kind, repo, dg string) bool {
 		p := archive.LinkPath(k, repo, "", dg)
-		if added[p] != nil {
-			return true
-		}
-		rank := k.RestoreRank()
-		i := sort.Search(len(s.Links), func(i int) bool {
-			l := &s.Links[i]
-			if r := l.Parsed.Kind.RestoreRank(); r != rank {
-				return r > rank
-			}
-			return l.Path >= p
-		})
-		return i < len(s.Links) && s.Links[i].Path == p
+		return added[p] != nil || s.hasLink(k, p)
 	}
 	// need makes sure link k of repo naming dg is in the snapshot, reading
 	// it when the walk did not see it.
@@ -113,6 +102,21 @@ func (s *Snapshot) completeLinks(ctx context.Context, d drivers.Driver) error {
 	s.Links = links
 	sortLinks(s.Links)
 	return nil
+}
+
+// hasLink reports whether s.Links holds the link of kind k at path p. Links
+// are in restore order, by path within a kind (sortLinks): a binary search,
+// rather than a set of every path.
+func (s *Snapshot) hasLink(k archive.Kind, p string) bool {
+	rank := k.RestoreRank()
+	i := sort.Search(len(s.Links), func(i int) bool {
+		l := &s.Links[i]
+		if r := l.Parsed.Kind.RestoreRank(); r != rank {
+			return r > rank
+		}
+		return l.Path >= p
+	})
+	return i < len(s.Links) && s.Links[i].Path == p
 }
 
 // sortLinks puts links in restore order, by path within a kind.
@@ -241,23 +245,10 @@ func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 // by its folder, so a restored folder holding only index links would list
 // a tag that answers 404.
 func (s *Snapshot) dropTaglessIndexes() {
-	// Links are in restore order, by path within a kind: find each tag's
-	// current link by binary search rather than hold a set of every tag.
-	rank := archive.KindTagCurrentLink.RestoreRank()
-	hasCurrent := func(repo, tag string) bool {
-		p := archive.LinkPath(archive.KindTagCurrentLink, repo, tag, "")
-		i := sort.Search(len(s.Links), func(i int) bool {
-			l := &s.Links[i]
-			if r := l.Parsed.Kind.RestoreRank(); r != rank {
-				return r > rank
-			}
-			return l.Path >= p
-		})
-		return i < len(s.Links) && s.Links[i].Path == p
-	}
 	var drop []bool // by index; nil until one is dropped
 	for i, l := range s.Links {
-		if l.Parsed.Kind == archive.KindTagIndexLink && !hasCurrent(l.Parsed.Repo, l.Parsed.Tag) {
+		if l.Parsed.Kind == archive.KindTagIndexLink &&
+			!s.hasLink(archive.KindTagCurrentLink, archive.LinkPath(archive.KindTagCurrentLink, l.Parsed.Repo, l.Parsed.Tag, "")) {
 			if drop == nil {
 				drop = make([]bool, len(s.Links))
 			}

@@ -36,14 +36,17 @@ type File struct {
 func TempName(target string) string {
 	var rnd [6]byte
 	rand.Read(rnd[:])
-	return filepath.Join(filepath.Dir(target), "."+filepath.Base(target)+".regbackup-"+hex.EncodeToString(rnd[:])+".tmp")
+	return filepath.Join(filepath.Dir(target), tempPrefix(target)+hex.EncodeToString(rnd[:])+".tmp")
 }
+
+// tempPrefix is what every TempName of target starts with, without its folder.
+func tempPrefix(target string) string { return "." + filepath.Base(target) + ".regbackup-" }
 
 // RemoveStale removes the temp files named by TempName beside target that
 // a killed run left, and returns how many it removed. The caller must know
 // that no live run is writing target (it holds the target's lock).
 func RemoveStale(target string) int {
-	dir, prefix := filepath.Dir(target), "."+filepath.Base(target)+".regbackup-"
+	dir, prefix := filepath.Dir(target), tempPrefix(target)
 	entries, _ := os.ReadDir(dir) // a missing folder holds none
 	n := 0
 	for _, e := range entries {
