@@ -58,7 +58,7 @@ func (s *Snapshot) readRepositories(ctx context.Context, d drivers.Driver, concu
 		if ri, rj := s.Links[i].Parsed.Kind.RestoreRank(), s.Links[j].Parsed.Kind.RestoreRank(); ri != rj {
 			return ri < rj
 		}
-		return s.Links[i].Path < s.Links[j].Path
+		return comparePaths(&s.Links[i], &s.Links[j]) < 0
 	})
 	return nil
 }
@@ -130,5 +130,6 @@ func (s *Snapshot) parseLink(path string, p archive.Path, data []byte) *Link {
 		s.problems.Add(problem.Damage, path, "", "%v%s", perr, s.then("tag left out"))
 		return nil
 	}
-	return &Link{Path: path, Parsed: p, Digest: dg}
+	l := newLink(path, p, dg, s.names)
+	return &l
 }

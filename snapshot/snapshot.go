@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/regbackup/regbackup/archive"
@@ -28,14 +27,6 @@ const gitlabDatabaseLock = regconfig.LockfileDatabase
 // missing or corrupt blobs. What they wrote is still complete and valid;
 // their report's Problems say what is missing from it.
 var ErrDamagedSource = errors.New("source storage is damaged")
-
-// Link is one link file as the snapshot read it (repaired when the repair
-// was unambiguous).
-type Link struct {
-	Path   string       // its storage path
-	Parsed archive.Path // what the path says: kind, repository, tag, digest named
-	Digest string       // the digest the link holds
-}
 
 // Snapshot is a consistent view of a registry: every link file, read
 // first, then every manifest they name, and the blobs all of those need.
@@ -69,7 +60,8 @@ type Snapshot struct {
 	// Take.
 	Database *metadb.Snapshot
 
-	statted  map[string]bool // blobs looked up with Stat; nil when the snapshot lists them
+	statted  map[string]bool // while Take runs: blobs looked up with Stat; nil when the snapshot lists them
+	names    *interner       // one string per digest and repository name, while Take runs
 	problems *problem.List
 	checking bool // taken by check: problems say what is wrong, not what a backup does about it
 }
@@ -107,7 +99,8 @@ func Take(ctx context.Context, d drivers.Driver, opts Options) (*Snapshot, error
 		ps = problem.NewList(opts.Progress.ProblemFunc())
 	}
 	s := &Snapshot{Manifests: map[string]*archive.Manifest{}, Present: map[string]int64{},
-		problems: ps, checking: opts.ForCheck}
+		problems: ps, checking: opts.ForCheck, names: newInterner()}
+	defer func() { s.names, s.statted = nil, nil }() // needed while taking only
 	if err := s.take(ctx, d, opts.Concurrency, opts.AllBlobs, opts.Progress); err != nil {
 		return nil, err
 	}
@@ -247,7 +240,10 @@ func (s *Snapshot) readManifest(ctx context.Context, d drivers.Driver, dg string
 		s.problems.Add(problem.Damage, archive.BlobPath(dg), dg, "%v", err)
 		return nil, nil, nil
 	}
-	m := &archive.Manifest{Digest: dg, MediaType: pm.MediaType, Size: size, References: pm.Refs}
+	for i, r := range pm.Refs {
+		pm.Refs[i] = s.names.get(r)
+	}
+	m := &archive.Manifest{Digest: dg, MediaType: s.names.get(pm.MediaType), Size: size, References: pm.Refs}
 	if pm.IsIndex {
 		return m, pm.Refs, nil
 	}
@@ -268,9 +264,9 @@ func (s *Snapshot) plan(allBlobs bool) {
 		switch l.Parsed.Kind {
 		case archive.KindLayerLink, archive.KindTagIndexLink:
 			// Normal after a manifest was deleted and garbage-collected.
-			s.problems.Add(problem.Notice, l.Path, l.Digest, "points to a blob no longer in storage (garbage-collected?)%s", s.then("left out"))
+			s.problems.Add(problem.Notice, l.Path(), l.Digest, "points to a blob no longer in storage (garbage-collected?)%s", s.then("left out"))
 		default:
-			s.problems.Add(problem.Damage, l.Path, l.Digest, "points to a blob missing from storage%s", s.then("left out"))
+			s.problems.Add(problem.Damage, l.Path(), l.Digest, "points to a blob missing from storage%s", s.then("left out"))
 		}
 	}
 	s.Links = kept
@@ -294,59 +290,6 @@ func (s *Snapshot) plan(allBlobs bool) {
 		}
 	}
 	sort.Slice(s.Planned, func(i, j int) bool { return s.Planned[i].Digest < s.Planned[j].Digest })
-}
-
-// Catalog describes the snapshot for an archive.
-func (s *Snapshot) Catalog() *archive.Catalog {
-	if s.Database != nil {
-		return s.databaseCatalog()
-	}
-	repos := map[string]*archive.Repository{}
-	tags := map[string]*archive.Tag{}
-	get := func(name string) *archive.Repository {
-		r := repos[name]
-		if r == nil {
-			r = &archive.Repository{Name: name}
-			repos[name] = r
-		}
-		return r
-	}
-	getTag := func(repo, tag string) *archive.Tag {
-		k := repo + ":" + tag
-		if tags[k] == nil {
-			tags[k] = &archive.Tag{Name: tag}
-		}
-		return tags[k]
-	}
-	for _, l := range s.Links {
-		r := get(l.Parsed.Repo)
-		switch l.Parsed.Kind {
-		case archive.KindLayerLink:
-			r.Layers = append(r.Layers, l.Digest)
-		case archive.KindRevisionLink:
-			r.Manifests = append(r.Manifests, l.Digest)
-		case archive.KindTagIndexLink:
-			t := getTag(l.Parsed.Repo, l.Parsed.Tag)
-			t.Index = append(t.Index, l.Digest)
-		case archive.KindTagCurrentLink:
-			getTag(l.Parsed.Repo, l.Parsed.Tag).Current = l.Digest
-		}
-	}
-	for k, t := range tags {
-		r := repos[k[:strings.LastIndex(k, ":")]]
-		r.Tags = append(r.Tags, *t)
-	}
-	c := &archive.Catalog{Blobs: s.Planned}
-	for _, r := range repos {
-		sort.Slice(r.Tags, func(i, j int) bool { return r.Tags[i].Name < r.Tags[j].Name })
-		c.Repositories = append(c.Repositories, *r)
-	}
-	sort.Slice(c.Repositories, func(i, j int) bool { return c.Repositories[i].Name < c.Repositories[j].Name })
-	for _, m := range s.Manifests {
-		c.Manifests = append(c.Manifests, *m)
-	}
-	sort.Slice(c.Manifests, func(i, j int) bool { return c.Manifests[i].Digest < c.Manifests[j].Digest })
-	return c
 }
 
 // then is the end of a problem's message saying what a backup does about
