@@ -126,6 +126,9 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 		w.Abort()
 		return nil, fmt.Errorf("writing archive: %w", err)
 	}
+	// The archive holds the catalog now: of the snapshot, only the links
+	// are left to write (and cat.Blobs, local, say which blobs are in).
+	snap.Manifests, snap.Present, snap.Planned = nil, nil, nil
 	var dumped int64
 	if dbSnap != nil {
 		if dumped, err = writeDump(ctx, w, dbSnap, opts.Database.Tools, prog); err != nil {

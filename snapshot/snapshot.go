@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 
@@ -36,8 +37,9 @@ var ErrDamagedSource = errors.New("source storage is damaged")
 // metadata database, where tags and manifests live in PostgreSQL) fills
 // the exported fields the same way: Links in restore order, Manifests by
 // digest, Present and Planned; Catalog then describes it for an archive,
-// and backup and copy work from it alike. Callers read it and do not
-// change it.
+// and backup and copy work from it alike. Callers read it; a caller
+// done with a part of it may drop that part (backup lets go of Manifests,
+// Present and Planned once the catalog is written).
 type Snapshot struct {
 	// Links are every link file, in restore order (archive.RestoreOrder: layers, revisions, tag
 	// index, tag current) and by path within a kind; links to blobs
@@ -143,6 +145,7 @@ func (s *Snapshot) take(ctx context.Context, d drivers.Driver, concurrency int, 
 	if err := s.statBlobs(ctx, d, concurrency, append(digestsOf(s.Links), s.references()...)); err != nil {
 		return err
 	}
+	s.names, s.statted = nil, nil // every digest is in; what is left needs neither
 	s.plan(allBlobs)
 	return nil
 }
@@ -253,11 +256,11 @@ func (s *Snapshot) readManifest(ctx context.Context, d drivers.Driver, dg string
 // plan decides which blobs to copy and reports every reference to a blob
 // that storage does not hold.
 func (s *Snapshot) plan(allBlobs bool) {
-	want := map[string]bool{}
+	var want []string // with repeats: a slice is a fifth of a map's memory
 	kept := s.Links[:0]
 	for _, l := range s.Links {
 		if _, ok := s.Present[l.Digest]; ok {
-			want[l.Digest] = true
+			want = append(want, l.Digest)
 			kept = append(kept, l)
 			continue
 		}
@@ -278,18 +281,24 @@ func (s *Snapshot) plan(allBlobs bool) {
 	for _, dg := range digests {
 		for _, ref := range s.Manifests[dg].References {
 			if _, ok := s.Present[ref]; ok {
-				want[ref] = true
+				want = append(want, ref)
 			} else if archive.ValidDigest(ref) {
 				s.problems.Add(problem.Damage, "", ref, "referenced by manifest %s but missing from storage (a foreign layer is fine)", dg)
 			}
 		}
 	}
-	for dg, size := range s.Present {
-		if want[dg] || allBlobs {
-			s.Planned = append(s.Planned, archive.Blob{Digest: dg, Size: size})
+	if allBlobs {
+		want = want[:0]
+		for dg := range s.Present {
+			want = append(want, dg)
 		}
 	}
-	sort.Slice(s.Planned, func(i, j int) bool { return s.Planned[i].Digest < s.Planned[j].Digest })
+	slices.Sort(want)
+	want = slices.Compact(want)
+	s.Planned = make([]archive.Blob, len(want))
+	for i, dg := range want {
+		s.Planned[i] = archive.Blob{Digest: dg, Size: s.Present[dg]}
+	}
 }
 
 // then is the end of a problem's message saying what a backup does about
