@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 
 	"filippo.io/age"
@@ -90,7 +92,9 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 	if err != nil {
 		return nil, err
 	}
-	cat := snap.Catalog()
+	// The catalog's lists go from the snapshot straight into the archive
+	// (WriteLists): cat holds the head and the blobs only.
+	cat := snap.CatalogHead()
 	if opts.Database != nil {
 		opts.Database.describe(cat)
 	}
@@ -117,10 +121,14 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 	if err != nil {
 		return nil, err
 	}
-	if err := w.WriteCatalog(cat); err != nil {
+	counts, err := writeCatalog(w, cat, snap)
+	if err != nil {
 		w.Abort()
 		return nil, fmt.Errorf("writing archive: %w", err)
 	}
+	// The archive holds the catalog now: of the snapshot, only the links
+	// are left to write (and cat.Blobs, local, say which blobs are in).
+	snap.Manifests, snap.Present, snap.Planned = nil, nil, nil
 	var dumped int64
 	if dbSnap != nil {
 		if dumped, err = writeDump(ctx, w, dbSnap, opts.Database.Tools, opts.Compression != archive.None && opts.Compression != "", prog); err != nil {
@@ -129,24 +137,20 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 		}
 		dbSnap.Close() // the dump is done: no need to hold the snapshot while blobs are copied
 	}
-	written, err := writeBlobs(ctx, d, w, local, ps, opts.Concurrency, prog)
+	failed, err := writeBlobs(ctx, d, w, local, ps, opts.Concurrency, prog)
 	if err != nil {
 		w.Abort()
 		return nil, err
 	}
 	prog.StartPhase("links", fmt.Sprintf("%d link files", len(snap.Links)))
 	links := 0
-	inherited := map[string]bool{}
-	for _, b := range cat.Blobs {
-		inherited[b.Digest] = b.Archive != ""
-	}
 	for _, l := range snap.Links {
-		if !written[l.Digest] && !inherited[l.Digest] {
-			w.DropLink(l.Path)
-			ps.Add(problem.Damage, l.Path, l.Digest, "left out: its blob could not be copied")
+		if failed[l.Digest] || !listed(cat.Blobs, l.Digest) {
+			w.DropLink(l.Path())
+			ps.Add(problem.Damage, l.Path(), l.Digest, "left out: its blob could not be copied")
 			continue
 		}
-		if err := w.WriteLink(l.Path, l.Digest); err != nil {
+		if err := w.WriteLink(l.Path(), l.Digest); err != nil {
 			w.Abort()
 			return nil, fmt.Errorf("writing archive: %w", err)
 		}
@@ -162,14 +166,11 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 		return nil, fmt.Errorf("writing archive: %w", err)
 	}
 	tr := w.Trailer()
-	rep := &Report{Totals: progress.Totals{Repositories: len(cat.Repositories), Manifests: len(cat.Manifests),
+	rep := &Report{Totals: progress.Totals{Repositories: counts.Repositories, Manifests: counts.Manifests, Tags: counts.Tags,
 		Blobs: tr.Blobs - len(tr.Corrupt), BlobBytes: tr.BlobBytes, Links: links, Files: len(files)},
 		Problems: snap.Problems(), Duration: time.Since(start),
 		InheritedBlobs: len(cat.Blobs) - len(local),
 		Meta:           archive.NewMeta("", cat, w.CatalogSHA256(), &tr, len(opts.Recipients) > 0, opts.Compression)}
-	for _, r := range cat.Repositories {
-		rep.Tags += len(r.Tags)
-	}
 	if dbSnap != nil {
 		rep.Metadata, rep.DatabaseBytes, rep.SchemaVersion = cat.Metadata, dumped, dbSnap.SchemaVersion
 	}
@@ -182,8 +183,36 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 	return rep, nil
 }
 
+// writeCatalog writes the catalog: cat's head and blobs, snap's lists.
+func writeCatalog(w *archive.Writer, cat *archive.Catalog, snap *snapshot.Snapshot) (archive.CatalogCounts, error) {
+	cw, err := w.BeginCatalog(cat)
+	if err != nil {
+		return archive.CatalogCounts{}, err
+	}
+	if err := snap.WriteLists(cw); err != nil {
+		return archive.CatalogCounts{}, err
+	}
+	for _, b := range cat.Blobs {
+		if err := cw.Blob(b); err != nil {
+			return archive.CatalogCounts{}, err
+		}
+	}
+	if err := cw.Close(); err != nil {
+		return archive.CatalogCounts{}, err
+	}
+	cat.Format = cw.Format()
+	return cw.Counts(), nil
+}
+
+// listed reports whether blobs, sorted by digest, list dg.
+func listed(blobs []archive.Blob, dg string) bool {
+	_, ok := slices.BinarySearchFunc(blobs, dg, func(b archive.Blob, dg string) int { return strings.Compare(b.Digest, dg) })
+	return ok
+}
+
 // writeBlobs copies the planned blobs into w in digest order and returns
-// the set that went in intact.
+// the set that did not go in intact (missing or marked corrupt): few, where
+// the set of those written would be every blob.
 func writeBlobs(ctx context.Context, d drivers.Driver, w *archive.Writer, blobs []archive.Blob, ps *problem.List, workers int, prog *progress.Progress) (map[string]bool, error) {
 	var total int64
 	for _, b := range blobs {
@@ -193,7 +222,7 @@ func writeBlobs(ctx context.Context, d drivers.Driver, w *archive.Writer, blobs 
 	prog.Plan(len(blobs), total)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	written := map[string]bool{}
+	failed := map[string]bool{}
 	for s := range fetchBlobs(ctx, d, blobs, workers) {
 		dg := s.blob.Digest
 		r := &streamReader{s: s}
@@ -207,6 +236,7 @@ func writeBlobs(ctx context.Context, d drivers.Driver, w *archive.Writer, blobs 
 				reason = err.Error()
 			}
 			w.MarkMissing(dg, reason)
+			failed[dg] = true
 			ps.Add(problem.Damage, archive.BlobPath(dg), dg, "%s; left out", reason)
 			continue
 		}
@@ -224,14 +254,14 @@ func writeBlobs(ctx context.Context, d drivers.Driver, w *archive.Writer, blobs 
 				reason = r.err.Error()
 			}
 			w.MarkCorrupt(dg, reason)
+			failed[dg] = true
 			ps.Add(problem.Damage, archive.BlobPath(dg), dg, "%s; its entry is marked corrupt and no link points to it", reason)
 			continue
 		}
-		written[dg] = true
 		prog.Add(1, s.blob.Size)
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	return written, nil
+	return failed, nil
 }

@@ -3,6 +3,7 @@ package backup_test
 import (
 	"bytes"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -66,4 +67,48 @@ func TestMalformedLinksAreReportedAndRepaired(t *testing.T) {
 		t.Errorf("an empty tag link must be left out, not restored")
 	}
 	_ = reg
+}
+
+// The catalog a backup streams from the snapshot (Snapshot.WriteLists) is
+// the one Snapshot.Catalog describes, and the report counts it.
+func TestStreamedCatalogIsTheSnapshots(t *testing.T) {
+	for _, part := range []int{archive.PartSize, 300} { // one document; a head and parts
+		old := archive.PartSize
+		archive.PartSize = part
+		testStreamedCatalog(t)
+		archive.PartSize = old
+	}
+}
+
+func testStreamedCatalog(t *testing.T) {
+	src, _ := regtest.Registry(t)
+	data, rep, err := backuptest.Archive(t, src, backup.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := snapshot.Take(t.Context(), src, snapshot.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := snap.Catalog()
+	ar, err := archive.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ar.Catalog()
+	if archive.PartSize < 1000 && got.Format != archive.FormatChunked {
+		t.Errorf("catalog format %s with parts of %d bytes, want %s", got.Format, archive.PartSize, archive.FormatChunked)
+	}
+	if !reflect.DeepEqual(got.Repositories, want.Repositories) || !reflect.DeepEqual(got.Manifests, want.Manifests) ||
+		!reflect.DeepEqual(got.Blobs, want.Blobs) {
+		t.Errorf("archived catalog differs from the snapshot's:\n got %+v\nwant %+v", got.Repositories, want.Repositories)
+	}
+	tags := 0
+	for _, r := range want.Repositories {
+		tags += len(r.Tags)
+	}
+	if rep.Repositories != len(want.Repositories) || rep.Tags != tags || rep.Manifests != len(want.Manifests) || tags == 0 {
+		t.Errorf("report counts %d repositories, %d tags, %d manifests; the catalog %d, %d, %d",
+			rep.Repositories, rep.Tags, rep.Manifests, len(want.Repositories), tags, len(want.Manifests))
+	}
 }

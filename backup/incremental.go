@@ -2,6 +2,8 @@ package backup
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/regbackup/regbackup/archive"
 )
@@ -21,16 +23,13 @@ func applyBase(cat *archive.Catalog, base *archive.Meta, maxParents int) (local 
 	if base == nil {
 		return cat.Blobs, ""
 	}
-	held := map[string]archive.Blob{}
-	for _, b := range base.Blobs {
-		held[b.Digest] = archive.Blob{Digest: b.Digest, Size: b.Size, Archive: base.Holder(b)}
-	}
+	held := heldBy(base, cat.Blobs)
 	used := map[string]bool{}
 	blobs := make([]archive.Blob, len(cat.Blobs))
 	for i, b := range cat.Blobs {
-		if h, ok := held[b.Digest]; ok && h.Size == b.Size {
-			b.Archive = h.Archive
-			used[h.Archive] = true
+		if h, ok := held(b.Digest); ok && h.Size == b.Size {
+			b.Archive = base.Holder(h)
+			used[b.Archive] = true
 		} else {
 			local = append(local, b)
 		}
@@ -52,4 +51,30 @@ func applyBase(cat *archive.Catalog, base *archive.Meta, maxParents int) (local 
 	}
 	cat.Blobs, cat.Parents = blobs, parents
 	return local, ""
+}
+
+// heldBy returns a lookup of the blobs base and its parents hold, to be
+// asked for the digests of want in want's order. Both lists are sorted by
+// digest (a sidecar's and a catalog's are), so that is a walk along base's;
+// a map of them (some hundred bytes a blob) only when one is not.
+func heldBy(base *archive.Meta, want []archive.Blob) func(dg string) (archive.Blob, bool) {
+	bs := base.Blobs
+	byDigest := func(a, b archive.Blob) int { return strings.Compare(a.Digest, b.Digest) }
+	if !slices.IsSortedFunc(bs, byDigest) || !slices.IsSortedFunc(want, byDigest) {
+		m := make(map[string]archive.Blob, len(bs))
+		for _, b := range bs {
+			m[b.Digest] = b
+		}
+		return func(dg string) (archive.Blob, bool) { b, ok := m[dg]; return b, ok }
+	}
+	i := 0
+	return func(dg string) (archive.Blob, bool) {
+		for i < len(bs) && bs[i].Digest < dg {
+			i++
+		}
+		if i < len(bs) && bs[i].Digest == dg {
+			return bs[i], true
+		}
+		return archive.Blob{}, false
+	}
 }

@@ -107,14 +107,14 @@ func Check(ctx context.Context, d drivers.Driver, opts Options) (*Report, error)
 		return nil, err
 	}
 	rep := &Report{Manifests: len(s.Manifests), Links: len(s.Links), Blobs: len(s.Present), ReadData: opts.ReadData}
-	repos, tags := map[string]bool{}, map[string]bool{}
+	repos := map[string]bool{}
 	for _, l := range s.Links {
 		repos[l.Parsed.Repo] = true
 		if l.Parsed.Kind == archive.KindTagCurrentLink {
-			tags[l.Parsed.Repo+":"+l.Parsed.Tag] = true
+			rep.Tags++ // a tag has one current link, and the snapshot lists each link once
 		}
 	}
-	rep.Repositories, rep.Tags = len(repos), len(tags)
+	rep.Repositories = len(repos)
 	for _, size := range s.Present {
 		rep.BlobBytes += size
 	}

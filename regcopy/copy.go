@@ -134,7 +134,7 @@ func Copy(ctx context.Context, src, dst drivers.Driver, opts Options) (*Report, 
 		tags := map[string]string{}
 		for _, l := range snap.Links {
 			if l.Parsed.Kind == archive.KindTagCurrentLink && sel[l.Parsed.Repo] {
-				tags[l.Path] = l.Digest
+				tags[l.Path()] = l.Digest
 			}
 		}
 		c.tagReads = startReading(ctx, dst, c.linkList, tags, c.n)
@@ -275,10 +275,10 @@ func (c *copier) writeLinks(ctx context.Context, links []snapshot.Link, sel map[
 			continue
 		}
 		if c.failed[l.Digest] {
-			c.problems.Add(problem.Damage, l.Path, l.Digest, "not written: its blob could not be copied")
+			c.problems.Add(problem.Damage, l.Path(), l.Digest, "not written: its blob could not be copied")
 			continue
 		}
-		todo = append(todo, linkwriter.Link{Name: l.Path, Kind: l.Parsed.Kind, Digest: l.Digest})
+		todo = append(todo, linkwriter.Link{Name: l.Path(), Kind: l.Parsed.Kind, Digest: l.Digest})
 	}
 	c.opts.Progress.StartPhase("links", fmt.Sprintf("%d link files", len(todo)))
 	var known *linkwriter.Known

@@ -30,7 +30,7 @@ func (s *Snapshot) listsBlobs(d drivers.Driver, allBlobs bool) bool {
 func (s *Snapshot) listBlobs(ctx context.Context, d drivers.Driver) error {
 	err := d.Walk(ctx, archive.RegistryRoot+"blobs/", func(fi drivers.FileInfo) error {
 		if p := archive.ParsePath(fi.Path); p.Kind == archive.KindBlob {
-			s.Present[p.Digest] = fi.Size
+			s.Present[s.names.get(p.Digest)] = fi.Size
 		}
 		return nil
 	})

@@ -27,8 +27,7 @@ import (
 func (s *Snapshot) completeLinks(ctx context.Context, d drivers.Driver) error {
 	added := map[string]*Link{}
 	has := func(k archive.Kind, repo, dg string) bool {
-		p := archive.LinkPath(k, repo, "", dg)
-		return added[p] != nil || s.hasLink(k, p)
+		return added[archive.LinkPath(k, repo, "", dg)] != nil || s.hasLink(k, repo, "", dg)
 	}
 	// need makes sure link k of repo naming dg is in the snapshot, reading
 	// it when the walk did not see it.
@@ -41,7 +40,7 @@ func (s *Snapshot) completeLinks(ctx context.Context, d drivers.Driver) error {
 		if err != nil || l == nil {
 			return false, err
 		}
-		added[l.Path] = l
+		added[l.Path()] = l
 		if k == archive.KindRevisionLink {
 			queue = append(queue, l)
 		}
@@ -59,12 +58,12 @@ func (s *Snapshot) completeLinks(ctx context.Context, d drivers.Driver) error {
 				return fmt.Errorf("reading link files: %w", err)
 			}
 			if !ok {
-				dropped[l.Path] = true
+				dropped[l.Path()] = true
 				kind := problem.Notice // for a backup: what the registry serves, it holds
 				if s.checking {
 					kind = problem.Damage // for check: a tag that answers 404
 				}
-				s.problems.Add(kind, l.Path, l.Digest, "tag %s:%s names manifest %s, which has no revision link "+
+				s.problems.Add(kind, l.Path(), l.Digest, "tag %s:%s names manifest %s, which has no revision link "+
 					"(deleted while the snapshot was taken?): the registry does not serve it%s",
 					l.Parsed.Repo, l.Parsed.Tag, l.Digest, s.then("left out"))
 			}
@@ -92,7 +91,7 @@ func (s *Snapshot) completeLinks(ctx context.Context, d drivers.Driver) error {
 	}
 	links := s.Links[:0]
 	for _, l := range s.Links {
-		if !dropped[l.Path] {
+		if len(dropped) == 0 || !dropped[l.Path()] {
 			links = append(links, l)
 		}
 	}
@@ -104,19 +103,21 @@ func (s *Snapshot) completeLinks(ctx context.Context, d drivers.Driver) error {
 	return nil
 }
 
-// hasLink reports whether s.Links holds the link of kind k at path p. Links
-// are in restore order, by path within a kind (sortLinks): a binary search,
-// rather than a set of every path.
-func (s *Snapshot) hasLink(k archive.Kind, p string) bool {
+// hasLink reports whether s.Links holds the link of kind k in repo for tag
+// and digest dg (archive.LinkPath's arguments). Links are in restore
+// order, by path within a kind (sortLinks): a binary search, rather than a
+// set of every path.
+func (s *Snapshot) hasLink(k archive.Kind, repo, tag, dg string) bool {
+	probe := Link{Parsed: archive.Path{Kind: k, Repo: repo, Tag: tag, Digest: dg}}
 	rank := k.RestoreRank()
 	i := sort.Search(len(s.Links), func(i int) bool {
 		l := &s.Links[i]
 		if r := l.Parsed.Kind.RestoreRank(); r != rank {
 			return r > rank
 		}
-		return l.Path >= p
+		return comparePaths(l, &probe) >= 0
 	})
-	return i < len(s.Links) && s.Links[i].Path == p
+	return i < len(s.Links) && comparePaths(&s.Links[i], &probe) == 0
 }
 
 // sortLinks puts links in restore order, by path within a kind.
@@ -125,7 +126,7 @@ func sortLinks(links []Link) {
 		if ri, rj := links[i].Parsed.Kind.RestoreRank(), links[j].Parsed.Kind.RestoreRank(); ri != rj {
 			return ri < rj
 		}
-		return links[i].Path < links[j].Path
+		return comparePaths(&links[i], &links[j]) < 0
 	})
 }
 
@@ -152,7 +153,7 @@ func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 		}
 	}
 	stillThere := func(l *Link) (bool, error) {
-		now, err := s.readLink(ctx, d, l.Path)
+		now, err := s.readLink(ctx, d, l.Path())
 		if err != nil {
 			return false, fmt.Errorf("reading link files: %w", err)
 		}
@@ -177,8 +178,8 @@ func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 		}
 		for _, l := range s.Links {
 			if l.Digest == dg && repos[l.Parsed.Repo] && l.Parsed.Kind != archive.KindLayerLink {
-				gone[l.Path] = true
-				s.problems.Add(problem.Notice, l.Path, dg, "names manifest %s, deleted (or garbage-collected) while the snapshot was taken%s",
+				gone[l.Path()] = true
+				s.problems.Add(problem.Notice, l.Path(), dg, "names manifest %s, deleted (or garbage-collected) while the snapshot was taken%s",
 					dg, s.then("left out"))
 			}
 		}
@@ -206,7 +207,7 @@ func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 	}
 	for i := range s.Links {
 		l := &s.Links[i]
-		if _, ok := s.Present[l.Digest]; ok || gone[l.Path] || checked[l.Digest] {
+		if _, ok := s.Present[l.Digest]; ok || checked[l.Digest] || gone[l.Path()] {
 			continue
 		}
 		switch l.Parsed.Kind {
@@ -221,8 +222,8 @@ func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 				return err
 			}
 			if !ok {
-				gone[l.Path] = true
-				s.problems.Add(problem.Notice, l.Path, l.Digest, "tag %s:%s was deleted or moved while the snapshot was taken%s",
+				gone[l.Path()] = true
+				s.problems.Add(problem.Notice, l.Path(), l.Digest, "tag %s:%s was deleted or moved while the snapshot was taken%s",
 					l.Parsed.Repo, l.Parsed.Tag, s.then("left out"))
 			}
 		}
@@ -232,7 +233,7 @@ func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 	}
 	kept := s.Links[:0]
 	for _, l := range s.Links {
-		if !gone[l.Path] {
+		if !gone[l.Path()] {
 			kept = append(kept, l)
 		}
 	}
@@ -248,7 +249,7 @@ func (s *Snapshot) dropTaglessIndexes() {
 	var drop []bool // by index; nil until one is dropped
 	for i, l := range s.Links {
 		if l.Parsed.Kind == archive.KindTagIndexLink &&
-			!s.hasLink(archive.KindTagCurrentLink, archive.LinkPath(archive.KindTagCurrentLink, l.Parsed.Repo, l.Parsed.Tag, "")) {
+			!s.hasLink(archive.KindTagCurrentLink, l.Parsed.Repo, l.Parsed.Tag, "") {
 			if drop == nil {
 				drop = make([]bool, len(s.Links))
 			}

@@ -48,7 +48,7 @@ func TestLinksPushedDuringTheWalk(t *testing.T) {
 		var out []string
 		for _, l := range all.Links {
 			if l.Parsed.Repo == repo && slices.Contains(kinds, l.Parsed.Kind) {
-				out = append(out, l.Path)
+				out = append(out, l.Path())
 			}
 		}
 		return out
@@ -71,13 +71,13 @@ func TestLinksPushedDuringTheWalk(t *testing.T) {
 	}
 	var got, want []string
 	for _, l := range s.Links {
-		got = append(got, l.Path)
+		got = append(got, l.Path())
 	}
 	for _, l := range all.Links {
-		if slices.Contains(hidden, l.Path) && l.Parsed.Kind == archive.KindLayerLink && !referenced[l.Digest] {
+		if slices.Contains(hidden, l.Path()) && l.Parsed.Kind == archive.KindLayerLink && !referenced[l.Digest] {
 			continue
 		}
-		want = append(want, l.Path)
+		want = append(want, l.Path())
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("with alpha's layers and revisions pushed during the walk the snapshot has links\n%q\nwant\n%q", got, want)
@@ -87,7 +87,7 @@ func TestLinksPushedDuringTheWalk(t *testing.T) {
 	tags := repoLinks("alpha", archive.KindTagCurrentLink)
 	var gone *Link
 	for i, l := range all.Links {
-		if l.Path == tags[0] {
+		if l.Path() == tags[0] {
 			gone = &all.Links[i]
 		}
 	}
@@ -97,16 +97,16 @@ func TestLinksPushedDuringTheWalk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if slices.ContainsFunc(s.Links, func(l Link) bool { return l.Path == gone.Path }) {
-		t.Errorf("tag %s, whose manifest has no revision link, is in the snapshot", gone.Path)
+	if slices.ContainsFunc(s.Links, func(l Link) bool { return l.Path() == gone.Path() }) {
+		t.Errorf("tag %s, whose manifest has no revision link, is in the snapshot", gone.Path())
 	}
-	i := slices.IndexFunc(s.Problems(), func(p problem.Problem) bool { return p.Path == gone.Path })
+	i := slices.IndexFunc(s.Problems(), func(p problem.Problem) bool { return p.Path == gone.Path() })
 	if i < 0 || s.Problems()[i].Severity != problem.Notice || !strings.Contains(s.Problems()[i].Message, "no revision link") {
 		t.Errorf("no notice names the tag left out: %q", problemLines(s))
 	}
 	for _, l := range s.Links {
 		if l.Parsed.Kind == archive.KindTagCurrentLink && l.Digest == gone.Digest && l.Parsed.Repo == "alpha" {
-			t.Errorf("tag %s names the manifest without a revision link", l.Path)
+			t.Errorf("tag %s names the manifest without a revision link", l.Path())
 		}
 	}
 }

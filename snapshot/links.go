@@ -124,5 +124,6 @@ func (s *Snapshot) parseLink(path string, p archive.Path, data []byte) *Link {
 		s.problems.Add(problem.Damage, path, "", "%v%s", perr, s.then("tag left out"))
 		return nil
 	}
-	return &Link{Path: path, Parsed: p, Digest: dg}
+	l := newLink(path, p, dg, s.names)
+	return &l
 }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/regbackup/regbackup/archive"
@@ -29,14 +29,6 @@ const gitlabDatabaseLock = regconfig.LockfileDatabase
 // their report's Problems say what is missing from it.
 var ErrDamagedSource = errors.New("source storage is damaged")
 
-// Link is one link file as the snapshot read it (repaired when the repair
-// was unambiguous).
-type Link struct {
-	Path   string       // its storage path
-	Parsed archive.Path // what the path says: kind, repository, tag, digest named
-	Digest string       // the digest the link holds
-}
-
 // Snapshot is a consistent view of a registry: every link file, read
 // first, then every manifest they name, and the blobs all of those need.
 // Blobs pushed after the link walk are not referenced and so not included.
@@ -45,8 +37,9 @@ type Link struct {
 // metadata database, where tags and manifests live in PostgreSQL) fills
 // the exported fields the same way: Links in restore order, Manifests by
 // digest, Present and Planned; Catalog then describes it for an archive,
-// and backup and copy work from it alike. Callers read it and do not
-// change it.
+// and backup and copy work from it alike. Callers read it; a caller
+// done with a part of it may drop that part (backup lets go of Manifests,
+// Present and Planned once the catalog is written).
 type Snapshot struct {
 	// Links are every link file, in restore order (archive.RestoreOrder: layers, revisions, tag
 	// index, tag current) and by path within a kind; links to blobs
@@ -69,7 +62,8 @@ type Snapshot struct {
 	// Take.
 	Database *metadb.Snapshot
 
-	statted  map[string]bool // blobs looked up with Stat; nil when the snapshot lists them
+	statted  map[string]bool // while Take runs: blobs looked up with Stat; nil when the snapshot lists them
+	names    *interner       // one string per digest and repository name, while Take runs
 	problems *problem.List
 	checking bool // taken by check: problems say what is wrong, not what a backup does about it
 }
@@ -107,7 +101,8 @@ func Take(ctx context.Context, d drivers.Driver, opts Options) (*Snapshot, error
 		ps = problem.NewList(opts.Progress.ProblemFunc())
 	}
 	s := &Snapshot{Manifests: map[string]*archive.Manifest{}, Present: map[string]int64{},
-		problems: ps, checking: opts.ForCheck}
+		problems: ps, checking: opts.ForCheck, names: newInterner()}
+	defer func() { s.names, s.statted = nil, nil }() // needed while taking only
 	if err := s.take(ctx, d, opts.Concurrency, opts.AllBlobs, opts.Progress); err != nil {
 		return nil, err
 	}
@@ -156,6 +151,7 @@ func (s *Snapshot) take(ctx context.Context, d drivers.Driver, concurrency int, 
 	if err := s.recheckMissing(ctx, d); err != nil {
 		return err
 	}
+	s.names, s.statted = nil, nil // every digest is in; what is left needs neither
 	s.plan(allBlobs)
 	s.dropTaglessIndexes()
 	return nil
@@ -254,7 +250,10 @@ func (s *Snapshot) readManifest(ctx context.Context, d drivers.Driver, dg string
 		s.problems.Add(problem.Damage, archive.BlobPath(dg), dg, "%v", err)
 		return nil, nil, nil
 	}
-	m := &archive.Manifest{Digest: dg, MediaType: pm.MediaType, Size: size, References: pm.Refs}
+	for i, r := range pm.Refs {
+		pm.Refs[i] = s.names.get(r)
+	}
+	m := &archive.Manifest{Digest: dg, MediaType: s.names.get(pm.MediaType), Size: size, References: pm.Refs}
 	if pm.IsIndex {
 		return m, pm.Refs, nil
 	}
@@ -264,20 +263,20 @@ func (s *Snapshot) readManifest(ctx context.Context, d drivers.Driver, dg string
 // plan decides which blobs to copy and reports every reference to a blob
 // that storage does not hold.
 func (s *Snapshot) plan(allBlobs bool) {
-	want := map[string]bool{}
+	var want []string // with repeats: a slice is a fifth of a map's memory
 	kept := s.Links[:0]
 	for _, l := range s.Links {
 		if _, ok := s.Present[l.Digest]; ok {
-			want[l.Digest] = true
+			want = append(want, l.Digest)
 			kept = append(kept, l)
 			continue
 		}
 		switch l.Parsed.Kind {
 		case archive.KindLayerLink, archive.KindTagIndexLink:
 			// Normal after a manifest was deleted and garbage-collected.
-			s.problems.Add(problem.Notice, l.Path, l.Digest, "points to a blob no longer in storage (garbage-collected?)%s", s.then("left out"))
+			s.problems.Add(problem.Notice, l.Path(), l.Digest, "points to a blob no longer in storage (garbage-collected?)%s", s.then("left out"))
 		default:
-			s.problems.Add(problem.Damage, l.Path, l.Digest, "points to a blob missing from storage%s", s.then("left out"))
+			s.problems.Add(problem.Damage, l.Path(), l.Digest, "points to a blob missing from storage%s", s.then("left out"))
 		}
 	}
 	s.Links = kept
@@ -289,71 +288,24 @@ func (s *Snapshot) plan(allBlobs bool) {
 	for _, dg := range digests {
 		for _, ref := range s.Manifests[dg].References {
 			if _, ok := s.Present[ref]; ok {
-				want[ref] = true
+				want = append(want, ref)
 			} else if archive.ValidDigest(ref) {
 				s.problems.Add(problem.Damage, "", ref, "referenced by manifest %s but missing from storage (a foreign layer is fine)", dg)
 			}
 		}
 	}
-	for dg, size := range s.Present {
-		if want[dg] || allBlobs {
-			s.Planned = append(s.Planned, archive.Blob{Digest: dg, Size: size})
+	if allBlobs {
+		want = want[:0]
+		for dg := range s.Present {
+			want = append(want, dg)
 		}
 	}
-	sort.Slice(s.Planned, func(i, j int) bool { return s.Planned[i].Digest < s.Planned[j].Digest })
-}
-
-// Catalog describes the snapshot for an archive.
-func (s *Snapshot) Catalog() *archive.Catalog {
-	if s.Database != nil {
-		return s.databaseCatalog()
+	slices.Sort(want)
+	want = slices.Compact(want)
+	s.Planned = make([]archive.Blob, len(want))
+	for i, dg := range want {
+		s.Planned[i] = archive.Blob{Digest: dg, Size: s.Present[dg]}
 	}
-	repos := map[string]*archive.Repository{}
-	tags := map[string]*archive.Tag{}
-	get := func(name string) *archive.Repository {
-		r := repos[name]
-		if r == nil {
-			r = &archive.Repository{Name: name}
-			repos[name] = r
-		}
-		return r
-	}
-	getTag := func(repo, tag string) *archive.Tag {
-		k := repo + ":" + tag
-		if tags[k] == nil {
-			tags[k] = &archive.Tag{Name: tag}
-		}
-		return tags[k]
-	}
-	for _, l := range s.Links {
-		r := get(l.Parsed.Repo)
-		switch l.Parsed.Kind {
-		case archive.KindLayerLink:
-			r.Layers = append(r.Layers, l.Digest)
-		case archive.KindRevisionLink:
-			r.Manifests = append(r.Manifests, l.Digest)
-		case archive.KindTagIndexLink:
-			t := getTag(l.Parsed.Repo, l.Parsed.Tag)
-			t.Index = append(t.Index, l.Digest)
-		case archive.KindTagCurrentLink:
-			getTag(l.Parsed.Repo, l.Parsed.Tag).Current = l.Digest
-		}
-	}
-	for k, t := range tags {
-		r := repos[k[:strings.LastIndex(k, ":")]]
-		r.Tags = append(r.Tags, *t)
-	}
-	c := &archive.Catalog{Blobs: s.Planned}
-	for _, r := range repos {
-		sort.Slice(r.Tags, func(i, j int) bool { return r.Tags[i].Name < r.Tags[j].Name })
-		c.Repositories = append(c.Repositories, *r)
-	}
-	sort.Slice(c.Repositories, func(i, j int) bool { return c.Repositories[i].Name < c.Repositories[j].Name })
-	for _, m := range s.Manifests {
-		c.Manifests = append(c.Manifests, *m)
-	}
-	sort.Slice(c.Manifests, func(i, j int) bool { return c.Manifests[i].Digest < c.Manifests[j].Digest })
-	return c
 }
 
 // then is the end of a problem's message saying what a backup does about

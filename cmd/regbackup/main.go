@@ -27,6 +27,9 @@ func main() {
 	if path := os.Getenv("REGBACKUP_CPUPROFILE"); path != "" {
 		startCPUProfile(path)
 	}
+	if path := os.Getenv("REGBACKUP_MEMPROFILE"); path != "" {
+		startHeapProfile(path)
+	}
 	app := newApp()
 	err := app.RunContext(ctx, interspersed(app, os.Args))
 	code := exitCode(ctx, err)

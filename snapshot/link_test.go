@@ -1,0 +1,64 @@
+package snapshot
+
+import (
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/regbackup/regbackup/archive"
+)
+
+// A Link keeps no path: Path makes it again, and comparePaths orders links
+// as their paths do, for names where a component-wise order would not
+// ("a" and "a-b": "a-b/" sorts before "a/").
+func TestLinkPathWithoutKeepingIt(t *testing.T) {
+	d1 := "sha256:" + strings.Repeat("1", 64)
+	d2 := "sha256:" + strings.Repeat("f", 64)
+	var paths []string
+	for _, repo := range []string{"a", "a-b", "a.b", "a/b", "a/b/c", "ab", "a_b"} {
+		for _, dg := range []string{d1, d2} {
+			paths = append(paths,
+				archive.LinkPath(archive.KindLayerLink, repo, "", dg),
+				archive.LinkPath(archive.KindRevisionLink, repo, "", dg))
+			for _, tag := range []string{"v1", "v1-x", "v1.0", "latest"} {
+				paths = append(paths,
+					archive.LinkPath(archive.KindTagIndexLink, repo, tag, dg),
+					archive.LinkPath(archive.KindTagCurrentLink, repo, tag, ""))
+			}
+		}
+	}
+	in := newInterner()
+	links := make([]Link, len(paths))
+	for i, p := range paths {
+		parsed := archive.ParsePath(p)
+		if !parsed.Kind.IsLink() {
+			t.Fatalf("%s: not a link path", p)
+		}
+		links[i] = newLink(p, parsed, d1, in)
+		if links[i].path != "" {
+			t.Errorf("%s: kept its path", p)
+		}
+		if got := links[i].Path(); got != p {
+			t.Errorf("Path() = %s, want %s", got, p)
+		}
+	}
+	for i := range links {
+		for j := range links {
+			want := strings.Compare(paths[i], paths[j])
+			if got := comparePaths(&links[i], &links[j]); got != want {
+				t.Errorf("comparePaths(%s, %s) = %d, want %d", paths[i], paths[j], got, want)
+			}
+		}
+	}
+	// Digests and repository names are shared, not copies.
+	a := newLink(paths[0], archive.ParsePath(paths[0]), d1, in)
+	b := newLink(paths[1], archive.ParsePath(paths[1]), strings.Clone(d1), in)
+	if a.Digest != b.Digest || a.Parsed.Repo != b.Parsed.Repo ||
+		!sameString(a.Digest, b.Digest) || !sameString(a.Parsed.Repo, b.Parsed.Repo) {
+		t.Errorf("links do not share their digest and repository strings")
+	}
+}
+
+func sameString(a, b string) bool {
+	return len(a) == len(b) && (len(a) == 0 || unsafe.StringData(a) == unsafe.StringData(b))
+}
