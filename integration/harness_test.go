@@ -143,7 +143,7 @@ func regbackupBinary(t testing.TB) string {
 			return
 		}
 		out := filepath.Join(runDir, "regbackup")
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute) // a cold build on a loaded 2-core machine
 		defer cancel()
 		cmd := exec.CommandContext(ctx, goBin, "build", "-trimpath", "-o", out, "./cmd/regbackup")
 		cmd.Dir = root
