@@ -6,8 +6,11 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/blobio"
@@ -147,5 +150,66 @@ func sameSnapshot(t *testing.T, got, want *Snapshot) {
 	}
 	if !reflect.DeepEqual(got.Catalog(), want.Catalog()) {
 		t.Errorf("catalogs differ")
+	}
+}
+
+// lateBlob is an object store (drivers.ConcurrencyHinter: the snapshot
+// lists blobs) whose blob listing misses one blob, as a listing that
+// passed its prefix before a push wrote it does, and that tells whether
+// the blob listing ran while the link walk did.
+type lateBlob struct {
+	drivers.Driver
+	hidden      string        // blob path the listing misses
+	blobsListed chan struct{} // closed when the blob listing starts
+	overlapped  atomic.Bool   // the link walk saw the blob listing start
+}
+
+func (l *lateBlob) DefaultConcurrency() int { return 4 }
+
+func (l *lateBlob) Walk(ctx context.Context, prefix string, fn drivers.WalkFunc) error {
+	if strings.HasPrefix(prefix, archive.RegistryRoot+"blobs") {
+		close(l.blobsListed)
+		return l.Driver.Walk(ctx, prefix, func(fi drivers.FileInfo) error {
+			if fi.Path == l.hidden {
+				return nil
+			}
+			return fn(fi)
+		})
+	}
+	select {
+	case <-l.blobsListed:
+		l.overlapped.Store(true)
+	case <-time.After(5 * time.Second):
+	}
+	return l.Driver.Walk(ctx, prefix, fn)
+}
+
+// TestBlobsListedBesideLinks: on an object store the blob listing runs
+// while the link walk does, and a blob it missed (pushed behind it) is
+// looked up before it is called missing: the snapshot is the one of a
+// listing that missed nothing.
+func TestBlobsListedBesideLinks(t *testing.T) {
+	d := regtest.Mem(t)
+	reg, err := sample.Generate(t.Context(), d, sample.Options{Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Take(t.Context(), &lateBlob{Driver: d, blobsListed: make(chan struct{})}, Options{Concurrency: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, hidden := range []string{reg.Tags[0].Digest, want.Manifests[reg.Tags[0].Digest].References[0]} {
+		l := &lateBlob{Driver: d, hidden: archive.BlobPath(hidden), blobsListed: make(chan struct{})}
+		got, err := Take(t.Context(), l, Options{Concurrency: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !l.overlapped.Load() {
+			t.Errorf("the blob listing did not run while the link walk did")
+		}
+		sameSnapshot(t, got, want)
+		if !reflect.DeepEqual(got.Planned, want.Planned) {
+			t.Errorf("blob %s missed by the listing: planned blobs differ", hidden)
+		}
 	}
 }
