@@ -40,17 +40,17 @@ func (s *Snapshot) listBlobs(ctx context.Context, d drivers.Driver) error {
 	return nil
 }
 
-// statBlobs looks up, concurrency at a time, each of digests not looked
-// up before, recording the blobs that exist in Present. It does nothing
-// when the snapshot lists blobs instead (s.statted nil). Invalid digests
-// are skipped: no blob has such a path.
+// statBlobs looks up, concurrency at a time, each of digests neither in
+// Present (listed, or looked up) nor looked up before, recording the blobs
+// that exist in Present. Invalid digests are skipped: no blob has such a
+// path.
 func (s *Snapshot) statBlobs(ctx context.Context, d drivers.Driver, concurrency int, digests []string) error {
 	if s.statted == nil {
-		return nil
+		s.statted = map[string]bool{}
 	}
 	var todo []string
 	for _, dg := range digests {
-		if !s.statted[dg] && archive.ValidDigest(dg) {
+		if _, ok := s.Present[dg]; !ok && !s.statted[dg] && archive.ValidDigest(dg) {
 			s.statted[dg] = true
 			todo = append(todo, dg)
 		}
@@ -76,10 +76,10 @@ func (s *Snapshot) statBlobs(ctx context.Context, d drivers.Driver, concurrency 
 }
 
 // holdsBlobs reports whether storage holds any blob: from Present when
-// the snapshot listed them, else by walking blobs/ to the first one.
+// it holds one, else by walking blobs/ to the first one.
 func (s *Snapshot) holdsBlobs(ctx context.Context, d drivers.Driver) (bool, error) {
-	if s.statted == nil || len(s.Present) > 0 {
-		return len(s.Present) > 0, nil
+	if len(s.Present) > 0 {
+		return true, nil
 	}
 	err := d.Walk(ctx, archive.RegistryRoot+"blobs/", func(fi drivers.FileInfo) error {
 		if archive.ParsePath(fi.Path).Kind == archive.KindBlob {

@@ -1,7 +1,11 @@
 // Package snapshot is what a registry holds, read consistently: every link
 // file under repositories/ first, then every manifest they name (index
 // children too), then which blobs exist, so that a blob pushed meanwhile is
-// either referenced and present or not referenced at all. A Snapshot says
+// either referenced and present or not referenced at all (on an object
+// store the blob listing runs beside the link walk, and a blob it missed is
+// looked up directly; a listing's MD5 vouches for a link file's content
+// without a read when it matches the digest expected there: see vouch.go).
+// A Snapshot says
 // it all: links in restore order, parsed manifests, the blobs present and
 // the blobs to copy, and the problems found (dangling, malformed or
 // repaired links, corrupt manifests). backup turns it into an archive,

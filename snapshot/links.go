@@ -21,17 +21,23 @@ const MaxLinkSize = 1024
 
 // readRepositories lists and reads every link file under repositories/,
 // skipping uploads in progress and temp files: as the walk goes on drivers
-// that can (drivers.WalkReader), else concurrency at a time after the walk.
+// that can (drivers.WalkReader); else those whose listed MD5 does not
+// vouch for their content (see vouching), concurrency at a time after the
+// walk.
 func (s *Snapshot) readRepositories(ctx context.Context, d drivers.Driver, concurrency int) error {
-	var paths []string // link files left to read through Reader
+	v := &vouching{s: s}
 	visit := func(fi drivers.FileInfo, data []byte) error {
 		switch p := archive.ParsePath(fi.Path); {
 		case p.Kind.IsLink() && len(data) > 0:
 			if l := s.parseLink(fi.Path, p, data); l != nil {
 				s.Links = append(s.Links, *l)
 			}
-		case p.Kind.IsLink():
-			paths = append(paths, fi.Path) // unread, or empty: see readLink
+		case p.Kind.IsLink(): // unread, or empty (see readLink)
+			for _, l := range v.listed(fi, p) {
+				if l != nil {
+					s.Links = append(s.Links, *l)
+				}
+			}
 		case strings.Contains(fi.Path, "/_uploads/"):
 			s.Uploads = append(s.Uploads, fi)
 		case strings.HasSuffix(fi.Path, ".tmp"):
@@ -50,7 +56,7 @@ func (s *Snapshot) readRepositories(ctx context.Context, d drivers.Driver, concu
 	if err != nil {
 		return fmt.Errorf("listing repositories: %w", err)
 	}
-	if err := s.readLinks(ctx, d, concurrency, paths); err != nil {
+	if err := s.readLinks(ctx, d, concurrency, v.done()); err != nil {
 		return err
 	}
 	sortLinks(s.Links)

@@ -62,7 +62,7 @@ type Snapshot struct {
 	// Take.
 	Database *metadb.Snapshot
 
-	statted  map[string]bool // while Take runs: blobs looked up with Stat; nil when the snapshot lists them
+	statted  map[string]bool // while Take runs: blobs looked up, and found missing, beyond Present
 	names    *interner       // one string per digest and repository name, while Take runs
 	problems *problem.List
 	checking bool // taken by check: problems say what is wrong, not what a backup does about it
@@ -117,17 +117,8 @@ func (s *Snapshot) take(ctx context.Context, d drivers.Driver, concurrency int, 
 		s.problems.Add(problem.Notice, gitlabDatabaseLock, "", "GitLab's registry metadata database is in use: "+
 			"tags and manifests live in PostgreSQL, not in storage; back up the registry database too")
 	}
-	if err := s.readRepositories(ctx, d, concurrency); err != nil {
+	if err := s.readLinksAndBlobs(ctx, d, concurrency, s.listsBlobs(d, allBlobs)); err != nil {
 		return err
-	}
-	// Blobs are looked up after the links: a blob pushed in between is
-	// present, which is all a link read earlier needs.
-	if s.listsBlobs(d, allBlobs) {
-		if err := s.listBlobs(ctx, d); err != nil {
-			return err
-		}
-	} else {
-		s.statted = map[string]bool{} // manifests are looked up as they are read, other blobs after
 	}
 	if len(s.Links) == 0 {
 		if found, err := s.holdsBlobs(ctx, d); err != nil {
@@ -155,6 +146,35 @@ func (s *Snapshot) take(ctx context.Context, d drivers.Driver, concurrency int, 
 	s.plan(allBlobs)
 	s.dropTaglessIndexes()
 	return nil
+}
+
+// readLinksAndBlobs reads the link files (readRepositories) and, when
+// lists, lists the blobs beside them, both walks at once: on an object
+// store each is a sequence of listing pages, one after the other. Blobs
+// are then looked up again once the links are in: a blob pushed while
+// the walks went on can be missing from the listing, which passed its
+// prefix before, and present for a link read after. So Present holds what
+// the listing found, and s.statted (empty) makes readManifest and
+// statBlobs look up any other digest directly before plan calls it
+// missing: nothing more for a registry nobody pushed to. Without the
+// listing, manifests are looked up as they are read, other blobs after.
+func (s *Snapshot) readLinksAndBlobs(ctx context.Context, d drivers.Driver, concurrency int, lists bool) error {
+	s.statted = map[string]bool{}
+	if !lists {
+		return s.readRepositories(ctx, d, concurrency)
+	}
+	listed := make(chan error, 1)
+	listCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { listed <- s.listBlobs(listCtx, d) }()
+	err := s.readRepositories(ctx, d, concurrency)
+	if err != nil {
+		cancel()
+	}
+	if lerr := <-listed; err == nil {
+		err = lerr
+	}
+	return err
 }
 
 // readManifests parses every manifest a revisions or tag link names, and
@@ -202,7 +222,7 @@ func (s *Snapshot) readManifests(ctx context.Context, d drivers.Driver, concurre
 func (s *Snapshot) readManifest(ctx context.Context, d drivers.Driver, dg string, mu *sync.Mutex) (*archive.Manifest, []string, error) {
 	mu.Lock()
 	size, present := s.Present[dg]
-	looked := s.statted == nil || s.statted[dg]
+	looked := present || s.statted[dg]
 	if !looked {
 		s.statted[dg] = true
 	}
