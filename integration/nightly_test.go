@@ -22,7 +22,18 @@ func servedTags(t testing.TB, r *Registry) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, repo := range catalog(t, r) {
-		for _, tag := range listTags(t, r, repo) {
+		ls, err := craneErr(t, "ls", r.Ref(repo))
+		if err != nil && strings.Contains(err.Error(), "NAME_UNKNOWN") {
+			// A repository left with layer links and no tag (its last tags
+			// deleted, or left out of a snapshot as deleted while it was
+			// taken): the registry lists it but has no tags folder to list,
+			// as on object storage, where an empty folder does not exist.
+			continue
+		}
+		if err != nil {
+			t.Fatalf("registry %s: %v", r.Version, err)
+		}
+		for _, tag := range lines(ls) {
 			out[repo+":"+tag] = crane(t, "digest", r.Ref(repo+":"+tag))
 		}
 	}
