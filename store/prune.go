@@ -34,8 +34,10 @@ type PruneOptions struct {
 	// prefix. When nil, Dir is taken as a local folder.
 	Store ArchiveStore
 	Dir   string
-	// Glob restricts prune to archives whose file name matches (see
-	// NameGlob); "" takes every regbackup archive in Dir.
+	// Glob restricts the rules and the deleting to archives whose file
+	// name matches (see NameGlob); "" takes every regbackup archive in
+	// Dir. Archives it does not match are still read: what they need is
+	// kept.
 	Glob       string
 	Keep       KeepPolicy
 	DryRun     bool
@@ -89,12 +91,17 @@ func Prune(ctx context.Context, opts PruneOptions) (*PruneReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prune: %w", err)
 	}
-	files := archivesIn(list, opts.Glob)
+	// Every archive in the store is described, not only those the name
+	// pattern matches: an archive outside it (an incremental written with
+	// another -o, or renamed) is never deleted, but the parents it needs
+	// are kept like those of a kept archive.
+	files := archivesIn(list, "")
 	rep := &PruneReport{DryRun: opts.DryRun}
 	type entry struct {
-		item PruneItem
-		name string
-		m    *archive.Meta
+		item    PruneItem
+		name    string
+		m       *archive.Meta
+		outside bool // not matched by opts.Glob: kept, not reported
 	}
 	var all []*entry
 	for _, f := range files {
@@ -102,12 +109,20 @@ func Prune(ctx context.Context, opts PruneOptions) (*PruneReport, error) {
 			return nil, err
 		}
 		ref := ArchiveRef{Store: st, Name: f.Name}
+		outside := false
+		if opts.Glob != "" {
+			ok, _ := path.Match(opts.Glob, f.Name)
+			outside = !ok
+		}
 		m, err := describeForPrune(ctx, ref, opts.Identities)
 		switch {
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
 		case err == nil:
 		case errors.Is(err, archive.ErrNotRegbackup), f.Size == 0 && errors.Is(err, archive.ErrIncomplete):
+			if outside {
+				continue
+			}
 			rep.Ignored = append(rep.Ignored, PruneItem{Path: ref.String(), Keep: true, Reasons: []string{"not a regbackup archive: " + err.Error()}})
 			continue
 		case errors.Is(err, archive.ErrEncrypted), errors.Is(err, archive.ErrNoIdentityMatch):
@@ -116,19 +131,27 @@ func Prune(ctx context.Context, opts PruneOptions) (*PruneReport, error) {
 		default: // damaged, or a failed read (permission, network): it may be an incremental whose parents are unknown
 			return nil, fmt.Errorf("prune: cannot learn the parents of %s, nothing deleted (repair, move or remove it): %w", ref, err)
 		}
-		all = append(all, &entry{item: PruneItem{Path: ref.String(), Created: m.Created, Size: f.Size}, name: f.Name, m: m})
+		all = append(all, &entry{item: PruneItem{Path: ref.String(), Created: m.Created, Size: f.Size, Keep: outside},
+			name: f.Name, m: m, outside: outside})
 	}
+	var managed []*entry // the archives the rules apply to, newest first
+
 	sort.Slice(all, func(i, j int) bool {
 		if !all[i].item.Created.Equal(all[j].item.Created) {
 			return all[i].item.Created.After(all[j].item.Created)
 		}
 		return all[i].name > all[j].name
 	})
+	for _, e := range all {
+		if !e.outside {
+			managed = append(managed, e)
+		}
+	}
 	keep := func(e *entry, reason string) {
 		e.item.Keep = true
 		e.item.Reasons = append(e.item.Reasons, reason)
 	}
-	for i, e := range all {
+	for i, e := range managed {
 		if i < opts.Keep.Last {
 			keep(e, fmt.Sprintf("last %d", opts.Keep.Last))
 		}
@@ -143,7 +166,7 @@ func Prune(ctx context.Context, opts PruneOptions) (*PruneReport, error) {
 		{"monthly", opts.Keep.Monthly, func(t time.Time) string { return t.Format("2006-01") }},
 	} {
 		last, count := "", 0
-		for _, e := range all {
+		for _, e := range managed {
 			if count >= rule.n {
 				break
 			}
@@ -185,7 +208,7 @@ func Prune(ctx context.Context, opts PruneOptions) (*PruneReport, error) {
 			}
 		}
 	}
-	for _, e := range all {
+	for _, e := range managed {
 		rep.Archives = append(rep.Archives, e.item)
 		if e.item.Keep {
 			continue

@@ -150,6 +150,44 @@ func TestPruneKeepsChains(t *testing.T) {
 	}
 }
 
+// An incremental written under another name (its own -o, or renamed) is
+// outside the name pattern: prune never deletes it, and keeps the parents
+// it needs although the rules would delete them.
+func TestPruneKeepsParentsOfArchivesOutsideThePattern(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Date(2026, 3, 1, 2, 0, 0, 0, time.Local)
+	full := fakeArchive(t, dir, "r-01.tar.zst", start)
+	fakeArchive(t, dir, "r-02.tar.zst", start.AddDate(0, 0, 1))
+	fakeArchive(t, dir, "r-03.tar.zst", start.AddDate(0, 0, 2))
+	fakeArchive(t, dir, "hotfix.tar.zst", start.AddDate(0, 0, 1).Add(time.Hour), full) // needs r-01
+	regtest.Must(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not an archive"), 0o600))
+	rep, err := Prune(t.Context(), PruneOptions{Dir: dir, Glob: "r-*.tar.zst", Keep: KeepPolicy{Last: 1}})
+	regtest.Must(t, err)
+	if got := kept(rep); !slices.Equal(got, []string{"r-01.tar.zst", "r-03.tar.zst"}) {
+		t.Errorf("kept %v, want r-03 (last 1) and r-01, the parent of hotfix.tar.zst", got)
+	}
+	for _, a := range rep.Archives {
+		if filepath.Base(a.Path) == "r-01.tar.zst" && !slices.Contains(a.Reasons, "parent of hotfix.tar.zst") {
+			t.Errorf("r-01 kept for %q, want parent of hotfix.tar.zst", a.Reasons)
+		}
+		if filepath.Base(a.Path) == "hotfix.tar.zst" {
+			t.Errorf("the report lists hotfix.tar.zst, which the pattern does not match")
+		}
+	}
+	if len(rep.Ignored) != 0 {
+		t.Errorf("ignored %+v: notes.txt is outside the pattern", rep.Ignored)
+	}
+	left := present(t, dir)
+	for _, want := range []string{"r-01.tar.zst", "r-03.tar.zst", "hotfix.tar.zst", "notes.txt"} {
+		if !slices.Contains(left, want) {
+			t.Errorf("%s was deleted; left %v", want, left)
+		}
+	}
+	if slices.Contains(left, "r-02.tar.zst") {
+		t.Errorf("r-02.tar.zst, needed by nothing, was kept")
+	}
+}
+
 func TestPruneLeftoversAndRefusals(t *testing.T) {
 	dir := t.TempDir()
 	fakeArchive(t, dir, "r-1.tar.zst", time.Now())
