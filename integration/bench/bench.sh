@@ -47,6 +47,18 @@
 # (a folder there is a bucket); every upload goes to a fresh, empty bucket,
 # except the no-change re-runs, whose buckets hold a full copy already.
 #
+# Swift (BENCH_SWIFT=1, the default): a real single-node OpenStack Swift on
+# loopback (../shared/tools/swift/start-swift.sh, Debian's packages, v1
+# auth), loaded once, untimed, by swiftload with the tree in the layout
+# Distribution 2.8's swift driver writes (prefix reg: plain objects for
+# links, a Dynamic Large Object of 20 MiB segments for every blob), then
+# copied to a fresh, empty versitygw bucket each run by
+#
+#   regbackup copy --from swift://... --to s3://...   rclone copy sw:src/reg/files vgw:bucket
+#
+# with rclone's swift remote from RCLONE_CONFIG_SW_* variables and the same
+# --transfers/--checkers as regbackup's --concurrency.
+#
 # It prints a Markdown table and the issue's targets marked PASS/FAIL, and
 # appends the same to .tools/bench/last.md. It is a benchmark, not a test:
 # it exits 0 when a target is missed and non-zero only when a command fails.
@@ -65,6 +77,11 @@
 #                      them out; only runs nothing but them
 #   BENCH_GITLAB       1 (default) adds the GitLab restore rows; 0 leaves
 #                      them out; only runs nothing but them (no S3 rows)
+#   BENCH_SWIFT        1 (default) adds the Swift -> S3 copy rows (needs
+#                      versitygw, and Debian's swift packages, which
+#                      start-swift.sh installs as root); 0 leaves them out;
+#                      only runs nothing but them
+#   At most one of BENCH_S3, BENCH_GITLAB and BENCH_SWIFT may be only.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -79,6 +96,7 @@ BENCH_CONCURRENCY="${BENCH_CONCURRENCY:-}"
 BENCH_KEEP="${BENCH_KEEP:-1}"
 BENCH_S3="${BENCH_S3:-1}"
 BENCH_GITLAB="${BENCH_GITLAB:-1}"
+BENCH_SWIFT="${BENCH_SWIFT:-1}"
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -88,11 +106,18 @@ die() { printf 'bench: ERROR: %s\n' "$*" >&2; exit 1; }
 [[ "$BENCH_SIZE" =~ ^[0-9.]+[A-Za-z]*$ ]] || die "BENCH_SIZE looks wrong: '$BENCH_SIZE' (want e.g. 1GiB, 256MiB)"
 [[ "$BENCH_S3" =~ ^(0|1|only)$ ]] || die "BENCH_S3 must be 0, 1 or only, got '$BENCH_S3'"
 [[ "$BENCH_GITLAB" =~ ^(0|1|only)$ ]] || die "BENCH_GITLAB must be 0, 1 or only, got '$BENCH_GITLAB'"
-fs_rows=1
-[ "$BENCH_S3" != only ] || fs_rows=0
-gl_rows=1
-[ "$BENCH_GITLAB" != 0 ] && [ "$BENCH_S3" != only ] || gl_rows=0
-if [ "$BENCH_GITLAB" = only ]; then fs_rows=0 BENCH_S3=0; fi
+[[ "$BENCH_SWIFT" =~ ^(0|1|only)$ ]] || die "BENCH_SWIFT must be 0, 1 or only, got '$BENCH_SWIFT'"
+[ "$(printf '%s\n' "$BENCH_S3" "$BENCH_GITLAB" "$BENCH_SWIFT" | grep -c '^only$')" -le 1 ] ||
+	die "at most one of BENCH_S3, BENCH_GITLAB and BENCH_SWIFT can be only"
+fs_rows=1 gl_rows=1 sw_rows=1
+[ "$BENCH_GITLAB" != 0 ] || gl_rows=0
+[ "$BENCH_SWIFT" != 0 ] || sw_rows=0
+case "$BENCH_S3$BENCH_GITLAB$BENCH_SWIFT" in
+*only*) fs_rows=0 ;;
+esac
+if [ "$BENCH_S3" = only ]; then gl_rows=0 sw_rows=0; fi
+if [ "$BENCH_GITLAB" = only ]; then BENCH_S3=0 sw_rows=0; fi
+if [ "$BENCH_SWIFT" = only ]; then BENCH_S3=0 gl_rows=0; fi
 
 # ---- prerequisites ----------------------------------------------------------
 # GNU time (Debian package `time`) and zstd; installed with apt-get like
@@ -100,7 +125,7 @@ if [ "$BENCH_GITLAB" = only ]; then fs_rows=0 BENCH_S3=0; fi
 missing=()
 [ -x /usr/bin/time ] || missing+=(time)
 command -v zstd >/dev/null || missing+=(zstd)
-[ "$BENCH_S3" = 0 ] || command -v rclone >/dev/null || missing+=(rclone)
+[ "$BENCH_S3" = 0 ] && ((!sw_rows)) || command -v rclone >/dev/null || missing+=(rclone)
 if ((${#missing[@]})); then
 	command -v apt-get >/dev/null || die "missing packages (${missing[*]}) and no apt-get: install them by hand"
 	sudo=()
@@ -118,9 +143,10 @@ for c in go tar gzip awk sort find; do command -v "$c" >/dev/null || die "$c is 
 # ---- build ------------------------------------------------------------------
 mkdir -p "$tools"
 say "building regbackup and mksample into ${tools#"$repo"/}"
-(cd "$repo" && go build -o "$tools/" ./cmd/regbackup ./integration/cmd/mksample)
+(cd "$repo" && go build -o "$tools/" ./cmd/regbackup ./integration/cmd/mksample ./integration/cmd/swiftload)
 rb="$tools/regbackup"
 mksample="$tools/mksample"
+swiftload="$tools/swiftload"
 
 # ---- sample tree ------------------------------------------------------------
 mkdir -p "$BENCH_DIR"
@@ -148,12 +174,18 @@ mkdir -p "$out"
 vgw_pid=""
 vgw_dir="$BENCH_DIR/vgw"    # versitygw's posix folder: a folder per bucket
 rclone_dl="$BENCH_DIR/rclone-dl"
+swift_tools="$repo/../shared/tools/swift"
+swift_dir="$BENCH_DIR/swift" # start-swift.sh's DIR: configs, logs, object data
+swift_started=0
 cleanup() {
 	if [ -n "$vgw_pid" ]; then
 		kill "$vgw_pid" 2>/dev/null || true
 		wait "$vgw_pid" 2>/dev/null || true
 	fi
-	rm -rf -- "$out" "$empty" "$tfile" "$vgw_dir" "$rclone_dl" "$BENCH_DIR/vgw.log"
+	if ((swift_started)); then
+		bash "$swift_tools/stop-swift.sh" "$swift_dir" >/dev/null 2>&1 || say "stop-swift.sh $swift_dir failed: stop its pids (in $swift_dir/pids) by hand"
+	fi
+	rm -rf -- "$out" "$empty" "$tfile" "$vgw_dir" "$rclone_dl" "$BENCH_DIR/vgw.log" "$swift_dir"
 	if [ "$BENCH_KEEP" = 0 ]; then rm -rf -- "$root" "$marker"; fi
 }
 trap cleanup EXIT
@@ -310,18 +342,20 @@ S3_RB_COPY_AGAIN="regbackup copy --from DIR --to s3://, no change since"
 S3_RCLONE_AGAIN="rclone copy DIR -> s3:, no change since (info)"
 s3_rows=0
 s3_archive="$out/s3.tar.zst"
-if [ "$BENCH_S3" != 0 ]; then
+free_port() { # prints a loopback TCP port nothing listens on
+	local p
+	for p in $(shuf -i 20000-60000 -n 50); do
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+	done
+	die "no free loopback port"
+}
+if [ "$BENCH_S3" != 0 ] || ((sw_rows)); then
 	vgw_bin="$repo/.tools/bin/versitygw"
-	[ -x "$vgw_bin" ] || die "$vgw_bin is missing: run bash integration/setup.sh (or BENCH_S3=0 to leave out the object-storage rows)"
-	s3_rows=1
+	[ -x "$vgw_bin" ] || die "$vgw_bin is missing: run bash integration/setup.sh (or BENCH_S3=0 BENCH_SWIFT=0 to leave out the object-storage rows)"
 	# The driver's default (16 blobs at once) unless BENCH_CONCURRENCY says.
 	s3_conc="${BENCH_CONCURRENCY:-16}"
 	s3_key=benchkey s3_secret=bench-secret-0123456789
-	port=""
-	for p in $(shuf -i 20000-60000 -n 50); do
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
-	done
-	[ -n "$port" ] || die "no free port for versitygw"
+	port="$(free_port)"
 	rm -rf -- "$vgw_dir" && mkdir -p -- "$vgw_dir"
 	# The source bucket: the tree itself, hard-linked (instant, no extra space).
 	cp -al -- "$root" "$vgw_dir/src"
@@ -346,7 +380,9 @@ if [ "$BENCH_S3" != 0 ]; then
 	# (LoadCustomCABundleError), as Debian's registry 2.8 does.
 	rclone=(env -u AWS_CA_BUNDLE rclone)
 	s3conc=(--concurrency "$s3_conc")
-
+fi
+if [ "$BENCH_S3" != 0 ]; then
+	s3_rows=1
 	add "$S3_RB_BACKUP" "$s3_archive" "" "" \
 		"${s3env[@]}" "$rb" backup -q "${s3conc[@]}" --from "s3://src?$s3_opts" -o "$s3_archive"
 	add "$S3_RB_NULL" - "" "" \
@@ -367,6 +403,46 @@ if [ "$BENCH_S3" != 0 ]; then
 		"${s3env[@]}" "$rb" copy -q "${s3conc[@]}" --from "$root" --to "s3://again?$s3_opts"
 	add "$S3_RCLONE_AGAIN" - "" "" \
 		"${rclone[@]}" copy "${rclone_opts[@]}" "$root" vgw:again-rclone
+fi
+
+# ---- Swift: a 2.8 registry's container, copied to versitygw ----------------
+SW_RB_COPY="regbackup copy --from swift:// --to s3:// (Swift -> versitygw)"
+SW_RCLONE="rclone copy sw: -> s3: (Swift -> versitygw)"
+sw_load_s="" sw_rb_bytes=0 sw_rb_files=0 sw_rc_bytes=0 sw_rc_files=0
+if ((sw_rows)); then
+	[ -f "$swift_tools/start-swift.sh" ] ||
+		die "$swift_tools/start-swift.sh is missing (the shared Swift scripts): BENCH_SWIFT=0 leaves out the Swift rows"
+	rm -rf -- "$swift_dir"
+	swift_port="$(free_port)"
+	say "starting Swift on 127.0.0.1:$swift_port in $swift_dir"
+	if ! swift_out="$(bash "$swift_tools/start-swift.sh" "$swift_dir" "$swift_port" 2>"$BENCH_DIR/swift-start.log")"; then
+		die "Swift did not start (start-swift.sh $swift_dir $swift_port): $(tail -n 15 "$BENCH_DIR/swift-start.log")
+  It needs Debian's swift packages (start-swift.sh installs them with apt-get as root, as
+  integration/setup.sh does); a port taken in between is worth one more try. BENCH_SWIFT=0 leaves out the Swift rows."
+	fi
+	swift_started=1
+	rm -f -- "$BENCH_DIR/swift-start.log"
+	st_auth="$(sed -n 's/^export ST_AUTH=//p' <<<"$swift_out")"
+	st_user="$(sed -n 's/^export ST_USER=//p' <<<"$swift_out")"
+	st_key="$(sed -n 's/^export ST_KEY=//p' <<<"$swift_out")"
+	[ -n "$st_auth" ] && [ -n "$st_user" ] || die "start-swift.sh printed no ST_AUTH/ST_USER: $swift_out"
+	# v1 credentials only: an OS_* variable of the caller's would win over them.
+	swenv=(env "ST_AUTH=$st_auth" "ST_USER=$st_user" "ST_KEY=$st_key" OS_USERNAME= OS_PASSWORD= OS_AUTH_URL=
+		OS_AUTH_TOKEN= OS_STORAGE_URL=)
+	say "loading the tree into Swift as a 2.8 registry lays it out (untimed)"
+	t0=$(date +%s.%N)
+	"${swenv[@]}" "$swiftload" -auth "$st_auth" -container src -prefix reg -concurrency 8 "$root"
+	sw_load_s="$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')"
+	export RCLONE_CONFIG_SW_TYPE=swift RCLONE_CONFIG_SW_AUTH="$st_auth" RCLONE_CONFIG_SW_USER="$st_user" \
+		RCLONE_CONFIG_SW_KEY="$st_key"
+	# Both write into one fresh, empty bucket per run; what they wrote is
+	# counted after each run.
+	prep_swdst='rm -rf -- "$vgw_dir/swdst" && mkdir -- "$vgw_dir/swdst"'
+	count_swdst='read -r b f < <(find "$vgw_dir/swdst" -type f -printf "%s\n" | awk "{s+=\$1; n++} END {printf \"%d %d\n\", s, n}")'
+	add "$SW_RB_COPY" - "$prep_swdst" "$count_swdst; sw_rb_bytes=\$b sw_rb_files=\$f" \
+		"${swenv[@]}" "${s3env[@]:1}" "$rb" copy -q "${s3conc[@]}" --from "swift://src/reg?auth=$st_auth" --to "s3://swdst?$s3_opts"
+	add "$SW_RCLONE" - "$prep_swdst" "$count_swdst; sw_rc_bytes=\$b sw_rc_files=\$f" \
+		"${rclone[@]}" copy "${rclone_opts[@]}" sw:src/reg/files vgw:swdst
 fi
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -403,6 +479,10 @@ if ((s3_rows)); then
 	# kernel is still busy with it (walking the source tree takes 5x longer),
 	# which is not what a re-run in a migration's read-only window meets.
 	run_group "$S3_RB_COPY_AGAIN" "$S3_RCLONE_AGAIN"
+fi
+if ((sw_rows)); then
+	run_group "$SW_RB_COPY" "$SW_RCLONE"
+	rm -rf -- "$vgw_dir/swdst"
 fi
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -481,6 +561,17 @@ report="$BENCH_DIR/report.md"
 			"The no-change re-runs go to buckets already holding a full copy: regbackup lists the target and compares sizes, and the MD5s (ETags) of link files, rclone lists and compares size and time."
 		echo
 	fi
+	if ((sw_rows)); then
+		echo "Swift: a real single-node Swift 2.30 (Debian's packages, tempauth) on loopback, sharing the CPUs" \
+			"with versitygw and the tools. The tree was loaded once, untimed (${sw_load_s}s), by swiftload as" \
+			"Distribution 2.8's swift driver lays it out: links as plain objects, every blob a Dynamic Large Object" \
+			"(a 0-byte manifest listed as 0 bytes, 20 MiB segments). Both copies go to a fresh, empty versitygw bucket each run," \
+			"regbackup --concurrency $s3_conc, rclone --transfers $s3_conc --checkers $s3_conc." \
+			"regbackup copy wrote $sw_rb_files objects, $(mib "$sw_rb_bytes") MiB (the referenced blobs, each sha256-verified, and the links);" \
+			"rclone copy wrote $sw_rc_files objects, $(mib "$sw_rc_bytes") MiB (every object below reg/files/, garbage and uploads too)." \
+			"Both HEAD every 0-byte listing entry for its size; regbackup also lists each large object's segments before reading it (a lost segment is damage)."
+		echo
+	fi
 	echo "| target (from the issue) | measured | result |"
 	echo "|---|---:|---|"
 	if ((fs_rows)); then
@@ -507,6 +598,11 @@ report="$BENCH_DIR/report.md"
 		for n in "$S3_RB_BACKUP" "$S3_RB_RESTORE" "$S3_RB_COPY"; do
 			echo "| peak RSS under $((s3_rss_limit_kib / 1024)) MiB: $n | $(awk -v k="${rss[$n]}" 'BEGIN {printf "%.1f MiB", k/1024}') | $(verdict test "${rss[$n]}" -lt "$s3_rss_limit_kib") |"
 		done
+	fi
+	if ((sw_rows)); then
+		t_sr="${wall[$SW_RB_COPY]}" t_sc="${wall[$SW_RCLONE]}"
+		echo "| copy Swift -> S3 at least as fast as rclone copy sw: -> s3: (same transfers) | ${t_sr}s vs ${t_sc}s = $(ratio "$t_sr" "$t_sc")x | $(verdict le "$t_sr" "$t_sc") |"
+		echo "| peak RSS under $((s3_rss_limit_kib / 1024)) MiB: $SW_RB_COPY | $(awk -v k="${rss[$SW_RB_COPY]}" 'BEGIN {printf "%.1f MiB", k/1024}') | $(verdict test "${rss[$SW_RB_COPY]}" -lt "$s3_rss_limit_kib") |"
 	fi
 	echo
 } >"$report"
