@@ -273,6 +273,21 @@ func splitRepository(r *Repository, n int) (piece, rest *Repository) {
 	return piece, rest
 }
 
+// Lists adds c's repositories, then its manifests (not its blobs).
+func (cw *CatalogWriter) Lists(c *Catalog) error {
+	for i := range c.Repositories {
+		if err := cw.Repository(&c.Repositories[i]); err != nil {
+			return err
+		}
+	}
+	for i := range c.Manifests {
+		if err := cw.Manifest(&c.Manifests[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Manifest adds m.
 func (cw *CatalogWriter) Manifest(m *Manifest) error {
 	if err := cw.enter(2, "manifest"); err != nil {

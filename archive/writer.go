@@ -87,15 +87,8 @@ func (w *Writer) WriteCatalog(c *Catalog) error {
 	if err != nil {
 		return err
 	}
-	for i := range c.Repositories {
-		if err := cw.Repository(&c.Repositories[i]); err != nil {
-			return err
-		}
-	}
-	for i := range c.Manifests {
-		if err := cw.Manifest(&c.Manifests[i]); err != nil {
-			return err
-		}
+	if err := cw.Lists(c); err != nil {
+		return err
 	}
 	for _, b := range c.Blobs {
 		if err := cw.Blob(b); err != nil {

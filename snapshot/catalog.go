@@ -32,18 +32,7 @@ func (s *Snapshot) Catalog() *archive.Catalog {
 // caller's to write after).
 func (s *Snapshot) WriteLists(cw *archive.CatalogWriter) error {
 	if s.Database != nil {
-		c := s.databaseCatalog()
-		for i := range c.Repositories {
-			if err := cw.Repository(&c.Repositories[i]); err != nil {
-				return err
-			}
-		}
-		for i := range c.Manifests {
-			if err := cw.Manifest(&c.Manifests[i]); err != nil {
-				return err
-			}
-		}
-		return nil
+		return cw.Lists(s.databaseCatalog())
 	}
 	if err := s.eachRepository(cw.Repository); err != nil {
 		return err
