@@ -125,6 +125,11 @@ func (p *blobPlan) find(d string) *planEntry {
 	if !ok {
 		return nil
 	}
+	return p.findSum(sum)
+}
+
+// findSum returns the entry of the digest whose 32 bytes are sum, or nil.
+func (p *blobPlan) findSum(sum [32]byte) *planEntry {
 	lo, hi := 0, p.n
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
@@ -163,3 +168,10 @@ func (p *blobPlan) checkParents(c *Catalog) error {
 
 // digestOf is the digest string of a plan entry.
 func (e *planEntry) digest() string { return "sha256:" + hex.EncodeToString(e.sum[:]) }
+
+// ParseSum turns a digest "sha256:<64 hex>" into its 32 bytes, for callers
+// that hold many digests compactly (see Reader.BlobOf).
+func ParseSum(d string) ([32]byte, bool) { return parseSum(d) }
+
+// SumDigest is the digest string "sha256:<hex>" of 32 bytes.
+func SumDigest(s [32]byte) string { return "sha256:" + hex.EncodeToString(s[:]) }

@@ -181,6 +181,27 @@ func (r *Reader) Held(digest string) bool {
 	return e != nil && e.flags&planHeld != 0
 }
 
+// BlobOf is the catalog's record of the blob whose digest's 32 bytes are
+// sum (see ParseSum), and whether the catalog lists it. It is there with
+// or without ReaderOptions.Visitor: the Reader keeps every blob in its
+// plan, so a caller streaming the catalog need not keep them too.
+func (r *Reader) BlobOf(sum [32]byte) (Blob, bool) {
+	e := r.plan.findSum(sum)
+	if e == nil {
+		return Blob{}, false
+	}
+	return Blob{Digest: e.digest(), Size: e.size, Archive: r.plan.parentName(e)}, true
+}
+
+// EachBlob calls fn with every blob of the catalog, in digest order, each
+// digest once (of one listed twice, the last record), until fn returns
+// an error, which EachBlob returns.
+func (r *Reader) EachBlob(fn func(Blob) error) error {
+	return r.plan.each(func(e *planEntry) error {
+		return fn(Blob{Digest: e.digest(), Size: e.size, Archive: r.plan.parentName(e)})
+	})
+}
+
 // Trailer is the archive's trailer, once Next has returned io.EOF.
 func (r *Reader) Trailer() *Trailer { return r.trailer }
 

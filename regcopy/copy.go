@@ -121,12 +121,10 @@ func Copy(ctx context.Context, src, dst drivers.Driver, opts Options) (*Report, 
 	if err != nil {
 		return nil, err
 	}
-	cat := snap.Catalog()
-	sel, err := selection.Repositories(cat, opts.Repositories)
+	sel, need, counts, err := selectRepositories(snap, opts.Repositories)
 	if err != nil {
 		return nil, err
 	}
-	need := selection.Blobs(cat, sel, len(opts.Repositories) > 0)
 	c.problems = ps
 	if c.linkList != nil {
 		// Their paths do not name their content: read those whose MD5 in
@@ -142,7 +140,7 @@ func Copy(ctx context.Context, src, dst drivers.Driver, opts Options) (*Report, 
 	var blobs []archive.Blob
 	for _, b := range snap.Planned {
 		switch {
-		case !need[b.Digest]:
+		case need != nil && !need[b.Digest]:
 		case opts.Shard.Holds(b.Digest):
 			blobs = append(blobs, b)
 		default:
@@ -177,10 +175,10 @@ func Copy(ctx context.Context, src, dst drivers.Driver, opts Options) (*Report, 
 	rep := c.rep
 	rep.Shard = opts.Shard.String()
 	rep.Repositories = len(sel)
-	for _, r := range cat.Repositories {
-		if sel[r.Name] {
-			rep.Tags += len(r.Tags)
-			rep.Manifests += len(r.Manifests)
+	for _, r := range counts {
+		if sel[r.name] {
+			rep.Tags += r.tags
+			rep.Manifests += r.manifests
 		}
 	}
 	rep.Problems = snap.Problems()
@@ -189,6 +187,44 @@ func Copy(ctx context.Context, src, dst drivers.Driver, opts Options) (*Report, 
 		return rep, fmt.Errorf("%d problem(s) in the source; everything else was copied: %w", n, snapshot.ErrDamagedSource)
 	}
 	return rep, nil
+}
+
+// repoCount is what a copy's report says of one repository.
+type repoCount struct {
+	name            string
+	tags, manifests int
+}
+
+// selectRepositories matches the globs against the snapshot's
+// repositories: the repositories selected, the blobs they need (nil:
+// every blob, when nothing was filtered) and every repository's counts.
+// A copy of everything takes the repositories one at a time and never
+// holds the catalog whole; with globs the catalog is made whole to follow
+// the manifests' references, as it was before.
+func selectRepositories(snap *snapshot.Snapshot, globs []string) (map[string]bool, map[string]bool, []repoCount, error) {
+	var names archive.Catalog // the repositories' names only, for selection
+	var counts []repoCount
+	add := func(r *archive.Repository) error {
+		names.Repositories = append(names.Repositories, archive.Repository{Name: r.Name})
+		counts = append(counts, repoCount{name: r.Name, tags: len(r.Tags), manifests: len(r.Manifests)})
+		return nil
+	}
+	if len(globs) > 0 {
+		cat := snap.Catalog()
+		for i := range cat.Repositories {
+			add(&cat.Repositories[i])
+		}
+		sel, err := selection.Repositories(cat, globs)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return sel, selection.Blobs(cat, sel, true), counts, nil
+	}
+	if err := snap.EachRepository(add); err != nil {
+		return nil, nil, nil, err
+	}
+	sel, err := selection.Repositories(&names, nil)
+	return sel, nil, counts, err
 }
 
 // copier is one Copy's state.
@@ -267,10 +303,13 @@ func (c *copier) writeLockfile(ctx context.Context) error {
 
 // writeLinks writes the selected repositories' link files whose blob is at
 // the target; a link whose blob could not be copied is reported and left
-// out.
+// out. They go to linkwriter.Write a kind at a time in push order, in
+// batches of linkBatch, their paths made for one batch at a time: a
+// million tags have six million link files.
 func (c *copier) writeLinks(ctx context.Context, links []snapshot.Link, sel map[string]bool) error {
-	var todo []linkwriter.Link
-	for _, l := range links {
+	todo := 0
+	for i := range links {
+		l := &links[i]
 		if !sel[l.Parsed.Repo] {
 			continue
 		}
@@ -278,9 +317,9 @@ func (c *copier) writeLinks(ctx context.Context, links []snapshot.Link, sel map[
 			c.problems.Add(problem.Damage, l.Path(), l.Digest, "not written: its blob could not be copied")
 			continue
 		}
-		todo = append(todo, linkwriter.Link{Name: l.Path(), Kind: l.Parsed.Kind, Digest: l.Digest})
+		todo++
 	}
-	c.opts.Progress.StartPhase("links", fmt.Sprintf("%d link files", len(todo)))
+	c.opts.Progress.StartPhase("links", fmt.Sprintf("%d link files", todo))
 	var known *linkwriter.Known
 	if c.linkList != nil {
 		l, err := c.linkList.wait(ctx)
@@ -293,19 +332,49 @@ func (c *copier) writeLinks(ctx context.Context, links []snapshot.Link, sel map[
 		}
 		known = &linkwriter.Known{Files: l.files, Content: tags.content}
 	}
-	return linkwriter.Write(ctx, c.dst, c.n, todo, known, c.opts.DryRun, func(level []linkwriter.Link, written []bool) {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		for i, w := range written {
-			if w {
-				c.rep.Links++
-				c.change("write", level[i].Name)
-			} else {
-				c.rep.LinksUnchanged++
+	write := func(batch []linkwriter.Link) error {
+		return linkwriter.Write(ctx, c.dst, c.n, batch, known, c.opts.DryRun, func(level []linkwriter.Link, written []bool) {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			for i, w := range written {
+				if w {
+					c.rep.Links++
+					c.change("write", level[i].Name)
+				} else {
+					c.rep.LinksUnchanged++
+				}
+			}
+		})
+	}
+	batch := make([]linkwriter.Link, 0, min(todo, linkBatch))
+	for _, k := range archive.RestoreOrder() {
+		for i := range links {
+			l := &links[i]
+			if l.Parsed.Kind != k || !sel[l.Parsed.Repo] || c.failed[l.Digest] {
+				continue
+			}
+			batch = append(batch, linkwriter.Link{Name: l.Path(), Kind: k, Digest: l.Digest})
+			if len(batch) == linkBatch {
+				if err := write(batch); err != nil {
+					return err
+				}
+				batch = batch[:0]
 			}
 		}
-	})
+		// A kind is all written before the next one starts.
+		if len(batch) > 0 {
+			if err := write(batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	return nil
 }
+
+// linkBatch is how many link files of one kind a copy hands to
+// linkwriter.Write at a time.
+const linkBatch = 16 << 10
 
 // sync makes what was written so far durable, on backends that cache.
 func (c *copier) sync(ctx context.Context) error {

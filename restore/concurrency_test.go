@@ -56,10 +56,16 @@ func restoreWith(ctx context.Context, t *testing.T, data []byte, d drivers.Drive
 		t.Fatal(err)
 	}
 	defer ar.Close()
-	rs, err := newRestorer(ar.Catalog(), d, opts)
+	scan, err := NewScan(opts.Repositories)
 	if err != nil {
 		t.Fatal(err)
 	}
+	scan.replay(ar.Catalog())
+	rs, err := newRestorer(ar, scan, d, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.links.Close()
 	if bufBytes > 0 {
 		rs.bufBytes = bufBytes
 	}

@@ -50,59 +50,66 @@ type RepositorySummary struct {
 // List reads an archive's catalog, and only that: it is fast whatever the
 // archive's size, and it does not verify the data (use Verify).
 func List(in io.Reader) (*Listing, error) {
-	ar, err := archive.NewReader(in)
+	scan := NewListScan()
+	ar, err := archive.NewReaderOptions(in, archive.ReaderOptions{Visitor: scan.Visitor()})
 	if err != nil {
 		return nil, err
 	}
 	defer ar.Close()
-	return ListCatalog(ar.Catalog()), nil
+	return ListScan(ar, scan), nil
 }
 
-// ListCatalog is List of a catalog already read.
-func ListCatalog(cat *archive.Catalog) *Listing { return listCatalog(cat) }
+// NewListScan starts the scan of a catalog for ListScan: it keeps every
+// tag (what a listing prints) and, compactly, every manifest (for the
+// images' sizes and media types), not the rest.
+func NewListScan() *CatalogScan { return newListScan() }
 
-func listCatalog(cat *archive.Catalog) *Listing {
-	l := &Listing{Catalog: cat, Source: cat.Source, Created: cat.Created.Format("2006-01-02T15:04:05Z07:00"),
-		Blobs: len(cat.Blobs), Parents: cat.Parents, Metadata: cat.Metadata, Database: cat.Database}
-	sizes := map[string]int64{}
+// ListScan is List of an archive whose catalog the caller has read with
+// scan's Visitor (NewListScan). Listing.Catalog is then the catalog
+// without its lists.
+func ListScan(ar *archive.Reader, scan *CatalogScan) *Listing {
+	return listScan(ar.Catalog(), scan, func(sum [32]byte) int64 {
+		b, _ := ar.BlobOf(sum)
+		return b.Size
+	})
+}
+
+// ListCatalog is List of a catalog held whole.
+func ListCatalog(cat *archive.Catalog) *Listing {
+	scan := NewListScan()
+	scan.replay(cat)
+	sizes := make(map[[32]byte]int64, len(cat.Blobs))
 	for _, b := range cat.Blobs {
-		sizes[b.Digest] = b.Size
-		l.BlobBytes += b.Size
-		if b.Archive == "" {
-			l.OwnBlobs++
-			l.OwnBlobBytes += b.Size
+		if sum, ok := archive.ParseSum(b.Digest); ok {
+			sizes[sum] = b.Size
 		}
 	}
-	manifests := map[string]archive.Manifest{}
-	for _, m := range cat.Manifests {
-		manifests[m.Digest] = m
-	}
-	imageSize := func(dg string) int64 {
-		seen := map[string]bool{}
-		var total int64
-		var walk func(string)
-		walk = func(d string) {
-			if seen[d] {
-				return
-			}
-			seen[d] = true
-			total += sizes[d]
-			for _, r := range manifests[d].References {
-				walk(r)
-			}
+	return listScan(cat, scan, func(sum [32]byte) int64 { return sizes[sum] })
+}
+
+// listScan makes the Listing of a scanned catalog; sizeOf is the size of a
+// blob of the catalog (0 for one it does not list).
+func listScan(cat *archive.Catalog, scan *CatalogScan, sizeOf func([32]byte) int64) *Listing {
+	scan.finish()
+	l := &Listing{Catalog: cat, Source: cat.Source, Created: cat.Created.Format("2006-01-02T15:04:05Z07:00"),
+		Blobs: scan.blobs, BlobBytes: scan.bytes, OwnBlobs: scan.ownBlobs, OwnBlobBytes: scan.ownBytes,
+		Parents: cat.Parents, Metadata: cat.Metadata, Database: cat.Database,
+		Repositories: scan.repos, Images: scan.images}
+	g := &scan.manifests
+	seen := map[[32]byte]struct{}{}
+	for i := range l.Images {
+		im := &l.Images[i]
+		sum, ok := archive.ParseSum(im.Digest)
+		if !ok {
+			continue // names no manifest or blob: no media type, size 0
 		}
-		walk(dg)
-		return total
-	}
-	for _, r := range cat.Repositories {
-		l.Repositories = append(l.Repositories, RepositorySummary{Name: r.Name, Tags: len(r.Tags), Manifests: len(r.Manifests)})
-		for _, t := range r.Tags {
-			if t.Current == "" {
-				continue
-			}
-			l.Images = append(l.Images, Image{Repository: r.Name, Tag: t.Name, Digest: t.Current,
-				MediaType: manifests[t.Current].MediaType, Size: imageSize(t.Current)})
+		if m := g.find(sum); m != nil {
+			im.MediaType = g.mediaTypeOf(m)
 		}
+		// The manifest plus every distinct blob it references, children
+		// included.
+		clear(seen)
+		g.closure(sum, seen, func(d [32]byte) { im.Size += sizeOf(d) })
 	}
 	sort.Slice(l.Images, func(i, j int) bool {
 		if l.Images[i].Repository != l.Images[j].Repository {

@@ -22,14 +22,17 @@ type ParentOpener func(p archive.Parent) (io.ReadCloser, error)
 // checked, and every blob it should hold must have been there intact.
 // Link files are only ever taken from the incremental itself, after all of
 // this (FromReader writes them last).
-func (rs *restorer) restoreParents(ctx context.Context, cat *archive.Catalog) error {
-	byParent := parentBlobs(cat, rs.need)
-	for _, p := range cat.Parents {
+func (rs *restorer) restoreParents(ctx context.Context, ar *archive.Reader) error {
+	byParent, err := parentBlobs(ar, rs.need)
+	if err != nil {
+		return err
+	}
+	for _, p := range ar.Catalog().Parents {
 		want := byParent[p.Name]
-		if len(want) == 0 {
+		if want.len() == 0 {
 			continue
 		}
-		rs.opts.Progress.StartPhase("parent", fmt.Sprintf("%s: %d blobs", p.Name, len(want)))
+		rs.opts.Progress.StartPhase("parent", fmt.Sprintf("%s: %d blobs", p.Name, want.len()))
 		ar, done, err := openParent(rs.opts.Parents, p, rs.opts.Identities)
 		if err != nil {
 			return err
@@ -52,15 +55,17 @@ func (rs *restorer) restoreParents(ctx context.Context, cat *archive.Catalog) er
 
 // verifyParents reads every parent of an incremental archive whole, as
 // restoreParents would, and counts the blobs they hold for it in rep.
-func verifyParents(ctx context.Context, cat *archive.Catalog, opts VerifyOptions, rep *VerifyReport) error {
-	byParent := parentBlobs(cat, nil)
-	sizes := map[string]int64{}
-	for _, b := range cat.Blobs {
-		sizes[b.Digest] = b.Size
+func verifyParents(ctx context.Context, child *archive.Reader, opts VerifyOptions, rep *VerifyReport) error {
+	byParent, err := parentBlobs(child, nil)
+	if err != nil {
+		return err
 	}
-	for _, p := range cat.Parents {
+	for _, p := range child.Catalog().Parents {
 		want := byParent[p.Name]
-		opts.Progress.StartPhase("parent", fmt.Sprintf("%s: %d blobs", p.Name, len(want)))
+		if want == nil {
+			want = &digestSet{} // read whole all the same: the chain must be intact
+		}
+		opts.Progress.StartPhase("parent", fmt.Sprintf("%s: %d blobs", p.Name, want.len()))
 		ar, done, err := openParent(opts.Parents, p, opts.Identities)
 		if err != nil {
 			return err
@@ -70,10 +75,11 @@ func verifyParents(ctx context.Context, cat *archive.Catalog, opts VerifyOptions
 		if err != nil {
 			return err
 		}
-		for d := range want {
+		for _, sum := range want.sums {
+			b, _ := child.BlobOf(sum)
 			rep.Blobs++
-			rep.BlobBytes += sizes[d]
-			opts.Progress.Add(1, sizes[d])
+			rep.BlobBytes += b.Size
+			opts.Progress.Add(1, b.Size)
 		}
 	}
 	return nil
@@ -111,7 +117,7 @@ func openParent(open ParentOpener, p archive.Parent, ids []age.Identity) (*archi
 // trailer checked), handing each blob entry in want to use, and then
 // checks that every blob in want was there intact. Errors reading the
 // archive start with prefix.
-func readParent(ar *archive.Reader, prefix string, want map[string]bool, use func(*archive.Entry) error, stop func() error) error {
+func readParent(ar *archive.Reader, prefix string, want *digestSet, use func(*archive.Entry) error, stop func() error) error {
 	for {
 		if err := stop(); err != nil {
 			return err
@@ -123,14 +129,14 @@ func readParent(ar *archive.Reader, prefix string, want map[string]bool, use fun
 		if err != nil {
 			return fmt.Errorf("%s: %w", prefix, err)
 		}
-		if e.Path.Kind == archive.KindBlob && want[e.Path.Digest] {
+		if e.Path.Kind == archive.KindBlob && want.hasDigest(e.Path.Digest) {
 			if err := use(e); err != nil {
 				return err
 			}
 		}
 	}
-	for d := range want {
-		if !ar.Held(d) {
+	for _, sum := range want.sums {
+		if d := archive.SumDigest(sum); !ar.Held(d) {
 			return fmt.Errorf("%s: it does not hold blob %s intact, which the incremental needs: %w",
 				prefix, d, archive.ErrCorrupt)
 		}
@@ -138,18 +144,26 @@ func readParent(ar *archive.Reader, prefix string, want map[string]bool, use fun
 	return nil
 }
 
-// parentBlobs groups the blobs of cat that a parent holds, by parent,
-// keeping only those need selects (nil: all).
-func parentBlobs(cat *archive.Catalog, need map[string]bool) map[string]map[string]bool {
-	out := map[string]map[string]bool{}
-	for _, b := range cat.Blobs {
-		if b.Archive == "" || (need != nil && !need[b.Digest]) {
-			continue
+// parentBlobs groups the blobs of ar's catalog that a parent holds, by
+// parent, keeping only those need selects (nil: all).
+func parentBlobs(ar *archive.Reader, need *digestSet) (map[string]*digestSet, error) {
+	out := map[string]*digestSet{}
+	err := ar.EachBlob(func(b archive.Blob) error {
+		if b.Archive == "" {
+			return nil
+		}
+		sum, _ := archive.ParseSum(b.Digest) // the plan holds only valid digests
+		if need != nil && !need.has(sum) {
+			return nil
 		}
 		if out[b.Archive] == nil {
-			out[b.Archive] = map[string]bool{}
+			out[b.Archive] = &digestSet{}
 		}
-		out[b.Archive][b.Digest] = true
+		out[b.Archive].add(sum)
+		return nil
+	})
+	for _, s := range out {
+		s.finish()
 	}
-	return out
+	return out, err
 }

@@ -14,12 +14,12 @@ import (
 
 	"github.com/regbackup/regbackup/archive"
 	"github.com/regbackup/regbackup/drivers"
+	"github.com/regbackup/regbackup/gitlabbackup"
 	"github.com/regbackup/regbackup/internal/atomicfile"
 	"github.com/regbackup/regbackup/linkwriter"
 	"github.com/regbackup/regbackup/parallel"
 	"github.com/regbackup/regbackup/problem"
 	"github.com/regbackup/regbackup/progress"
-	"github.com/regbackup/regbackup/selection"
 )
 
 // Report says what a Restore did (or, with DryRun, would do).
@@ -92,51 +92,78 @@ type Options struct {
 // so a corrupt or truncated archive leaves the registry serving what it
 // served. The first error stops everything and is the one returned.
 func Restore(ctx context.Context, in io.Reader, d drivers.Driver, opts Options) (*Report, error) {
-	ar, err := archive.NewReader(in)
+	scan, err := NewScan(opts.Repositories)
+	if err != nil {
+		return nil, err
+	}
+	ar, err := archive.NewReaderOptions(in, archive.ReaderOptions{Visitor: scan.Visitor()})
 	if err != nil {
 		return nil, err
 	}
 	defer ar.Close()
-	return FromReader(ctx, ar, d, opts)
+	return FromScan(ctx, ar, scan, d, opts)
 }
 
 // FromReader is Restore from an archive whose catalog the caller has
-// already read, e.g. to check the input before touching the target.
+// already read whole (a Reader without a Visitor), e.g. to check the input
+// before touching the target. FromScan does the same in bounded memory.
 func FromReader(ctx context.Context, ar *archive.Reader, d drivers.Driver, opts Options) (*Report, error) {
-	rs, err := newRestorer(ar.Catalog(), d, opts)
+	scan, err := NewScan(opts.Repositories)
 	if err != nil {
 		return nil, err
 	}
+	scan.replay(ar.Catalog())
+	return FromScan(ctx, ar, scan, d, opts)
+}
+
+// FromScan is Restore from an archive whose catalog the caller has read
+// with scan's Visitor (NewScan(opts.Repositories)), so that its lists were
+// never held whole.
+func FromScan(ctx context.Context, ar *archive.Reader, scan *CatalogScan, d drivers.Driver, opts Options) (*Report, error) {
+	rs, err := newRestorer(ar, scan, d, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.links.Close()
 	return rs.run(ctx, ar)
 }
 
-func newRestorer(cat *archive.Catalog, d drivers.Driver, opts Options) (*restorer, error) {
-	if err := checkMode(cat, opts); err != nil {
+func newRestorer(ar *archive.Reader, scan *CatalogScan, d drivers.Driver, opts Options) (*restorer, error) {
+	if err := checkMode(ar.Catalog(), opts); err != nil {
 		return nil, err
 	}
-	sel, err := selection.Repositories(cat, opts.Repositories)
+	scan.finish()
+	sel, err := scan.selected()
 	if err != nil {
 		return nil, err
 	}
-	var need map[string]bool // nil: every blob
-	if len(opts.Repositories) > 0 {
-		need = selection.Blobs(cat, sel, true)
-	}
-	return &restorer{d: d, opts: opts, sel: sel, need: need,
+	return &restorer{d: d, opts: opts, scan: scan, sel: sel, need: scan.need(ar),
+		links:    gitlabbackup.NewLinkSpool("", restoreSpoolLinks),
 		problems: problem.NewList(opts.Progress.ProblemFunc()), files: map[string][]byte{}, rep: &Report{},
 		n: parallel.Concurrency(opts.Concurrency, d), bufBytes: restoreBuffer}, nil
 }
+
+// restoreSpoolLinks is how many link files a restore holds in memory
+// before it spills them to temp files: 16,384 of some 300 bytes each (the
+// tar header's name and the digest), where gitlabbackup's default of
+// 100,000 took 65 MB at 100,000 tags. A variable so tests can make it
+// spill sooner.
+var restoreSpoolLinks = 16 << 10
+
+// linkBatch is how many link files of one kind are handed to
+// linkwriter.Write at a time.
+const linkBatch = 16 << 10
 
 // run restores the archive ar, whose catalog newRestorer was given.
 func (rs *restorer) run(ctx context.Context, ar *archive.Reader) (*Report, error) {
 	start := time.Now()
 	prog, opts, cat, sel := rs.opts.Progress, rs.opts, ar.Catalog(), rs.sel
-	var total int64
-	count := 0
-	for _, b := range cat.Blobs {
-		if rs.needs(b.Digest) {
+	total, count := rs.scan.bytes, rs.scan.blobs
+	if rs.need != nil {
+		total, count = 0, rs.need.len()
+		for _, sum := range rs.need.sums {
+			b, _ := ar.BlobOf(sum)
 			total += b.Size
-			count++
 		}
 	}
 	if opts.Database != nil {
@@ -154,7 +181,7 @@ func (rs *restorer) run(ctx context.Context, ar *archive.Reader) (*Report, error
 	if err := rs.readArchive(ctx, ar); err != nil {
 		return nil, err
 	}
-	if err := rs.restoreParents(ctx, cat); err != nil {
+	if err := rs.restoreParents(ctx, ar); err != nil {
 		return nil, err
 	}
 	if err := rs.durableLinks(ctx, rs.writeLinks); err != nil {
@@ -174,12 +201,7 @@ func (rs *restorer) run(ctx context.Context, ar *archive.Reader) (*Report, error
 		}
 	}
 	rs.rep.Repositories = len(sel)
-	for _, r := range cat.Repositories {
-		if sel[r.Name] {
-			rs.rep.Tags += len(r.Tags)
-			rs.rep.Manifests += len(r.Manifests)
-		}
-	}
+	rs.rep.Tags, rs.rep.Manifests = rs.scan.tags()
 	rs.rep.Problems = rs.problems.All()
 	rs.rep.Duration = time.Since(start)
 	return rs.rep, nil
@@ -188,9 +210,10 @@ func (rs *restorer) run(ctx context.Context, ar *archive.Reader) (*Report, error
 type restorer struct {
 	d        drivers.Driver
 	opts     Options
+	scan     *CatalogScan
 	sel      map[string]bool // selected repositories
-	need     map[string]bool // blobs to restore; nil: all
-	links    []linkwriter.Link
+	need     *digestSet      // blobs to restore; nil: all
+	links    *gitlabbackup.LinkSpool
 	files    map[string][]byte // included files by entry name, verified
 	keep     map[string]bool   // paths the archive holds (for --clean; nil without)
 	problems *problem.List
@@ -206,7 +229,7 @@ type restorer struct {
 }
 
 // needs reports whether blob d is to be restored.
-func (rs *restorer) needs(d string) bool { return rs.need == nil || rs.need[d] }
+func (rs *restorer) needs(d string) bool { return rs.need == nil || rs.need.hasDigest(d) }
 
 // kept records that the archive holds path p, for --clean.
 func (rs *restorer) kept(p string) {
@@ -266,7 +289,9 @@ func (rs *restorer) readEntries(w *blobWriter, ar *archive.Reader) error {
 			if rs.sel[e.Path.Repo] {
 				// The link alone, not its Entry: a million tags have
 				// six million of them.
-				rs.links = append(rs.links, linkwriter.Link{Name: e.Name, Kind: e.Path.Kind, Digest: e.Link})
+				if err := rs.links.Add(gitlabbackup.Link{Name: e.Name, Kind: e.Path.Kind, Digest: e.Link}); err != nil {
+					return err
+				}
 				rs.kept(e.Name)
 			}
 		case e.DatabasePart > 0:
@@ -288,12 +313,21 @@ func (rs *restorer) readEntries(w *blobWriter, ar *archive.Reader) error {
 }
 
 // writeLinks writes the selected link files in push order, skipping those
-// that already hold the right digest (see linkwriter.Write).
+// that already hold the right digest (see linkwriter.Write). They come
+// from the spool a batch at a time, so a million tags' six million links
+// are never all in memory; the batches of one kind follow each other, so
+// a kind still starts only once the one before is all written.
 func (rs *restorer) writeLinks(ctx context.Context) error {
-	links := rs.links
-	rs.opts.Progress.StartPhase("links", fmt.Sprintf("%d link files", len(links)))
-	return linkwriter.Write(ctx, rs.d, rs.n, links, nil, rs.opts.DryRun, func(level []linkwriter.Link, written []bool) {
-		rs.reportDone("write", written, func(i int) string { return level[i].Name }, &rs.rep.Links)
+	rs.opts.Progress.StartPhase("links", fmt.Sprintf("%d link files", rs.links.Len()))
+	batch := make([]linkwriter.Link, 0, linkBatch)
+	return rs.links.Each(linkBatch, func(links []gitlabbackup.Link) error {
+		batch = batch[:0]
+		for _, l := range links {
+			batch = append(batch, linkwriter.Link{Name: l.Name, Kind: l.Kind, Digest: l.Digest})
+		}
+		return linkwriter.Write(ctx, rs.d, rs.n, batch, nil, rs.opts.DryRun, func(level []linkwriter.Link, written []bool) {
+			rs.reportDone("write", written, func(i int) string { return level[i].Name }, &rs.rep.Links)
+		})
 	})
 }
 

@@ -19,12 +19,13 @@ import (
 // nil error means a restore of this archive will succeed; errors wrap the
 // archive package's sentinels.
 func Verify(ctx context.Context, in io.Reader, prog *progress.Progress) (*VerifyReport, *archive.Catalog, error) {
-	ar, err := archive.NewReader(in)
+	scan, _ := NewScan(nil)
+	ar, err := archive.NewReaderOptions(in, archive.ReaderOptions{Visitor: scan.Visitor()})
 	if err != nil {
 		return nil, nil, err
 	}
 	defer ar.Close()
-	rep, err := VerifyArchive(ctx, ar, VerifyOptions{Progress: prog})
+	rep, err := VerifyScan(ctx, ar, scan, VerifyOptions{Progress: prog})
 	return rep, ar.Catalog(), err
 }
 
@@ -44,23 +45,26 @@ type VerifyOptions struct {
 	Identities []age.Identity
 }
 
-// VerifyArchive is Verify of an archive whose catalog the caller has read.
-// For an incremental archive it also reads every parent it needs, as a
-// restore would: a nil error means a restore of the chain will succeed.
+// VerifyArchive is Verify of an archive whose catalog the caller has read
+// whole (a Reader without a Visitor). For an incremental archive it also
+// reads every parent it needs, as a restore would: a nil error means a
+// restore of the chain will succeed.
 func VerifyArchive(ctx context.Context, ar *archive.Reader, opts VerifyOptions) (*VerifyReport, error) {
+	scan, _ := NewScan(nil)
+	scan.replay(ar.Catalog())
+	return VerifyScan(ctx, ar, scan, opts)
+}
+
+// VerifyScan is VerifyArchive of an archive whose catalog the caller has
+// read with scan's Visitor (NewScan(nil)), its lists never held whole.
+func VerifyScan(ctx context.Context, ar *archive.Reader, scan *CatalogScan, opts VerifyOptions) (*VerifyReport, error) {
 	start := time.Now()
 	prog := opts.Progress
-	cat := ar.Catalog()
-	var total int64
-	for _, b := range cat.Blobs {
-		total += b.Size
-	}
-	prog.StartPhase("verify", fmt.Sprintf("%d blobs, %d bytes", len(cat.Blobs), total))
-	prog.Plan(len(cat.Blobs), total)
-	rep := &VerifyReport{Totals: progress.Totals{Repositories: len(cat.Repositories), Manifests: len(cat.Manifests)}}
-	for _, r := range cat.Repositories {
-		rep.Tags += len(r.Tags)
-	}
+	scan.finish()
+	prog.StartPhase("verify", fmt.Sprintf("%d blobs, %d bytes", scan.blobs, scan.bytes))
+	prog.Plan(scan.blobs, scan.bytes)
+	rep := &VerifyReport{Totals: progress.Totals{Repositories: len(scan.repos), Manifests: scan.nManifests}}
+	rep.Tags, _ = scan.tags()
 	ps := problem.NewList(prog.ProblemFunc())
 	for {
 		if err := ctx.Err(); err != nil {
@@ -100,7 +104,7 @@ func VerifyArchive(ctx context.Context, ar *archive.Reader, opts VerifyOptions) 
 	for _, l := range tr.DroppedLinks {
 		ps.Add(problem.Damage, l, "", "left out of the archive: its blob could not be copied")
 	}
-	if err := verifyParents(ctx, cat, opts, rep); err != nil {
+	if err := verifyParents(ctx, ar, opts, rep); err != nil {
 		return rep, err
 	}
 	rep.Problems = ps.All()

@@ -45,6 +45,24 @@ func (s *Snapshot) WriteLists(cw *archive.CatalogWriter) error {
 	return nil
 }
 
+// EachRepository calls fn with every repository Catalog lists, in its
+// order, one at a time: made from the links (or the metadata database's
+// snapshot) when asked for, so that a caller needing only what each holds
+// (a name, counts) never has the catalog whole. It stops at fn's first
+// error and returns it.
+func (s *Snapshot) EachRepository(fn func(*archive.Repository) error) error {
+	if s.Database != nil {
+		c := s.databaseCatalog()
+		for i := range c.Repositories {
+			if err := fn(&c.Repositories[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return s.eachRepository(fn)
+}
+
 // eachRepository calls fn with every repository the links name, by name:
 // its layers and manifests in the links' order, its tags by name.
 func (s *Snapshot) eachRepository(fn func(*archive.Repository) error) error {

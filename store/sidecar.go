@@ -193,7 +193,11 @@ func describeArchive(ctx context.Context, ref ArchiveRef, ids []age.Identity, wh
 		return nil, err
 	}
 	defer f.Close()
-	ar, err := archive.NewReaderOptions(f, archive.ReaderOptions{Identities: ids})
+	// A sidecar lists the blobs only: the repositories and manifests are
+	// not kept.
+	var blobs []archive.Blob
+	v := &archive.CatalogVisitor{Blob: func(b archive.Blob) error { blobs = append(blobs, b); return nil }}
+	ar, err := archive.NewReaderOptions(f, archive.ReaderOptions{Identities: ids, Visitor: v})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", ref, err)
 	}
@@ -214,7 +218,9 @@ func describeArchive(ctx context.Context, ref ArchiveRef, ids []age.Identity, wh
 		}
 		tr = ar.Trailer()
 	}
-	m := archive.NewMeta(ref.Name, ar.Catalog(), ar.CatalogSHA256(), tr, ar.Encrypted(), ar.Compression())
+	cat := *ar.Catalog()
+	cat.Blobs = blobs
+	m := archive.NewMeta(ref.Name, &cat, ar.CatalogSHA256(), tr, ar.Encrypted(), ar.Compression())
 	if fi, err := ref.Store.Stat(ctx, ref.Name); err == nil {
 		m.Size = fi.Size
 	}

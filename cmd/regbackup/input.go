@@ -35,7 +35,9 @@ type input struct {
 
 // openInput opens the archive argument name with the --identity keys.
 // Parents are looked for beside it (not for stdin) and among --parent.
-func openInput(c *cli.Context, name string) (*input, error) {
+// The catalog's lists go to scan as they are read (see
+// restore.CatalogScan), never held whole.
+func openInput(c *cli.Context, name string, scan *restore.CatalogScan) (*input, error) {
 	ids, err := loadIdentities(c)
 	if err != nil {
 		return nil, err
@@ -65,7 +67,7 @@ func openInput(c *cli.Context, name string) (*input, error) {
 		}
 		return &input{ctx: c.Context, name: name, rc: rc, gl: gl, finder: f}, nil
 	}
-	ar, err := archive.NewReaderOptions(br, archive.ReaderOptions{Identities: ids})
+	ar, err := archive.NewReaderOptions(br, archive.ReaderOptions{Identities: ids, Visitor: scan.Visitor()})
 	if err != nil {
 		rc.Close()
 		return nil, keyError(c, name, err)

@@ -37,7 +37,8 @@ Example:
 			if err != nil {
 				return err
 			}
-			in, err := openInput(c, name)
+			scan := restore.NewListScan()
+			in, err := openInput(c, name, scan)
 			if err != nil {
 				return err
 			}
@@ -56,7 +57,7 @@ Example:
 					l.Created = info.CreatedAt
 				}
 			} else {
-				l = restore.ListCatalog(in.ar.Catalog())
+				l = restore.ListScan(in.ar, scan)
 				// The listing comes from this catalog alone; a missing parent is
 				// still an error, since the archive cannot be restored without it.
 				_, chainErr = in.parents()

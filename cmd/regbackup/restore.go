@@ -145,7 +145,11 @@ func runRestore(c *cli.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	in, err := openInput(c, name)
+	scan, err := restore.NewScan(c.StringSlice("repository"))
+	if err != nil {
+		return err
+	}
+	in, err := openInput(c, name, scan)
 	if err != nil {
 		return err
 	}
@@ -234,7 +238,7 @@ func runRestore(c *cli.Context) (err error) {
 	if gl != nil {
 		opts.FileTarget = func(f archive.File) string { return gitlabFileTarget(gl, f.Path) }
 	}
-	result, err := restore.FromReader(c.Context, ar, d, opts)
+	result, err := restore.FromScan(c.Context, ar, scan, d, opts)
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,11 @@ Example:
 				return err
 			}
 			r.out.Archive = name
-			in, err := openInput(c, name)
+			scan, err := restore.NewScan(nil)
+			if err != nil {
+				return err
+			}
+			in, err := openInput(c, name, scan)
 			if err != nil {
 				return err
 			}
@@ -56,7 +60,7 @@ Example:
 			if err != nil {
 				return err
 			}
-			result, err := restore.VerifyArchive(c.Context, in.ar, restore.VerifyOptions{Progress: &rep.prog,
+			result, err := restore.VerifyScan(c.Context, in.ar, scan, restore.VerifyOptions{Progress: &rep.prog,
 				Parents: parents, Identities: in.finder.Identities})
 			if err != nil {
 				return err
