@@ -82,6 +82,10 @@ func (s *LinkSpool) spill() error {
 			if f, err = os.CreateTemp(s.dir, "regbackup-links-*.txt"); err != nil {
 				return fmt.Errorf("link spool: %w", err)
 			}
+			// Unlinked at once and used through f alone: a run killed by
+			// SIGKILL leaves nothing in the temp folder (a spool of a
+			// million tags is about a GB).
+			os.Remove(f.Name())
 			s.files[k] = f
 		}
 		w := bufio.NewWriterSize(f, 256<<10)
@@ -155,11 +159,10 @@ func (s *LinkSpool) eachSpilled(f *os.File, k archive.Kind, batch int, fn func([
 	return nil
 }
 
-// Close removes the temp files.
+// Close closes the temp files (unlinked when made), freeing their space.
 func (s *LinkSpool) Close() error {
 	for _, f := range s.files {
 		f.Close()
-		os.Remove(f.Name())
 	}
 	s.files = map[archive.Kind]*os.File{}
 	return nil

@@ -30,6 +30,9 @@ func TestLinkSpoolOrderAndSpill(t *testing.T) {
 	if !s.Spilled() {
 		t.Fatal("10 links over a limit of 3 were not spilled")
 	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("spilled links are in named files a SIGKILL would leave behind: %v", left)
+	}
 	var got []string
 	err := s.Each(2, func(links []Link) error {
 		if len(links) > 2 {
