@@ -149,6 +149,7 @@ func TestBackupAndCopyUnderGC(t *testing.T) {
 				store = filepath.Join(t.TempDir(), "restored")
 				mustRegbackup(t, 0, "restore", res.path, "--to", store)
 			}
+			damaged := damagedManifests(res.out)
 			r2 := StartRegistry(t, v, store)
 			tags := servedTags(t, r2)
 			held := 0
@@ -163,6 +164,13 @@ func TestBackupAndCopyUnderGC(t *testing.T) {
 				if ok && d != want {
 					t.Errorf("%s %s: %s is %s, the registry gave it %s", res.kind, filepath.Base(res.path), ref, d, want)
 				}
+				if damaged[d] {
+					// The registry's own GC race (a blob swept while its
+					// manifest was pushed): reported as damage, exit 3, and
+					// held as the registry held it.
+					t.Logf("%s %s: %s names manifest %s, reported damaged: not validated", res.kind, filepath.Base(res.path), ref, d)
+					continue
+				}
 				if _, err := craneErr(t, "validate", "--remote", r2.Ref(ref)); err != nil {
 					t.Errorf("%s %s: %s does not pull whole: %v", res.kind, filepath.Base(res.path), ref, err)
 				}
@@ -174,6 +182,23 @@ func TestBackupAndCopyUnderGC(t *testing.T) {
 			r2.Stop()
 		}
 	})
+}
+
+// damagedManifests are the manifests a run's output reports as lacking a
+// blob ("damage: BLOB: referenced by manifest DIGEST but missing ...").
+func damagedManifests(out string) map[string]bool {
+	m := map[string]bool{}
+	for _, l := range strings.Split(out, "\n") {
+		l = strings.TrimSpace(l)
+		_, rest, ok := strings.Cut(l, "referenced by manifest ")
+		if !strings.HasPrefix(l, "damage: ") || !ok {
+			continue
+		}
+		if d, _, ok := strings.Cut(rest, " "); ok {
+			m[d] = true
+		}
+	}
+	return m
 }
 
 func vanishedLines(out string) string {
