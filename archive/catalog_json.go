@@ -133,6 +133,10 @@ func appendMeta(b []byte, m *Meta) ([]byte, error) {
 	b = append(b, `,"blobs":`...)
 	b = slices.Grow(b, 100*len(m.Blobs)+len(m.Blobs)*len(m.Archive))
 	b = appendList(b, m.Blobs, appendBlob)
+	if len(m.Manifests) > 0 {
+		b = append(b, `,"manifests":`...)
+		b = appendList(b, m.Manifests, appendManifest)
+	}
 	return append(b, '}'), nil
 }
 

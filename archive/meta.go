@@ -33,6 +33,13 @@ type Meta struct {
 	// (Archive "") or from a parent; blobs the trailer names missing or
 	// corrupt are left out.
 	Blobs []Blob `json:"blobs"`
+	// Manifests are the manifests of the archive's catalog that Blobs
+	// holds intact, with what each references, sorted by digest: an
+	// incremental backup on top of this archive takes what an unchanged
+	// manifest references from here instead of reading the manifest from
+	// storage again (one GET a tag on an object store). Sidecars written
+	// before regbackup 0.9 have none; the manifests are then read.
+	Manifests []Manifest `json:"manifests,omitempty"`
 }
 
 // NewMeta describes a complete archive from its catalog and trailer.
@@ -51,6 +58,11 @@ func NewMeta(name string, c *Catalog, catalogSHA256 string, t *Trailer, encrypte
 			continue
 		}
 		m.Blobs = append(m.Blobs, b)
+	}
+	for _, x := range c.Manifests {
+		if !bad[x.Digest] {
+			m.Manifests = append(m.Manifests, x)
+		}
 	}
 	return m
 }
@@ -77,6 +89,11 @@ func ParseMeta(data []byte) (*Meta, error) {
 	for _, b := range m.Blobs {
 		if !ValidDigest(b.Digest) || b.Size < 0 {
 			return nil, fmt.Errorf("sidecar: bad blob %q: %w", b.Digest, ErrCorrupt)
+		}
+	}
+	for _, x := range m.Manifests {
+		if !ValidDigest(x.Digest) || x.Size < 0 {
+			return nil, fmt.Errorf("sidecar: bad manifest %q: %w", x.Digest, ErrCorrupt)
 		}
 	}
 	if err := c.checkParents(); err != nil {

@@ -30,7 +30,9 @@ type Options struct {
 	Progress     *progress.Progress
 	// Base, when set, makes the archive incremental: blobs Base or its
 	// parents hold are left to them (see applyBase), unless that would
-	// need more than MaxParents archives (0: DefaultMaxParents).
+	// need more than MaxParents archives (0: DefaultMaxParents). The
+	// snapshot takes the manifests Base lists rather than read them again;
+	// Backup then lets go of Base.Manifests (sets it nil).
 	Base       *archive.Meta
 	MaxParents int
 	// Recipients encrypt the archive with age (compress, then encrypt).
@@ -76,7 +78,8 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 		return nil, err
 	}
 	ps := problem.NewList(prog.ProblemFunc())
-	sopts := snapshot.Options{Concurrency: opts.Concurrency, AllBlobs: opts.AllBlobs, Progress: prog, Problems: ps}
+	sopts := snapshot.Options{Concurrency: opts.Concurrency, AllBlobs: opts.AllBlobs, Progress: prog, Problems: ps,
+		Known: knownManifests(opts.Base)}
 	var snap *snapshot.Snapshot
 	var dbSnap *metadb.Snapshot
 	if opts.Database != nil {
@@ -88,6 +91,9 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 		snap, err = snapshot.TakeDatabase(ctx, d, dbSnap, sopts)
 	} else {
 		snap, err = snapshot.Take(ctx, d, sopts)
+	}
+	if opts.Base != nil {
+		opts.Base.Manifests, sopts.Known = nil, nil // the snapshot has them now
 	}
 	if err != nil {
 		return nil, err
@@ -127,7 +133,13 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 		return nil, fmt.Errorf("writing archive: %w", err)
 	}
 	// The archive holds the catalog now: of the snapshot, only the links
-	// are left to write (and cat.Blobs, local, say which blobs are in).
+	// are left to write (and cat.Blobs, local, say which blobs are in),
+	// and the manifests for the sidecar, which the next incremental takes
+	// them from.
+	var sidecarManifests []archive.Manifest
+	if dbSnap == nil { // a database's incremental takes its manifests from the database again
+		sidecarManifests = snap.SortedManifests()
+	}
 	snap.Manifests, snap.Present, snap.Planned = nil, nil, nil
 	var dumped int64
 	if dbSnap != nil {
@@ -170,7 +182,7 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 		Blobs: tr.Blobs - len(tr.Corrupt), BlobBytes: tr.BlobBytes, Links: links, Files: len(files)},
 		Problems: snap.Problems(), Duration: time.Since(start),
 		InheritedBlobs: len(cat.Blobs) - len(local),
-		Meta:           archive.NewMeta("", cat, w.CatalogSHA256(), &tr, len(opts.Recipients) > 0, opts.Compression)}
+		Meta:           newMeta(cat, sidecarManifests, w.CatalogSHA256(), &tr, len(opts.Recipients) > 0, opts.Compression)}
 	if dbSnap != nil {
 		rep.Metadata, rep.DatabaseBytes, rep.SchemaVersion = cat.Metadata, dumped, dbSnap.SchemaVersion
 	}
@@ -202,6 +214,28 @@ func writeCatalog(w *archive.Writer, cat *archive.Catalog, snap *snapshot.Snapsh
 	}
 	cat.Format = cw.Format()
 	return cw.Counts(), nil
+}
+
+// newMeta describes the archive for its sidecar: cat (whose lists went
+// into the archive without it holding them) with manifests, the
+// snapshot's.
+func newMeta(cat *archive.Catalog, manifests []archive.Manifest, catalogSHA256 string, tr *archive.Trailer, encrypted bool, comp archive.Compression) *archive.Meta {
+	c := *cat
+	c.Manifests = manifests
+	return archive.NewMeta("", &c, catalogSHA256, tr, encrypted, comp)
+}
+
+// knownManifests are the manifests base's sidecar lists, by digest, for
+// the snapshot to take rather than read again (nil without base).
+func knownManifests(base *archive.Meta) map[string]*archive.Manifest {
+	if base == nil || len(base.Manifests) == 0 {
+		return nil
+	}
+	known := make(map[string]*archive.Manifest, len(base.Manifests))
+	for i := range base.Manifests {
+		known[base.Manifests[i].Digest] = &base.Manifests[i]
+	}
+	return known
 }
 
 // listed reports whether blobs, sorted by digest, list dg.

@@ -23,7 +23,8 @@ import (
 // copied onto versitygw (so every object has the ETag S3 gives it, its
 // MD5), and one tag whose index entry is gone. A full backup and then an
 // unchanged incremental, through a counting proxy, GET no link file but
-// that tag's current link; and the archive's catalog is the one a backup
+// that tag's current link, the incremental no blob either (its manifests
+// come from the full backup's sidecar); and the archive's catalog is the one a backup
 // of the same tree in a folder (which reads every link) writes.
 func TestS3SnapshotRequestCounts(t *testing.T) {
 	gw := servers.StartVersityGW(t)
@@ -56,13 +57,20 @@ func TestS3SnapshotRequestCounts(t *testing.T) {
 		reqs := p.Requests()
 		t.Logf("%s backup of %d tags: %d requests (%.2f a tag): %v", r.name, len(reg.Tags), len(reqs),
 			float64(len(reqs))/float64(len(reg.Tags)), c)
-		var linkGets []string
+		var linkGets, dataGets []string
 		for _, q := range reqs {
-			if q.Method == "GET" && strings.HasSuffix(q.Path, "/link") {
+			switch {
+			case q.Method == "GET" && strings.HasSuffix(q.Path, "/link"):
 				linkGets = append(linkGets, q.Path)
+			case q.Method == "GET" && strings.HasSuffix(q.Path, "/data"):
+				dataGets = append(dataGets, q.Path)
 			}
 		}
 		sort.Strings(linkGets)
+		if r.name == "unchanged incremental" && len(dataGets) > 0 {
+			t.Errorf("unchanged incremental: %d blobs read (%v), want none: the parent's sidecar lists every manifest: %.300q",
+				len(dataGets), c, dataGets)
+		}
 		if want := []string{oddTag}; !reflect.DeepEqual(linkGets, want) {
 			t.Errorf("%s backup: %d link files read (%v), want only the tag without an index entry %q: %q",
 				r.name, len(linkGets), c, oddTag, linkGets)

@@ -121,6 +121,16 @@ func (s *Snapshot) repository(name string, idx []int32) *archive.Repository {
 	return r
 }
 
+// SortedManifests are the snapshot's manifests by digest, as the
+// catalog lists them.
+func (s *Snapshot) SortedManifests() []archive.Manifest {
+	out := make([]archive.Manifest, 0, len(s.Manifests))
+	for _, dg := range s.manifestDigests() {
+		out = append(out, *s.Manifests[dg])
+	}
+	return out
+}
+
 // manifestDigests are the digests of Manifests, sorted.
 func (s *Snapshot) manifestDigests() []string {
 	out := make([]string, 0, len(s.Manifests))

@@ -63,6 +63,7 @@ type Snapshot struct {
 	Database *metadb.Snapshot
 
 	statted  map[string]bool // while Take runs: blobs looked up, and found missing, beyond Present
+	known    map[string]*archive.Manifest // while Take runs: Options.Known
 	names    *interner       // one string per digest and repository name, while Take runs
 	problems *problem.List
 	checking bool // taken by check: problems say what is wrong, not what a backup does about it
@@ -84,6 +85,12 @@ type Options struct {
 	// found), and problems say what is wrong, not what a backup does about
 	// it.
 	ForCheck bool
+	// Known are manifests already parsed, by digest: those of the archive
+	// an incremental backup goes on top of (archive.Meta.Manifests). A
+	// manifest the blob listing finds with the known size is taken from
+	// here rather than read again: its digest is its content, and the
+	// parent archive holds that content, checked when it was written.
+	Known map[string]*archive.Manifest
 }
 
 // Problems lists what the snapshot found wrong, in the order found, and
@@ -101,8 +108,8 @@ func Take(ctx context.Context, d drivers.Driver, opts Options) (*Snapshot, error
 		ps = problem.NewList(opts.Progress.ProblemFunc())
 	}
 	s := &Snapshot{Manifests: map[string]*archive.Manifest{}, Present: map[string]int64{},
-		problems: ps, checking: opts.ForCheck, names: newInterner()}
-	defer func() { s.names, s.statted = nil, nil }() // needed while taking only
+		problems: ps, checking: opts.ForCheck, names: newInterner(), known: opts.Known}
+	defer func() { s.names, s.statted, s.known = nil, nil, nil }() // needed while taking only
 	if err := s.take(ctx, d, opts.Concurrency, opts.AllBlobs, opts.Progress); err != nil {
 		return nil, err
 	}
@@ -233,6 +240,8 @@ func (s *Snapshot) readManifest(ctx context.Context, d drivers.Driver, dg string
 	case present && size > MaxManifestSize:
 		s.problems.Add(problem.Damage, archive.BlobPath(dg), dg, "named as a manifest but %d bytes, over the registry's 4 MiB limit", size)
 		return nil, nil, nil
+	case present && s.known[dg] != nil && s.known[dg].Size == size:
+		return s.knownManifest(s.known[dg])
 	}
 	data, err := blobio.ReadSmall(ctx, d, archive.BlobPath(dg), MaxManifestSize)
 	if errors.Is(err, drivers.ErrNotFound) {
@@ -276,6 +285,20 @@ func (s *Snapshot) readManifest(ctx context.Context, d drivers.Driver, dg string
 	m := &archive.Manifest{Digest: dg, MediaType: s.names.get(pm.MediaType), Size: size, References: pm.Refs}
 	if pm.IsIndex {
 		return m, pm.Refs, nil
+	}
+	return m, nil, nil
+}
+
+// knownManifest is readManifest's answer for a manifest of Options.Known,
+// its strings interned like those of a manifest read.
+func (s *Snapshot) knownManifest(k *archive.Manifest) (*archive.Manifest, []string, error) {
+	m := &archive.Manifest{Digest: s.names.get(k.Digest), MediaType: s.names.get(k.MediaType), Size: k.Size,
+		References: make([]string, len(k.References))}
+	for i, r := range k.References {
+		m.References[i] = s.names.get(r)
+	}
+	if isIndexType(m.MediaType) {
+		return m, m.References, nil
 	}
 	return m, nil, nil
 }
