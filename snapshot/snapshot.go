@@ -62,9 +62,9 @@ type Snapshot struct {
 	// Take.
 	Database *metadb.Snapshot
 
-	statted  map[string]bool // while Take runs: blobs looked up, and found missing, beyond Present
+	statted  map[string]bool              // while Take runs: blobs looked up, and found missing, beyond Present
 	known    map[string]*archive.Manifest // while Take runs: Options.Known
-	names    *interner       // one string per digest and repository name, while Take runs
+	names    *interner                    // one string per digest and repository name, while Take runs
 	problems *problem.List
 	checking bool // taken by check: problems say what is wrong, not what a backup does about it
 }
