@@ -133,9 +133,13 @@ func appendMeta(b []byte, m *Meta) ([]byte, error) {
 	b = append(b, `,"blobs":`...)
 	b = slices.Grow(b, 100*len(m.Blobs)+len(m.Blobs)*len(m.Archive))
 	b = appendList(b, m.Blobs, appendBlob)
+	if len(m.MediaTypes) > 0 {
+		b = append(b, `,"media_types":`...)
+		b = appendStrings(b, m.MediaTypes)
+	}
 	if len(m.Manifests) > 0 {
 		b = append(b, `,"manifests":`...)
-		b = appendList(b, m.Manifests, appendManifest)
+		b = appendList(b, m.Manifests, appendInts)
 	}
 	return append(b, '}'), nil
 }
@@ -252,6 +256,20 @@ func appendFile(b []byte, f *File) []byte {
 }
 
 // appendStrings appends a JSON array of strings; null for nil.
+func appendInts(b []byte, xs *[]int32) []byte {
+	if *xs == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, x := range *xs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(x), 10)
+	}
+	return append(b, ']')
+}
+
 func appendStrings(b []byte, ss []string) []byte {
 	if ss == nil {
 		return append(b, "null"...)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -191,4 +192,42 @@ func writeRawCatalog(t testing.TB, w io.Writer, cat *Catalog) {
 	_, err = tw.Write(data)
 	must(t, err)
 	must(t, tw.Close())
+}
+
+// TestMetaKnownManifests: the sidecar describes the manifests whose blob
+// and references it lists intact, and gives them back as the catalog had
+// them; one referencing a blob it does not list (a foreign layer), one
+// whose blob is corrupt and one of another size are left out (they are
+// read again), and an index out of range is a corrupt sidecar.
+func TestMetaKnownManifests(t *testing.T) {
+	dg := func(c byte) string { return "sha256:" + strings.Repeat(string(c), 64) }
+	cat := &Catalog{Created: time.Unix(1700000000, 0), Format: FormatIncremental,
+		Parents: []Parent{{Name: "base.tar.zst", CatalogSHA256: strings.Repeat("b", 64), Created: time.Unix(1600000000, 0)}}, Blobs: []Blob{
+		{Digest: dg('1'), Size: 10}, {Digest: dg('2'), Size: 20}, {Digest: dg('3'), Size: 30},
+		{Digest: dg('4'), Size: 40}, {Digest: dg('5'), Size: 50, Archive: "base.tar.zst"}, {Digest: dg('6'), Size: 60},
+	}, Manifests: []Manifest{
+		{Digest: dg('1'), MediaType: "application/vnd.oci.image.manifest.v1+json", Size: 10, References: []string{dg('3'), dg('2')}},
+		{Digest: dg('4'), MediaType: "application/vnd.oci.image.manifest.v1+json", Size: 40, References: []string{dg('2'), dg('f')}}, // foreign
+		{Digest: dg('5'), MediaType: "application/vnd.oci.image.index.v1+json", Size: 50, References: []string{dg('1')}},
+		{Digest: dg('6'), MediaType: "application/vnd.oci.image.manifest.v1+json", Size: 60, References: []string{dg('2')}}, // corrupt
+		{Digest: dg('2'), MediaType: "application/vnd.oci.image.manifest.v1+json", Size: 21},                                // other size
+	}}
+	tr := &Trailer{Corrupt: []Exclusion{{Digest: dg('6'), Reason: "test"}}}
+	b, err := NewMeta("inc.tar.zst", cat, strings.Repeat("a", 64), tr, false, Zstd).Marshal()
+	must(t, err)
+	m, err := ParseMeta(b)
+	must(t, err)
+	want := map[string]*Manifest{dg('1'): &cat.Manifests[0], dg('5'): &cat.Manifests[2]}
+	if got := m.KnownManifests(); !reflect.DeepEqual(got, want) {
+		t.Errorf("known manifests:\n got  %v\n want %v", got, want)
+	}
+	for _, bad := range []string{`[0,0,9]`, `[0,5,1]`, `[0]`, `[-1,0]`} {
+		s := strings.Replace(string(b), `[0,0,2,1]`, bad, 1)
+		if s == string(b) {
+			t.Fatalf("no [0,0,2,1] in:\n%s", b)
+		}
+		if _, err := ParseMeta([]byte(s)); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("manifest entry %s: err = %v, want ErrCorrupt", bad, err)
+		}
+	}
 }

@@ -93,7 +93,7 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 		snap, err = snapshot.Take(ctx, d, sopts)
 	}
 	if opts.Base != nil {
-		opts.Base.Manifests, sopts.Known = nil, nil // the snapshot has them now
+		opts.Base.MediaTypes, opts.Base.Manifests, sopts.Known = nil, nil, nil // the snapshot has them now
 	}
 	if err != nil {
 		return nil, err
@@ -228,14 +228,10 @@ func newMeta(cat *archive.Catalog, manifests []archive.Manifest, catalogSHA256 s
 // knownManifests are the manifests base's sidecar lists, by digest, for
 // the snapshot to take rather than read again (nil without base).
 func knownManifests(base *archive.Meta) map[string]*archive.Manifest {
-	if base == nil || len(base.Manifests) == 0 {
+	if base == nil {
 		return nil
 	}
-	known := make(map[string]*archive.Manifest, len(base.Manifests))
-	for i := range base.Manifests {
-		known[base.Manifests[i].Digest] = &base.Manifests[i]
-	}
-	return known
+	return base.KnownManifests()
 }
 
 // listed reports whether blobs, sorted by digest, list dg.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"sync"
 
 	"github.com/regbackup/regbackup/archive"
@@ -44,12 +45,12 @@ func (s *Snapshot) listBlobs(ctx context.Context, d drivers.Driver) error {
 // Present (listed, or looked up) nor looked up before, recording the blobs
 // that exist in Present. Invalid digests are skipped: no blob has such a
 // path.
-func (s *Snapshot) statBlobs(ctx context.Context, d drivers.Driver, concurrency int, digests []string) error {
+func (s *Snapshot) statBlobs(ctx context.Context, d drivers.Driver, concurrency int, digests iter.Seq[string]) error {
 	if s.statted == nil {
 		s.statted = map[string]bool{}
 	}
 	var todo []string
-	for _, dg := range digests {
+	for dg := range digests {
 		if _, ok := s.Present[dg]; !ok && !s.statted[dg] && archive.ValidDigest(dg) {
 			s.statted[dg] = true
 			todo = append(todo, dg)
@@ -96,20 +97,20 @@ func (s *Snapshot) holdsBlobs(ctx context.Context, d drivers.Driver) (bool, erro
 	return false, nil
 }
 
-// digestsOf returns the digests the links hold.
-func digestsOf(links []Link) []string {
-	out := make([]string, len(links))
-	for i, l := range links {
-		out[i] = l.Digest
+// needed yields every digest the links hold and the manifests reference,
+// with repeats: for a million tags a list of them would be some hundred
+// MB, the few missing from Present are what statBlobs keeps.
+func (s *Snapshot) needed(yield func(string) bool) {
+	for i := range s.Links {
+		if !yield(s.Links[i].Digest) {
+			return
+		}
 	}
-	return out
-}
-
-// references returns every digest the manifests reference.
-func (s *Snapshot) references() []string {
-	var out []string
 	for _, m := range s.Manifests {
-		out = append(out, m.References...)
+		for _, r := range m.References {
+			if !yield(r) {
+				return
+			}
+		}
 	}
-	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -70,7 +71,7 @@ func TakeDatabase(ctx context.Context, d drivers.Driver, db *metadb.Snapshot, op
 		}
 	} else {
 		s.statted = map[string]bool{}
-		if err := s.statBlobs(ctx, d, concurrency, want); err != nil {
+		if err := s.statBlobs(ctx, d, concurrency, slices.Values(want)); err != nil {
 			return nil, err
 		}
 	}

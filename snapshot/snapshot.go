@@ -143,7 +143,7 @@ func (s *Snapshot) take(ctx context.Context, d drivers.Driver, concurrency int, 
 	if err := s.completeLinks(ctx, d); err != nil {
 		return err
 	}
-	if err := s.statBlobs(ctx, d, concurrency, append(digestsOf(s.Links), s.references()...)); err != nil {
+	if err := s.statBlobs(ctx, d, concurrency, s.needed); err != nil {
 		return err
 	}
 	if err := s.recheckMissing(ctx, d); err != nil {
