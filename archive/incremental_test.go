@@ -203,15 +203,15 @@ func TestMetaKnownManifests(t *testing.T) {
 	dg := func(c byte) string { return "sha256:" + strings.Repeat(string(c), 64) }
 	cat := &Catalog{Created: time.Unix(1700000000, 0), Format: FormatIncremental,
 		Parents: []Parent{{Name: "base.tar.zst", CatalogSHA256: strings.Repeat("b", 64), Created: time.Unix(1600000000, 0)}}, Blobs: []Blob{
-		{Digest: dg('1'), Size: 10}, {Digest: dg('2'), Size: 20}, {Digest: dg('3'), Size: 30},
-		{Digest: dg('4'), Size: 40}, {Digest: dg('5'), Size: 50, Archive: "base.tar.zst"}, {Digest: dg('6'), Size: 60},
-	}, Manifests: []Manifest{
-		{Digest: dg('1'), MediaType: "application/vnd.oci.image.manifest.v1+json", Size: 10, References: []string{dg('3'), dg('2')}},
-		{Digest: dg('4'), MediaType: "application/vnd.oci.image.manifest.v1+json", Size: 40, References: []string{dg('2'), dg('f')}}, // foreign
-		{Digest: dg('5'), MediaType: "application/vnd.oci.image.index.v1+json", Size: 50, References: []string{dg('1')}},
-		{Digest: dg('6'), MediaType: "application/vnd.oci.image.manifest.v1+json", Size: 60, References: []string{dg('2')}}, // corrupt
-		{Digest: dg('2'), MediaType: "application/vnd.oci.image.manifest.v1+json", Size: 21},                                // other size
-	}}
+			{Digest: dg('1'), Size: 10}, {Digest: dg('2'), Size: 20}, {Digest: dg('3'), Size: 30},
+			{Digest: dg('4'), Size: 40}, {Digest: dg('5'), Size: 50, Archive: "base.tar.zst"}, {Digest: dg('6'), Size: 60},
+		}, Manifests: []Manifest{
+			{Digest: dg('1'), MediaType: "application/vnd.oci.image.manifest.v1+json", Size: 10, References: []string{dg('3'), dg('2')}},
+			{Digest: dg('4'), MediaType: "application/vnd.oci.image.manifest.v1+json", Size: 40, References: []string{dg('2'), dg('f')}}, // foreign
+			{Digest: dg('5'), MediaType: "application/vnd.oci.image.index.v1+json", Size: 50, References: []string{dg('1')}},
+			{Digest: dg('6'), MediaType: "application/vnd.oci.image.manifest.v1+json", Size: 60, References: []string{dg('2')}}, // corrupt
+			{Digest: dg('2'), MediaType: "application/vnd.oci.image.manifest.v1+json", Size: 21},                                // other size
+		}}
 	tr := &Trailer{Corrupt: []Exclusion{{Digest: dg('6'), Reason: "test"}}}
 	b, err := NewMeta("inc.tar.zst", cat, strings.Repeat("a", 64), tr, false, Zstd).Marshal()
 	must(t, err)
