@@ -225,13 +225,13 @@ func newMeta(cat *archive.Catalog, manifests []archive.Manifest, catalogSHA256 s
 	return archive.NewMeta("", &c, catalogSHA256, tr, encrypted, comp)
 }
 
-// knownManifests are the manifests base's sidecar lists, by digest, for
+// knownManifests gives the manifests base's sidecar lists, by digest, for
 // the snapshot to take rather than read again (nil without base).
-func knownManifests(base *archive.Meta) map[string]*archive.Manifest {
-	if base == nil {
+func knownManifests(base *archive.Meta) func() map[string]*archive.Manifest {
+	if base == nil || len(base.Manifests) == 0 {
 		return nil
 	}
-	return base.KnownManifests()
+	return base.KnownManifests
 }
 
 // listed reports whether blobs, sorted by digest, list dg.

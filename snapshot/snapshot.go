@@ -62,9 +62,9 @@ type Snapshot struct {
 	// Take.
 	Database *metadb.Snapshot
 
-	statted  map[string]bool              // while Take runs: blobs looked up, and found missing, beyond Present
-	known    map[string]*archive.Manifest // while Take runs: Options.Known
-	names    *interner                    // one string per digest and repository name, while Take runs
+	statted  map[string]bool                   // while Take runs: blobs found missing (and manifests being read), beyond Present
+	known    func(dg string) *archive.Manifest // while Take runs: from Options.Known; nil when blobs are not listed
+	names    *interner                         // one string per digest and repository name, while Take runs
 	problems *problem.List
 	checking bool // taken by check: problems say what is wrong, not what a backup does about it
 }
@@ -85,12 +85,14 @@ type Options struct {
 	// found), and problems say what is wrong, not what a backup does about
 	// it.
 	ForCheck bool
-	// Known are manifests already parsed, by digest: those of the archive
-	// an incremental backup goes on top of (archive.Meta.Manifests). A
-	// manifest the blob listing finds with the known size is taken from
-	// here rather than read again: its digest is its content, and the
-	// parent archive holds that content, checked when it was written.
-	Known map[string]*archive.Manifest
+	// Known gives manifests already parsed, by digest: those of the
+	// archive an incremental backup goes on top of (archive.Meta.Manifests),
+	// or nil. A manifest the blob listing finds with the known size is
+	// taken from here rather than read again: its digest is its content,
+	// and the parent archive holds that content, checked when it was
+	// written. Called only when blobs are listed (an object store), so
+	// that a caller can make what it answers from on the first call.
+	Known func() map[string]*archive.Manifest
 }
 
 // Problems lists what the snapshot found wrong, in the order found, and
@@ -108,8 +110,11 @@ func Take(ctx context.Context, d drivers.Driver, opts Options) (*Snapshot, error
 		ps = problem.NewList(opts.Progress.ProblemFunc())
 	}
 	s := &Snapshot{Manifests: map[string]*archive.Manifest{}, Present: map[string]int64{},
-		problems: ps, checking: opts.ForCheck, names: newInterner(), known: opts.Known}
+		problems: ps, checking: opts.ForCheck, names: newInterner()}
 	defer func() { s.names, s.statted, s.known = nil, nil, nil }() // needed while taking only
+	if opts.Known != nil && s.listsBlobs(d, opts.AllBlobs) {
+		s.known = knownOnce(opts.Known)
+	}
 	if err := s.take(ctx, d, opts.Concurrency, opts.AllBlobs, opts.Progress); err != nil {
 		return nil, err
 	}
@@ -240,8 +245,8 @@ func (s *Snapshot) readManifest(ctx context.Context, d drivers.Driver, dg string
 	case present && size > MaxManifestSize:
 		s.problems.Add(problem.Damage, archive.BlobPath(dg), dg, "named as a manifest but %d bytes, over the registry's 4 MiB limit", size)
 		return nil, nil, nil
-	case present && s.known[dg] != nil && s.known[dg].Size == size:
-		return s.knownManifest(s.known[dg])
+	case present && s.known != nil && s.known(dg) != nil && s.known(dg).Size == size:
+		return s.knownManifest(s.known(dg))
 	}
 	data, err := blobio.ReadSmall(ctx, d, archive.BlobPath(dg), MaxManifestSize)
 	if errors.Is(err, drivers.ErrNotFound) {
@@ -268,6 +273,7 @@ func (s *Snapshot) readManifest(ctx context.Context, d drivers.Driver, dg string
 		size = int64(len(data))
 		mu.Lock()
 		s.Present[dg] = size
+		delete(s.statted, dg) // found: Present says so
 		mu.Unlock()
 	}
 	if got := blobio.SHA256Digest(data); got != dg {
@@ -287,6 +293,13 @@ func (s *Snapshot) readManifest(ctx context.Context, d drivers.Driver, dg string
 		return m, pm.Refs, nil
 	}
 	return m, nil, nil
+}
+
+// knownOnce is a lookup in the map known returns, called once, at the
+// first lookup.
+func knownOnce(known func() map[string]*archive.Manifest) func(dg string) *archive.Manifest {
+	m := sync.OnceValue(known)
+	return func(dg string) *archive.Manifest { return m()[dg] }
 }
 
 // knownManifest is readManifest's answer for a manifest of Options.Known,
