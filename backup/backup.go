@@ -32,7 +32,9 @@ type Options struct {
 	// parents hold are left to them (see applyBase), unless that would
 	// need more than MaxParents archives (0: DefaultMaxParents). The
 	// snapshot takes the manifests Base lists rather than read them again;
-	// Backup then lets go of Base.Manifests (sets it nil).
+	// Backup then lets go of Base.Manifests (sets it nil). The caller
+	// should not hold Base while Backup runs: at a million blobs it is
+	// some hundred MB that Backup drops once the catalog is planned.
 	Base       *archive.Meta
 	MaxParents int
 	// Recipients encrypt the archive with age (compress, then encrypt).
@@ -122,6 +124,7 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 		prog.StartPhase("incremental", fmt.Sprintf("on top of %s: %d of %d blobs are in %d parent archive(s)",
 			opts.Base.Archive, len(cat.Blobs)-len(local), len(cat.Blobs), len(cat.Parents)))
 	}
+	opts.Base = nil // cat says what it holds now: its blob list (a hundred bytes a blob) can go
 	w, err := archive.NewWriter(out, archive.WriterOptions{Compression: opts.Compression, Level: opts.Level,
 		Recipients: opts.Recipients})
 	if err != nil {

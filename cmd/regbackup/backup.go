@@ -173,8 +173,10 @@ func runBackup(c *cli.Context) (err error) {
 
 	var result *backup.Report
 	write := func(w io.Writer) error {
+		o := opts
+		opts.Base = nil // Backup lets go of it half way (see backup.Options.Base): not held here meanwhile
 		var err error
-		result, err = backup.Backup(c.Context, d, w, opts)
+		result, err = backup.Backup(c.Context, d, w, o)
 		return err
 	}
 	if out == "-" {

@@ -122,6 +122,7 @@ func planChain(c *cli.Context, rep *reporter) (*chainPlan, error) {
 	}
 	p.opts = func(o *backup.Options) {
 		o.Base, o.MaxParents, o.Recipients, o.Now = base, c.Int("max-chain"), recipients, t
+		base = nil // held by o alone, which backup.Backup lets go of when done with it
 	}
 	return p, nil
 }
