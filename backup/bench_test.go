@@ -166,6 +166,8 @@ func BenchmarkCompressDiscard(b *testing.B) {
 // million inodes.
 //
 //	REGBACKUP_BENCH_TAGS=1000000 go test ./backup -run '^$' -bench Synthetic -benchtime 1x
+//
+// REGBACKUP_BENCH_HEAPPROFILE=FILE writes the heap profile of the peak.
 func BenchmarkBackupSynthetic(b *testing.B) {
 	tags := 100000
 	if s := os.Getenv("REGBACKUP_BENCH_TAGS"); s != "" {
@@ -180,6 +182,9 @@ func BenchmarkBackupSynthetic(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer d.Close()
+	if path := os.Getenv("REGBACKUP_BENCH_HEAPPROFILE"); path != "" {
+		defer regtest.HeapProfileAtPeak(path)()
+	}
 	runtime.GC()
 	b.ResetTimer()
 	for range b.N {

@@ -109,8 +109,8 @@ func Check(ctx context.Context, d drivers.Driver, opts Options) (*Report, error)
 	rep := &Report{Manifests: len(s.Manifests), Links: len(s.Links), Blobs: len(s.Present), ReadData: opts.ReadData}
 	repos := map[string]bool{}
 	for _, l := range s.Links {
-		repos[l.Parsed.Repo] = true
-		if l.Parsed.Kind == archive.KindTagCurrentLink {
+		repos[l.Repo] = true
+		if l.Kind == archive.KindTagCurrentLink {
 			rep.Tags++ // a tag has one current link, and the snapshot lists each link once
 		}
 	}
@@ -157,7 +157,7 @@ func findOrphans(s *snapshot.Snapshot, rep *Report) {
 		}
 	}
 	for _, l := range s.Links {
-		if l.Parsed.Kind == archive.KindRevisionLink || l.Parsed.Kind == archive.KindTagCurrentLink {
+		if l.Kind == archive.KindRevisionLink || l.Kind == archive.KindTagCurrentLink {
 			reach(l.Digest)
 		}
 	}

@@ -131,7 +131,7 @@ func Copy(ctx context.Context, src, dst drivers.Driver, opts Options) (*Report, 
 		// the listing does not show it.
 		tags := map[string]string{}
 		for _, l := range snap.Links {
-			if l.Parsed.Kind == archive.KindTagCurrentLink && sel[l.Parsed.Repo] {
+			if l.Kind == archive.KindTagCurrentLink && sel[l.Repo] {
 				tags[l.Path()] = l.Digest
 			}
 		}
@@ -310,7 +310,7 @@ func (c *copier) writeLinks(ctx context.Context, links []snapshot.Link, sel map[
 	todo := 0
 	for i := range links {
 		l := &links[i]
-		if !sel[l.Parsed.Repo] {
+		if !sel[l.Repo] {
 			continue
 		}
 		if c.failed[l.Digest] {
@@ -350,7 +350,7 @@ func (c *copier) writeLinks(ctx context.Context, links []snapshot.Link, sel map[
 	for _, k := range archive.RestoreOrder() {
 		for i := range links {
 			l := &links[i]
-			if l.Parsed.Kind != k || !sel[l.Parsed.Repo] || c.failed[l.Digest] {
+			if l.Kind != k || !sel[l.Repo] || c.failed[l.Digest] {
 				continue
 			}
 			batch = append(batch, linkwriter.Link{Name: l.Path(), Kind: k, Digest: l.Digest})

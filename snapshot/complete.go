@@ -49,11 +49,11 @@ func (s *Snapshot) completeLinks(ctx context.Context, d drivers.Driver) error {
 	dropped := map[string]bool{}
 	for i := range s.Links {
 		l := &s.Links[i]
-		switch l.Parsed.Kind {
+		switch l.Kind {
 		case archive.KindRevisionLink:
 			queue = append(queue, l)
 		case archive.KindTagCurrentLink:
-			ok, err := need(archive.KindRevisionLink, l.Parsed.Repo, l.Digest)
+			ok, err := need(archive.KindRevisionLink, l.Repo, l.Digest)
 			if err != nil {
 				return fmt.Errorf("reading link files: %w", err)
 			}
@@ -65,7 +65,7 @@ func (s *Snapshot) completeLinks(ctx context.Context, d drivers.Driver) error {
 				}
 				s.problems.Add(kind, l.Path(), l.Digest, "tag %s:%s names manifest %s, which has no revision link "+
 					"(deleted while the snapshot was taken?): the registry does not serve it%s",
-					l.Parsed.Repo, l.Parsed.Tag, l.Digest, s.then("left out"))
+					l.Repo, l.Tag, l.Digest, s.then("left out"))
 			}
 		}
 	}
@@ -81,7 +81,7 @@ func (s *Snapshot) completeLinks(ctx context.Context, d drivers.Driver) error {
 			child = archive.KindRevisionLink
 		}
 		for _, ref := range m.References {
-			if _, err := need(child, l.Parsed.Repo, ref); err != nil {
+			if _, err := need(child, l.Repo, ref); err != nil {
 				return fmt.Errorf("reading link files: %w", err)
 			}
 		}
@@ -108,11 +108,11 @@ func (s *Snapshot) completeLinks(ctx context.Context, d drivers.Driver) error {
 // order, by path within a kind (sortLinks): a binary search, rather than a
 // set of every path.
 func (s *Snapshot) hasLink(k archive.Kind, repo, tag, dg string) bool {
-	probe := Link{Parsed: archive.Path{Kind: k, Repo: repo, Tag: tag, Digest: dg}}
+	probe := Link{Kind: k, Repo: repo, Tag: tag, Digest: dg}
 	rank := k.RestoreRank()
 	i := sort.Search(len(s.Links), func(i int) bool {
 		l := &s.Links[i]
-		if r := l.Parsed.Kind.RestoreRank(); r != rank {
+		if r := l.Kind.RestoreRank(); r != rank {
 			return r > rank
 		}
 		return comparePaths(l, &probe) >= 0
@@ -123,7 +123,7 @@ func (s *Snapshot) hasLink(k archive.Kind, repo, tag, dg string) bool {
 // sortLinks puts links in restore order, by path within a kind.
 func sortLinks(links []Link) {
 	sort.Slice(links, func(i, j int) bool {
-		if ri, rj := links[i].Parsed.Kind.RestoreRank(), links[j].Parsed.Kind.RestoreRank(); ri != rj {
+		if ri, rj := links[i].Kind.RestoreRank(), links[j].Kind.RestoreRank(); ri != rj {
 			return ri < rj
 		}
 		return comparePaths(&links[i], &links[j]) < 0
@@ -148,7 +148,7 @@ func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 	// revs: the revision links naming each manifest, by digest.
 	revs := map[string][]*Link{}
 	for i := range s.Links {
-		if l := &s.Links[i]; l.Parsed.Kind == archive.KindRevisionLink {
+		if l := &s.Links[i]; l.Kind == archive.KindRevisionLink {
 			revs[l.Digest] = append(revs[l.Digest], l)
 		}
 	}
@@ -174,10 +174,10 @@ func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 		}
 		repos := map[string]bool{}
 		for _, l := range ls {
-			repos[l.Parsed.Repo] = true
+			repos[l.Repo] = true
 		}
 		for _, l := range s.Links {
-			if l.Digest == dg && repos[l.Parsed.Repo] && l.Parsed.Kind != archive.KindLayerLink {
+			if l.Digest == dg && repos[l.Repo] && l.Kind != archive.KindLayerLink {
 				gone[l.Path()] = true
 				s.problems.Add(problem.Notice, l.Path(), dg, "names manifest %s, deleted (or garbage-collected) while the snapshot was taken%s",
 					dg, s.then("left out"))
@@ -210,7 +210,7 @@ func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 		if _, ok := s.Present[l.Digest]; ok || checked[l.Digest] || gone[l.Path()] {
 			continue
 		}
-		switch l.Parsed.Kind {
+		switch l.Kind {
 		case archive.KindRevisionLink:
 			checked[l.Digest] = true
 			if _, err := deleted(l.Digest); err != nil {
@@ -224,7 +224,7 @@ func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 			if !ok {
 				gone[l.Path()] = true
 				s.problems.Add(problem.Notice, l.Path(), l.Digest, "tag %s:%s was deleted or moved while the snapshot was taken%s",
-					l.Parsed.Repo, l.Parsed.Tag, s.then("left out"))
+					l.Repo, l.Tag, s.then("left out"))
 			}
 		}
 	}
@@ -248,8 +248,8 @@ func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 func (s *Snapshot) dropTaglessIndexes() {
 	var drop []bool // by index; nil until one is dropped
 	for i, l := range s.Links {
-		if l.Parsed.Kind == archive.KindTagIndexLink &&
-			!s.hasLink(archive.KindTagCurrentLink, l.Parsed.Repo, l.Parsed.Tag, "") {
+		if l.Kind == archive.KindTagIndexLink &&
+			!s.hasLink(archive.KindTagCurrentLink, l.Repo, l.Tag, "") {
 			if drop == nil {
 				drop = make([]bool, len(s.Links))
 			}

@@ -47,7 +47,7 @@ func TestLinksPushedDuringTheWalk(t *testing.T) {
 	repoLinks := func(repo string, kinds ...archive.Kind) []string {
 		var out []string
 		for _, l := range all.Links {
-			if l.Parsed.Repo == repo && slices.Contains(kinds, l.Parsed.Kind) {
+			if l.Repo == repo && slices.Contains(kinds, l.Kind) {
 				out = append(out, l.Path())
 			}
 		}
@@ -74,7 +74,7 @@ func TestLinksPushedDuringTheWalk(t *testing.T) {
 		got = append(got, l.Path())
 	}
 	for _, l := range all.Links {
-		if slices.Contains(hidden, l.Path()) && l.Parsed.Kind == archive.KindLayerLink && !referenced[l.Digest] {
+		if slices.Contains(hidden, l.Path()) && l.Kind == archive.KindLayerLink && !referenced[l.Digest] {
 			continue
 		}
 		want = append(want, l.Path())
@@ -105,7 +105,7 @@ func TestLinksPushedDuringTheWalk(t *testing.T) {
 		t.Errorf("no notice names the tag left out: %q", problemLines(s))
 	}
 	for _, l := range s.Links {
-		if l.Parsed.Kind == archive.KindTagCurrentLink && l.Digest == gone.Digest && l.Parsed.Repo == "alpha" {
+		if l.Kind == archive.KindTagCurrentLink && l.Digest == gone.Digest && l.Repo == "alpha" {
 			t.Errorf("tag %s names the manifest without a revision link", l.Path())
 		}
 	}

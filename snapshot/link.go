@@ -11,58 +11,58 @@ import (
 // was unambiguous).
 //
 // A snapshot of a million tags holds some six million links, so a Link is
-// small: its storage path is not kept but made again from Parsed when asked
-// for (it is kept only in the odd case that making it again would not give
-// the same string), the repository name and the digests are shared with
-// every other link and manifest naming them (see interner), and a tag's
-// name is its own small string.
+// small (64 bytes): its storage path is not kept but made again from its
+// fields when asked for (it is kept only in the odd case that making it
+// again would not give the same string), the repository name and the
+// digest are shared with every other link and manifest naming them (see
+// interner), and a tag's name is its own small string.
 type Link struct {
-	Parsed archive.Path // what the path says: kind, repository, tag, digest named
-	Digest string       // the digest the link holds
-	path   string       // the storage path, when archive.LinkPath would not give it back
+	Kind   archive.Kind // which link: layer, revision, tag index, tag current
+	Repo   string       // the repository
+	Tag    string       // the tag, for tag links
+	Digest string       // the digest the link holds, which a path naming one names too
+	odd    *string      // the storage path, when archive.LinkPath would not give it back
 }
 
 // newLink is the Link of the link file at path, which ParsePath read as p,
-// holding dg. Parsed's strings are copied out of path (interned), so path
-// is not kept alive.
+// holding dg (p.Digest when the path names one). Its strings are copied
+// out of path (interned), so path is not kept alive.
 func newLink(path string, p archive.Path, dg string, in *interner) Link {
-	p.Repo = in.get(p.Repo)
-	p.Digest = in.get(p.Digest)
+	l := Link{Kind: p.Kind, Repo: in.get(p.Repo), Digest: in.get(dg)}
 	if p.Tag != "" {
-		p.Tag = string([]byte(p.Tag))
+		l.Tag = string([]byte(p.Tag))
 	}
-	l := Link{Parsed: p, Digest: in.get(dg)}
-	if archive.LinkPath(p.Kind, p.Repo, p.Tag, p.Digest) != path {
-		l.path = path
+	if l.Path() != path {
+		odd := strings.Clone(path)
+		l.odd = &odd
 	}
 	return l
 }
 
 // Path is the link file's storage path.
 func (l *Link) Path() string {
-	if l.path != "" {
-		return l.path
+	if l.odd != nil {
+		return *l.odd
 	}
-	return archive.LinkPath(l.Parsed.Kind, l.Parsed.Repo, l.Parsed.Tag, l.Parsed.Digest)
+	return archive.LinkPath(l.Kind, l.Repo, l.Tag, l.Digest)
 }
 
 // pieces are strings whose concatenation is l.Path(), for comparing paths
 // without making them.
 func (l *Link) pieces() [7]string {
-	if l.path != "" {
-		return [7]string{l.path}
+	if l.odd != nil {
+		return [7]string{*l.odd}
 	}
-	p := &l.Parsed
-	root, hex := archive.RegistryRoot+"repositories/", strings.TrimPrefix(p.Digest, "sha256:")
-	switch p.Kind {
+	root, hex := archive.RegistryRoot+"repositories/", strings.TrimPrefix(l.Digest, "sha256:")
+	switch l.Kind {
 	case archive.KindLayerLink:
-		return [7]string{root, p.Repo, "/_layers/sha256/", hex, "/link"}
+		return [7]string{root, l.Repo, "/_layers/sha256/", hex, "/link"}
 	case archive.KindRevisionLink:
-		return [7]string{root, p.Repo, "/_manifests/revisions/sha256/", hex, "/link"}
+		return [7]string{root, l.Repo, "/_manifests/revisions/sha256/", hex, "/link"}
 	case archive.KindTagIndexLink:
-		return [7]string{root, p.Repo, "/_manifests/tags/", p.Tag, "/index/sha256/", hex, "/link"}
+		return [7]string{root, l.Repo, "/_manifests/tags/", l.Tag, "/index/sha256/", hex, "/link"}
 	}
-	return [7]string{root, p.Repo, "/_manifests/tags/", p.Tag, "/current/link"}
+	return [7]string{root, l.Repo, "/_manifests/tags/", l.Tag, "/current/link"}
 }
 
 // comparePaths compares a.Path() and b.Path() without making them.

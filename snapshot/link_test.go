@@ -34,8 +34,12 @@ func TestLinkPathWithoutKeepingIt(t *testing.T) {
 		if !parsed.Kind.IsLink() {
 			t.Fatalf("%s: not a link path", p)
 		}
-		links[i] = newLink(p, parsed, d1, in)
-		if links[i].path != "" {
+		held := parsed.Digest // what parseLink gives a link whose path names a digest
+		if held == "" {
+			held = d1
+		}
+		links[i] = newLink(p, parsed, held, in)
+		if links[i].odd != nil {
 			t.Errorf("%s: kept its path", p)
 		}
 		if got := links[i].Path(); got != p {
@@ -53,12 +57,19 @@ func TestLinkPathWithoutKeepingIt(t *testing.T) {
 	// Digests and repository names are shared, not copies.
 	a := newLink(paths[0], archive.ParsePath(paths[0]), d1, in)
 	b := newLink(paths[1], archive.ParsePath(paths[1]), strings.Clone(d1), in)
-	if a.Digest != b.Digest || a.Parsed.Repo != b.Parsed.Repo ||
-		!sameString(a.Digest, b.Digest) || !sameString(a.Parsed.Repo, b.Parsed.Repo) {
+	if a.Digest != b.Digest || a.Repo != b.Repo ||
+		!sameString(a.Digest, b.Digest) || !sameString(a.Repo, b.Repo) {
 		t.Errorf("links do not share their digest and repository strings")
 	}
 }
 
 func sameString(a, b string) bool {
 	return len(a) == len(b) && (len(a) == 0 || unsafe.StringData(a) == unsafe.StringData(b))
+}
+
+// TestLinkIsSmall: a million tags are some six million links.
+func TestLinkIsSmall(t *testing.T) {
+	if n := unsafe.Sizeof(Link{}); n > 64 {
+		t.Errorf("a Link is %d bytes, over 64", n)
+	}
 }

@@ -197,7 +197,7 @@ func (s *Snapshot) readManifests(ctx context.Context, d drivers.Driver, concurre
 	queued := map[string]bool{}
 	var next []string
 	for _, l := range s.Links {
-		if l.Parsed.Kind != archive.KindLayerLink && !queued[l.Digest] {
+		if l.Kind != archive.KindLayerLink && !queued[l.Digest] {
 			queued[l.Digest] = true
 			next = append(next, l.Digest)
 		}
@@ -327,7 +327,7 @@ func (s *Snapshot) plan(allBlobs bool) {
 			kept = append(kept, l)
 			continue
 		}
-		switch l.Parsed.Kind {
+		switch l.Kind {
 		case archive.KindLayerLink, archive.KindTagIndexLink:
 			// Normal after a manifest was deleted and garbage-collected.
 			s.problems.Add(problem.Notice, l.Path(), l.Digest, "points to a blob no longer in storage (garbage-collected?)%s", s.then("left out"))

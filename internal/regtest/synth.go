@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -280,4 +283,37 @@ func PeakMemory(fn func()) (live, mapped uint64) {
 	<-stopped
 	sample()
 	return live, mapped
+}
+
+// HeapProfileAtPeak writes a heap profile to path (for `go tool pprof
+// -sample_index=inuse_space`) each time the live heap reaches a new high,
+// checked every 100 ms, until stop is called: the file then holds what was
+// live at the peak.
+func HeapProfileAtPeak(path string) (stop func()) {
+	runtime.MemProfileRate = 64 << 10
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	var peak uint64
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			metrics.Read(sample)
+			if live := sample[0].Value.Uint64(); live > peak {
+				peak = live
+				if f, err := os.Create(path); err == nil {
+					pprof.Lookup("heap").WriteTo(f, 0)
+					f.Close()
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
 }
