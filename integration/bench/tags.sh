@@ -48,6 +48,7 @@ mkdir -p "$tools" "$BENCH_DIR"
 BENCH_DIR="$(cd "$BENCH_DIR" && pwd)"
 say "building regbackup and mksample into ${tools#"$repo"/}"
 (cd "$repo" && go build -o "$tools/" ./cmd/regbackup ./integration/cmd/mksample)
+built_at="$(cd "$repo" && git describe --always --dirty 2>/dev/null || echo '?')" # the report names what was measured, not what HEAD is by then
 rb="$tools/regbackup"
 
 # ---- the tree ---------------------------------------------------------------
@@ -112,7 +113,7 @@ report="$BENCH_DIR/tags-report.md"
 {
 	echo "### regbackup on $BENCH_TAGS tags, $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo
-	echo "Host: $(nproc) CPUs, $(go version | awk '{print $3}'), regbackup at $(cd "$repo" && git rev-parse --short HEAD 2>/dev/null || echo '?')."
+	echo "Host: $(nproc) CPUs, $(go version | awk '{print $3}'), regbackup built at $built_at."
 	echo "Tree: mksample -size 1MiB -small-files $BENCH_TAGS: $(cat "$marker"); $files files."
 	echo "One run each, after an untimed sync, page cache warm. Load average (1/5/15 min) before: $load_before, after: $load_after."
 	echo
