@@ -95,7 +95,8 @@ func describesFile(ctx context.Context, m *archive.Meta, ref ArchiveRef) error {
 	return nil
 }
 
-// readSidecarHead is readSidecar without the blob list (Blobs nil), for
+// readSidecarHead is readSidecar without the blob list and the manifests
+// after it (Blobs, MediaTypes and Manifests nil), for
 // callers that only order archives, identify them and follow their
 // parents: it decodes what a sidecar holds before "blobs" (times,
 // checksum, size, parents) and skips the thousands of blob entries after,
