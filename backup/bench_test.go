@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"testing"
 
@@ -185,6 +186,9 @@ func BenchmarkBackupSynthetic(b *testing.B) {
 	if path := os.Getenv("REGBACKUP_BENCH_HEAPPROFILE"); path != "" {
 		defer regtest.HeapProfileAtPeak(path)()
 	}
+	// As the regbackup binary runs (cmd/regbackup/memlimit.go), so that
+	// mapped-MiB is about the peak RSS it would have.
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(192 << 20))
 	runtime.GC()
 	b.ResetTimer()
 	for range b.N {
@@ -201,5 +205,15 @@ func BenchmarkBackupSynthetic(b *testing.B) {
 		b.ReportMetric(float64(live)/(1<<20), "live-MiB")
 		b.ReportMetric(float64(mapped)/(1<<20), "mapped-MiB")
 		b.ReportMetric(float64(live)/float64(d.Tags()), "live-B/tag")
+		goal := uint64(256 << 20) // issue 15: 256 MiB up to 100,000 tags, 512 MiB up to a million
+		if d.Tags() > 100000 {
+			goal = 512 << 20
+		}
+		verdict := "PASS"
+		if mapped >= goal {
+			verdict = "FAIL"
+		}
+		b.Logf("backup of %d tags: %.0f MiB live, %.0f MiB mapped at the peak; goal under %d MiB: %s",
+			d.Tags(), float64(live)/(1<<20), float64(mapped)/(1<<20), goal>>20, verdict)
 	}
 }
