@@ -161,7 +161,10 @@ func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 	}
 	// deleted reports whether every revision link naming manifest dg is
 	// gone now; then they and the tags naming dg in those repositories are
-	// left out.
+	// to be left out (sweep, once for all such manifests: a pass over the
+	// links for each would be links x manifests when a collector deleted
+	// thousands during the snapshot).
+	deletedIn := map[string]map[string]bool{} // manifest digest -> repositories it was deleted from
 	deleted := func(dg string) (bool, error) {
 		ls := revs[dg]
 		if len(ls) == 0 {
@@ -176,14 +179,20 @@ func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 		for _, l := range ls {
 			repos[l.Repo] = true
 		}
+		deletedIn[dg] = repos
+		return true, nil
+	}
+	sweep := func() {
+		if len(deletedIn) == 0 {
+			return
+		}
 		for _, l := range s.Links {
-			if l.Digest == dg && repos[l.Repo] && l.Kind != archive.KindLayerLink {
+			if repos := deletedIn[l.Digest]; repos[l.Repo] && l.Kind != archive.KindLayerLink {
 				gone[l.Path()] = true
-				s.problems.Add(problem.Notice, l.Path(), dg, "names manifest %s, deleted (or garbage-collected) while the snapshot was taken%s",
-					dg, s.then("left out"))
+				s.problems.Add(problem.Notice, l.Path(), l.Digest, "names manifest %s, deleted (or garbage-collected) while the snapshot was taken%s",
+					l.Digest, s.then("left out"))
 			}
 		}
-		return true, nil
 	}
 	checked := map[string]bool{}
 	for dg, m := range s.Manifests {
@@ -228,6 +237,7 @@ func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 			}
 		}
 	}
+	sweep()
 	if len(gone) == 0 {
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/regbackup/regbackup/archive"
@@ -108,5 +109,121 @@ func TestLinksPushedDuringTheWalk(t *testing.T) {
 		if l.Kind == archive.KindTagCurrentLink && l.Digest == gone.Digest && l.Repo == "alpha" {
 			t.Errorf("tag %s names the manifest without a revision link", l.Path())
 		}
+	}
+}
+
+// collectedMidway is a driver on which a garbage collector runs while
+// the snapshot is taken: at the first blob the snapshot looks up, after
+// every link and manifest was read, it deletes some manifests' layer blobs
+// and then their revision links, as the registry's GC does.
+type collectedMidway struct {
+	drivers.Driver
+	once  *sync.Once
+	paths []string // deleted, in order
+}
+
+func (c collectedMidway) Stat(ctx context.Context, path string) (drivers.FileInfo, error) {
+	if archive.ParsePath(path).Kind == archive.KindBlob {
+		c.once.Do(func() {
+			for _, p := range c.paths {
+				c.Driver.Delete(ctx, p)
+			}
+		})
+	}
+	return c.Driver.Stat(ctx, path)
+}
+
+// TestManifestsCollectedDuringTheSnapshot: the manifests a collector
+// deleted after the snapshot read them (a blob missing, every revision
+// link gone now) are left out with notices, with the tag links naming
+// them in their repositories (recheckMissing), and nothing else is: the
+// snapshot's links are those of the registry after the collection, less
+// the tags' index entries naming those manifests.
+func TestManifestsCollectedDuringTheSnapshot(t *testing.T) {
+	d := regtest.Mem(t)
+	if _, err := sample.Generate(t.Context(), d, sample.Options{Seed: 7, SmallFiles: 20}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := Take(t.Context(), d, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two manifests of small images, each named by one revision link,
+	// whose layers no other manifest references.
+	uses := map[string]int{}
+	revs := map[string][]Link{}
+	for _, m := range all.Manifests {
+		for _, r := range m.References {
+			uses[r]++
+		}
+	}
+	for _, l := range all.Links {
+		if l.Kind == archive.KindRevisionLink {
+			revs[l.Digest] = append(revs[l.Digest], l)
+		}
+	}
+	var victims []string
+	var after []string
+	for _, dg := range all.manifestDigests() {
+		m := all.Manifests[dg]
+		if len(victims) == 2 || len(revs[dg]) != 1 || isIndexType(m.MediaType) || len(m.References) < 2 || uses[dg] > 0 {
+			continue
+		}
+		layer := m.References[len(m.References)-1]
+		if uses[layer] != 1 {
+			continue
+		}
+		victims = append(victims, dg)
+		after = append(after, archive.BlobPath(layer), revs[dg][0].Path())
+	}
+	if len(victims) < 2 {
+		t.Fatalf("%d manifests to collect, want 2", len(victims))
+	}
+	s, err := Take(t.Context(), collectedMidway{d, &sync.Once{}, after}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Take(t.Context(), d, Options{}) // the registry after the collection
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, wantPaths []string
+	for _, l := range s.Links {
+		got = append(got, l.Path())
+	}
+	for _, l := range want.Links {
+		// A tag's index entry naming a collected manifest goes too: it
+		// names a manifest the registry no longer serves.
+		if l.Kind == archive.KindTagIndexLink && slices.Contains(victims, l.Digest) {
+			continue
+		}
+		wantPaths = append(wantPaths, l.Path())
+	}
+	if !slices.Equal(got, wantPaths) {
+		var extra, missing []string
+		for _, p := range got {
+			if !slices.Contains(wantPaths, p) {
+				extra = append(extra, p)
+			}
+		}
+		for _, p := range wantPaths {
+			if !slices.Contains(got, p) {
+				missing = append(missing, p)
+			}
+		}
+		t.Errorf("links after a collection during the snapshot: %q more, %q fewer than the registry's after it", extra, missing)
+	}
+	for _, dg := range victims {
+		if s.Manifests[dg] != nil {
+			t.Errorf("collected manifest %s is in the snapshot", dg)
+		}
+		if !slices.ContainsFunc(s.Problems(), func(p problem.Problem) bool {
+			return p.Severity == problem.Notice && p.Digest == dg && strings.Contains(p.Message, "deleted (or garbage-collected)")
+		}) {
+			t.Errorf("no notice names the links to collected manifest %s: %q", dg, problemLines(s))
+		}
+	}
+	if n := len(s.Problems()); n == 0 || slices.ContainsFunc(s.Problems(), func(p problem.Problem) bool { return p.Severity == problem.Damage }) {
+		t.Errorf("problems: %q, want notices only", problemLines(s))
 	}
 }
