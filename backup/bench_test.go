@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"testing"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/regbackup/regbackup/drivers"
 	_ "github.com/regbackup/regbackup/drivers/filesystem" // registers "file"
 	"github.com/regbackup/regbackup/integration/sample"
+	"github.com/regbackup/regbackup/internal/memlimit"
 	"github.com/regbackup/regbackup/internal/regtest"
 	"github.com/regbackup/regbackup/snapshot"
 )
@@ -186,9 +186,9 @@ func BenchmarkBackupSynthetic(b *testing.B) {
 	if path := os.Getenv("REGBACKUP_BENCH_HEAPPROFILE"); path != "" {
 		defer regtest.HeapProfileAtPeak(path)()
 	}
-	// As the regbackup binary runs (cmd/regbackup/memlimit.go), so that
-	// mapped-MiB is about the peak RSS it would have.
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(192 << 20))
+	// As the regbackup binary runs, so that mapped-MiB is about the peak
+	// RSS it would have.
+	defer memlimit.Set()()
 	runtime.GC()
 	b.ResetTimer()
 	for range b.N {

@@ -18,12 +18,13 @@ import (
 	_ "github.com/regbackup/regbackup/drivers/inmemory"
 	_ "github.com/regbackup/regbackup/drivers/s3"
 	_ "github.com/regbackup/regbackup/drivers/swift"
+	"github.com/regbackup/regbackup/internal/memlimit"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	setMemoryLimit()
+	memlimit.Set() // for the whole run; os.Exit ends it
 	if path := os.Getenv("REGBACKUP_CPUPROFILE"); path != "" {
 		startCPUProfile(path)
 	}
