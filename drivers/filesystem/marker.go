@@ -55,7 +55,7 @@ func (d *Driver) BeginWrites() error {
 	name := filepath.Join(d.root, markPrefix+hex.EncodeToString(b[:]))
 	if err := writeMark(name); err != nil {
 		_ = os.Remove(name)
-		return wrapErr("begin writes", name, err)
+		return wrapErr("write marker", name, err)
 	}
 	d.mark = name
 	return nil
@@ -111,7 +111,7 @@ func (d *Driver) EndWrites() error {
 		return nil
 	}
 	if err := os.Remove(d.mark); err != nil && !isNotFound(err) {
-		return wrapErr("end writes", d.mark, err)
+		return wrapErr("remove marker", d.mark, err)
 	}
 	d.mark = ""
 	return nil
