@@ -59,14 +59,14 @@ type outcome struct {
 //	r := newRun(c, "backup")
 //	defer func() { err = r.finish(err) }()
 type run struct {
-	c      *cli.Context
-	rep    *reporter
-	out    outcome
-	locks  []*lock.Lock
+	c     *cli.Context
+	rep   *reporter
+	out   outcome
+	locks []*lock.Lock
 	// writing are the filesystem targets this run marked as being
 	// written (beginWrites); finish removes the markers.
 	writing []*filesystem.Driver
-	stdout io.Writer // where --json goes: os.Stdout
+	stdout  io.Writer // where --json goes: os.Stdout
 }
 
 func newRun(c *cli.Context, command string) *run {
