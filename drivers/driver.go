@@ -188,6 +188,8 @@ type LeftoverRemover interface {
 	// hold the storage's exclusive lock (package lock), so that no other
 	// regbackup run writes there, and keep what others (the registry) may be
 	// writing. Leftovers it could not remove are the error, with the count
-	// of those it did remove.
+	// of those it did remove. A backend may skip looking when the storage
+	// says no run was interrupted (the filesystem's markers: a walk of the
+	// whole tree takes minutes on a big registry).
 	RemoveLeftovers(ctx context.Context, prefix string, keep func(path string) bool) (int, error)
 }

@@ -259,6 +259,9 @@ func TestInterrupt(t *testing.T) {
 		if left := tempFilesUnder(t, root); len(left) > 0 {
 			t.Errorf("interrupted restore left temp files: %v", left)
 		}
+		if m := markersAt(t, root); len(m) > 0 {
+			t.Errorf("interrupted restore left its marker (it ended, so the next run must not walk): %v", m)
+		}
 		if links := linkFiles(t, root); len(links) > 0 {
 			t.Errorf("interrupted restore wrote %d link files", len(links))
 		}

@@ -87,6 +87,7 @@ Examples:
 			concurrencyFlag("blobs copied (and target lookups, link files)"),
 			&cli.BoolFlag{Name: "dry-run", Usage: "print what would be copied (blobs, bytes, link files), writing nothing"},
 			&cli.StringFlag{Name: "shard", Usage: "copy only the blobs of shard `I/N` (I from 0 to N-1, by digest prefix: see above), no link file; then a plain copy writes the links"},
+			leftoversFlag(),
 			&cli.BoolFlag{Name: "verify-existing", Usage: "read and hash the blobs already at the target (not just their size); copy again those that do not match"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only damage and errors"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
@@ -170,7 +171,12 @@ func runCopy(c *cli.Context) (err error) {
 		if err := r.lockStorage(dst, shard.Of > 0); err != nil {
 			return err
 		}
-		r.removeLeftovers(dst)
+		r.beginWrites(dst)
+		// A shard holds the lock shared: the temp files of other shards
+		// there may be live. The plain copy after them removes leftovers.
+		if shard.Of == 0 {
+			r.removeLeftovers(dst)
+		}
 	}
 	rep := r.rep
 	opts := regcopy.Options{Repositories: c.StringSlice("repository"), Concurrency: conc, DryRun: dryRun,

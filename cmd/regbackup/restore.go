@@ -94,6 +94,7 @@ Examples:
 			&cli.StringFlag{Name: "to", Usage: "registry storage `LOCATION` to restore into: a folder, s3://, gs:// or azure:// (see above)"},
 			&cli.StringFlag{Name: "to-registry-config", Usage: "restore into the storage this registry config.yml `FILE` names (REGISTRY_* variables applied); instead of --to"},
 			&cli.StringSliceFlag{Name: "repository", Aliases: []string{"r"}, Usage: "restore only repositories matching this `GLOB` (and the blobs they need); repeatable; * stays within one path component"},
+			leftoversFlag(),
 			&cli.BoolFlag{Name: "clean", Usage: "after restoring, remove what the archive does not hold under docker/registry/v2 (never the root, never lost+found)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "check the whole archive and print what would change, writing nothing"},
 			&cli.StringFlag{Name: "files-to", Usage: "write included files into `DIR`"},
@@ -184,6 +185,7 @@ func runRestore(c *cli.Context) (err error) {
 		if err := r.lockStorage(d, false); err != nil {
 			return err
 		}
+		r.beginWrites(d)
 		r.removeLeftovers(d)
 	}
 	if uid >= 0 {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/regbackup/regbackup/drivers/filesystem"
 	"github.com/regbackup/regbackup/lock"
 	"github.com/regbackup/regbackup/problem"
 	"github.com/regbackup/regbackup/store"
@@ -58,11 +59,14 @@ type outcome struct {
 //	r := newRun(c, "backup")
 //	defer func() { err = r.finish(err) }()
 type run struct {
-	c      *cli.Context
-	rep    *reporter
-	out    outcome
-	locks  []*lock.Lock
-	stdout io.Writer // where --json goes: os.Stdout
+	c     *cli.Context
+	rep   *reporter
+	out   outcome
+	locks []*lock.Lock
+	// writing are the filesystem targets this run marked as being
+	// written (beginWrites); finish removes the markers.
+	writing []*filesystem.Driver
+	stdout  io.Writer // where --json goes: os.Stdout
 }
 
 func newRun(c *cli.Context, command string) *run {
@@ -93,7 +97,8 @@ func (r *run) report(verb string, rep any, sum *summary) {
 	}
 }
 
-// finish ends the run: clears the progress bar, releases the locks, and
+// finish ends the run: clears the progress bar, removes the markers of
+// beginWrites, releases the locks, and
 // reports the outcome of err (the action's result) as JSON (--json) and
 // metrics (--metrics-file, --metrics-push: a failed push only warns). It returns err; when the command itself
 // succeeded, a lock that could not be released cleanly, a metrics file or
@@ -102,6 +107,7 @@ func (r *run) report(verb string, rep any, sum *summary) {
 // a later failure is printed on a line of its own.
 func (r *run) finish(err error) error {
 	r.rep.stop()
+	r.endWrites() // every write has returned: the action is over
 	for i := len(r.locks) - 1; i >= 0; i-- {
 		err = r.alsoFailed(err, r.locks[i].Release())
 	}

@@ -20,6 +20,10 @@
 //     Reader and Delete treat them as missing. Symlinks in the root path
 //     itself, and in folders named explicitly in a path, are followed by the
 //     operating system as usual.
+//   - Temp files of killed runs: RemoveLeftovers walks the tree for them
+//     only when a marker at the root (".regbackup-writing-<random>", beside
+//     docker/) says a run began writing and never ended; BeginWrites writes
+//     a run's marker and EndWrites removes it. WalkLeftovers always walks.
 //   - Walk skips temp files: regbackup's own and the registry's
 //     ("<name>.<uuid>.tmp").
 //   - Ownership: see Options.

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/regbackup/regbackup/drivers"
 )
@@ -40,6 +41,9 @@ type Driver struct {
 	created bool
 	owner   *owner // nil: no chown
 	temps   tempSet
+
+	markMu sync.Mutex
+	mark   string // the marker file of BeginWrites; "" when none
 }
 
 // New returns a Driver rooted at root, made absolute. When root is missing it

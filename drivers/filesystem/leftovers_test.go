@@ -9,11 +9,11 @@ import (
 	"time"
 )
 
-// TestRemoveLeftovers: the temp files a killed run's Puts left (made here by
+// TestWalkLeftovers: the temp files a killed run's Puts left (made here by
 // hand, with the names Put uses) are removed wherever they are below the
 // prefix; the registry's temp files, look-alikes, files keep accepts, and
 // the temp file of a Put still in flight on this Driver stay.
-func TestRemoveLeftovers(t *testing.T) {
+func TestWalkLeftovers(t *testing.T) {
 	root := t.TempDir()
 	d := newDriver(t, root)
 	stale := []string{
@@ -43,14 +43,14 @@ func TestRemoveLeftovers(t *testing.T) {
 	}
 	waitFor(t, func() bool { return strings.Contains(strings.Join(tree(t, root), " "), "live/.file.regbackup-") })
 
-	n, err := d.RemoveLeftovers(t.Context(), "", func(p string) bool { return strings.Contains(p, "/_uploads/") })
+	n, err := d.WalkLeftovers(t.Context(), "", func(p string) bool { return strings.Contains(p, "/_uploads/") })
 	if err != nil || n != len(stale) {
-		t.Errorf("RemoveLeftovers = %d, %v; want %d, nil", n, err, len(stale))
+		t.Errorf("WalkLeftovers = %d, %v; want %d, nil", n, err, len(stale))
 	}
 	pw.Write([]byte("b"))
 	pw.Close()
 	if err := <-putDone; err != nil {
-		t.Fatalf("the Put in flight failed after RemoveLeftovers: %v", err)
+		t.Fatalf("the Put in flight failed after WalkLeftovers: %v", err)
 	}
 	want := []string{"live/", "live/file"}
 	for _, p := range kept {
@@ -64,8 +64,8 @@ func TestRemoveLeftovers(t *testing.T) {
 		"docker/registry/v2/repositories/r/_manifests/tags/t/", "docker/registry/v2/repositories/r/_manifests/tags/t/current/")
 	checkTree(t, root, dedup(want)...)
 
-	if n, err := d.RemoveLeftovers(t.Context(), "docker", nil); err != nil || n != 1 {
-		t.Errorf("RemoveLeftovers(docker, no keep) = %d, %v; want the _uploads one, 1", n, err)
+	if n, err := d.WalkLeftovers(t.Context(), "docker", nil); err != nil || n != 1 {
+		t.Errorf("WalkLeftovers(docker, no keep) = %d, %v; want the _uploads one, 1", n, err)
 	}
 }
 
