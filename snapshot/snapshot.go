@@ -245,8 +245,9 @@ func (s *Snapshot) readManifest(ctx context.Context, d drivers.Driver, dg string
 	case present && size > MaxManifestSize:
 		s.problems.Add(problem.Damage, archive.BlobPath(dg), dg, "named as a manifest but %d bytes, over the registry's 4 MiB limit", size)
 		return nil, nil, nil
-	case present && s.known != nil && s.known(dg) != nil && s.known(dg).Size == size:
-		return s.knownManifest(s.known(dg))
+	}
+	if k := s.knownAt(dg); present && k != nil && k.Size == size {
+		return s.knownManifest(k)
 	}
 	data, err := blobio.ReadSmall(ctx, d, archive.BlobPath(dg), MaxManifestSize)
 	if errors.Is(err, drivers.ErrNotFound) {
@@ -285,12 +286,18 @@ func (s *Snapshot) readManifest(ctx context.Context, d drivers.Driver, dg string
 		s.problems.Add(problem.Damage, archive.BlobPath(dg), dg, "%v", err)
 		return nil, nil, nil
 	}
-	for i, r := range pm.Refs {
-		pm.Refs[i] = s.names.get(r)
+	return s.manifest(dg, pm.MediaType, size, pm.Refs, pm.IsIndex)
+}
+
+// manifest is readManifest's answer for manifest dg: its strings
+// interned (refs in place), and an index's children.
+func (s *Snapshot) manifest(dg, mediaType string, size int64, refs []string, index bool) (*archive.Manifest, []string, error) {
+	for i, r := range refs {
+		refs[i] = s.names.get(r)
 	}
-	m := &archive.Manifest{Digest: dg, MediaType: s.names.get(pm.MediaType), Size: size, References: pm.Refs}
-	if pm.IsIndex {
-		return m, pm.Refs, nil
+	m := &archive.Manifest{Digest: s.names.get(dg), MediaType: s.names.get(mediaType), Size: size, References: refs}
+	if index {
+		return m, refs, nil
 	}
 	return m, nil, nil
 }
@@ -302,18 +309,18 @@ func knownOnce(known func() map[string]*archive.Manifest) func(dg string) *archi
 	return func(dg string) *archive.Manifest { return m()[dg] }
 }
 
+// knownAt is the manifest Options.Known gives for dg, or nil.
+func (s *Snapshot) knownAt(dg string) *archive.Manifest {
+	if s.known == nil {
+		return nil
+	}
+	return s.known(dg)
+}
+
 // knownManifest is readManifest's answer for a manifest of Options.Known,
 // its strings interned like those of a manifest read.
 func (s *Snapshot) knownManifest(k *archive.Manifest) (*archive.Manifest, []string, error) {
-	m := &archive.Manifest{Digest: s.names.get(k.Digest), MediaType: s.names.get(k.MediaType), Size: k.Size,
-		References: make([]string, len(k.References))}
-	for i, r := range k.References {
-		m.References[i] = s.names.get(r)
-	}
-	if isIndexType(m.MediaType) {
-		return m, m.References, nil
-	}
-	return m, nil, nil
+	return s.manifest(k.Digest, k.MediaType, k.Size, slices.Clone(k.References), isIndexType(k.MediaType))
 }
 
 // plan decides which blobs to copy and reports every reference to a blob

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/regbackup/regbackup/internal/atomicfile"
 )
 
 // markPrefix starts the name of a marker file: ".regbackup-writing-<16
@@ -83,20 +85,7 @@ func writeMark(name string) error {
 	if err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(name))
-}
-
-// syncDir fsyncs a folder, so a file just created in it stays after a crash.
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return atomicfile.SyncDir(filepath.Dir(name))
 }
 
 // EndWrites removes the marker of BeginWrites. Call it when the run's
