@@ -74,13 +74,24 @@ func readSidecar(ctx context.Context, ref ArchiveRef) (*archive.Meta, error) {
 func parseSidecar(ctx context.Context, ref ArchiveRef, data []byte) (*archive.Meta, error) {
 	m, err := archive.ParseMeta(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", sidecarOf(ref), err)
+		return nil, &SidecarError{Sidecar: sidecarOf(ref).String(), Err: err}
 	}
 	if err := describesFile(ctx, m, ref); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
+
+// SidecarError is a sidecar that cannot be decoded (it wraps the
+// decoder's error, archive.ErrCorrupt). The archive beside it was not
+// read: without the sidecar regbackup reads the archive instead.
+type SidecarError struct {
+	Sidecar string // where it is, as ArchiveRef.String
+	Err     error
+}
+
+func (e *SidecarError) Error() string { return e.Sidecar + ": " + e.Err.Error() }
+func (e *SidecarError) Unwrap() error { return e.Err }
 
 // describesFile checks that sidecar m describes the archive ref as it is
 // now (see readSidecar) and names m's archive after it, following a rename

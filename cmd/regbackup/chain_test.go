@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/store"
 )
 
 func TestChainExitCodes(t *testing.T) {
@@ -22,6 +23,8 @@ func TestChainExitCodes(t *testing.T) {
 		{fmt.Errorf("parent archive p: %w", archive.ErrEncrypted), exitKey, "pass --identity FILE"},
 		{fmt.Errorf("parent archive p: %w", archive.ErrNoIdentityMatch), exitKey, "with a key it was encrypted to"},
 		{fmt.Errorf("decrypting: %w: bad chunk", archive.ErrCorrupt), exitIntegrity, "cannot be trusted"},
+		{fmt.Errorf("--incremental-from: %w", &store.SidecarError{Sidecar: "/b/x.tar.zst.meta.json",
+			Err: fmt.Errorf("sidecar: bad manifest entry [9]: %w", archive.ErrCorrupt)}), exitIntegrity, "delete /b/x.tar.zst.meta.json"},
 	} {
 		if got := exitCode(ctx, c.err); got != c.want {
 			t.Errorf("exitCode(%v) = %d, want %d", c.err, got, c.want)

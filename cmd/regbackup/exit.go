@@ -14,6 +14,7 @@ import (
 	"github.com/regbackup/regbackup/gitlabbackup"
 	"github.com/regbackup/regbackup/lock"
 	"github.com/regbackup/regbackup/snapshot"
+	"github.com/regbackup/regbackup/store"
 )
 
 // Exit codes. Their words (--json status, --help, metrics, the README) are
@@ -78,6 +79,7 @@ func isCLIUsage(err error) bool {
 
 // message is the one line printed for an error, with a hint of what to do.
 func message(ctx context.Context, err error) string {
+	var sidecarErr *store.SidecarError
 	switch {
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
 		return "interrupted; temporary files removed, nothing half-written was kept"
@@ -105,6 +107,9 @@ func message(ctx context.Context, err error) string {
 			return err.Error() + " (try again later, or with a longer --wait)"
 		}
 		return err.Error() + " (wait for it to finish, or use --wait DURATION; a run that crashed holds no lock)"
+	case errors.As(err, &sidecarErr):
+		return err.Error() + " (the archive itself was not read: delete " + sidecarErr.Sidecar +
+			" and regbackup reads the archive instead, or check it with regbackup verify)"
 	case exitCode(ctx, err) == exitIntegrity:
 		return err.Error() + " (this archive cannot be trusted: restore from another archive or take a new backup)"
 	}
