@@ -160,12 +160,12 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 	prog.StartPhase("links", fmt.Sprintf("%d link files", len(snap.Links)))
 	links := 0
 	for _, l := range snap.Links {
-		if failed[l.Digest] || !listed(cat.Blobs, l.Digest) {
+		if failed[l.Digest()] || !listed(cat.Blobs, l.Digest()) {
 			w.DropLink(l.Path())
-			ps.Add(problem.Damage, l.Path(), l.Digest, "left out: its blob could not be copied")
+			ps.Add(problem.Damage, l.Path(), l.Digest(), "left out: its blob could not be copied")
 			continue
 		}
-		if err := w.WriteLink(l.Path(), l.Digest); err != nil {
+		if err := w.WriteLink(l.Path(), l.Digest()); err != nil {
 			w.Abort()
 			return nil, fmt.Errorf("writing archive: %w", err)
 		}

@@ -109,7 +109,7 @@ func Check(ctx context.Context, d drivers.Driver, opts Options) (*Report, error)
 	rep := &Report{Manifests: len(s.Manifests), Links: len(s.Links), Blobs: len(s.Present), ReadData: opts.ReadData}
 	repos := map[string]bool{}
 	for _, l := range s.Links {
-		repos[l.Repo] = true
+		repos[l.Repo()] = true
 		if l.Kind == archive.KindTagCurrentLink {
 			rep.Tags++ // a tag has one current link, and the snapshot lists each link once
 		}
@@ -158,7 +158,7 @@ func findOrphans(s *snapshot.Snapshot, rep *Report) {
 	}
 	for _, l := range s.Links {
 		if l.Kind == archive.KindRevisionLink || l.Kind == archive.KindTagCurrentLink {
-			reach(l.Digest)
+			reach(l.Digest())
 		}
 	}
 	rep.Orphans = []Orphan{}

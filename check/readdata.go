@@ -74,10 +74,10 @@ func linkUsers(s *snapshot.Snapshot) map[string][]string {
 	out := map[string][]string{}
 	seen := map[string]bool{}
 	for _, l := range s.Links {
-		k := l.Digest + " " + l.Repo
+		k := l.Digest() + " " + l.Repo()
 		if !seen[k] {
 			seen[k] = true
-			out[l.Digest] = append(out[l.Digest], l.Repo)
+			out[l.Digest()] = append(out[l.Digest()], l.Repo())
 		}
 	}
 	return out

@@ -131,8 +131,8 @@ func Copy(ctx context.Context, src, dst drivers.Driver, opts Options) (*Report, 
 		// the listing does not show it.
 		tags := map[string]string{}
 		for _, l := range snap.Links {
-			if l.Kind == archive.KindTagCurrentLink && sel[l.Repo] {
-				tags[l.Path()] = l.Digest
+			if l.Kind == archive.KindTagCurrentLink && sel[l.Repo()] {
+				tags[l.Path()] = l.Digest()
 			}
 		}
 		c.tagReads = startReading(ctx, dst, c.linkList, tags, c.n)
@@ -310,11 +310,11 @@ func (c *copier) writeLinks(ctx context.Context, links []snapshot.Link, sel map[
 	todo := 0
 	for i := range links {
 		l := &links[i]
-		if !sel[l.Repo] {
+		if !sel[l.Repo()] {
 			continue
 		}
-		if c.failed[l.Digest] {
-			c.problems.Add(problem.Damage, l.Path(), l.Digest, "not written: its blob could not be copied")
+		if c.failed[l.Digest()] {
+			c.problems.Add(problem.Damage, l.Path(), l.Digest(), "not written: its blob could not be copied")
 			continue
 		}
 		todo++
@@ -350,10 +350,10 @@ func (c *copier) writeLinks(ctx context.Context, links []snapshot.Link, sel map[
 	for _, k := range archive.RestoreOrder() {
 		for i := range links {
 			l := &links[i]
-			if l.Kind != k || !sel[l.Repo] || c.failed[l.Digest] {
+			if l.Kind != k || !sel[l.Repo()] || c.failed[l.Digest()] {
 				continue
 			}
-			batch = append(batch, linkwriter.Link{Name: l.Path(), Kind: k, Digest: l.Digest})
+			batch = append(batch, linkwriter.Link{Name: l.Path(), Kind: k, Digest: l.Digest()})
 			if len(batch) == linkBatch {
 				if err := write(batch); err != nil {
 					return err

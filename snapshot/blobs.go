@@ -107,7 +107,7 @@ func (s *Snapshot) holdsBlobs(ctx context.Context, d drivers.Driver) (bool, erro
 // MB, the few missing from Present are what statBlobs keeps.
 func (s *Snapshot) needed(yield func(string) bool) {
 	for i := range s.Links {
-		if !yield(s.Links[i].Digest) {
+		if !yield(s.Links[i].Digest()) {
 			return
 		}
 	}

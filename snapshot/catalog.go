@@ -72,12 +72,12 @@ func (s *Snapshot) eachRepository(fn func(*archive.Repository) error) error {
 		idx[i] = int32(i)
 	}
 	slices.SortStableFunc(idx, func(a, b int32) int {
-		return strings.Compare(s.Links[a].Repo, s.Links[b].Repo)
+		return strings.Compare(s.Links[a].Repo(), s.Links[b].Repo())
 	})
 	for start := 0; start < len(idx); {
-		name := s.Links[idx[start]].Repo
+		name := s.Links[idx[start]].Repo()
 		end := start + 1
-		for end < len(idx) && s.Links[idx[end]].Repo == name {
+		for end < len(idx) && s.Links[idx[end]].Repo() == name {
 			end++
 		}
 		if err := fn(s.repository(name, idx[start:end])); err != nil {
@@ -104,14 +104,14 @@ func (s *Snapshot) repository(name string, idx []int32) *archive.Repository {
 		l := &s.Links[i]
 		switch l.Kind {
 		case archive.KindLayerLink:
-			r.Layers = append(r.Layers, l.Digest)
+			r.Layers = append(r.Layers, l.Digest())
 		case archive.KindRevisionLink:
-			r.Manifests = append(r.Manifests, l.Digest)
+			r.Manifests = append(r.Manifests, l.Digest())
 		case archive.KindTagIndexLink:
-			t := tag(l.Tag)
-			t.Index = append(t.Index, l.Digest)
+			t := tag(l.Tag())
+			t.Index = append(t.Index, l.Digest())
 		case archive.KindTagCurrentLink:
-			tag(l.Tag).Current = l.Digest
+			tag(l.Tag()).Current = l.Digest()
 		}
 	}
 	for _, t := range tags {

@@ -53,7 +53,7 @@ func (s *Snapshot) completeLinks(ctx context.Context, d drivers.Driver) error {
 		case archive.KindRevisionLink:
 			queue = append(queue, l)
 		case archive.KindTagCurrentLink:
-			ok, err := need(archive.KindRevisionLink, l.Repo, l.Digest)
+			ok, err := need(archive.KindRevisionLink, l.Repo(), l.Digest())
 			if err != nil {
 				return fmt.Errorf("reading link files: %w", err)
 			}
@@ -63,16 +63,16 @@ func (s *Snapshot) completeLinks(ctx context.Context, d drivers.Driver) error {
 				if s.checking {
 					kind = problem.Damage // for check: a tag that answers 404
 				}
-				s.problems.Add(kind, l.Path(), l.Digest, "tag %s:%s names manifest %s, which has no revision link "+
+				s.problems.Add(kind, l.Path(), l.Digest(), "tag %s:%s names manifest %s, which has no revision link "+
 					"(deleted while the snapshot was taken?): the registry does not serve it%s",
-					l.Repo, l.Tag, l.Digest, s.then("left out"))
+					l.Repo(), l.Tag(), l.Digest(), s.then("left out"))
 			}
 		}
 	}
 	for len(queue) > 0 {
 		l := queue[0]
 		queue = queue[1:]
-		m := s.Manifests[l.Digest]
+		m := s.Manifests[l.Digest()]
 		if m == nil {
 			continue // missing or damaged: plan reports it
 		}
@@ -81,7 +81,7 @@ func (s *Snapshot) completeLinks(ctx context.Context, d drivers.Driver) error {
 			child = archive.KindRevisionLink
 		}
 		for _, ref := range m.References {
-			if _, err := need(child, l.Repo, ref); err != nil {
+			if _, err := need(child, l.Repo(), ref); err != nil {
 				return fmt.Errorf("reading link files: %w", err)
 			}
 		}
@@ -106,9 +106,16 @@ func (s *Snapshot) completeLinks(ctx context.Context, d drivers.Driver) error {
 // hasLink reports whether s.Links holds the link of kind k in repo for tag
 // and digest dg (archive.LinkPath's arguments). Links are in restore
 // order, by path within a kind (sortLinks): a binary search, rather than a
-// set of every path.
+// set of every path. A string the interner never placed is in no link.
 func (s *Snapshot) hasLink(k archive.Kind, repo, tag, dg string) bool {
-	probe := Link{Kind: k, Repo: repo, Tag: tag, Digest: dg}
+	probe := Link{Kind: k, names: s.names}
+	var found [3]bool
+	probe.repo, found[0] = s.names.find(repo)
+	probe.tag, found[1] = s.names.find(tag)
+	probe.dg, found[2] = s.names.find(dg)
+	if found != [3]bool{true, true, true} {
+		return false
+	}
 	rank := k.RestoreRank()
 	i := sort.Search(len(s.Links), func(i int) bool {
 		l := &s.Links[i]
@@ -149,7 +156,7 @@ func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 	revs := map[string][]*Link{}
 	for i := range s.Links {
 		if l := &s.Links[i]; l.Kind == archive.KindRevisionLink {
-			revs[l.Digest] = append(revs[l.Digest], l)
+			revs[l.Digest()] = append(revs[l.Digest()], l)
 		}
 	}
 	stillThere := func(l *Link) (bool, error) {
@@ -157,7 +164,7 @@ func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 		if err != nil {
 			return false, fmt.Errorf("reading link files: %w", err)
 		}
-		return now != nil && now.Digest == l.Digest, nil
+		return now != nil && now.Digest() == l.Digest(), nil
 	}
 	// deleted reports whether every revision link naming manifest dg is
 	// gone now; then they and the tags naming dg in those repositories are
@@ -177,7 +184,7 @@ func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 		}
 		repos := map[string]bool{}
 		for _, l := range ls {
-			repos[l.Repo] = true
+			repos[l.Repo()] = true
 		}
 		deletedIn[dg] = repos
 		return true, nil
@@ -187,10 +194,10 @@ func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 			return
 		}
 		for _, l := range s.Links {
-			if repos := deletedIn[l.Digest]; repos[l.Repo] && l.Kind != archive.KindLayerLink {
+			if repos := deletedIn[l.Digest()]; repos[l.Repo()] && l.Kind != archive.KindLayerLink {
 				gone[l.Path()] = true
-				s.problems.Add(problem.Notice, l.Path(), l.Digest, "names manifest %s, deleted (or garbage-collected) while the snapshot was taken%s",
-					l.Digest, s.then("left out"))
+				s.problems.Add(problem.Notice, l.Path(), l.Digest(), "names manifest %s, deleted (or garbage-collected) while the snapshot was taken%s",
+					l.Digest(), s.then("left out"))
 			}
 		}
 	}
@@ -216,13 +223,13 @@ func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 	}
 	for i := range s.Links {
 		l := &s.Links[i]
-		if _, ok := s.Present[l.Digest]; ok || checked[l.Digest] || gone[l.Path()] {
+		if _, ok := s.Present[l.Digest()]; ok || checked[l.Digest()] || gone[l.Path()] {
 			continue
 		}
 		switch l.Kind {
 		case archive.KindRevisionLink:
-			checked[l.Digest] = true
-			if _, err := deleted(l.Digest); err != nil {
+			checked[l.Digest()] = true
+			if _, err := deleted(l.Digest()); err != nil {
 				return err
 			}
 		case archive.KindTagCurrentLink:
@@ -232,8 +239,8 @@ func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 			}
 			if !ok {
 				gone[l.Path()] = true
-				s.problems.Add(problem.Notice, l.Path(), l.Digest, "tag %s:%s was deleted or moved while the snapshot was taken%s",
-					l.Repo, l.Tag, s.then("left out"))
+				s.problems.Add(problem.Notice, l.Path(), l.Digest(), "tag %s:%s was deleted or moved while the snapshot was taken%s",
+					l.Repo(), l.Tag(), s.then("left out"))
 			}
 		}
 	}
@@ -259,7 +266,7 @@ func (s *Snapshot) dropTaglessIndexes() {
 	var drop []bool // by index; nil until one is dropped
 	for i, l := range s.Links {
 		if l.Kind == archive.KindTagIndexLink &&
-			!s.hasLink(archive.KindTagCurrentLink, l.Repo, l.Tag, "") {
+			!s.hasLink(archive.KindTagCurrentLink, l.Repo(), l.Tag(), "") {
 			if drop == nil {
 				drop = make([]bool, len(s.Links))
 			}

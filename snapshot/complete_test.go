@@ -48,7 +48,7 @@ func TestLinksPushedDuringTheWalk(t *testing.T) {
 	repoLinks := func(repo string, kinds ...archive.Kind) []string {
 		var out []string
 		for _, l := range all.Links {
-			if l.Repo == repo && slices.Contains(kinds, l.Kind) {
+			if l.Repo() == repo && slices.Contains(kinds, l.Kind) {
 				out = append(out, l.Path())
 			}
 		}
@@ -75,7 +75,7 @@ func TestLinksPushedDuringTheWalk(t *testing.T) {
 		got = append(got, l.Path())
 	}
 	for _, l := range all.Links {
-		if slices.Contains(hidden, l.Path()) && l.Kind == archive.KindLayerLink && !referenced[l.Digest] {
+		if slices.Contains(hidden, l.Path()) && l.Kind == archive.KindLayerLink && !referenced[l.Digest()] {
 			continue
 		}
 		want = append(want, l.Path())
@@ -92,7 +92,7 @@ func TestLinksPushedDuringTheWalk(t *testing.T) {
 			gone = &all.Links[i]
 		}
 	}
-	rev := archive.LinkPath(archive.KindRevisionLink, "alpha", "", gone.Digest)
+	rev := archive.LinkPath(archive.KindRevisionLink, "alpha", "", gone.Digest())
 	regtest.Must(t, d.Delete(t.Context(), rev))
 	s, err = Take(t.Context(), d, Options{})
 	if err != nil {
@@ -106,7 +106,7 @@ func TestLinksPushedDuringTheWalk(t *testing.T) {
 		t.Errorf("no notice names the tag left out: %q", problemLines(s))
 	}
 	for _, l := range s.Links {
-		if l.Kind == archive.KindTagCurrentLink && l.Digest == gone.Digest && l.Repo == "alpha" {
+		if l.Kind == archive.KindTagCurrentLink && l.Digest() == gone.Digest() && l.Repo() == "alpha" {
 			t.Errorf("tag %s names the manifest without a revision link", l.Path())
 		}
 	}
@@ -159,7 +159,7 @@ func TestManifestsCollectedDuringTheSnapshot(t *testing.T) {
 	}
 	for _, l := range all.Links {
 		if l.Kind == archive.KindRevisionLink {
-			revs[l.Digest] = append(revs[l.Digest], l)
+			revs[l.Digest()] = append(revs[l.Digest()], l)
 		}
 	}
 	var victims []string
@@ -194,7 +194,7 @@ func TestManifestsCollectedDuringTheSnapshot(t *testing.T) {
 	for _, l := range want.Links {
 		// A tag's index entry naming a collected manifest goes too: it
 		// names a manifest the registry no longer serves.
-		if l.Kind == archive.KindTagIndexLink && slices.Contains(victims, l.Digest) {
+		if l.Kind == archive.KindTagIndexLink && slices.Contains(victims, l.Digest()) {
 			continue
 		}
 		wantPaths = append(wantPaths, l.Path())

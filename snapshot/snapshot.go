@@ -64,7 +64,7 @@ type Snapshot struct {
 
 	statted  map[string]bool                   // while Take runs: blobs found missing (and manifests being read), beyond Present
 	known    func(dg string) *archive.Manifest // while Take runs: from Options.Known; nil when blobs are not listed
-	names    *interner                         // one string per digest and repository name, while Take runs
+	names    *interner                         // one string per digest, repository and tag name: placed while Take runs
 	problems *problem.List
 	checking bool // taken by check: problems say what is wrong, not what a backup does about it
 }
@@ -111,7 +111,10 @@ func Take(ctx context.Context, d drivers.Driver, opts Options) (*Snapshot, error
 	}
 	s := &Snapshot{Manifests: map[string]*archive.Manifest{}, Present: map[string]int64{},
 		problems: ps, checking: opts.ForCheck, names: newInterner()}
-	defer func() { s.names, s.statted, s.known = nil, nil, nil }() // needed while taking only
+	defer func() { // needed while taking only; the links keep the strings
+		s.names.freeze()
+		s.names, s.statted, s.known = nil, nil, nil
+	}()
 	if opts.Known != nil && s.listsBlobs(d, opts.AllBlobs) {
 		s.known = knownOnce(opts.Known)
 	}
@@ -154,7 +157,7 @@ func (s *Snapshot) take(ctx context.Context, d drivers.Driver, concurrency int, 
 	if err := s.recheckMissing(ctx, d); err != nil {
 		return err
 	}
-	s.names, s.statted = nil, nil // every digest is in; what is left needs neither
+	s.statted = nil // every digest is in
 	s.plan(allBlobs)
 	s.dropTaglessIndexes()
 	return nil
@@ -197,9 +200,9 @@ func (s *Snapshot) readManifests(ctx context.Context, d drivers.Driver, concurre
 	queued := map[string]bool{}
 	var next []string
 	for _, l := range s.Links {
-		if l.Kind != archive.KindLayerLink && !queued[l.Digest] {
-			queued[l.Digest] = true
-			next = append(next, l.Digest)
+		if l.Kind != archive.KindLayerLink && !queued[l.Digest()] {
+			queued[l.Digest()] = true
+			next = append(next, l.Digest())
 		}
 	}
 	for len(next) > 0 {
@@ -329,17 +332,17 @@ func (s *Snapshot) plan(allBlobs bool) {
 	var want []string // with repeats: a slice is a fifth of a map's memory
 	kept := s.Links[:0]
 	for _, l := range s.Links {
-		if _, ok := s.Present[l.Digest]; ok {
-			want = append(want, l.Digest)
+		if _, ok := s.Present[l.Digest()]; ok {
+			want = append(want, l.Digest())
 			kept = append(kept, l)
 			continue
 		}
 		switch l.Kind {
 		case archive.KindLayerLink, archive.KindTagIndexLink:
 			// Normal after a manifest was deleted and garbage-collected.
-			s.problems.Add(problem.Notice, l.Path(), l.Digest, "points to a blob no longer in storage (garbage-collected?)%s", s.then("left out"))
+			s.problems.Add(problem.Notice, l.Path(), l.Digest(), "points to a blob no longer in storage (garbage-collected?)%s", s.then("left out"))
 		default:
-			s.problems.Add(problem.Damage, l.Path(), l.Digest, "points to a blob missing from storage%s", s.then("left out"))
+			s.problems.Add(problem.Damage, l.Path(), l.Digest(), "points to a blob missing from storage%s", s.then("left out"))
 		}
 	}
 	s.Links = kept
