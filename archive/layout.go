@@ -17,7 +17,7 @@ const (
 // Kind classifies a path in the registry's storage layout. The order in
 // which the kinds are written is RestoreOrder, not the order of their
 // values.
-type Kind int
+type Kind uint8
 
 const (
 	KindUnknown        Kind = iota

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"slices"
 	"sync"
 
 	"github.com/regbackup/regbackup/archive"
@@ -50,16 +49,20 @@ func (s *Snapshot) statBlobs(ctx context.Context, d drivers.Driver, concurrency 
 	if s.statted == nil {
 		s.statted = map[string]bool{}
 	}
-	var todo []string // sorted, without repeats: a slice is a fifth of a set's memory
+	if s.names == nil { // TakeDatabase: interned while looked up
+		s.names = newInterner()
+		defer func() { s.names.freeze(); s.names = nil }()
+	}
+	var hs []handle // with repeats, till sorted: a handle is a quarter of a string's header
 	for dg := range digests {
 		if _, ok := s.Present[dg]; !ok && !s.statted[dg] && archive.ValidDigest(dg) {
-			todo = append(todo, dg)
+			hs = append(hs, s.names.put(dg))
 		}
 	}
-	slices.Sort(todo)
-	todo = slices.Compact(todo)
+	todo := s.names.sorted(hs)
 	var mu sync.Mutex
-	err := parallel.ForEach(ctx, concurrency, todo, func(ctx context.Context, dg string) error {
+	err := parallel.ForEach(ctx, concurrency, todo, func(ctx context.Context, h handle) error {
+		dg := s.names.str(h)
 		fi, err := d.Stat(ctx, archive.BlobPath(dg))
 		if errors.Is(err, drivers.ErrNotFound) {
 			mu.Lock()

@@ -152,12 +152,19 @@ func isIndexType(mt string) bool { return mt == mtDockerList || mt == mtOCIIndex
 // is damage, which plan reports.
 func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 	gone := map[string]bool{} // link paths left out
-	// revs: the revision links naming each manifest, by digest.
-	revs := map[string][]*Link{}
-	for i := range s.Links {
-		if l := &s.Links[i]; l.Kind == archive.KindRevisionLink {
-			revs[l.Digest()] = append(revs[l.Digest()], l)
+	// revs: the revision links naming each manifest, by digest; made at the
+	// first manifest missing (a million tags make a map of some 80 MB).
+	var revs map[string][]*Link
+	revisionLinks := func(dg string) []*Link {
+		if revs == nil {
+			revs = map[string][]*Link{}
+			for i := range s.Links {
+				if l := &s.Links[i]; l.Kind == archive.KindRevisionLink {
+					revs[l.Digest()] = append(revs[l.Digest()], l)
+				}
+			}
 		}
+		return revs[dg]
 	}
 	stillThere := func(l *Link) (bool, error) {
 		now, err := s.readLink(ctx, d, l.Path())
@@ -173,7 +180,7 @@ func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 	// thousands during the snapshot).
 	deletedIn := map[string]map[string]bool{} // manifest digest -> repositories it was deleted from
 	deleted := func(dg string) (bool, error) {
-		ls := revs[dg]
+		ls := revisionLinks(dg)
 		if len(ls) == 0 {
 			return false, nil
 		}

@@ -3,6 +3,7 @@ package snapshot
 import (
 	"hash/maphash"
 	"math/bits"
+	"slices"
 	"strings"
 	"sync"
 	"unsafe"
@@ -148,6 +149,16 @@ func (in *interner) freeze() {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.table, in.chunk = nil, nil
+}
+
+// sorted sorts hs by the strings they stand for and drops repeats, in
+// place: a handle is a quarter of a string's header, so a list of the
+// digests a million tags name, repeats and all, is some thirty MB.
+func (in *interner) sorted(hs []handle) []handle {
+	slices.Sort(hs) // repeats first, while comparing is cheap
+	hs = slices.Compact(hs)
+	slices.SortFunc(hs, func(a, b handle) int { return strings.Compare(in.str(a), in.str(b)) })
+	return hs
 }
 
 // str is the string h stands for.

@@ -10,18 +10,18 @@ import (
 // was unambiguous).
 //
 // A snapshot of a million tags holds some five million links, so a Link is
-// small (32 bytes): its storage path is not kept but made again from its
-// fields when asked for (it is kept only in the odd case that making it
-// again would not give the same string), and its strings (repository,
-// tag, digest) are handles into the snapshot's interner, shared with every
-// other link and manifest naming them.
+// small (24 bytes): its storage path is not kept but made again from its
+// fields when asked for (it is kept, in place of the tag, only in the odd
+// case that making it again would not give the same string), and its
+// strings (repository, tag, digest) are handles into the snapshot's
+// interner, shared with every other link and manifest naming them.
 type Link struct {
-	Kind  archive.Kind // which link: layer, revision, tag index, tag current
 	names *interner
 	repo  handle
-	tag   handle // for tag links
+	tag   handle // for tag links; the storage path when odd
 	dg    handle // the digest the link holds, which a path naming one names too
-	odd   handle // the storage path, when archive.LinkPath would not give it back
+	Kind  archive.Kind
+	odd   bool // archive.LinkPath would not give the storage path back: tag holds it
 }
 
 // newLink is the Link of the link file at path, which ParsePath read as p,
@@ -32,7 +32,7 @@ type Link struct {
 func newLink(path string, p archive.Path, dg string, in *interner) Link {
 	l := Link{Kind: p.Kind, names: in, repo: in.put(p.Repo), tag: in.put(p.Tag), dg: in.put(dg)}
 	if l.Path() != path {
-		l.odd = in.put(path)
+		l.tag, l.odd = in.put(path), true
 	}
 	return l
 }
@@ -41,7 +41,12 @@ func newLink(path string, p archive.Path, dg string, in *interner) Link {
 func (l *Link) Repo() string { return l.names.str(l.repo) }
 
 // Tag is the link's tag, for tag links ("" for the others).
-func (l *Link) Tag() string { return l.names.str(l.tag) }
+func (l *Link) Tag() string {
+	if l.odd {
+		return archive.ParsePath(l.names.str(l.tag)).Tag
+	}
+	return l.names.str(l.tag)
+}
 
 // Digest is the digest the link holds.
 func (l *Link) Digest() string { return l.names.str(l.dg) }
@@ -51,8 +56,8 @@ func (l Link) String() string { return l.Path() + " -> " + l.Digest() }
 
 // Path is the link file's storage path.
 func (l *Link) Path() string {
-	if l.odd != 0 {
-		return l.names.str(l.odd)
+	if l.odd {
+		return l.names.str(l.tag)
 	}
 	return archive.LinkPath(l.Kind, l.Repo(), l.Tag(), l.Digest())
 }
@@ -60,8 +65,8 @@ func (l *Link) Path() string {
 // pieces are strings whose concatenation is l.Path(), for comparing paths
 // without making them.
 func (l *Link) pieces() [7]string {
-	if l.odd != 0 {
-		return [7]string{l.names.str(l.odd)}
+	if l.odd {
+		return [7]string{l.names.str(l.tag)}
 	}
 	repo, root, hex := l.Repo(), archive.RegistryRoot+"repositories/", strings.TrimPrefix(l.Digest(), "sha256:")
 	switch l.Kind {

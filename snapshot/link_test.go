@@ -39,7 +39,7 @@ func TestLinkPathWithoutKeepingIt(t *testing.T) {
 			held = d1
 		}
 		links[i] = newLink(p, parsed, held, in)
-		if links[i].odd != 0 {
+		if links[i].odd {
 			t.Errorf("%s: kept its path", p)
 		}
 		if got := links[i].Path(); got != p {
@@ -69,8 +69,29 @@ func sameString(a, b string) bool {
 
 // TestLinkIsSmall: a million tags are some six million links.
 func TestLinkIsSmall(t *testing.T) {
-	if n := unsafe.Sizeof(Link{}); n > 32 {
-		t.Errorf("a Link is %d bytes, over 32", n)
+	if n := unsafe.Sizeof(Link{}); n > 24 {
+		t.Errorf("a Link is %d bytes, over 24", n)
+	}
+}
+
+// A link whose path names another digest than it holds (a tag index
+// link repaired, say) keeps its path, and still answers its tag.
+func TestLinkOddPath(t *testing.T) {
+	d1 := "sha256:" + strings.Repeat("1", 64)
+	d2 := "sha256:" + strings.Repeat("f", 64)
+	in := newInterner()
+	p := archive.LinkPath(archive.KindTagIndexLink, "team/app", "v1.0", d1)
+	l := newLink(p, archive.ParsePath(p), d2, in)
+	if !l.odd {
+		t.Fatalf("%s holding %s: path not kept", p, d2)
+	}
+	if l.Path() != p || l.Tag() != "v1.0" || l.Repo() != "team/app" || l.Digest() != d2 || l.Kind != archive.KindTagIndexLink {
+		t.Errorf("odd link = %s %s %s %s %v", l.Path(), l.Repo(), l.Tag(), l.Digest(), l.Kind)
+	}
+	q := archive.LinkPath(archive.KindTagIndexLink, "team/app", "v1.0", d2)
+	m := newLink(q, archive.ParsePath(q), d2, in)
+	if c := comparePaths(&l, &m); c != strings.Compare(p, q) {
+		t.Errorf("comparePaths(odd, plain) = %d, want %d", c, strings.Compare(p, q))
 	}
 }
 

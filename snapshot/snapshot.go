@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"sync"
 
 	"github.com/regbackup/regbackup/archive"
@@ -329,11 +328,11 @@ func (s *Snapshot) knownManifest(k *archive.Manifest) (*archive.Manifest, []stri
 // plan decides which blobs to copy and reports every reference to a blob
 // that storage does not hold.
 func (s *Snapshot) plan(allBlobs bool) {
-	var want []string // with repeats: a slice is a fifth of a map's memory
+	var want []handle // with repeats, till sorted: a million tags name some seven million
 	kept := s.Links[:0]
 	for _, l := range s.Links {
 		if _, ok := s.Present[l.Digest()]; ok {
-			want = append(want, l.Digest())
+			want = append(want, l.dg)
 			kept = append(kept, l)
 			continue
 		}
@@ -346,15 +345,10 @@ func (s *Snapshot) plan(allBlobs bool) {
 		}
 	}
 	s.Links = kept
-	digests := make([]string, 0, len(s.Manifests))
-	for dg := range s.Manifests {
-		digests = append(digests, dg)
-	}
-	sort.Strings(digests)
-	for _, dg := range digests {
+	for _, dg := range s.manifestDigests() {
 		for _, ref := range s.Manifests[dg].References {
 			if _, ok := s.Present[ref]; ok {
-				want = append(want, ref)
+				want = append(want, s.names.put(ref))
 			} else if archive.ValidDigest(ref) {
 				s.problems.Add(problem.Damage, "", ref, "referenced by manifest %s but missing from storage (a foreign layer is fine)", dg)
 			}
@@ -363,13 +357,13 @@ func (s *Snapshot) plan(allBlobs bool) {
 	if allBlobs {
 		want = want[:0]
 		for dg := range s.Present {
-			want = append(want, dg)
+			want = append(want, s.names.put(dg))
 		}
 	}
-	slices.Sort(want)
-	want = slices.Compact(want)
+	want = s.names.sorted(want)
 	s.Planned = make([]archive.Blob, len(want))
-	for i, dg := range want {
+	for i, h := range want {
+		dg := s.names.str(h)
 		s.Planned[i] = archive.Blob{Digest: dg, Size: s.Present[dg]}
 	}
 }
