@@ -167,6 +167,11 @@ func (cw *CatalogWriter) element(add func([]byte) []byte) error {
 	if cw.count > 0 {
 		cw.buf = append(cw.buf, ',')
 	}
+	if len(cw.buf) > PartSize/2 && cap(cw.buf) < PartSize+PartSize/8 {
+		// Room for a part and the element that ends it: appending would
+		// double the buffer to twice PartSize.
+		cw.buf = append(make([]byte, 0, PartSize+PartSize/8), cw.buf...)
+	}
 	cw.buf = append(cw.buf, '\n')
 	cw.buf = add(cw.buf)
 	cw.count++

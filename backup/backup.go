@@ -100,6 +100,7 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 	if err != nil {
 		return nil, err
 	}
+	snap.Present = nil // Planned has the sizes of the blobs to write: every blob's can go
 	// The catalog's lists go from the snapshot straight into the archive
 	// (WriteLists): cat holds the head and the blobs only.
 	cat := snap.CatalogHead()
@@ -143,7 +144,7 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 	if dbSnap == nil { // a database's incremental takes its manifests from the database again
 		sidecarManifests = snap.SortedManifests()
 	}
-	snap.Manifests, snap.Present, snap.Planned = nil, nil, nil
+	snap.Manifests, snap.Planned = nil, nil
 	var dumped int64
 	if dbSnap != nil {
 		if dumped, err = writeDump(ctx, w, dbSnap, opts.Database.Tools, opts.Compression != archive.None && opts.Compression != "", prog); err != nil {

@@ -121,6 +121,7 @@ func Copy(ctx context.Context, src, dst drivers.Driver, opts Options) (*Report, 
 	if err != nil {
 		return nil, err
 	}
+	snap.Present = nil // Planned has the sizes of the blobs to copy: every blob's can go
 	sel, need, counts, err := selectRepositories(snap, opts.Repositories)
 	if err != nil {
 		return nil, err

@@ -37,8 +37,9 @@ var ErrDamagedSource = errors.New("source storage is damaged")
 // the exported fields the same way: Links in restore order, Manifests by
 // digest, Present and Planned; Catalog then describes it for an archive,
 // and backup and copy work from it alike. Callers read it; a caller
-// done with a part of it may drop that part (backup lets go of Manifests,
-// Present and Planned once the catalog is written).
+// done with a part of it may drop that part (backup and copy let go of
+// Present once it is taken, backup of Manifests and Planned once the
+// catalog is written).
 type Snapshot struct {
 	// Links are every link file, in restore order (archive.RestoreOrder: layers, revisions, tag
 	// index, tag current) and by path within a kind; links to blobs
