@@ -139,10 +139,10 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 	// The archive holds the catalog now: of the snapshot, only the links
 	// are left to write (and cat.Blobs, local, say which blobs are in),
 	// and the manifests for the sidecar, which the next incremental takes
-	// them from.
-	var sidecarManifests []archive.Manifest
+	// them from (kept compact until the sidecar is made, at the end).
+	var sidecarManifests *snapshot.ManifestSet
 	if dbSnap == nil { // a database's incremental takes its manifests from the database again
-		sidecarManifests = snap.SortedManifests()
+		sidecarManifests = snap.Manifests
 	}
 	snap.Manifests, snap.Planned = nil, nil
 	var dumped int64
@@ -186,7 +186,7 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 		Blobs: tr.Blobs - len(tr.Corrupt), BlobBytes: tr.BlobBytes, Links: links, Files: len(files)},
 		Problems: snap.Problems(), Duration: time.Since(start),
 		InheritedBlobs: len(cat.Blobs) - len(local),
-		Meta:           newMeta(cat, sidecarManifests, w.CatalogSHA256(), &tr, len(opts.Recipients) > 0, opts.Compression)}
+		Meta:           newMeta(cat, sidecarManifests.Slice(), w.CatalogSHA256(), &tr, len(opts.Recipients) > 0, opts.Compression)}
 	if dbSnap != nil {
 		rep.Metadata, rep.DatabaseBytes, rep.SchemaVersion = cat.Metadata, dumped, dbSnap.SchemaVersion
 	}

@@ -106,7 +106,7 @@ func Check(ctx context.Context, d drivers.Driver, opts Options) (*Report, error)
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Manifests: len(s.Manifests), Links: len(s.Links), Blobs: len(s.Present), ReadData: opts.ReadData}
+	rep := &Report{Manifests: s.Manifests.Len(), Links: len(s.Links), Blobs: len(s.Present), ReadData: opts.ReadData}
 	repos := map[string]bool{}
 	for _, l := range s.Links {
 		repos[l.Repo()] = true
@@ -118,9 +118,9 @@ func Check(ctx context.Context, d drivers.Driver, opts Options) (*Report, error)
 	for _, size := range s.Present {
 		rep.BlobBytes += size
 	}
-	for dg := range s.Manifests {
+	for m := range s.Manifests.All() {
 		rep.Hashed++
-		rep.HashedBytes += s.Present[dg]
+		rep.HashedBytes += s.Present[m.Digest]
 	}
 	findOrphans(s, rep)
 	if err := findUploads(ctx, s, d, opts, rep); err != nil {
@@ -150,7 +150,7 @@ func findOrphans(s *snapshot.Snapshot, rep *Report) {
 			return
 		}
 		reached[dg] = true
-		if m := s.Manifests[dg]; m != nil {
+		if m := s.Manifests.Get(dg); m != nil {
 			for _, r := range m.References {
 				reach(r)
 			}

@@ -27,7 +27,7 @@ func checkDatabase(ctx context.Context, d drivers.Driver, opts Options, sopts sn
 		return nil, err
 	}
 	dbs.Close()
-	rep := &Report{Manifests: len(s.Manifests), Blobs: len(s.Present), ReadData: opts.ReadData,
+	rep := &Report{Manifests: s.Manifests.Len(), Blobs: len(s.Present), ReadData: opts.ReadData,
 		Repositories: len(dbs.Repositories), Orphans: []Orphan{}, Metadata: "database"}
 	for _, r := range dbs.Repositories {
 		rep.Tags += len(r.Tags)

@@ -49,10 +49,6 @@ func (s *Snapshot) statBlobs(ctx context.Context, d drivers.Driver, concurrency 
 	if s.statted == nil {
 		s.statted = map[string]bool{}
 	}
-	if s.names == nil { // TakeDatabase: interned while looked up
-		s.names = newInterner()
-		defer func() { s.names.freeze(); s.names = nil }()
-	}
 	var hs []handle // with repeats, till sorted: a handle is a quarter of a string's header
 	for dg := range digests {
 		if _, ok := s.Present[dg]; !ok && !s.statted[dg] && archive.ValidDigest(dg) {
@@ -114,11 +110,9 @@ func (s *Snapshot) needed(yield func(string) bool) {
 			return
 		}
 	}
-	for _, m := range s.Manifests {
-		for _, r := range m.References {
-			if !yield(r) {
-				return
-			}
+	for _, h := range s.Manifests.refs { // every record's, and a replaced record's: a repeat at most
+		if !yield(s.names.str(h)) {
+			return
 		}
 	}
 }

@@ -20,9 +20,7 @@ func (s *Snapshot) Catalog() *archive.Catalog {
 		c.Repositories = append(c.Repositories, *r)
 		return nil
 	})
-	for _, dg := range s.manifestDigests() {
-		c.Manifests = append(c.Manifests, *s.Manifests[dg])
-	}
+	c.Manifests = s.Manifests.Slice()
 	return c
 }
 
@@ -37,8 +35,8 @@ func (s *Snapshot) WriteLists(cw *archive.CatalogWriter) error {
 	if err := s.eachRepository(cw.Repository); err != nil {
 		return err
 	}
-	for _, dg := range s.manifestDigests() {
-		if err := cw.Manifest(s.Manifests[dg]); err != nil {
+	for m := range s.Manifests.All() {
+		if err := cw.Manifest(m); err != nil {
 			return err
 		}
 	}
@@ -119,26 +117,6 @@ func (s *Snapshot) repository(name string, idx []int32) *archive.Repository {
 	}
 	sort.Slice(r.Tags, func(i, j int) bool { return r.Tags[i].Name < r.Tags[j].Name })
 	return r
-}
-
-// SortedManifests are the snapshot's manifests by digest, as the
-// catalog lists them.
-func (s *Snapshot) SortedManifests() []archive.Manifest {
-	out := make([]archive.Manifest, 0, len(s.Manifests))
-	for _, dg := range s.manifestDigests() {
-		out = append(out, *s.Manifests[dg])
-	}
-	return out
-}
-
-// manifestDigests are the digests of Manifests, sorted.
-func (s *Snapshot) manifestDigests() []string {
-	out := make([]string, 0, len(s.Manifests))
-	for dg := range s.Manifests {
-		out = append(out, dg)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // CatalogHead is Catalog without its repositories and manifests, which

@@ -72,16 +72,16 @@ func (s *Snapshot) completeLinks(ctx context.Context, d drivers.Driver) error {
 	for len(queue) > 0 {
 		l := queue[0]
 		queue = queue[1:]
-		m := s.Manifests[l.Digest()]
+		m := s.Manifests.rec(l.Digest())
 		if m == nil {
 			continue // missing or damaged: plan reports it
 		}
 		child := archive.KindLayerLink
-		if isIndexType(m.MediaType) {
+		if isIndexType(s.names.str(m.mediaType)) {
 			child = archive.KindRevisionLink
 		}
-		for _, ref := range m.References {
-			if _, err := need(child, l.Repo(), ref); err != nil {
+		for _, h := range s.Manifests.refsOf(m) {
+			if _, err := need(child, l.Repo(), s.names.str(h)); err != nil {
 				return fmt.Errorf("reading link files: %w", err)
 			}
 		}
@@ -209,23 +209,29 @@ func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 		}
 	}
 	checked := map[string]bool{}
-	for dg, m := range s.Manifests {
+	ms := s.Manifests
+	for i := range ms.recs {
+		m := &ms.recs[i]
+		if m.size < 0 || isIndexType(s.names.str(m.mediaType)) {
+			continue
+		}
 		lacks := false
-		for _, ref := range m.References {
-			if _, ok := s.Present[ref]; !ok && archive.ValidDigest(ref) && !isIndexType(m.MediaType) {
+		for _, h := range ms.refsOf(m) {
+			if ref := s.names.str(h); !s.hasBlob(ref) && archive.ValidDigest(ref) {
 				lacks = true
 			}
 		}
 		if !lacks {
 			continue
 		}
+		dg := s.names.str(m.dg)
 		checked[dg] = true
 		ok, err := deleted(dg)
 		if err != nil {
 			return err
 		}
 		if ok {
-			delete(s.Manifests, dg)
+			ms.delete(dg)
 		}
 	}
 	for i := range s.Links {

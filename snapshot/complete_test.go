@@ -65,7 +65,7 @@ func TestLinksPushedDuringTheWalk(t *testing.T) {
 	// Every link but the layer links no manifest of the repository
 	// references (layers of a push that never finished: nothing needs them).
 	referenced := map[string]bool{}
-	for _, m := range all.Manifests {
+	for m := range all.Manifests.All() {
 		for _, r := range m.References {
 			referenced[r] = true
 		}
@@ -152,7 +152,7 @@ func TestManifestsCollectedDuringTheSnapshot(t *testing.T) {
 	// whose layers no other manifest references.
 	uses := map[string]int{}
 	revs := map[string][]Link{}
-	for _, m := range all.Manifests {
+	for m := range all.Manifests.All() {
 		for _, r := range m.References {
 			uses[r]++
 		}
@@ -164,8 +164,8 @@ func TestManifestsCollectedDuringTheSnapshot(t *testing.T) {
 	}
 	var victims []string
 	var after []string
-	for _, dg := range all.manifestDigests() {
-		m := all.Manifests[dg]
+	for m := range all.Manifests.All() {
+		dg := m.Digest
 		if len(victims) == 2 || len(revs[dg]) != 1 || isIndexType(m.MediaType) || len(m.References) < 2 || uses[dg] > 0 {
 			continue
 		}
@@ -214,7 +214,7 @@ func TestManifestsCollectedDuringTheSnapshot(t *testing.T) {
 		t.Errorf("links after a collection during the snapshot: %q more, %q fewer than the registry's after it", extra, missing)
 	}
 	for _, dg := range victims {
-		if s.Manifests[dg] != nil {
+		if s.Manifests.Has(dg) {
 			t.Errorf("collected manifest %s is in the snapshot", dg)
 		}
 		if !slices.ContainsFunc(s.Problems(), func(p problem.Problem) bool {

@@ -47,8 +47,14 @@ func TakeDatabase(ctx context.Context, d drivers.Driver, db *metadb.Snapshot, op
 	if ps == nil {
 		ps = problem.NewList(opts.Progress.ProblemFunc())
 	}
-	s := &Snapshot{Manifests: map[string]*archive.Manifest{}, Present: map[string]int64{},
-		problems: ps, checking: opts.ForCheck, Database: db}
+	names := newInterner()
+	s := &Snapshot{Manifests: newManifestSet(names), Present: map[string]int64{},
+		problems: ps, checking: opts.ForCheck, Database: db, names: names}
+	defer func() { // needed while taking only; the manifests keep the strings
+		s.Manifests.seal()
+		s.names.freeze()
+		s.names, s.statted = nil, nil
+	}()
 	concurrency := parallel.Concurrency(opts.Concurrency, d)
 	opts.Progress.StartPhase("snapshot", fmt.Sprintf("metadata database: %d repositories, %d manifests, %d blobs referenced",
 		len(db.Repositories), len(db.Manifests), len(db.Blobs)))
@@ -58,8 +64,8 @@ func TakeDatabase(ctx context.Context, d drivers.Driver, db *metadb.Snapshot, op
 				s.problems.Add(problem.Damage, "", m.Digest, "manifest payload in the metadata database hashes to %s", got)
 			}
 		}
-		s.Manifests[m.Digest] = &archive.Manifest{Digest: m.Digest, MediaType: m.MediaType,
-			Size: int64(len(m.Payload)), References: m.References()}
+		s.Manifests.put(&archive.Manifest{Digest: m.Digest, MediaType: m.MediaType,
+			Size: int64(len(m.Payload)), References: m.References()})
 	}
 	want := make([]string, len(db.Blobs))
 	for i, b := range db.Blobs {
@@ -127,7 +133,7 @@ func (s *Snapshot) databaseCatalog() *archive.Catalog {
 		c.Repositories = append(c.Repositories, ar)
 	}
 	for _, m := range db.Manifests {
-		c.Manifests = append(c.Manifests, *s.Manifests[m.Digest])
+		c.Manifests = append(c.Manifests, *s.Manifests.Get(m.Digest))
 		c.Database.ManifestsBytes += int64(len(m.Payload))
 	}
 	return c

@@ -47,7 +47,7 @@ func TestKnownManifestsAreNotRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	known := map[string]*archive.Manifest{}
-	for _, m := range want.SortedManifests() {
+	for _, m := range want.Manifests.Slice() {
 		known[m.Digest] = &m
 	}
 	b := &blobReads{Driver: d, reads: map[string]int{}}

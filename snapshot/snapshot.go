@@ -47,7 +47,7 @@ type Snapshot struct {
 	Links []Link
 	// Manifests are the parsed manifests by digest: every one a revisions
 	// or tag link names, and the children of indexes.
-	Manifests map[string]*archive.Manifest
+	Manifests *ManifestSet
 	// Present maps blob digest to size: every blob in storage, or every
 	// one the snapshot needed (see listsBlobs).
 	Present map[string]int64
@@ -109,9 +109,11 @@ func Take(ctx context.Context, d drivers.Driver, opts Options) (*Snapshot, error
 	if ps == nil {
 		ps = problem.NewList(opts.Progress.ProblemFunc())
 	}
-	s := &Snapshot{Manifests: map[string]*archive.Manifest{}, Present: map[string]int64{},
-		problems: ps, checking: opts.ForCheck, names: newInterner()}
-	defer func() { // needed while taking only; the links keep the strings
+	names := newInterner()
+	s := &Snapshot{Manifests: newManifestSet(names), Present: map[string]int64{},
+		problems: ps, checking: opts.ForCheck, names: names}
+	defer func() { // needed while taking only; the links and manifests keep the strings
+		s.Manifests.seal()
 		s.names.freeze()
 		s.names, s.statted, s.known = nil, nil, nil
 	}()
@@ -215,7 +217,7 @@ func (s *Snapshot) readManifests(ctx context.Context, d drivers.Driver, concurre
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			s.Manifests[dg] = m
+			s.Manifests.put(m)
 			for _, c := range refs {
 				if !queued[c] {
 					queued[c] = true
@@ -346,12 +348,15 @@ func (s *Snapshot) plan(allBlobs bool) {
 		}
 	}
 	s.Links = kept
-	for _, dg := range s.manifestDigests() {
-		for _, ref := range s.Manifests[dg].References {
-			if _, ok := s.Present[ref]; ok {
-				want = append(want, s.names.put(ref))
+	ms := s.Manifests
+	ms.seal() // by digest, so that problems come in that order
+	for i := range ms.recs {
+		for _, h := range ms.refsOf(&ms.recs[i]) {
+			if ref := s.names.str(h); s.hasBlob(ref) {
+				want = append(want, h)
 			} else if archive.ValidDigest(ref) {
-				s.problems.Add(problem.Damage, "", ref, "referenced by manifest %s but missing from storage (a foreign layer is fine)", dg)
+				s.problems.Add(problem.Damage, "", ref, "referenced by manifest %s but missing from storage (a foreign layer is fine)",
+					s.names.str(ms.recs[i].dg))
 			}
 		}
 	}
@@ -367,6 +372,12 @@ func (s *Snapshot) plan(allBlobs bool) {
 		dg := s.names.str(h)
 		s.Planned[i] = archive.Blob{Digest: dg, Size: s.Present[dg]}
 	}
+}
+
+// hasBlob reports whether Present holds blob dg.
+func (s *Snapshot) hasBlob(dg string) bool {
+	_, ok := s.Present[dg]
+	return ok
 }
 
 // then is the end of a problem's message saying what a backup does about

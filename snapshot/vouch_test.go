@@ -198,7 +198,7 @@ func TestBlobsListedBesideLinks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, hidden := range []string{reg.Tags[0].Digest, want.Manifests[reg.Tags[0].Digest].References[0]} {
+	for _, hidden := range []string{reg.Tags[0].Digest, want.Manifests.Get(reg.Tags[0].Digest).References[0]} {
 		l := &lateBlob{Driver: d, hidden: archive.BlobPath(hidden), blobsListed: make(chan struct{})}
 		got, err := Take(t.Context(), l, Options{Concurrency: 3})
 		if err != nil {
