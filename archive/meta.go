@@ -2,6 +2,7 @@ package archive
 
 import (
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -48,7 +49,9 @@ type Meta struct {
 	Manifests  [][]int32 `json:"manifests,omitempty"`
 }
 
-// NewMeta describes a complete archive from its catalog and trailer.
+// NewMeta describes a complete archive from its catalog and trailer. Its
+// Blobs are c.Blobs, shared when the trailer names none missing or
+// corrupt (a million tags are some three million blobs: 120 MB a copy).
 func NewMeta(name string, c *Catalog, catalogSHA256 string, t *Trailer, encrypted bool, comp Compression) *Meta {
 	bad := map[string]bool{}
 	for _, x := range t.Missing {
@@ -58,28 +61,41 @@ func NewMeta(name string, c *Catalog, catalogSHA256 string, t *Trailer, encrypte
 		bad[x.Digest] = true
 	}
 	m := &Meta{Format: MetaFormat, Archive: name, Created: c.Created, CatalogSHA256: catalogSHA256,
-		Encrypted: encrypted, Compression: comp, Parents: c.Parents, Blobs: []Blob{}}
-	for _, b := range c.Blobs {
-		if b.Archive == "" && bad[b.Digest] {
-			continue
+		Encrypted: encrypted, Compression: comp, Parents: c.Parents, Blobs: c.Blobs}
+	if len(bad) > 0 || m.Blobs == nil {
+		m.Blobs = make([]Blob, 0, len(c.Blobs))
+		for _, b := range c.Blobs {
+			if b.Archive == "" && bad[b.Digest] {
+				continue
+			}
+			m.Blobs = append(m.Blobs, b)
 		}
-		m.Blobs = append(m.Blobs, b)
 	}
-	m.describeManifests(c.Manifests)
+	m.DescribeManifests(func(yield func(*Manifest) bool) {
+		for i := range c.Manifests {
+			if !yield(&c.Manifests[i]) {
+				return
+			}
+		}
+	})
 	return m
 }
 
-// describeManifests sets MediaTypes and Manifests from manifests: each
-// one whose blob and references m.Blobs (sorted by digest) all list.
-func (m *Meta) describeManifests(manifests []Manifest) {
+// DescribeManifests sets MediaTypes and Manifests from manifests (replacing
+// what they held): each one whose blob and references m.Blobs (sorted by
+// digest) all list. manifests may make each one as it yields it (see
+// snapshot.ManifestSet.All): none is kept.
+func (m *Meta) DescribeManifests(manifests iter.Seq[*Manifest]) {
+	m.MediaTypes, m.Manifests = nil, nil
 	index := func(dg string) (int32, bool) {
 		i, ok := slices.BinarySearchFunc(m.Blobs, dg, func(b Blob, dg string) int { return strings.Compare(b.Digest, dg) })
 		return int32(i), ok
 	}
 	types := map[string]int32{}
 	row := make([]int32, 0, 16)
+	var arena []int32 // the rows, one after the other: a slice each would be a small allocation a manifest
 next:
-	for _, x := range manifests {
+	for x := range manifests {
 		row = row[:0]
 		b, ok := index(x.Digest)
 		if !ok || m.Blobs[b].Size != x.Size {
@@ -99,8 +115,13 @@ next:
 			}
 			row = append(row, i)
 		}
-		m.Manifests = append(m.Manifests, slices.Clone(row))
+		if cap(arena)-len(arena) < len(row) {
+			arena = make([]int32, 0, max(64<<10, len(row)))
+		}
+		arena = append(arena, row...)
+		m.Manifests = append(m.Manifests, arena[len(arena)-len(row):len(arena):len(arena)])
 	}
+	m.Manifests = slices.Clip(m.Manifests)
 }
 
 // KnownManifests are the manifests Manifests describes, by digest, their

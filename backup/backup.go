@@ -186,7 +186,7 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 		Blobs: tr.Blobs - len(tr.Corrupt), BlobBytes: tr.BlobBytes, Links: links, Files: len(files)},
 		Problems: snap.Problems(), Duration: time.Since(start),
 		InheritedBlobs: len(cat.Blobs) - len(local),
-		Meta:           newMeta(cat, sidecarManifests.Slice(), w.CatalogSHA256(), &tr, len(opts.Recipients) > 0, opts.Compression)}
+		Meta:           newMeta(cat, sidecarManifests, w.CatalogSHA256(), &tr, len(opts.Recipients) > 0, opts.Compression)}
 	if dbSnap != nil {
 		rep.Metadata, rep.DatabaseBytes, rep.SchemaVersion = cat.Metadata, dumped, dbSnap.SchemaVersion
 	}
@@ -222,11 +222,11 @@ func writeCatalog(w *archive.Writer, cat *archive.Catalog, snap *snapshot.Snapsh
 
 // newMeta describes the archive for its sidecar: cat (whose lists went
 // into the archive without it holding them) with manifests, the
-// snapshot's.
-func newMeta(cat *archive.Catalog, manifests []archive.Manifest, catalogSHA256 string, tr *archive.Trailer, encrypted bool, comp archive.Compression) *archive.Meta {
-	c := *cat
-	c.Manifests = manifests
-	return archive.NewMeta("", &c, catalogSHA256, tr, encrypted, comp)
+// snapshot's (nil for none), made one at a time.
+func newMeta(cat *archive.Catalog, manifests *snapshot.ManifestSet, catalogSHA256 string, tr *archive.Trailer, encrypted bool, comp archive.Compression) *archive.Meta {
+	m := archive.NewMeta("", cat, catalogSHA256, tr, encrypted, comp)
+	m.DescribeManifests(manifests.All())
+	return m
 }
 
 // knownManifests gives the manifests base's sidecar lists, by digest, for
