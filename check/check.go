@@ -106,7 +106,7 @@ func Check(ctx context.Context, d drivers.Driver, opts Options) (*Report, error)
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Manifests: s.Manifests.Len(), Links: len(s.Links), Blobs: len(s.Present), ReadData: opts.ReadData}
+	rep := &Report{Manifests: s.Manifests.Len(), Links: len(s.Links), Blobs: s.Present.Len(), ReadData: opts.ReadData}
 	repos := map[string]bool{}
 	for _, l := range s.Links {
 		repos[l.Repo()] = true
@@ -115,12 +115,13 @@ func Check(ctx context.Context, d drivers.Driver, opts Options) (*Report, error)
 		}
 	}
 	rep.Repositories = len(repos)
-	for _, size := range s.Present {
+	for _, size := range s.Present.All() {
 		rep.BlobBytes += size
 	}
 	for m := range s.Manifests.All() {
 		rep.Hashed++
-		rep.HashedBytes += s.Present[m.Digest]
+		size, _ := s.Present.Size(m.Digest)
+		rep.HashedBytes += size
 	}
 	findOrphans(s, rep)
 	if err := findUploads(ctx, s, d, opts, rep); err != nil {
@@ -162,7 +163,7 @@ func findOrphans(s *snapshot.Snapshot, rep *Report) {
 		}
 	}
 	rep.Orphans = []Orphan{}
-	for dg, size := range s.Present {
+	for dg, size := range s.Present.All() {
 		if !reached[dg] {
 			rep.Orphans = append(rep.Orphans, Orphan{Digest: dg, Path: archive.BlobPath(dg), Size: size})
 			rep.OrphanBytes += size

@@ -27,12 +27,12 @@ func checkDatabase(ctx context.Context, d drivers.Driver, opts Options, sopts sn
 		return nil, err
 	}
 	dbs.Close()
-	rep := &Report{Manifests: s.Manifests.Len(), Blobs: len(s.Present), ReadData: opts.ReadData,
+	rep := &Report{Manifests: s.Manifests.Len(), Blobs: s.Present.Len(), ReadData: opts.ReadData,
 		Repositories: len(dbs.Repositories), Orphans: []Orphan{}, Metadata: "database"}
 	for _, r := range dbs.Repositories {
 		rep.Tags += len(r.Tags)
 	}
-	for _, size := range s.Present {
+	for _, size := range s.Present.All() {
 		rep.BlobBytes += size
 	}
 	if err := findUploads(ctx, s, d, opts, rep); err != nil {

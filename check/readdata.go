@@ -28,7 +28,7 @@ func hashBlobs(ctx context.Context, s *snapshot.Snapshot, ps *problem.List, d dr
 	}
 	var todo []archive.Blob
 	var total int64
-	for dg, size := range s.Present {
+	for dg, size := range s.Present.All() {
 		if !s.Manifests.Has(dg) && !reported[dg] {
 			todo = append(todo, archive.Blob{Digest: dg, Size: size})
 			total += size

@@ -31,7 +31,7 @@ func (s *Snapshot) listsBlobs(d drivers.Driver, allBlobs bool) bool {
 func (s *Snapshot) listBlobs(ctx context.Context, d drivers.Driver) error {
 	err := d.Walk(ctx, archive.RegistryRoot+"blobs/", func(fi drivers.FileInfo) error {
 		if p := archive.ParsePath(fi.Path); p.Kind == archive.KindBlob {
-			s.Present[s.names.get(p.Digest)] = fi.Size
+			s.Present.set(p.Digest, fi.Size)
 		}
 		return nil
 	})
@@ -51,7 +51,7 @@ func (s *Snapshot) statBlobs(ctx context.Context, d drivers.Driver, concurrency 
 	}
 	var hs []handle // with repeats, till sorted: a handle is a quarter of a string's header
 	for dg := range digests {
-		if _, ok := s.Present[dg]; !ok && !s.statted[dg] && archive.ValidDigest(dg) {
+		if !s.Present.Has(dg) && !s.statted[dg] && archive.ValidDigest(dg) {
 			hs = append(hs, s.names.put(dg))
 		}
 	}
@@ -70,7 +70,7 @@ func (s *Snapshot) statBlobs(ctx context.Context, d drivers.Driver, concurrency 
 			return err
 		}
 		mu.Lock()
-		s.Present[dg] = fi.Size
+		s.Present.setHandle(h, fi.Size)
 		mu.Unlock()
 		return nil
 	})
@@ -83,7 +83,7 @@ func (s *Snapshot) statBlobs(ctx context.Context, d drivers.Driver, concurrency 
 // holdsBlobs reports whether storage holds any blob: from Present when
 // it holds one, else by walking blobs/ to the first one.
 func (s *Snapshot) holdsBlobs(ctx context.Context, d drivers.Driver) (bool, error) {
-	if len(s.Present) > 0 {
+	if s.Present.Len() > 0 {
 		return true, nil
 	}
 	err := d.Walk(ctx, archive.RegistryRoot+"blobs/", func(fi drivers.FileInfo) error {

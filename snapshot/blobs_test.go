@@ -109,7 +109,7 @@ func TestSnapshotStatsOrListsBlobsAlike(t *testing.T) {
 		}
 	}
 	for _, dg := range reg.Garbage {
-		if _, ok := byStat.Present[dg]; ok {
+		if byStat.Present.Has(dg) {
 			t.Errorf("garbage blob %s looked up: a Stat snapshot needs only referenced blobs", dg)
 		}
 	}

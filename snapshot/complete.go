@@ -217,7 +217,7 @@ func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 		}
 		lacks := false
 		for _, h := range ms.refsOf(m) {
-			if ref := s.names.str(h); !s.hasBlob(ref) && archive.ValidDigest(ref) {
+			if ref := s.names.str(h); !s.Present.Has(ref) && archive.ValidDigest(ref) {
 				lacks = true
 			}
 		}
@@ -236,7 +236,7 @@ func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 	}
 	for i := range s.Links {
 		l := &s.Links[i]
-		if _, ok := s.Present[l.Digest()]; ok || checked[l.Digest()] || gone[l.Path()] {
+		if s.Present.Has(l.Digest()) || checked[l.Digest()] || gone[l.Path()] {
 			continue
 		}
 		switch l.Kind {

@@ -48,7 +48,7 @@ func TakeDatabase(ctx context.Context, d drivers.Driver, db *metadb.Snapshot, op
 		ps = problem.NewList(opts.Progress.ProblemFunc())
 	}
 	names := newInterner()
-	s := &Snapshot{Manifests: newManifestSet(names), Present: map[string]int64{},
+	s := &Snapshot{Manifests: newManifestSet(names), Present: newBlobSizes(names),
 		problems: ps, checking: opts.ForCheck, Database: db, names: names}
 	defer func() { // needed while taking only; the manifests keep the strings
 		s.Manifests.seal()
@@ -84,7 +84,7 @@ func TakeDatabase(ctx context.Context, d drivers.Driver, db *metadb.Snapshot, op
 	referenced := map[string]bool{}
 	for _, b := range db.Blobs {
 		referenced[b.Digest] = true
-		size, ok := s.Present[b.Digest]
+		size, ok := s.Present.Size(b.Digest)
 		switch {
 		case !ok:
 			s.problems.Add(problem.Damage, archive.BlobPath(b.Digest), b.Digest,
@@ -99,7 +99,7 @@ func TakeDatabase(ctx context.Context, d drivers.Driver, db *metadb.Snapshot, op
 	}
 	var unknown int
 	var unknownBytes int64
-	for dg, size := range s.Present {
+	for dg, size := range s.Present.All() {
 		if referenced[dg] {
 			continue
 		}

@@ -50,7 +50,7 @@ type Snapshot struct {
 	Manifests *ManifestSet
 	// Present maps blob digest to size: every blob in storage, or every
 	// one the snapshot needed (see listsBlobs).
-	Present map[string]int64
+	Present *BlobSizes
 	// Planned are the blobs to copy, sorted by digest: those the links and
 	// manifests reference, or with Options.AllBlobs every blob in storage.
 	Planned []archive.Blob
@@ -110,7 +110,7 @@ func Take(ctx context.Context, d drivers.Driver, opts Options) (*Snapshot, error
 		ps = problem.NewList(opts.Progress.ProblemFunc())
 	}
 	names := newInterner()
-	s := &Snapshot{Manifests: newManifestSet(names), Present: map[string]int64{},
+	s := &Snapshot{Manifests: newManifestSet(names), Present: newBlobSizes(names),
 		problems: ps, checking: opts.ForCheck, names: names}
 	defer func() { // needed while taking only; the links and manifests keep the strings
 		s.Manifests.seal()
@@ -238,7 +238,7 @@ func (s *Snapshot) readManifests(ctx context.Context, d drivers.Driver, concurre
 // or damaged (damage is reported), and an index's children.
 func (s *Snapshot) readManifest(ctx context.Context, d drivers.Driver, dg string, mu *sync.Mutex) (*archive.Manifest, []string, error) {
 	mu.Lock()
-	size, present := s.Present[dg]
+	size, present := s.Present.Size(dg)
 	looked := present || s.statted[dg]
 	if !looked {
 		s.statted[dg] = true
@@ -257,7 +257,7 @@ func (s *Snapshot) readManifest(ctx context.Context, d drivers.Driver, dg string
 	data, err := blobio.ReadSmall(ctx, d, archive.BlobPath(dg), MaxManifestSize)
 	if errors.Is(err, drivers.ErrNotFound) {
 		mu.Lock()
-		delete(s.Present, dg)
+		s.Present.delete(dg)
 		mu.Unlock()
 		return nil, nil, nil
 	}
@@ -267,7 +267,7 @@ func (s *Snapshot) readManifest(ctx context.Context, d drivers.Driver, dg string
 			return nil, nil, err
 		}
 		mu.Lock()
-		s.Present[dg] = fi.Size
+		s.Present.set(dg, fi.Size)
 		mu.Unlock()
 		s.problems.Add(problem.Damage, archive.BlobPath(dg), dg, "named as a manifest but %d bytes, over the registry's 4 MiB limit", fi.Size)
 		return nil, nil, nil
@@ -278,7 +278,7 @@ func (s *Snapshot) readManifest(ctx context.Context, d drivers.Driver, dg string
 	if !present {
 		size = int64(len(data))
 		mu.Lock()
-		s.Present[dg] = size
+		s.Present.set(dg, size)
 		delete(s.statted, dg) // found: Present says so
 		mu.Unlock()
 	}
@@ -334,7 +334,7 @@ func (s *Snapshot) plan(allBlobs bool) {
 	var want []handle // with repeats, till sorted: a million tags name some seven million
 	kept := s.Links[:0]
 	for _, l := range s.Links {
-		if _, ok := s.Present[l.Digest()]; ok {
+		if s.Present.Has(l.Digest()) {
 			want = append(want, l.dg)
 			kept = append(kept, l)
 			continue
@@ -352,7 +352,7 @@ func (s *Snapshot) plan(allBlobs bool) {
 	ms.seal() // by digest, so that problems come in that order
 	for i := range ms.recs {
 		for _, h := range ms.refsOf(&ms.recs[i]) {
-			if ref := s.names.str(h); s.hasBlob(ref) {
+			if ref := s.names.str(h); s.Present.Has(ref) {
 				want = append(want, h)
 			} else if archive.ValidDigest(ref) {
 				s.problems.Add(problem.Damage, "", ref, "referenced by manifest %s but missing from storage (a foreign layer is fine)",
@@ -362,22 +362,17 @@ func (s *Snapshot) plan(allBlobs bool) {
 	}
 	if allBlobs {
 		want = want[:0]
-		for dg := range s.Present {
-			want = append(want, s.names.put(dg))
+		for h := range s.Present.byHandle() {
+			want = append(want, h)
 		}
 	}
 	want = s.names.sorted(want)
 	s.Planned = make([]archive.Blob, len(want))
 	for i, h := range want {
 		dg := s.names.str(h)
-		s.Planned[i] = archive.Blob{Digest: dg, Size: s.Present[dg]}
+		size, _ := s.Present.Size(dg)
+		s.Planned[i] = archive.Blob{Digest: dg, Size: size}
 	}
-}
-
-// hasBlob reports whether Present holds blob dg.
-func (s *Snapshot) hasBlob(dg string) bool {
-	_, ok := s.Present[dg]
-	return ok
 }
 
 // then is the end of a problem's message saying what a backup does about
