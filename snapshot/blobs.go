@@ -49,13 +49,13 @@ func (s *Snapshot) statBlobs(ctx context.Context, d drivers.Driver, concurrency 
 	if s.statted == nil {
 		s.statted = map[string]bool{}
 	}
-	var hs []handle // with repeats, till sorted: a handle is a quarter of a string's header
+	var set handleSet
 	for dg := range digests {
 		if !s.Present.Has(dg) && !s.statted[dg] && archive.ValidDigest(dg) {
-			hs = append(hs, s.names.put(dg))
+			set.add(s.names.put(dg))
 		}
 	}
-	todo := s.names.sorted(hs)
+	todo := s.names.sorted(set)
 	var mu sync.Mutex
 	err := parallel.ForEach(ctx, concurrency, todo, func(ctx context.Context, h handle) error {
 		dg := s.names.str(h)

@@ -151,14 +151,32 @@ func (in *interner) freeze() {
 	in.table, in.chunk = nil, nil
 }
 
-// sorted sorts hs by the strings they stand for and drops repeats, in
-// place: a handle is a quarter of a string's header, so a list of the
-// digests a million tags name, repeats and all, is some thirty MB.
-func (in *interner) sorted(hs []handle) []handle {
-	slices.Sort(hs) // repeats first, while comparing is cheap
-	hs = slices.Compact(hs)
-	slices.SortFunc(hs, func(a, b handle) int { return strings.Compare(in.str(a), in.str(b)) })
-	return hs
+// handleSet is a set of handles, a bit each: the digests a million tags
+// name, some seven million times, are half a MB of bits where a list of
+// them with repeats would be thirty.
+type handleSet []uint64
+
+func (hs *handleSet) add(h handle) {
+	if w := int(h / 64); w >= len(*hs) {
+		*hs = append(*hs, make([]uint64, w+1-len(*hs))...)
+	}
+	(*hs)[h/64] |= 1 << (h % 64)
+}
+
+// sorted are the handles in set, sorted by the strings they stand for.
+func (in *interner) sorted(set handleSet) []handle {
+	n := 0
+	for _, w := range set {
+		n += bits.OnesCount64(w)
+	}
+	out := make([]handle, 0, n)
+	for i, w := range set {
+		for ; w != 0; w &= w - 1 {
+			out = append(out, handle(i*64+bits.TrailingZeros64(w)))
+		}
+	}
+	slices.SortFunc(out, func(a, b handle) int { return strings.Compare(in.str(a), in.str(b)) })
+	return out
 }
 
 // str is the string h stands for.

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -80,5 +81,26 @@ func TestInternerHandles(t *testing.T) {
 	}
 	if in.str(0) != "" {
 		t.Errorf("handle 0 is not the empty string")
+	}
+}
+
+// A handleSet holds each handle once, and sorted gives them by string.
+func TestHandleSet(t *testing.T) {
+	in := newInterner()
+	var set handleSet
+	var want []string
+	for i := 999; i >= 0; i-- {
+		s := fmt.Sprintf("sha256:%064x", i*7919%1000)
+		set.add(in.put(s))
+		set.add(in.put(s)) // a repeat
+		want = append(want, s)
+	}
+	slices.Sort(want)
+	var got []string
+	for _, h := range in.sorted(set) {
+		got = append(got, in.str(h))
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("sorted gives %d strings, want %d, in order", len(got), len(want))
 	}
 }

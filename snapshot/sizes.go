@@ -51,8 +51,13 @@ func (bs *BlobSizes) Size(dg string) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
+	return bs.sizeOf(h)
+}
+
+// sizeOf is Size by the digest's handle, while the set is not sealed.
+func (bs *BlobSizes) sizeOf(h handle) (int64, bool) {
 	p, off := page(h)
-	if bs.pages[p] == nil || bs.pages[p][off] == 0 {
+	if h == 0 || bs.pages[p] == nil || bs.pages[p][off] == 0 {
 		return 0, false
 	}
 	return bs.pages[p][off] - 1, true

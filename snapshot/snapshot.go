@@ -331,11 +331,11 @@ func (s *Snapshot) knownManifest(k *archive.Manifest) (*archive.Manifest, []stri
 // plan decides which blobs to copy and reports every reference to a blob
 // that storage does not hold.
 func (s *Snapshot) plan(allBlobs bool) {
-	var want []handle // with repeats, till sorted: a million tags name some seven million
+	var want handleSet
 	kept := s.Links[:0]
 	for _, l := range s.Links {
-		if s.Present.Has(l.Digest()) {
-			want = append(want, l.dg)
+		if _, ok := s.Present.sizeOf(l.dg); ok {
+			want.add(l.dg)
 			kept = append(kept, l)
 			continue
 		}
@@ -352,26 +352,25 @@ func (s *Snapshot) plan(allBlobs bool) {
 	ms.seal() // by digest, so that problems come in that order
 	for i := range ms.recs {
 		for _, h := range ms.refsOf(&ms.recs[i]) {
-			if ref := s.names.str(h); s.Present.Has(ref) {
-				want = append(want, h)
-			} else if archive.ValidDigest(ref) {
+			if _, ok := s.Present.sizeOf(h); ok {
+				want.add(h)
+			} else if ref := s.names.str(h); archive.ValidDigest(ref) {
 				s.problems.Add(problem.Damage, "", ref, "referenced by manifest %s but missing from storage (a foreign layer is fine)",
 					s.names.str(ms.recs[i].dg))
 			}
 		}
 	}
 	if allBlobs {
-		want = want[:0]
+		want = nil
 		for h := range s.Present.byHandle() {
-			want = append(want, h)
+			want.add(h)
 		}
 	}
-	want = s.names.sorted(want)
-	s.Planned = make([]archive.Blob, len(want))
-	for i, h := range want {
-		dg := s.names.str(h)
-		size, _ := s.Present.Size(dg)
-		s.Planned[i] = archive.Blob{Digest: dg, Size: size}
+	planned := s.names.sorted(want)
+	s.Planned = make([]archive.Blob, len(planned))
+	for i, h := range planned {
+		size, _ := s.Present.sizeOf(h)
+		s.Planned[i] = archive.Blob{Digest: s.names.str(h), Size: size}
 	}
 }
 
