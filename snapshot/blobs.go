@@ -41,18 +41,20 @@ func (s *Snapshot) listBlobs(ctx context.Context, d drivers.Driver) error {
 	return nil
 }
 
-// statBlobs looks up, concurrency at a time, each of digests neither in
-// Present (listed, or looked up) nor looked up before, recording the blobs
-// that exist in Present. Invalid digests are skipped: no blob has such a
-// path.
-func (s *Snapshot) statBlobs(ctx context.Context, d drivers.Driver, concurrency int, digests iter.Seq[string]) error {
+// statBlobs looks up, concurrency at a time, each of digests (handles of
+// the snapshot's interner) neither in Present (listed, or looked up) nor
+// looked up before, recording the blobs that exist in Present. Invalid
+// digests are skipped: no blob has such a path.
+func (s *Snapshot) statBlobs(ctx context.Context, d drivers.Driver, concurrency int, digests iter.Seq[handle]) error {
 	if s.statted == nil {
 		s.statted = map[string]bool{}
 	}
 	var set handleSet
-	for dg := range digests {
-		if !s.Present.Has(dg) && !s.statted[dg] && archive.ValidDigest(dg) {
-			set.add(s.names.put(dg))
+	for h := range digests {
+		if _, ok := s.Present.sizeOf(h); !ok {
+			if dg := s.names.str(h); !s.statted[dg] && archive.ValidDigest(dg) {
+				set.add(h)
+			}
 		}
 	}
 	todo := s.names.sorted(set)
@@ -104,14 +106,14 @@ func (s *Snapshot) holdsBlobs(ctx context.Context, d drivers.Driver) (bool, erro
 // needed yields every digest the links hold and the manifests reference,
 // with repeats: for a million tags a list of them would be some hundred
 // MB, the few missing from Present are what statBlobs keeps.
-func (s *Snapshot) needed(yield func(string) bool) {
+func (s *Snapshot) needed(yield func(handle) bool) {
 	for i := range s.Links {
-		if !yield(s.Links[i].Digest()) {
+		if !yield(s.Links[i].dg) {
 			return
 		}
 	}
 	for _, h := range s.Manifests.refs { // every record's, and a replaced record's: a repeat at most
-		if !yield(s.names.str(h)) {
+		if !yield(h) {
 			return
 		}
 	}

@@ -217,7 +217,7 @@ func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 		}
 		lacks := false
 		for _, h := range ms.refsOf(m) {
-			if ref := s.names.str(h); !s.Present.Has(ref) && archive.ValidDigest(ref) {
+			if _, ok := s.Present.sizeOf(h); !ok && archive.ValidDigest(s.names.str(h)) {
 				lacks = true
 			}
 		}
@@ -236,7 +236,7 @@ func (s *Snapshot) recheckMissing(ctx context.Context, d drivers.Driver) error {
 	}
 	for i := range s.Links {
 		l := &s.Links[i]
-		if s.Present.Has(l.Digest()) || checked[l.Digest()] || gone[l.Path()] {
+		if _, ok := s.Present.sizeOf(l.dg); ok || checked[l.Digest()] || gone[l.Path()] {
 			continue
 		}
 		switch l.Kind {

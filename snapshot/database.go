@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 
@@ -67,17 +66,20 @@ func TakeDatabase(ctx context.Context, d drivers.Driver, db *metadb.Snapshot, op
 		s.Manifests.put(&archive.Manifest{Digest: m.Digest, MediaType: m.MediaType,
 			Size: int64(len(m.Payload)), References: m.References()})
 	}
-	want := make([]string, len(db.Blobs))
-	for i, b := range db.Blobs {
-		want[i] = b.Digest
-	}
 	if s.listsBlobs(d, opts.AllBlobs) {
 		if err := s.listBlobs(ctx, d); err != nil {
 			return nil, err
 		}
 	} else {
 		s.statted = map[string]bool{}
-		if err := s.statBlobs(ctx, d, concurrency, slices.Values(want)); err != nil {
+		want := func(yield func(handle) bool) {
+			for _, b := range db.Blobs {
+				if !yield(s.names.put(b.Digest)) {
+					return
+				}
+			}
+		}
+		if err := s.statBlobs(ctx, d, concurrency, want); err != nil {
 			return nil, err
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 
 	"github.com/regbackup/regbackup/archive"
@@ -294,13 +293,10 @@ func (s *Snapshot) readManifest(ctx context.Context, d drivers.Driver, dg string
 	return s.manifest(dg, pm.MediaType, size, pm.Refs, pm.IsIndex)
 }
 
-// manifest is readManifest's answer for manifest dg: its strings
-// interned (refs in place), and an index's children.
+// manifest is readManifest's answer for manifest dg, and an index's
+// children. Its strings are interned when ManifestSet.put takes it.
 func (s *Snapshot) manifest(dg, mediaType string, size int64, refs []string, index bool) (*archive.Manifest, []string, error) {
-	for i, r := range refs {
-		refs[i] = s.names.get(r)
-	}
-	m := &archive.Manifest{Digest: s.names.get(dg), MediaType: s.names.get(mediaType), Size: size, References: refs}
+	m := &archive.Manifest{Digest: dg, MediaType: mediaType, Size: size, References: refs}
 	if index {
 		return m, refs, nil
 	}
@@ -322,10 +318,9 @@ func (s *Snapshot) knownAt(dg string) *archive.Manifest {
 	return s.known(dg)
 }
 
-// knownManifest is readManifest's answer for a manifest of Options.Known,
-// its strings interned like those of a manifest read.
+// knownManifest is readManifest's answer for a manifest of Options.Known.
 func (s *Snapshot) knownManifest(k *archive.Manifest) (*archive.Manifest, []string, error) {
-	return s.manifest(k.Digest, k.MediaType, k.Size, slices.Clone(k.References), isIndexType(k.MediaType))
+	return s.manifest(k.Digest, k.MediaType, k.Size, k.References, isIndexType(k.MediaType))
 }
 
 // plan decides which blobs to copy and reports every reference to a blob
