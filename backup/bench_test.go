@@ -172,19 +172,7 @@ func BenchmarkCompressDiscard(b *testing.B) {
 // REGBACKUP_BENCH_INCREMENTAL=1 measures an unchanged incremental on top of
 // a first backup (not measured) instead.
 func BenchmarkBackupSynthetic(b *testing.B) {
-	tags := 100000
-	if s := os.Getenv("REGBACKUP_BENCH_TAGS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 8 {
-			b.Fatalf("REGBACKUP_BENCH_TAGS=%q: want a number of at least 8", s)
-		}
-		tags = n
-	}
-	d, err := regtest.NewSynth(tags/8, 8)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer d.Close()
+	d := regtest.BenchSynth(b)
 	if path := os.Getenv("REGBACKUP_BENCH_HEAPPROFILE"); path != "" {
 		defer regtest.HeapProfileAtPeak(path)()
 	}
@@ -219,6 +207,7 @@ func BenchmarkBackupSynthetic(b *testing.B) {
 		}
 		runtime.GC()
 		var rep *backup.Report
+		var err error
 		live, mapped := regtest.PeakMemory(func() {
 			// Backup lets go of Base: so does the caller (see Options.Base).
 			rep, err = backup.Backup(context.Background(), d, io.Discard, backup.Options{Compression: archive.Zstd, Base: take(&base)})
@@ -229,8 +218,7 @@ func BenchmarkBackupSynthetic(b *testing.B) {
 		if rep.Tags != d.Tags() {
 			b.Fatalf("backup holds %d tags, the registry %d", rep.Tags, d.Tags())
 		}
-		b.ReportMetric(float64(live)/(1<<20), "live-MiB")
-		b.ReportMetric(float64(mapped)/(1<<20), "mapped-MiB")
+		regtest.ReportPeak(b, live, mapped)
 		b.ReportMetric(float64(live)/float64(d.Tags()), "live-B/tag")
 		goal := uint64(256 << 20) // issue 15: 256 MiB up to 100,000 tags, 512 MiB up to a million
 		if d.Tags() > 100000 {

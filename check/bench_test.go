@@ -2,9 +2,7 @@ package check_test
 
 import (
 	"context"
-	"os"
 	"runtime"
-	"strconv"
 	"testing"
 
 	"github.com/regbackup/regbackup/check"
@@ -19,24 +17,13 @@ import (
 //
 //	REGBACKUP_BENCH_TAGS=1000000 go test ./check -run '^$' -bench Synthetic -benchtime 1x
 func BenchmarkCheckSynthetic(b *testing.B) {
-	tags := 100000
-	if s := os.Getenv("REGBACKUP_BENCH_TAGS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 8 {
-			b.Fatalf("REGBACKUP_BENCH_TAGS=%q: want a number of at least 8", s)
-		}
-		tags = n
-	}
-	d, err := regtest.NewSynth(tags/8, 8)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer d.Close()
+	d := regtest.BenchSynth(b)
 	defer memlimit.Set()()
 	runtime.GC()
 	b.ResetTimer()
 	for range b.N {
 		var rep *check.Report
+		var err error
 		live, mapped := regtest.PeakMemory(func() {
 			rep, err = check.Check(context.Background(), d, check.Options{})
 		})
@@ -46,8 +33,7 @@ func BenchmarkCheckSynthetic(b *testing.B) {
 		if rep.Tags != d.Tags() {
 			b.Fatalf("check saw %d tags, the registry has %d", rep.Tags, d.Tags())
 		}
-		b.ReportMetric(float64(live)/(1<<20), "live-MiB")
-		b.ReportMetric(float64(mapped)/(1<<20), "mapped-MiB")
+		regtest.ReportPeak(b, live, mapped)
 		b.Logf("check of %d tags: %.0f MiB live, %.0f MiB mapped at the peak", d.Tags(), float64(live)/(1<<20), float64(mapped)/(1<<20))
 	}
 }
