@@ -2,6 +2,7 @@ package archive
 
 import (
 	"encoding/json"
+	"io"
 	"slices"
 	"strconv"
 	"time"
@@ -103,8 +104,17 @@ func catalogSizeHint(c *Catalog) int {
 	return n + n/4
 }
 
-// appendMeta appends m as JSON to b.
-func appendMeta(b []byte, m *Meta) ([]byte, error) {
+// writeMeta writes m as JSON to w, a buffer of about metaFlush bytes at a
+// time: the sidecar of a million tags is some 300 MB of blob lines, made
+// one at a time from its BlobList.
+func writeMeta(w io.Writer, m *Meta) (int64, error) {
+	var written int64
+	flush := func(b []byte) ([]byte, error) {
+		n, err := w.Write(b)
+		written += int64(n)
+		return b[:0], err
+	}
+	b := make([]byte, 0, metaFlush+4096)
 	b = append(b, `{"format":`...)
 	b = appendString(b, m.Format)
 	b = append(b, `,"archive":`...)
@@ -112,7 +122,7 @@ func appendMeta(b []byte, m *Meta) ([]byte, error) {
 	b = append(b, `,"created":`...)
 	b, err := appendTime(b, m.Created)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	b = append(b, `,"catalog_sha256":`...)
 	b = appendString(b, m.CatalogSHA256)
@@ -127,22 +137,58 @@ func appendMeta(b []byte, m *Meta) ([]byte, error) {
 	}
 	if len(m.Parents) > 0 {
 		if b, err = appendParents(b, m.Parents); err != nil {
-			return nil, err
+			return 0, err
 		}
 	}
 	b = append(b, `,"blobs":`...)
-	b = slices.Grow(b, 100*len(m.Blobs)+len(m.Blobs)*len(m.Archive))
-	b = appendList(b, m.Blobs, appendBlob)
+	if m.list == nil && m.Blobs == nil {
+		b = append(b, "null"...) // as encoding/json
+	} else {
+		blobs := m.BlobList()
+		b = append(b, '[')
+		for i := range blobs.Len() {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			x := blobs.At(i)
+			b = append(b, '\n')
+			b = appendBlob(b, &x)
+			if len(b) >= metaFlush {
+				if b, err = flush(b); err != nil {
+					return written, err
+				}
+			}
+		}
+		b = append(b, ']')
+	}
 	if len(m.MediaTypes) > 0 {
 		b = append(b, `,"media_types":`...)
 		b = appendStrings(b, m.MediaTypes)
 	}
 	if len(m.Manifests) > 0 {
-		b = append(b, `,"manifests":`...)
-		b = appendList(b, m.Manifests, appendInts)
+		b = append(b, `,"manifests":[`...)
+		for i := range m.Manifests {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '\n')
+			b = appendInts(b, &m.Manifests[i])
+			if len(b) >= metaFlush {
+				if b, err = flush(b); err != nil {
+					return written, err
+				}
+			}
+		}
+		b = append(b, ']')
 	}
-	return append(b, '}'), nil
+	b = append(b, '}')
+	_, err = flush(b)
+	return written, err
 }
+
+// metaFlush is how many bytes of a sidecar writeMeta gathers before
+// writing them.
+const metaFlush = 256 << 10
 
 // appendList appends a JSON array of xs, each element on a line of its
 // own; null for a nil slice, as encoding/json.

@@ -37,7 +37,9 @@ func fill(t *testing.T, v reflect.Value, n int, seed string) {
 			return
 		}
 		for i := range v.NumField() {
-			fill(t, v.Field(i), n, seed+"."+v.Type().Field(i).Name)
+			if v.Type().Field(i).IsExported() {
+				fill(t, v.Field(i), n, seed+"."+v.Type().Field(i).Name)
+			}
 		}
 	case reflect.Pointer:
 		e := reflect.New(v.Type().Elem())
@@ -93,14 +95,14 @@ func TestAppendMetaIsJSONMarshal(t *testing.T) {
 	for n := range 3 {
 		var m Meta
 		fill(t, reflect.ValueOf(&m).Elem(), n, "m")
-		got, err := appendMeta(nil, &m)
+		got, err := m.Marshal()
 		if err != nil {
 			t.Fatal(err)
 		}
 		sameAsMarshal(t, "sidecar", got, &m)
 	}
 	var zero Meta
-	got, err := appendMeta(nil, &zero)
+	got, err := zero.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}

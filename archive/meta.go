@@ -1,10 +1,11 @@
 package archive
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"iter"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -47,30 +48,22 @@ type Meta struct {
 	// written before regbackup 0.9 have none; the manifests are then read.
 	MediaTypes []string  `json:"media_types,omitempty"`
 	Manifests  [][]int32 `json:"manifests,omitempty"`
+
+	list BlobList // the blobs, when NewMetaOf made the sidecar (Blobs is then nil)
 }
 
 // NewMeta describes a complete archive from its catalog and trailer. Its
 // Blobs are c.Blobs, shared when the trailer names none missing or
 // corrupt (a million tags are some three million blobs: 120 MB a copy).
 func NewMeta(name string, c *Catalog, catalogSHA256 string, t *Trailer, encrypted bool, comp Compression) *Meta {
-	bad := map[string]bool{}
-	for _, x := range t.Missing {
-		bad[x.Digest] = true
+	m := NewMetaOf(name, c, Blobs(c.Blobs), catalogSHA256, t, encrypted, comp)
+	if k, ok := m.list.(*keptBlobs); ok {
+		m.Blobs = make([]Blob, 0, k.Len())
+		m.Blobs = slices.AppendSeq(m.Blobs, EachBlob(k))
+	} else if m.Blobs = c.Blobs; m.Blobs == nil {
+		m.Blobs = []Blob{}
 	}
-	for _, x := range t.Corrupt {
-		bad[x.Digest] = true
-	}
-	m := &Meta{Format: MetaFormat, Archive: name, Created: c.Created, CatalogSHA256: catalogSHA256,
-		Encrypted: encrypted, Compression: comp, Parents: c.Parents, Blobs: c.Blobs}
-	if len(bad) > 0 || m.Blobs == nil {
-		m.Blobs = make([]Blob, 0, len(c.Blobs))
-		for _, b := range c.Blobs {
-			if b.Archive == "" && bad[b.Digest] {
-				continue
-			}
-			m.Blobs = append(m.Blobs, b)
-		}
-	}
+	m.list = nil
 	m.DescribeManifests(func(yield func(*Manifest) bool) {
 		for i := range c.Manifests {
 			if !yield(&c.Manifests[i]) {
@@ -81,14 +74,51 @@ func NewMeta(name string, c *Catalog, catalogSHA256 string, t *Trailer, encrypte
 	return m
 }
 
+// NewMetaOf is NewMeta for an archive whose catalog listed blobs (c's
+// Blobs are not read): the sidecar keeps blobs, or a view of those the
+// trailer names neither missing nor corrupt, and makes each blob only
+// when it is written (see BlobList). It describes no manifest: see
+// DescribeManifests.
+func NewMetaOf(name string, c *Catalog, blobs BlobList, catalogSHA256 string, t *Trailer, encrypted bool, comp Compression) *Meta {
+	m := &Meta{Format: MetaFormat, Archive: name, Created: c.Created, CatalogSHA256: catalogSHA256,
+		Encrypted: encrypted, Compression: comp, Parents: c.Parents, list: blobs}
+	if len(t.Missing)+len(t.Corrupt) == 0 {
+		return m
+	}
+	bad := map[string]bool{}
+	for _, x := range t.Missing {
+		bad[x.Digest] = true
+	}
+	for _, x := range t.Corrupt {
+		bad[x.Digest] = true
+	}
+	k := &keptBlobs{l: blobs}
+	for i := range blobs.Len() {
+		if b := blobs.At(i); b.Archive != "" || !bad[b.Digest] {
+			k.idx = append(k.idx, int32(i))
+		}
+	}
+	m.list = k
+	return m
+}
+
+// BlobList is the sidecar's blobs: Blobs, or those NewMetaOf was given.
+func (m *Meta) BlobList() BlobList {
+	if m.list != nil {
+		return m.list
+	}
+	return Blobs(m.Blobs)
+}
+
 // DescribeManifests sets MediaTypes and Manifests from manifests (replacing
 // what they held): each one whose blob and references m.Blobs (sorted by
 // digest) all list. manifests may make each one as it yields it (see
 // snapshot.ManifestSet.All): none is kept.
 func (m *Meta) DescribeManifests(manifests iter.Seq[*Manifest]) {
 	m.MediaTypes, m.Manifests = nil, nil
+	blobs := m.BlobList()
 	index := func(dg string) (int32, bool) {
-		i, ok := slices.BinarySearchFunc(m.Blobs, dg, func(b Blob, dg string) int { return strings.Compare(b.Digest, dg) })
+		i, ok := SearchBlobs(blobs, dg)
 		return int32(i), ok
 	}
 	types := map[string]int32{}
@@ -98,7 +128,7 @@ next:
 	for x := range manifests {
 		row = row[:0]
 		b, ok := index(x.Digest)
-		if !ok || m.Blobs[b].Size != x.Size {
+		if !ok || blobs.At(int(b)).Size != x.Size {
 			continue
 		}
 		t, ok := types[x.MediaType]
@@ -130,20 +160,32 @@ func (m *Meta) KnownManifests() map[string]*Manifest {
 	if len(m.Manifests) == 0 {
 		return nil
 	}
+	blobs := m.BlobList()
 	out := make(map[string]*Manifest, len(m.Manifests))
 	for _, row := range m.Manifests {
-		b := m.Blobs[row[0]]
+		b := blobs.At(int(row[0]))
 		x := &Manifest{Digest: b.Digest, MediaType: m.MediaTypes[row[1]], Size: b.Size, References: make([]string, len(row)-2)}
 		for i, r := range row[2:] {
-			x.References[i] = m.Blobs[r].Digest
+			x.References[i] = blobs.At(int(r)).Digest
 		}
 		out[x.Digest] = x
 	}
 	return out
 }
 
-// Marshal encodes the sidecar as JSON, one blob per line (see appendMeta).
-func (m *Meta) Marshal() ([]byte, error) { return appendMeta(make([]byte, 0, 64<<10), m) }
+// Marshal encodes the sidecar as JSON, one blob per line (see WriteTo).
+func (m *Meta) Marshal() ([]byte, error) {
+	var buf bytes.Buffer
+	if _, err := m.WriteTo(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// WriteTo writes the sidecar's JSON (what Marshal returns) to w, holding
+// no more than a few hundred KiB of it: a million tags' sidecar is some
+// 300 MB.
+func (m *Meta) WriteTo(w io.Writer) (int64, error) { return writeMeta(w, m) }
 
 // ParseMeta decodes and checks a sidecar.
 func ParseMeta(data []byte) (*Meta, error) {

@@ -29,15 +29,16 @@ func sidecarOf(ref ArchiveRef) ArchiveRef {
 // archive's name.
 func WriteSidecar(ctx context.Context, ref ArchiveRef, m *archive.Meta) error {
 	m.Archive = ref.Name
-	data, err := m.Marshal()
-	if err != nil {
-		return err
-	}
 	w, err := ref.Store.Create(ctx, sidecarOf(ref).Name)
 	if err != nil {
 		return fmt.Errorf("writing sidecar: %w", err)
 	}
-	if _, err := w.Write(append(data, '\n')); err != nil {
+	// Streamed, not marshalled whole: a million tags' sidecar is some 300 MB.
+	if _, err := m.WriteTo(w); err != nil {
+		w.Abort()
+		return fmt.Errorf("writing sidecar %s: %w", sidecarOf(ref), err)
+	}
+	if _, err := w.Write([]byte{'\n'}); err != nil {
 		w.Abort()
 		return fmt.Errorf("writing sidecar %s: %w", sidecarOf(ref), err)
 	}
