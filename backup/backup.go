@@ -5,8 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
-	"strings"
+	"iter"
 	"time"
 
 	"filippo.io/age"
@@ -117,21 +116,21 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 	for _, f := range files {
 		cat.Files = append(cat.Files, f.File)
 	}
-	local, note := applyBase(cat, opts.Base, opts.MaxParents)
+	blobs, note := applyBase(cat, snap.Planned, opts.Base, opts.MaxParents)
 	if note != "" {
 		ps.Add(problem.Notice, "", "", "%s", note)
 	}
 	if cat.Incremental() {
 		prog.StartPhase("incremental", fmt.Sprintf("on top of %s: %d of %d blobs are in %d parent archive(s)",
-			opts.Base.Archive, len(cat.Blobs)-len(local), len(cat.Blobs), len(cat.Parents)))
+			opts.Base.Archive, blobs.Len()-blobs.local, blobs.Len(), len(cat.Parents)))
 	}
-	opts.Base = nil // cat says what it holds now: its blob list (a hundred bytes a blob) can go
+	opts.Base = nil // blobs say what it holds now: its blob list (a hundred bytes a blob) can go
 	w, err := archive.NewWriter(out, archive.WriterOptions{Compression: opts.Compression, Level: opts.Level,
 		Recipients: opts.Recipients})
 	if err != nil {
 		return nil, err
 	}
-	counts, err := writeCatalog(w, cat, snap)
+	counts, err := writeCatalog(w, cat, snap, blobs)
 	if err != nil {
 		w.Abort()
 		return nil, fmt.Errorf("writing archive: %w", err)
@@ -144,7 +143,7 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 	if dbSnap == nil { // a database's incremental takes its manifests from the database again
 		sidecarManifests = snap.Manifests
 	}
-	snap.Manifests, snap.Planned = nil, nil
+	snap.Manifests = nil
 	var dumped int64
 	if dbSnap != nil {
 		if dumped, err = writeDump(ctx, w, dbSnap, opts.Database.Tools, opts.Compression != archive.None && opts.Compression != "", prog); err != nil {
@@ -153,7 +152,7 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 		}
 		dbSnap.Close() // the dump is done: no need to hold the snapshot while blobs are copied
 	}
-	failed, err := writeBlobs(ctx, d, w, local, ps, opts.Concurrency, prog)
+	failed, err := writeBlobs(ctx, d, w, blobs.Local(), ps, opts.Concurrency, prog)
 	if err != nil {
 		w.Abort()
 		return nil, err
@@ -161,7 +160,7 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 	prog.StartPhase("links", fmt.Sprintf("%d link files", len(snap.Links)))
 	links := 0
 	for _, l := range snap.Links {
-		if failed[l.Digest()] || !listed(cat.Blobs, l.Digest()) {
+		if dg := l.Digest(); failed[dg] || !blobs.Has(dg) {
 			w.DropLink(l.Path())
 			ps.Add(problem.Damage, l.Path(), l.Digest(), "left out: its blob could not be copied")
 			continue
@@ -185,8 +184,8 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 	rep := &Report{Totals: progress.Totals{Repositories: counts.Repositories, Manifests: counts.Manifests, Tags: counts.Tags,
 		Blobs: tr.Blobs - len(tr.Corrupt), BlobBytes: tr.BlobBytes, Links: links, Files: len(files)},
 		Problems: snap.Problems(), Duration: time.Since(start),
-		InheritedBlobs: len(cat.Blobs) - len(local),
-		Meta:           newMeta(cat, sidecarManifests, w.CatalogSHA256(), &tr, len(opts.Recipients) > 0, opts.Compression)}
+		InheritedBlobs: blobs.Len() - blobs.local,
+		Meta:           newMeta(cat, blobs, sidecarManifests, w.CatalogSHA256(), &tr, len(opts.Recipients) > 0, opts.Compression)}
 	if dbSnap != nil {
 		rep.Metadata, rep.DatabaseBytes, rep.SchemaVersion = cat.Metadata, dumped, dbSnap.SchemaVersion
 	}
@@ -200,7 +199,7 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 }
 
 // writeCatalog writes the catalog: cat's head and blobs, snap's lists.
-func writeCatalog(w *archive.Writer, cat *archive.Catalog, snap *snapshot.Snapshot) (archive.CatalogCounts, error) {
+func writeCatalog(w *archive.Writer, cat *archive.Catalog, snap *snapshot.Snapshot, blobs archive.BlobList) (archive.CatalogCounts, error) {
 	cw, err := w.BeginCatalog(cat)
 	if err != nil {
 		return archive.CatalogCounts{}, err
@@ -208,7 +207,7 @@ func writeCatalog(w *archive.Writer, cat *archive.Catalog, snap *snapshot.Snapsh
 	if err := snap.WriteLists(cw); err != nil {
 		return archive.CatalogCounts{}, err
 	}
-	for _, b := range cat.Blobs {
+	for b := range archive.EachBlob(blobs) {
 		if err := cw.Blob(b); err != nil {
 			return archive.CatalogCounts{}, err
 		}
@@ -223,8 +222,8 @@ func writeCatalog(w *archive.Writer, cat *archive.Catalog, snap *snapshot.Snapsh
 // newMeta describes the archive for its sidecar: cat (whose lists went
 // into the archive without it holding them) with manifests, the
 // snapshot's (nil for none), made one at a time.
-func newMeta(cat *archive.Catalog, manifests *snapshot.ManifestSet, catalogSHA256 string, tr *archive.Trailer, encrypted bool, comp archive.Compression) *archive.Meta {
-	m := archive.NewMeta("", cat, catalogSHA256, tr, encrypted, comp)
+func newMeta(cat *archive.Catalog, blobs archive.BlobList, manifests *snapshot.ManifestSet, catalogSHA256 string, tr *archive.Trailer, encrypted bool, comp archive.Compression) *archive.Meta {
+	m := archive.NewMetaOf("", cat, blobs, catalogSHA256, tr, encrypted, comp)
 	m.DescribeManifests(manifests.All())
 	return m
 }
@@ -238,22 +237,19 @@ func knownManifests(base *archive.Meta) func() map[string]*archive.Manifest {
 	return base.KnownManifests
 }
 
-// listed reports whether blobs, sorted by digest, list dg.
-func listed(blobs []archive.Blob, dg string) bool {
-	_, ok := slices.BinarySearchFunc(blobs, dg, func(b archive.Blob, dg string) int { return strings.Compare(b.Digest, dg) })
-	return ok
-}
 
 // writeBlobs copies the planned blobs into w in digest order and returns
 // the set that did not go in intact (missing or marked corrupt): few, where
 // the set of those written would be every blob.
-func writeBlobs(ctx context.Context, d drivers.Driver, w *archive.Writer, blobs []archive.Blob, ps *problem.List, workers int, prog *progress.Progress) (map[string]bool, error) {
+func writeBlobs(ctx context.Context, d drivers.Driver, w *archive.Writer, blobs iter.Seq[archive.Blob], ps *problem.List, workers int, prog *progress.Progress) (map[string]bool, error) {
+	var n int
 	var total int64
-	for _, b := range blobs {
+	for b := range blobs {
+		n++
 		total += b.Size
 	}
-	prog.StartPhase("blobs", fmt.Sprintf("%d blobs, %d bytes", len(blobs), total))
-	prog.Plan(len(blobs), total)
+	prog.StartPhase("blobs", fmt.Sprintf("%d blobs, %d bytes", n, total))
+	prog.Plan(n, total)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	failed := map[string]bool{}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"sync"
 
 	"github.com/regbackup/regbackup/archive"
@@ -68,7 +69,7 @@ type blobStream struct {
 // at once, ahead of the one being written. The caller must drain every
 // stream it receives. Closing happens when all blobs are handed over or
 // ctx is cancelled.
-func fetchBlobs(ctx context.Context, d drivers.Driver, blobs []archive.Blob, workers int) <-chan *blobStream {
+func fetchBlobs(ctx context.Context, d drivers.Driver, blobs iter.Seq[archive.Blob], workers int) <-chan *blobStream {
 	workers = parallel.Concurrency(workers, d)
 	depth := streamDepth(workers)
 	ordered := make(chan *blobStream, workers)
@@ -86,7 +87,7 @@ func fetchBlobs(ctx context.Context, d drivers.Driver, blobs []archive.Blob, wor
 	go func() {
 		defer func() { close(jobs); wg.Wait() }()
 		defer close(ordered)
-		for _, b := range blobs {
+		for b := range blobs {
 			s := &blobStream{blob: b, pieces: make(chan piece, depth)}
 			select {
 			case ordered <- s:

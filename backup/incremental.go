@@ -2,7 +2,7 @@ package backup
 
 import (
 	"fmt"
-	"slices"
+	"iter"
 	"strings"
 
 	"github.com/regbackup/regbackup/archive"
@@ -12,33 +12,85 @@ import (
 // need before a full one is written instead (Options.MaxParents).
 const DefaultMaxParents = 30
 
-// applyBase turns cat into an incremental catalog on top of base (the
-// newest earlier archive, as its sidecar describes it): every blob base or
-// one of its parents holds intact, with the same size, is left to that
-// archive (Blob.Archive), and cat.Parents lists the archives so named,
-// nearest first. It returns the blobs this archive must hold itself. With
-// no base, or when more than maxParents archives would be needed, cat
-// stays a full catalog and every blob is returned.
-func applyBase(cat *archive.Catalog, base *archive.Meta, maxParents int) (local []archive.Blob, note string) {
-	if base == nil {
-		return cat.Blobs, ""
+// catalogBlobs are the blobs an archive's catalog lists, an
+// archive.BlobList: the snapshot's plan, made a blob at a time, and for an
+// incremental archive which parent holds each (two bytes a blob, where a
+// []archive.Blob would be forty plus the digest).
+type catalogBlobs struct {
+	plan    archive.BlobList
+	holder  []uint16 // nil: every blob is this archive's; else 0 for this archive, k for holders[k-1]
+	holders []string
+	local   int // blobs this archive holds itself
+}
+
+var _ archive.BlobSearcher = (*catalogBlobs)(nil)
+
+func (c *catalogBlobs) Len() int { return c.plan.Len() }
+
+func (c *catalogBlobs) At(i int) archive.Blob {
+	b := c.plan.At(i)
+	if c.holder != nil && c.holder[i] > 0 {
+		b.Archive = c.holders[c.holder[i]-1]
 	}
-	held := heldBy(base, cat.Blobs)
-	used := map[string]bool{}
-	blobs := make([]archive.Blob, len(cat.Blobs))
-	for i, b := range cat.Blobs {
-		if h, ok := held(b.Digest); ok && h.Size == b.Size {
-			b.Archive = base.Holder(h)
-			used[b.Archive] = true
-		} else {
-			local = append(local, b)
+	return b
+}
+
+func (c *catalogBlobs) Search(dg string) (int, bool) { return archive.SearchBlobs(c.plan, dg) }
+
+// Has reports whether the catalog lists blob dg.
+func (c *catalogBlobs) Has(dg string) bool {
+	_, ok := c.Search(dg)
+	return ok
+}
+
+// Local yields the blobs this archive holds itself, in order.
+func (c *catalogBlobs) Local() iter.Seq[archive.Blob] {
+	return func(yield func(archive.Blob) bool) {
+		for i := range c.plan.Len() {
+			if (c.holder == nil || c.holder[i] == 0) && !yield(c.plan.At(i)) {
+				return
+			}
 		}
-		blobs[i] = b
+	}
+}
+
+// applyBase lists plan's blobs for an archive on top of base (the newest
+// earlier archive, as its sidecar describes it): every blob base or one of
+// its parents holds intact, with the same size, is left to that archive
+// (its Blob.Archive), and cat.Parents lists the archives so named, nearest
+// first. With no base, or when more than maxParents archives would be
+// needed, cat stays a full catalog and the archive holds every blob.
+func applyBase(cat *archive.Catalog, plan archive.BlobList, base *archive.Meta, maxParents int) (*catalogBlobs, string) {
+	full := &catalogBlobs{plan: plan, local: plan.Len()}
+	if base == nil {
+		return full, ""
+	}
+	held := heldBy(base)
+	c := &catalogBlobs{plan: plan, holder: make([]uint16, plan.Len())}
+	index := map[string]uint16{}
+	for i := range plan.Len() {
+		b := plan.At(i)
+		h, ok := held(b.Digest)
+		if !ok || h.Size != b.Size {
+			c.local++
+			continue
+		}
+		name := base.Holder(h)
+		k, ok := index[name]
+		if !ok {
+			if len(c.holders) == 1<<16-1 {
+				return full, fmt.Sprintf("an incremental on top of %s would need over %d parent archives: writing a full backup", base.Archive, len(c.holders))
+			}
+			c.holders = append(c.holders, name)
+			k = uint16(len(c.holders))
+			index[name] = k
+		}
+		c.holder[i] = k
 	}
 	chain := append([]archive.Parent{{Name: base.Archive, CatalogSHA256: base.CatalogSHA256, Created: base.Created}}, base.Parents...)
 	var parents []archive.Parent
 	for _, p := range chain {
-		if used[p.Name] {
+		if _, used := index[p.Name]; used {
 			parents = append(parents, p)
 		}
 	}
@@ -46,34 +98,37 @@ func applyBase(cat *archive.Catalog, base *archive.Meta, maxParents int) (local 
 		maxParents = DefaultMaxParents
 	}
 	if len(parents) > maxParents {
-		return cat.Blobs, fmt.Sprintf("an incremental on top of %s would need %d parent archives, over --max-chain %d: writing a full backup",
+		return full, fmt.Sprintf("an incremental on top of %s would need %d parent archives, over --max-chain %d: writing a full backup",
 			base.Archive, len(parents), maxParents)
 	}
-	cat.Blobs, cat.Parents = blobs, parents
-	return local, ""
+	cat.Parents = parents
+	return c, ""
 }
 
 // heldBy returns a lookup of the blobs base and its parents hold, to be
-// asked for the digests of want in want's order. Both lists are sorted by
-// digest (a sidecar's and a catalog's are), so that is a walk along base's;
-// a map of them (some hundred bytes a blob) only when one is not.
-func heldBy(base *archive.Meta, want []archive.Blob) func(dg string) (archive.Blob, bool) {
-	bs := base.Blobs
-	byDigest := func(a, b archive.Blob) int { return strings.Compare(a.Digest, b.Digest) }
-	if !slices.IsSortedFunc(bs, byDigest) || !slices.IsSortedFunc(want, byDigest) {
-		m := make(map[string]archive.Blob, len(bs))
-		for _, b := range bs {
+// asked for digests in ascending order (a snapshot's plan is sorted).
+// base's list is sorted too (a sidecar's is), so that is a walk along it;
+// a map of them (some hundred bytes a blob) only when it is not.
+func heldBy(base *archive.Meta) func(dg string) (archive.Blob, bool) {
+	bs := base.BlobList()
+	sorted := true
+	for i := 1; i < bs.Len() && sorted; i++ {
+		sorted = bs.At(i-1).Digest < bs.At(i).Digest
+	}
+	if !sorted {
+		m := make(map[string]archive.Blob, bs.Len())
+		for b := range archive.EachBlob(bs) {
 			m[b.Digest] = b
 		}
 		return func(dg string) (archive.Blob, bool) { b, ok := m[dg]; return b, ok }
 	}
 	i := 0
 	return func(dg string) (archive.Blob, bool) {
-		for i < len(bs) && bs[i].Digest < dg {
+		for i < bs.Len() && strings.Compare(bs.At(i).Digest, dg) < 0 {
 			i++
 		}
-		if i < len(bs) && bs[i].Digest == dg {
-			return bs[i], true
+		if i < bs.Len() && bs.At(i).Digest == dg {
+			return bs.At(i), true
 		}
 		return archive.Blob{}, false
 	}

@@ -139,7 +139,7 @@ func Copy(ctx context.Context, src, dst drivers.Driver, opts Options) (*Report, 
 		c.tagReads = startReading(ctx, dst, c.linkList, tags, c.n)
 	}
 	var blobs []archive.Blob
-	for _, b := range snap.Planned {
+	for b := range snap.Planned.All() {
 		switch {
 		case need != nil && !need[b.Digest]:
 		case opts.Shard.Holds(b.Digest):

@@ -43,7 +43,7 @@ func plannedBlobs(t *testing.T, d drivers.Driver) []archive.Blob {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s.Planned
+	return s.Planned.Slice()
 }
 
 // TestCopy: a copy into an empty target holds every link file of the

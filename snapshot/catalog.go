@@ -15,7 +15,7 @@ func (s *Snapshot) Catalog() *archive.Catalog {
 	if s.Database != nil {
 		return s.databaseCatalog()
 	}
-	c := &archive.Catalog{Blobs: s.Planned}
+	c := &archive.Catalog{Blobs: s.Planned.Slice()}
 	s.eachRepository(func(r *archive.Repository) error {
 		c.Repositories = append(c.Repositories, *r)
 		return nil
@@ -119,13 +119,13 @@ func (s *Snapshot) repository(name string, idx []int32) *archive.Repository {
 	return r
 }
 
-// CatalogHead is Catalog without its repositories and manifests, which
-// WriteLists then writes.
+// CatalogHead is Catalog without its repositories, manifests and blobs,
+// which WriteLists and then Planned give.
 func (s *Snapshot) CatalogHead() *archive.Catalog {
 	if s.Database == nil {
-		return &archive.Catalog{Blobs: s.Planned}
+		return &archive.Catalog{}
 	}
 	c := s.databaseCatalog()
-	c.Repositories, c.Manifests = nil, nil
+	c.Repositories, c.Manifests, c.Blobs = nil, nil, nil
 	return c
 }

@@ -83,6 +83,7 @@ func TakeDatabase(ctx context.Context, d drivers.Driver, db *metadb.Snapshot, op
 			return nil, err
 		}
 	}
+	var planned archive.Blobs
 	referenced := map[string]bool{}
 	for _, b := range db.Blobs {
 		referenced[b.Digest] = true
@@ -94,9 +95,9 @@ func TakeDatabase(ctx context.Context, d drivers.Driver, db *metadb.Snapshot, op
 		case size != b.Size:
 			s.problems.Add(problem.Damage, archive.BlobPath(b.Digest), b.Digest,
 				"storage holds %d bytes, the metadata database says %d%s", size, b.Size, s.then("copied as it is"))
-			s.Planned = append(s.Planned, archive.Blob{Digest: b.Digest, Size: size})
+			planned = append(planned, archive.Blob{Digest: b.Digest, Size: size})
 		default:
-			s.Planned = append(s.Planned, archive.Blob{Digest: b.Digest, Size: size})
+			planned = append(planned, archive.Blob{Digest: b.Digest, Size: size})
 		}
 	}
 	var unknown int
@@ -108,14 +109,15 @@ func TakeDatabase(ctx context.Context, d drivers.Driver, db *metadb.Snapshot, op
 		unknown++
 		unknownBytes += size
 		if opts.AllBlobs {
-			s.Planned = append(s.Planned, archive.Blob{Digest: dg, Size: size})
+			planned = append(planned, archive.Blob{Digest: dg, Size: size})
 		}
 	}
 	if unknown > 0 && opts.ForCheck {
 		s.problems.Add(problem.Notice, archive.RegistryRoot+"blobs/", "",
 			"%d blob(s), %d bytes, in storage that the metadata database does not reference (uploads never tagged, or unreferenced: GitLab's online garbage collector deletes them after its review delay)", unknown, unknownBytes)
 	}
-	sort.Slice(s.Planned, func(i, j int) bool { return s.Planned[i].Digest < s.Planned[j].Digest })
+	sort.Slice(planned, func(i, j int) bool { return planned[i].Digest < planned[j].Digest })
+	s.Planned = &Plan{whole: planned}
 	return s, nil
 }
 
@@ -124,7 +126,7 @@ func TakeDatabase(ctx context.Context, d drivers.Driver, db *metadb.Snapshot, op
 // (and Catalog.Database's dump fields) are the backup's to fill.
 func (s *Snapshot) databaseCatalog() *archive.Catalog {
 	db := s.Database
-	c := &archive.Catalog{Blobs: s.Planned, Metadata: archive.MetadataDatabase,
+	c := &archive.Catalog{Blobs: s.Planned.Slice(), Metadata: archive.MetadataDatabase,
 		Database: &archive.Database{ServerVersion: db.Server.String(), ServerMajor: db.Server.Major,
 			SchemaVersion: db.SchemaVersion, PostDeploy: db.PostDeploySchemaVersion, DumpFormat: archive.DumpFormatCustom}}
 	for _, r := range db.Repositories {

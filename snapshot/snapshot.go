@@ -52,7 +52,7 @@ type Snapshot struct {
 	Present *BlobSizes
 	// Planned are the blobs to copy, sorted by digest: those the links and
 	// manifests reference, or with Options.AllBlobs every blob in storage.
-	Planned []archive.Blob
+	Planned *Plan
 	// Uploads are the files under _uploads/ (uploads in progress), which a
 	// backup leaves out and check reports when stale.
 	Uploads []drivers.FileInfo
@@ -361,12 +361,12 @@ func (s *Snapshot) plan(allBlobs bool) {
 			want.add(h)
 		}
 	}
-	planned := s.names.sorted(want)
-	s.Planned = make([]archive.Blob, len(planned))
-	for i, h := range planned {
-		size, _ := s.Present.sizeOf(h)
-		s.Planned[i] = archive.Blob{Digest: s.names.str(h), Size: size}
+	p := &Plan{names: s.names, hs: s.names.sorted(want)}
+	p.sizes = make([]int64, len(p.hs))
+	for i, h := range p.hs {
+		p.sizes[i], _ = s.Present.sizeOf(h)
 	}
+	s.Planned = p
 }
 
 // then is the end of a problem's message saying what a backup does about
