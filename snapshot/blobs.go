@@ -51,8 +51,9 @@ func (s *Snapshot) statBlobs(ctx context.Context, d drivers.Driver, concurrency 
 	}
 	var set handleSet
 	for h := range digests {
-		if _, ok := s.Present.sizeOf(h); !ok {
-			if dg := s.names.str(h); !s.statted[dg] && archive.ValidDigest(dg) {
+		if _, ok := s.Present.sizeOf(h); !ok && h.isDigest() { // a digest archive.ValidDigest accepts
+			var buf [digestLen]byte
+			if !s.statted[s.names.text(h, &buf)] {
 				set.add(h)
 			}
 		}

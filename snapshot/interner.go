@@ -1,6 +1,8 @@
 package snapshot
 
 import (
+	"bytes"
+	"encoding/hex"
 	"hash/maphash"
 	"math/bits"
 	"slices"
@@ -18,25 +20,50 @@ import (
 //
 // A million tags make some three million digests, so the strings are not
 // allocated one by one (80 bytes for a 71-byte digest) nor found again
-// through a map (about 50 bytes an entry): they are packed into large
-// chunks of bytes, never written again once handed out, and found through
-// an open-addressed table of handles (4 bytes a slot, at most 3/4 full),
-// which freeze lets go of once every string is in. Chunks and the pages
-// of places never move, so that a handle is read without the lock.
+// through a map (about 50 bytes an entry). A digest ("sha256:" and 64
+// lowercase hex digits: every digest archive.ValidDigest accepts) is kept
+// as its 32 bytes, in pages of digestPage, and its handle has digestBit
+// set; str makes its text when asked, text without allocating. Other
+// strings (repository and tag names, media types, odd paths) are packed
+// into large chunks of bytes, never written again once handed out. Both
+// are found through one open-addressed table of handles (4 bytes a slot,
+// at most 3/4 full), which freeze lets go of once every string is in.
+// Chunks and pages never move, so that a handle is read without the lock.
 type interner struct {
 	mu    sync.Mutex
 	seed  maphash.Seed
 	table []handle // len a power of two; 0 is empty; nil once frozen
 	n     int      // strings placed: handles 1 to n
+	nd    int      // digests placed: handles digestBit|1 to digestBit|nd
 
-	chunk []byte              // the chunk being filled
-	last  int                 // its index in bases
-	bases [internChunks]*byte // every chunk's first byte
-	pages [internPages][]place
+	chunk   []byte              // the chunk being filled
+	last    int                 // its index in bases
+	bases   [internChunks]*byte // every chunk's first byte
+	pages   [internPages][]place
+	digests [digestPages]*[digestPage]sum
 }
 
 // handle stands for a string its interner placed; 0 for "".
 type handle uint32
+
+// digestBit marks the handle of a digest: the rest is its index, from 1.
+const digestBit handle = 1 << 31
+
+func (h handle) isDigest() bool { return h&digestBit != 0 }
+
+// index is a digest handle's index, from 1.
+func (h handle) index() int { return int(h &^ digestBit) }
+
+// sum is a sha256 digest's 32 bytes.
+type sum [32]byte
+
+// digestLen is the length of a digest's text: "sha256:" and 64 hex digits.
+const digestLen = len("sha256:") + 64
+
+const (
+	digestPage  = 1 << 16 // digests a page: 2 MiB
+	digestPages = 1 << 15 // pages: 2^31 digests
+)
 
 // place is where a string is: chunk<<40 | offset<<16 | length.
 type place uint64
@@ -73,25 +100,37 @@ func (in *interner) put(s string) handle {
 	if len(s) > internMaxLen {
 		panic("interner: string too long")
 	}
-	h := maphash.String(in.seed, s)
+	d, isDigest := parseSum(s)
+	h := in.hash(s, &d, isDigest)
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.table == nil {
 		panic("interner: put after freeze")
 	}
-	i, found := in.lookup(h, s)
+	i, found := in.lookup(h, s, &d, isDigest)
 	if found {
 		return in.table[i]
 	}
-	in.n++
-	hd := handle(in.n)
-	p, off := page(hd)
-	if in.pages[p] == nil {
-		in.pages[p] = make([]place, internPage0<<p)
+	var hd handle
+	if isDigest {
+		in.nd++
+		hd = digestBit | handle(in.nd)
+		p, off := in.nd/digestPage, in.nd%digestPage
+		if in.digests[p] == nil {
+			in.digests[p] = new([digestPage]sum)
+		}
+		in.digests[p][off] = d
+	} else {
+		in.n++
+		hd = handle(in.n)
+		p, off := page(hd)
+		if in.pages[p] == nil {
+			in.pages[p] = make([]place, internPage0<<p)
+		}
+		in.pages[p][off] = in.add(s)
 	}
-	in.pages[p][off] = in.add(s)
 	in.table[i] = hd
-	if in.n*4 > len(in.table)*3 {
+	if (in.n+in.nd)*4 > len(in.table)*3 {
 		in.grow()
 	}
 	return hd
@@ -105,31 +144,59 @@ func (in *interner) find(s string) (handle, bool) {
 	if in == nil || len(s) > internMaxLen {
 		return 0, false
 	}
-	h := maphash.String(in.seed, s)
+	d, isDigest := parseSum(s)
+	h := in.hash(s, &d, isDigest)
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.table == nil {
 		return 0, false
 	}
-	if i, found := in.lookup(h, s); found {
+	if i, found := in.lookup(h, s, &d, isDigest); found {
 		return in.table[i], true
 	}
 	return 0, false
 }
 
-// lookup is the table slot of s (hash h): where it is, or the empty slot
-// it would go in. Called with mu held.
-func (in *interner) lookup(h uint64, s string) (int, bool) {
+// hash is the table hash of s: of its 32 bytes d when it is a digest.
+func (in *interner) hash(s string, d *sum, isDigest bool) uint64 {
+	if isDigest {
+		return maphash.Bytes(in.seed, d[:])
+	}
+	return maphash.String(in.seed, s)
+}
+
+// lookup is the table slot of s (hash h; d its bytes when isDigest):
+// where it is, or the empty slot it would go in. Called with mu held.
+func (in *interner) lookup(h uint64, s string, d *sum, isDigest bool) (int, bool) {
 	mask := uint64(len(in.table) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		hd := in.table[i]
 		if hd == 0 {
 			return int(i), false
 		}
-		if in.str(hd) == s {
+		if hd.isDigest() == isDigest && (isDigest && *in.sum(hd) == *d || !isDigest && in.plain(hd) == s) {
 			return int(i), true
 		}
 	}
+}
+
+// parseSum is the 32 bytes of digest s, when s is a digest as
+// archive.ValidDigest has it (lowercase hex only: an uppercase one is
+// another string).
+func parseSum(s string) (d sum, ok bool) {
+	hexDigits, ok := strings.CutPrefix(s, "sha256:")
+	if !ok || len(hexDigits) != 64 {
+		return d, false
+	}
+	for i := 0; i < 64; i++ {
+		if c := hexDigits[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return d, false
+		}
+	}
+	if _, err := hex.Decode(d[:], []byte(hexDigits)); err != nil {
+		return d, false
+	}
+	return d, true
 }
 
 // frozen reports whether freeze was called.
@@ -151,19 +218,23 @@ func (in *interner) freeze() {
 	in.table, in.chunk = nil, nil
 }
 
-// handleSet is a set of handles, a bit each: the digests a million tags
-// name, some seven million times, are half a MB of bits where a list of
-// them with repeats would be thirty.
+// handleSet is a set of digest handles, a bit each: the digests a million
+// tags name, some seven million times, are half a MB of bits where a list
+// of them with repeats would be thirty.
 type handleSet []uint64
 
 func (hs *handleSet) add(h handle) {
-	if w := int(h / 64); w >= len(*hs) {
+	if !h.isDigest() {
+		panic("snapshot: handleSet of a string that is no digest")
+	}
+	i := h.index()
+	if w := i / 64; w >= len(*hs) {
 		*hs = append(*hs, make([]uint64, w+1-len(*hs))...)
 	}
-	(*hs)[h/64] |= 1 << (h % 64)
+	(*hs)[i/64] |= 1 << (i % 64)
 }
 
-// sorted are the handles in set, sorted by the strings they stand for.
+// sorted are the handles in set, sorted by the digests they stand for.
 func (in *interner) sorted(set handleSet) []handle {
 	n := 0
 	for _, w := range set {
@@ -172,15 +243,36 @@ func (in *interner) sorted(set handleSet) []handle {
 	out := make([]handle, 0, n)
 	for i, w := range set {
 		for ; w != 0; w &= w - 1 {
-			out = append(out, handle(i*64+bits.TrailingZeros64(w)))
+			out = append(out, digestBit|handle(i*64+bits.TrailingZeros64(w)))
 		}
 	}
-	slices.SortFunc(out, func(a, b handle) int { return strings.Compare(in.str(a), in.str(b)) })
+	slices.SortFunc(out, in.compare)
 	return out
 }
 
-// str is the string h stands for.
+// str is the string h stands for: a digest's is made for the call.
 func (in *interner) str(h handle) string {
+	if h.isDigest() {
+		buf := new([digestLen]byte)
+		return in.text(h, buf)
+	}
+	return in.plain(h)
+}
+
+// text is the string h stands for, a digest's made in buf: for comparing
+// without allocating (buf stays on the caller's stack when what text
+// returns does not outlive it).
+func (in *interner) text(h handle, buf *[digestLen]byte) string {
+	if !h.isDigest() {
+		return in.plain(h)
+	}
+	copy(buf[:], "sha256:")
+	hex.Encode(buf[len("sha256:"):], in.sum(h)[:])
+	return unsafe.String(&buf[0], digestLen)
+}
+
+// plain is the string h, no digest's handle, stands for.
+func (in *interner) plain(h handle) string {
 	if h == 0 {
 		return ""
 	}
@@ -188,6 +280,40 @@ func (in *interner) str(h handle) string {
 	pl := in.pages[p][off]
 	c, o, n := pl>>40, uintptr(pl>>16)&(internMaxChunk-1), int(pl&internMaxLen)
 	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(in.bases[c]), o)), n)
+}
+
+// sum is the 32 bytes of the digest h stands for.
+func (in *interner) sum(h handle) *sum {
+	i := h.index()
+	return &in.digests[i/digestPage][i%digestPage]
+}
+
+// compare compares the strings a and b stand for, as strings.Compare.
+func (in *interner) compare(a, b handle) int {
+	if a.isDigest() && b.isDigest() { // hex keeps the bytes' order
+		return bytes.Compare(in.sum(a)[:], in.sum(b)[:])
+	}
+	var ba, bb [digestLen]byte
+	return compareStrings(in.text(a, &ba), in.text(b, &bb))
+}
+
+// compareTo compares the string h stands for with s, as strings.Compare.
+func (in *interner) compareTo(h handle, s string) int {
+	var buf [digestLen]byte
+	return compareStrings(in.text(h, &buf), s)
+}
+
+// compareStrings is strings.Compare, whose arguments escape (it is
+// assembly): with the comparison operators, a string made on the stack by
+// text stays there.
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // page is where handle h's place is kept: page p, offset off.
@@ -227,7 +353,13 @@ func (in *interner) grow() {
 		if hd == 0 {
 			continue
 		}
-		i := maphash.String(in.seed, in.str(hd)) & mask
+		var h uint64
+		if hd.isDigest() {
+			h = maphash.Bytes(in.seed, in.sum(hd)[:])
+		} else {
+			h = maphash.String(in.seed, in.plain(hd))
+		}
+		i := h & mask
 		for in.table[i] != 0 {
 			i = (i + 1) & mask
 		}

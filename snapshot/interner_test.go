@@ -14,7 +14,7 @@ import (
 func TestInterner(t *testing.T) {
 	in := newInterner()
 	const n = 200000 // several chunks, the table doubled many times
-	key := func(i int) string { return fmt.Sprintf("sha256:%064x", i*7919) }
+	key := func(i int) string { return fmt.Sprintf("library/repository-%012d", i*7919) }
 	first := make([]string, n)
 	var wg sync.WaitGroup
 	for w := range 4 {
@@ -50,6 +50,71 @@ func TestInterner(t *testing.T) {
 	var none *interner
 	if got := none.get("a"); got != "a" {
 		t.Errorf("a nil interner's get(a) = %q", got)
+	}
+}
+
+// A digest is kept as its 32 bytes: the same handle for equal digests,
+// its text made again, in the digests' order; an uppercase or shorter
+// "digest" is a string like any other.
+func TestInternerDigests(t *testing.T) {
+	in := newInterner()
+	const n = 3 * digestPage // several pages
+	key := func(i int) string { return fmt.Sprintf("sha256:%064x", i*7919) }
+	hs := make([]handle, n)
+	for i := range n {
+		hs[i] = in.put(key(i))
+		if !hs[i].isDigest() {
+			t.Fatalf("%s: not kept as a digest", key(i))
+		}
+	}
+	for i := range n {
+		if h := in.put(strings.Clone(key(i))); h != hs[i] {
+			t.Fatalf("put(%s) again = %x, want %x", key(i), h, hs[i])
+		}
+		if got := in.str(hs[i]); got != key(i) {
+			t.Fatalf("str = %s, want %s", got, key(i))
+		}
+	}
+	if in.nd != n || in.n != 0 {
+		t.Errorf("%d digests and %d strings placed, want %d and 0", in.nd, in.n, n)
+	}
+	for _, s := range []string{"sha256:" + strings.Repeat("A", 64), "sha256:abc", "sha512:" + strings.Repeat("a", 128), "sha256:" + strings.Repeat("g", 64)} {
+		h := in.put(s)
+		if h.isDigest() || in.str(h) != s {
+			t.Errorf("put(%s) = %x (%s)", s, h, in.str(h))
+		}
+		var buf [digestLen]byte
+		for _, o := range hs[:100] {
+			if got, want := in.compare(h, o), strings.Compare(s, in.str(o)); got != want {
+				t.Fatalf("compare(%s, %s) = %d, want %d", s, in.str(o), got, want)
+			}
+			if got, want := in.compareTo(o, s), strings.Compare(in.text(o, &buf), s); got != want {
+				t.Fatalf("compareTo(%s, %s) = %d, want %d", in.str(o), s, got, want)
+			}
+		}
+	}
+	for i := 1; i < 1000; i++ {
+		if got, want := in.compare(hs[i-1], hs[i]), strings.Compare(key(i-1), key(i)); got != want {
+			t.Fatalf("compare(%s, %s) = %d, want %d", key(i-1), key(i), got, want)
+		}
+	}
+	in.freeze()
+	if got := in.str(hs[n-1]); got != key(n-1) {
+		t.Errorf("after freeze, str = %s, want %s", got, key(n-1))
+	}
+}
+
+// Comparing a digest's text does not allocate: sorting millions of links
+// by path would otherwise make a string a comparison.
+func TestInternerCompareDoesNotAllocate(t *testing.T) {
+	in := newInterner()
+	a, b := in.put("sha256:"+strings.Repeat("1", 64)), in.put("sha256:"+strings.Repeat("2", 64))
+	r := in.put("library/a")
+	allocs := testing.AllocsPerRun(100, func() {
+		_ = in.compare(a, b) + in.compare(a, r) + in.compareTo(b, "sha256:3")
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations a comparison", allocs)
 	}
 }
 

@@ -59,16 +59,17 @@ func (l *Link) Path() string {
 	if l.odd {
 		return l.names.str(l.tag)
 	}
-	return archive.LinkPath(l.Kind, l.Repo(), l.Tag(), l.Digest())
+	var buf [digestLen]byte
+	return archive.LinkPath(l.Kind, l.Repo(), l.Tag(), l.names.text(l.dg, &buf))
 }
 
 // pieces are strings whose concatenation is l.Path(), for comparing paths
-// without making them.
-func (l *Link) pieces() [7]string {
+// without making them: the digest's text is made in buf.
+func (l *Link) pieces(buf *[digestLen]byte) [7]string {
 	if l.odd {
 		return [7]string{l.names.str(l.tag)}
 	}
-	repo, root, hex := l.Repo(), archive.RegistryRoot+"repositories/", strings.TrimPrefix(l.Digest(), "sha256:")
+	repo, root, hex := l.Repo(), archive.RegistryRoot+"repositories/", strings.TrimPrefix(l.names.text(l.dg, buf), "sha256:")
 	switch l.Kind {
 	case archive.KindLayerLink:
 		return [7]string{root, repo, "/_layers/sha256/", hex, "/link"}
@@ -82,7 +83,8 @@ func (l *Link) pieces() [7]string {
 
 // comparePaths compares a.Path() and b.Path() without making them.
 func comparePaths(a, b *Link) int {
-	pa, pb := a.pieces(), b.pieces()
+	var ba, bb [digestLen]byte
+	pa, pb := a.pieces(&ba), b.pieces(&bb)
 	i, j := 0, 0 // pieces
 	x, y := pa[0], pb[0]
 	for {
@@ -103,7 +105,7 @@ func comparePaths(a, b *Link) int {
 			return 1
 		}
 		n := min(len(x), len(y))
-		if c := strings.Compare(x[:n], y[:n]); c != 0 {
+		if c := compareStrings(x[:n], y[:n]); c != 0 {
 			return c
 		}
 		x, y = x[n:], y[n:]

@@ -3,7 +3,6 @@ package snapshot
 import (
 	"iter"
 	"slices"
-	"strings"
 
 	"github.com/regbackup/regbackup/archive"
 )
@@ -79,7 +78,7 @@ func (ms *ManifestSet) index(dg string) (int, bool) {
 		return int(i), ok
 	}
 	return slices.BinarySearchFunc(ms.recs, dg, func(r manifestRec, dg string) int {
-		return strings.Compare(ms.names.str(r.dg), dg)
+		return ms.names.compareTo(r.dg, dg)
 	})
 }
 
@@ -137,9 +136,7 @@ func (ms *ManifestSet) seal() {
 	ms.at = nil
 	ms.recs = slices.DeleteFunc(ms.recs, func(r manifestRec) bool { return r.size < 0 })
 	ms.gone = 0
-	slices.SortFunc(ms.recs, func(a, b manifestRec) int {
-		return strings.Compare(ms.names.str(a.dg), ms.names.str(b.dg))
-	})
+	slices.SortFunc(ms.recs, func(a, b manifestRec) int { return ms.names.compare(a.dg, b.dg) })
 	ms.recs = slices.Clip(ms.recs)
 }
 

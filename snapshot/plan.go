@@ -3,7 +3,6 @@ package snapshot
 import (
 	"iter"
 	"sort"
-	"strings"
 
 	"github.com/regbackup/regbackup/archive"
 )
@@ -72,6 +71,3 @@ func (p *Plan) Slice() []archive.Blob {
 	}
 	return out
 }
-
-// compareTo compares the string h stands for with s.
-func (in *interner) compareTo(h handle, s string) int { return strings.Compare(in.str(h), s) }

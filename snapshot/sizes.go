@@ -3,7 +3,6 @@ package snapshot
 import (
 	"iter"
 	"slices"
-	"strings"
 )
 
 // BlobSizes maps blob digest to size: the blobs a snapshot found in
@@ -41,7 +40,7 @@ func (bs *BlobSizes) Size(dg string) (int64, bool) {
 		return 0, false
 	}
 	if bs.sealIfFrozen() {
-		i, ok := slices.BinarySearchFunc(bs.hs, dg, func(h handle, dg string) int { return strings.Compare(bs.names.str(h), dg) })
+		i, ok := slices.BinarySearchFunc(bs.hs, dg, bs.names.compareTo)
 		if !ok {
 			return 0, false
 		}
@@ -54,10 +53,14 @@ func (bs *BlobSizes) Size(dg string) (int64, bool) {
 	return bs.sizeOf(h)
 }
 
-// sizeOf is Size by the digest's handle, while the set is not sealed.
+// sizeOf is Size by the digest's handle, while the set is not sealed
+// (false for a string that is no digest).
 func (bs *BlobSizes) sizeOf(h handle) (int64, bool) {
-	p, off := page(h)
-	if h == 0 || bs.pages[p] == nil || bs.pages[p][off] == 0 {
+	if !h.isDigest() {
+		return 0, false
+	}
+	p, off := page(handle(h.index()))
+	if bs.pages[p] == nil || bs.pages[p][off] == 0 {
 		return 0, false
 	}
 	return bs.pages[p][off] - 1, true
@@ -97,7 +100,7 @@ func (bs *BlobSizes) byHandle() iter.Seq2[handle, int64] {
 	return func(yield func(handle, int64) bool) {
 		for p, pg := range bs.pages {
 			for off, v := range pg {
-				if v != 0 && !yield(handle(internPage0<<p+off+1-internPage0), v-1) {
+				if v != 0 && !yield(digestBit|handle(internPage0<<p+off+1-internPage0), v-1) {
 					return
 				}
 			}
@@ -110,12 +113,16 @@ func (bs *BlobSizes) set(dg string, size int64) {
 	bs.setHandle(bs.names.put(dg), size)
 }
 
-// setHandle records the blob handle h stands for.
+// setHandle records the blob handle h stands for: a digest's (see
+// interner).
 func (bs *BlobSizes) setHandle(h handle, size int64) {
 	if bs.hs != nil {
 		panic("snapshot: blob recorded in a sealed set")
 	}
-	p, off := page(h)
+	if !h.isDigest() {
+		panic("snapshot: blob size recorded for a string that is no digest")
+	}
+	p, off := page(handle(h.index()))
 	if bs.pages[p] == nil {
 		bs.pages[p] = make([]int64, internPage0<<p)
 	}
@@ -131,7 +138,10 @@ func (bs *BlobSizes) delete(dg string) {
 	if !ok {
 		return
 	}
-	if p, off := page(h); bs.pages[p] != nil && bs.pages[p][off] != 0 {
+	if !h.isDigest() {
+		return
+	}
+	if p, off := page(handle(h.index())); bs.pages[p] != nil && bs.pages[p][off] != 0 {
 		bs.pages[p][off] = 0
 		bs.n--
 	}
@@ -150,9 +160,9 @@ func (bs *BlobSizes) sealIfFrozen() bool {
 	for h := range bs.byHandle() {
 		bs.hs = append(bs.hs, h)
 	}
-	slices.SortFunc(bs.hs, func(a, b handle) int { return strings.Compare(bs.names.str(a), bs.names.str(b)) })
+	slices.SortFunc(bs.hs, bs.names.compare)
 	for _, h := range bs.hs {
-		p, off := page(h)
+		p, off := page(handle(h.index()))
 		bs.sizes = append(bs.sizes, bs.pages[p][off]-1)
 	}
 	bs.pages = [internPages][]int64{}
