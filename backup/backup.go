@@ -237,7 +237,6 @@ func knownManifests(base *archive.Meta) func() map[string]*archive.Manifest {
 	return base.KnownManifests
 }
 
-
 // writeBlobs copies the planned blobs into w in digest order and returns
 // the set that did not go in intact (missing or marked corrupt): few, where
 // the set of those written would be every blob.
