@@ -144,30 +144,10 @@ func Check(ctx context.Context, d drivers.Driver, opts Options) (*Report, error)
 // through the manifests (index children included). A _layers link alone
 // does not keep a blob: the garbage collector deletes it anyway.
 func findOrphans(s *snapshot.Snapshot, rep *Report) {
-	reached := map[string]bool{}
-	var reach func(string)
-	reach = func(dg string) {
-		if reached[dg] {
-			return
-		}
-		reached[dg] = true
-		if m := s.Manifests.Get(dg); m != nil {
-			for _, r := range m.References {
-				reach(r)
-			}
-		}
-	}
-	for _, l := range s.Links {
-		if l.Kind == archive.KindRevisionLink || l.Kind == archive.KindTagCurrentLink {
-			reach(l.Digest())
-		}
-	}
 	rep.Orphans = []Orphan{}
-	for dg, size := range s.Present.All() {
-		if !reached[dg] {
-			rep.Orphans = append(rep.Orphans, Orphan{Digest: dg, Path: archive.BlobPath(dg), Size: size})
-			rep.OrphanBytes += size
-		}
+	for dg, size := range s.Unreached() {
+		rep.Orphans = append(rep.Orphans, Orphan{Digest: dg, Path: archive.BlobPath(dg), Size: size})
+		rep.OrphanBytes += size
 	}
 	sort.Slice(rep.Orphans, func(i, j int) bool { return rep.Orphans[i].Digest < rep.Orphans[j].Digest })
 }

@@ -119,3 +119,53 @@ func TestCheckFindsDamage(t *testing.T) {
 		}
 	}
 }
+
+// TestOrphansAreWhatNoLinkReaches: the orphans are exactly the blobs that
+// no revisions or tag link reaches through the manifests, index children
+// included, as a plain walk with a set of strings finds them (the code
+// before snapshot.Unreached, which keeps a bit a blob).
+func TestOrphansAreWhatNoLinkReaches(t *testing.T) {
+	d, _ := regtest.Registry(t)
+	s, err := snapshot.Take(t.Context(), d, snapshot.Options{ForCheck: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reached := map[string]bool{}
+	var reach func(string)
+	reach = func(dg string) {
+		if reached[dg] {
+			return
+		}
+		reached[dg] = true
+		if m := s.Manifests.Get(dg); m != nil {
+			for _, r := range m.References {
+				reach(r)
+			}
+		}
+	}
+	indexes := 0
+	for _, l := range s.Links {
+		if l.Kind == archive.KindRevisionLink || l.Kind == archive.KindTagCurrentLink {
+			reach(l.Digest())
+			if m := s.Manifests.Get(l.Digest()); m != nil && (strings.Contains(m.MediaType, "index") || strings.Contains(m.MediaType, "list")) {
+				indexes++
+			}
+		}
+	}
+	var want []string
+	for dg := range s.Present.All() {
+		if !reached[dg] {
+			want = append(want, dg)
+		}
+	}
+	var got []string
+	for dg := range s.Unreached() {
+		got = append(got, dg)
+	}
+	if len(want) == 0 || len(reached) < 10 || indexes == 0 {
+		t.Fatalf("the sample has %d orphans, reaches %d blobs through %d index links: the test shows nothing", len(want), len(reached), indexes)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("unreached blobs\n %v\nwant\n %v", got, want)
+	}
+}
