@@ -234,6 +234,12 @@ func (hs *handleSet) add(h handle) {
 	(*hs)[i/64] |= 1 << (i % 64)
 }
 
+// has reports whether the set holds h.
+func (hs handleSet) has(h handle) bool {
+	i := h.index()
+	return h.isDigest() && i/64 < len(hs) && hs[i/64]&(1<<(i%64)) != 0
+}
+
 // sorted are the handles in set, sorted by the digests they stand for.
 func (in *interner) sorted(set handleSet) []handle {
 	n := 0

@@ -17,10 +17,6 @@ func (s *Snapshot) Unreached() iter.Seq2[string, int64] {
 	ms := s.Manifests
 	ms.seal()
 	var reached handleSet
-	has := func(h handle) bool {
-		i := h.index()
-		return i/64 < len(reached) && reached[i/64]&(1<<(i%64)) != 0
-	}
 	var stack []handle
 	for i := range s.Links {
 		if l := &s.Links[i]; l.Kind == archive.KindRevisionLink || l.Kind == archive.KindTagCurrentLink {
@@ -29,7 +25,7 @@ func (s *Snapshot) Unreached() iter.Seq2[string, int64] {
 		for len(stack) > 0 {
 			h := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
-			if !h.isDigest() || has(h) { // no blob is named by a string that is no digest
+			if !h.isDigest() || reached.has(h) { // no blob is named by a string that is no digest
 				continue
 			}
 			reached.add(h)
@@ -44,7 +40,7 @@ func (s *Snapshot) Unreached() iter.Seq2[string, int64] {
 			return
 		}
 		for i, h := range bs.hs {
-			if !has(h) && !yield(bs.names.str(h), bs.sizes[i]) {
+			if !reached.has(h) && !yield(bs.names.str(h), bs.sizes[i]) {
 				return
 			}
 		}

@@ -198,19 +198,31 @@ func (s *Snapshot) readLinksAndBlobs(ctx context.Context, d drivers.Driver, conc
 // up with Stat (s.statted not nil), reading a manifest is its lookup.
 func (s *Snapshot) readManifests(ctx context.Context, d drivers.Driver, concurrency int) error {
 	var mu sync.Mutex
-	queued := map[string]bool{}
-	var next []string
-	for _, l := range s.Links {
-		if l.Kind != archive.KindLayerLink && !queued[l.Digest()] {
-			queued[l.Digest()] = true
-			next = append(next, l.Digest())
+	var queuedDigests handleSet     // a bit a digest: a million tags name a million manifests
+	queuedOther := map[handle]bool{} // the strings that are no digest (read as missing)
+	var next []handle
+	queue := func(h handle) {
+		if queuedDigests.has(h) {
+			return
+		} else if h.isDigest() {
+			queuedDigests.add(h)
+		} else if queuedOther[h] {
+			return
+		} else {
+			queuedOther[h] = true
+		}
+		next = append(next, h)
+	}
+	for i := range s.Links {
+		if l := &s.Links[i]; l.Kind != archive.KindLayerLink {
+			queue(l.dg)
 		}
 	}
 	for len(next) > 0 {
 		level := next
 		next = nil
-		err := parallel.ForEach(ctx, concurrency, level, func(ctx context.Context, dg string) error {
-			m, refs, err := s.readManifest(ctx, d, dg, &mu)
+		err := parallel.ForEach(ctx, concurrency, level, func(ctx context.Context, h handle) error {
+			m, refs, err := s.readManifest(ctx, d, s.names.str(h), &mu)
 			if err != nil || m == nil {
 				return err
 			}
@@ -218,10 +230,7 @@ func (s *Snapshot) readManifests(ctx context.Context, d drivers.Driver, concurre
 			defer mu.Unlock()
 			s.Manifests.put(m)
 			for _, c := range refs {
-				if !queued[c] {
-					queued[c] = true
-					next = append(next, c)
-				}
+				queue(s.names.put(c))
 			}
 			return nil
 		})
