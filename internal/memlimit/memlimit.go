@@ -25,6 +25,13 @@ const SoftLimit = 192 << 20
 // before the next collection (GOGC=50), not double it.
 const Headroom = 1.5
 
+// MaxHeadroom is the most the limit is raised above what is live: the
+// heap of a big run is mostly pointer-free tables (digests, handles,
+// sizes) that a collection marks without reading, so collecting every
+// 96 MiB of garbage costs little, where growing by half would put a
+// million-tag backup (some 350 MiB live) over 512 MiB.
+const MaxHeadroom = 96 << 20
+
 // Set sets the limit to SoftLimit and keeps raising it with the live
 // heap (see For) until stop is called; with GOMEMLIMIT set it does
 // nothing (stop too).
@@ -69,10 +76,11 @@ func raise(done <-chan struct{}) {
 
 // For is the soft limit for a live heap of live bytes: SoftLimit while
 // live is under it (collecting often near it costs little there and keeps
-// a 100,000-tag run under 256 MiB), Headroom times live past it.
+// a 100,000-tag run under 256 MiB), Headroom times live past it, at most
+// MaxHeadroom above it.
 func For(live uint64) int64 {
 	if live < SoftLimit {
 		return SoftLimit
 	}
-	return int64(float64(live) * Headroom)
+	return min(int64(float64(live)*Headroom), int64(live)+MaxHeadroom)
 }
