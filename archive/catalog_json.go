@@ -108,6 +108,9 @@ func catalogSizeHint(c *Catalog) int {
 // time: the sidecar of a million tags is some 300 MB of blob lines, made
 // one at a time from its BlobList.
 func writeMeta(w io.Writer, m *Meta) (int64, error) {
+	if err := m.load(); err != nil { // a sidecar OpenMeta read: its lists
+		return 0, err
+	}
 	var written int64
 	flush := func(b []byte) ([]byte, error) {
 		n, err := w.Write(b)

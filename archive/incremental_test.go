@@ -7,8 +7,10 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -229,5 +231,100 @@ func TestMetaKnownManifests(t *testing.T) {
 		if _, err := ParseMeta([]byte(s)); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("manifest entry %s: err = %v, want ErrCorrupt", bad, err)
 		}
+	}
+}
+
+// openMeta is OpenMeta of a sidecar held in data.
+func openMeta(data []byte) (*Meta, error) {
+	return OpenMeta(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
+}
+
+// TestOpenMetaIsParseMeta: OpenMeta, which streams a sidecar and holds
+// neither its blobs nor its manifests, accepts and refuses what ParseMeta
+// does, and gives back the same head, blobs and known manifests.
+func TestOpenMetaIsParseMeta(t *testing.T) {
+	dg := func(c byte) string { return "sha256:" + strings.Repeat(string(c), 64) }
+	cat := &Catalog{Created: time.Unix(1700000000, 0), Format: FormatIncremental,
+		Parents: []Parent{{Name: "base.tar.zst", CatalogSHA256: strings.Repeat("b", 64), Created: time.Unix(1600000000, 0)}}, Blobs: []Blob{
+			{Digest: dg('1'), Size: 10}, {Digest: dg('2'), Size: 20, Archive: "base.tar.zst"}, {Digest: dg('3'), Size: 30},
+		}, Manifests: []Manifest{
+			{Digest: dg('1'), MediaType: "application/vnd.oci.image.manifest.v1+json", Size: 10, References: []string{dg('3'), dg('2')}},
+		}}
+	good, err := NewMeta("inc.tar.zst", cat, strings.Repeat("a", 64), &Trailer{}, false, Zstd).Marshal()
+	must(t, err)
+	cases := []string{string(good), `{"format":"regbackup-meta/1","archive":"a.tar","catalog_sha256":"` + strings.Repeat("a", 64) + `","blobs":null}`}
+	for _, r := range [][2]string{{MetaFormat, "other/1"}, {`"archive":"inc.tar.zst"`, `"archive":"../x"`},
+		{`"name":"base.tar.zst"`, `"name":"b/x"`}, {`[0,0,2,1]`, `[0,0,9]`}, {`[0,0,2,1]`, `[0,5,1]`}, {`[0,0,2,1]`, `[0]`},
+		{`[0,0,2,1]`, `[-1,0]`}, {dg('3'), "sha256:x"}, {`"size":30`, `"size":-1`}, {`"archive":"base.tar.zst"}`, `"archive":"other.tar"}`}} {
+		bad := strings.Replace(string(good), r[0], r[1], 1)
+		if bad == string(good) {
+			t.Fatalf("no %s in:\n%s", r[0], good)
+		}
+		cases = append(cases, bad)
+	}
+	cases = append(cases, string(good[:len(good)/2]), "{", "", `{"blobs":{}}`)
+	for _, c := range cases {
+		want, werr := ParseMeta([]byte(c))
+		got, gerr := openMeta([]byte(c))
+		if (werr == nil) != (gerr == nil) || errors.Is(werr, ErrCorrupt) != errors.Is(gerr, ErrCorrupt) {
+			t.Errorf("ParseMeta: %v, OpenMeta: %v, of\n%.300s", werr, gerr, c)
+			continue
+		}
+		if werr != nil {
+			continue
+		}
+		if got.Archive != want.Archive || !got.Created.Equal(want.Created) || !reflect.DeepEqual(got.Parents, want.Parents) {
+			t.Errorf("head %+v, want %+v", got, want)
+		}
+		var streamed []Blob
+		for b, err := range got.EachBlob() {
+			must(t, err)
+			streamed = append(streamed, b)
+		}
+		loaded := slices.Collect(EachBlob(got.BlobList()))
+		if len(want.Blobs) > 0 && (!reflect.DeepEqual(streamed, want.Blobs) || !reflect.DeepEqual(loaded, want.Blobs)) {
+			t.Errorf("blobs streamed %v, loaded %v, want %v", streamed, loaded, want.Blobs)
+		}
+		if !reflect.DeepEqual(got.KnownManifests(), want.KnownManifests()) || got.HasManifests() != want.HasManifests() {
+			t.Errorf("known manifests %v, want %v", got.KnownManifests(), want.KnownManifests())
+		}
+		if i, ok := SearchBlobs(got.BlobList(), dg('3')); len(want.Blobs) > 0 && (!ok || i != 2) {
+			t.Errorf("search finds %s at %d, %v", dg('3'), i, ok)
+		}
+	}
+}
+
+// TestOpenMetaChangedOrUnreadable: a sidecar that changes between its
+// reads, or whose store fails mid-way, is an error, and a store's error is
+// no corrupt sidecar.
+func TestOpenMetaChangedOrUnreadable(t *testing.T) {
+	m := &Meta{Format: MetaFormat, Archive: "a.tar.zst", CatalogSHA256: strings.Repeat("a", 64),
+		Blobs: []Blob{{Digest: "sha256:" + strings.Repeat("1", 64), Size: 1}, {Digest: "sha256:" + strings.Repeat("2", 64), Size: 2}}}
+	one, err := m.Marshal()
+	must(t, err)
+	m.Blobs = m.Blobs[:1]
+	fewer, err := m.Marshal()
+	must(t, err)
+	data := one
+	got, err := OpenMeta(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
+	must(t, err)
+	data = fewer
+	if err := got.Load(); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("Load of a changed sidecar: %v, want ErrCorrupt", err)
+	}
+	for _, err := range got.EachBlob() {
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, ErrCorrupt) {
+			t.Errorf("EachBlob of a changed sidecar: %v, want ErrCorrupt", err)
+		}
+	}
+	cut := errors.New("connection reset")
+	_, err = OpenMeta(func() (io.ReadCloser, error) {
+		return io.NopCloser(io.MultiReader(bytes.NewReader(one[:len(one)/2]), iotest.ErrReader(cut))), nil
+	})
+	if !errors.Is(err, cut) || errors.Is(err, ErrCorrupt) {
+		t.Errorf("a store failing mid-way: %v, want its error, not ErrCorrupt", err)
 	}
 }

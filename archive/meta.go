@@ -49,7 +49,13 @@ type Meta struct {
 	MediaTypes []string  `json:"media_types,omitempty"`
 	Manifests  [][]int32 `json:"manifests,omitempty"`
 
-	list BlobList // the blobs, when NewMetaOf made the sidecar (Blobs is then nil)
+	list BlobList // the blobs, when NewMetaOf made the sidecar or load read them (Blobs is then nil)
+
+	// A sidecar OpenMeta read: how to read it again, and what it counted.
+	open               func() (io.ReadCloser, error)
+	nblobs, nmanifests int
+	unsorted           bool
+	loadErr            error
 }
 
 // NewMeta describes a complete archive from its catalog and trailer. Its
@@ -102,12 +108,30 @@ func NewMetaOf(name string, c *Catalog, blobs BlobList, catalogSHA256 string, t 
 	return m
 }
 
-// BlobList is the sidecar's blobs: Blobs, or those NewMetaOf was given.
+// BlobList is the sidecar's blobs: Blobs, or those NewMetaOf was given,
+// or those of a sidecar OpenMeta read, read again now (see Load).
 func (m *Meta) BlobList() BlobList {
+	if m.open != nil && m.list == nil && m.load() != nil {
+		return Blobs(nil)
+	}
 	if m.list != nil {
 		return m.list
 	}
 	return Blobs(m.Blobs)
+}
+
+// Load reads the blob list and manifests of a sidecar OpenMeta read
+// (nothing for another), which BlobList and KnownManifests would read
+// silently, an error giving an empty list.
+func (m *Meta) Load() error { return m.load() }
+
+// Release lets go of what Load read of a sidecar OpenMeta read, which is
+// read again when next asked for (nothing for another sidecar): some
+// 170 MB at a million tags.
+func (m *Meta) Release() {
+	if m.open != nil {
+		m.list, m.Manifests, m.loadErr = nil, nil, nil
+	}
 }
 
 // DescribeManifests sets MediaTypes and Manifests from manifests (replacing
@@ -157,7 +181,7 @@ next:
 // KnownManifests are the manifests Manifests describes, by digest, their
 // strings those of Blobs and MediaTypes (see Meta.Manifests).
 func (m *Meta) KnownManifests() map[string]*Manifest {
-	if len(m.Manifests) == 0 {
+	if !m.HasManifests() || m.load() != nil {
 		return nil
 	}
 	blobs := m.BlobList()

@@ -95,6 +95,7 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 	}
 	if opts.Base != nil {
 		opts.Base.MediaTypes, opts.Base.Manifests, sopts.Known = nil, nil, nil // the snapshot has them now
+		opts.Base.Release()                                                    // what Known read: applyBase reads the blob list again, as a stream
 	}
 	if err != nil {
 		return nil, err
@@ -116,7 +117,10 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 	for _, f := range files {
 		cat.Files = append(cat.Files, f.File)
 	}
-	blobs, note := applyBase(cat, snap.Planned, opts.Base, opts.MaxParents)
+	blobs, note, err := applyBase(cat, snap.Planned, opts.Base, opts.MaxParents)
+	if err != nil {
+		return nil, err
+	}
 	if note != "" {
 		ps.Add(problem.Notice, "", "", "%s", note)
 	}
@@ -231,7 +235,7 @@ func newMeta(cat *archive.Catalog, blobs archive.BlobList, manifests *snapshot.M
 // knownManifests gives the manifests base's sidecar lists, by digest, for
 // the snapshot to take rather than read again (nil without base).
 func knownManifests(base *archive.Meta) func() map[string]*archive.Manifest {
-	if base == nil || len(base.Manifests) == 0 {
+	if base == nil || !base.HasManifests() {
 		return nil
 	}
 	return base.KnownManifests

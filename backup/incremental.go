@@ -60,12 +60,12 @@ func (c *catalogBlobs) Local() iter.Seq[archive.Blob] {
 // (its Blob.Archive), and cat.Parents lists the archives so named, nearest
 // first. With no base, or when more than maxParents archives would be
 // needed, cat stays a full catalog and the archive holds every blob.
-func applyBase(cat *archive.Catalog, plan archive.BlobList, base *archive.Meta, maxParents int) (*catalogBlobs, string) {
+func applyBase(cat *archive.Catalog, plan archive.BlobList, base *archive.Meta, maxParents int) (*catalogBlobs, string, error) {
 	full := &catalogBlobs{plan: plan, local: plan.Len()}
 	if base == nil {
-		return full, ""
+		return full, "", nil
 	}
-	held := heldBy(base)
+	held, done := heldBy(base)
 	c := &catalogBlobs{plan: plan, holder: make([]uint16, plan.Len())}
 	index := map[string]uint16{}
 	for i := range plan.Len() {
@@ -79,13 +79,17 @@ func applyBase(cat *archive.Catalog, plan archive.BlobList, base *archive.Meta, 
 		k, ok := index[name]
 		if !ok {
 			if len(c.holders) == 1<<16-1 {
-				return full, fmt.Sprintf("an incremental on top of %s would need over %d parent archives: writing a full backup", base.Archive, len(c.holders))
+				done()
+				return full, fmt.Sprintf("an incremental on top of %s would need over %d parent archives: writing a full backup", base.Archive, len(c.holders)), nil
 			}
 			c.holders = append(c.holders, name)
 			k = uint16(len(c.holders))
 			index[name] = k
 		}
 		c.holder[i] = k
+	}
+	if err := done(); err != nil {
+		return nil, "", fmt.Errorf("reading the blob list of %s: %w", base.Archive, err)
 	}
 	chain := append([]archive.Parent{{Name: base.Archive, CatalogSHA256: base.CatalogSHA256, Created: base.Created}}, base.Parents...)
 	var parents []archive.Parent
@@ -99,37 +103,47 @@ func applyBase(cat *archive.Catalog, plan archive.BlobList, base *archive.Meta, 
 	}
 	if len(parents) > maxParents {
 		return full, fmt.Sprintf("an incremental on top of %s would need %d parent archives, over --max-chain %d: writing a full backup",
-			base.Archive, len(parents), maxParents)
+			base.Archive, len(parents), maxParents), nil
 	}
 	cat.Parents = parents
-	return c, ""
+	return c, "", nil
 }
 
 // heldBy returns a lookup of the blobs base and its parents hold, to be
-// asked for digests in ascending order (a snapshot's plan is sorted).
-// base's list is sorted too (a sidecar's is), so that is a walk along it;
-// a map of them (some hundred bytes a blob) only when it is not.
-func heldBy(base *archive.Meta) func(dg string) (archive.Blob, bool) {
-	bs := base.BlobList()
-	sorted := true
-	for i := 1; i < bs.Len() && sorted; i++ {
-		sorted = bs.At(i-1).Digest < bs.At(i).Digest
-	}
-	if !sorted {
-		m := make(map[string]archive.Blob, bs.Len())
-		for b := range archive.EachBlob(bs) {
+// asked for digests in ascending order (a snapshot's plan is sorted), and
+// done, to call once finished, which says whether base's list could be
+// read whole. base's list is sorted too (a sidecar's is), so that is a
+// walk along it as it is read (base.EachBlob: a million tags' sidecar is
+// some three million blobs, not held); a map of them (some hundred bytes
+// a blob) only when it is not sorted.
+func heldBy(base *archive.Meta) (held func(dg string) (archive.Blob, bool), done func() error) {
+	var err error
+	if !base.Sorted() {
+		m := map[string]archive.Blob{}
+		for b, berr := range base.EachBlob() {
+			if berr != nil {
+				err = berr
+				break
+			}
 			m[b.Digest] = b
 		}
-		return func(dg string) (archive.Blob, bool) { b, ok := m[dg]; return b, ok }
+		return func(dg string) (archive.Blob, bool) { b, ok := m[dg]; return b, ok }, func() error { return err }
 	}
-	i := 0
-	return func(dg string) (archive.Blob, bool) {
-		for i < bs.Len() && strings.Compare(bs.At(i).Digest, dg) < 0 {
-			i++
+	next, stop := iter.Pull2(base.EachBlob())
+	var cur archive.Blob
+	more := true
+	advance := func() {
+		var berr error
+		if cur, berr, more = next(); more && berr != nil {
+			err, more = berr, false
 		}
-		if i < bs.Len() && bs.At(i).Digest == dg {
-			return bs.At(i), true
-		}
-		return archive.Blob{}, false
 	}
+	advance()
+	held = func(dg string) (archive.Blob, bool) {
+		for more && strings.Compare(cur.Digest, dg) < 0 {
+			advance()
+		}
+		return cur, more && cur.Digest == dg
+	}
+	return held, func() error { stop(); return err }
 }

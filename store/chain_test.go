@@ -188,7 +188,7 @@ func TestIncrementalCorruptParentWritesNoLink(t *testing.T) {
 	regtest.Must(t, err)
 	// Flip a byte in the largest blob the parent holds.
 	var big archive.Blob
-	for _, b := range base.Blobs {
+	for b := range archive.EachBlob(base.BlobList()) {
 		if b.Size > big.Size {
 			big = b
 		}

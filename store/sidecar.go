@@ -48,6 +48,16 @@ func WriteSidecar(ctx context.Context, ref ArchiveRef, m *archive.Meta) error {
 	return nil
 }
 
+// readPrefix reads at most n bytes from the start of a file of a store.
+func readPrefix(ctx context.Context, ref ArchiveRef, n int64) ([]byte, error) {
+	rc, err := ref.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(io.LimitReader(rc, n))
+}
+
 // readAll reads a whole (small) file of a store.
 func readAll(ctx context.Context, ref ArchiveRef) ([]byte, error) {
 	rc, err := ref.Open(ctx)
@@ -62,26 +72,29 @@ func readAll(ctx context.Context, ref ArchiveRef) ([]byte, error) {
 // wrapping os.ErrNotExist when there is none, and ignores (as absent) a
 // sidecar that does not describe the archive as it is now (another size:
 // the archive was replaced after the sidecar was written).
+//
+// The sidecar is streamed, not read whole: its blob list and manifests
+// (some 300 MB at a million tags) are read again when asked for (see
+// archive.OpenMeta), each time from the store.
 func readSidecar(ctx context.Context, ref ArchiveRef) (*archive.Meta, error) {
-	data, err := readAll(ctx, sidecarOf(ref))
+	side := sidecarOf(ref)
+	m, err := archive.OpenMeta(func() (io.ReadCloser, error) { return side.Open(ctx) })
+	if errors.Is(err, archive.ErrCorrupt) {
+		return nil, &SidecarError{Sidecar: side.String(), Err: err}
+	}
 	if err != nil {
 		return nil, err
-	}
-	return parseSidecar(ctx, ref, data)
-}
-
-// parseSidecar decodes data, the sidecar of the archive ref, whole, and
-// checks it as readSidecar does.
-func parseSidecar(ctx context.Context, ref ArchiveRef, data []byte) (*archive.Meta, error) {
-	m, err := archive.ParseMeta(data)
-	if err != nil {
-		return nil, &SidecarError{Sidecar: sidecarOf(ref).String(), Err: err}
 	}
 	if err := describesFile(ctx, m, ref); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
+
+// sidecarHeadBytes is how much of a sidecar readSidecarHead reads for the
+// members before its blob list: a few hundred bytes, and some 150 a
+// parent.
+const sidecarHeadBytes = 256 << 10
 
 // SidecarError is a sidecar that cannot be decoded (it wraps the
 // decoder's error, archive.ErrCorrupt). The archive beside it was not
@@ -115,17 +128,17 @@ func describesFile(ctx context.Context, m *archive.Meta, ref ArchiveRef) error {
 // most of the decoding time. A sidecar laid out otherwise than Marshal
 // writes it, or damaged, is decoded whole.
 func readSidecarHead(ctx context.Context, ref ArchiveRef) (*archive.Meta, error) {
-	data, err := readAll(ctx, sidecarOf(ref))
+	data, err := readPrefix(ctx, sidecarOf(ref), sidecarHeadBytes)
 	if err != nil {
 		return nil, err
 	}
 	head, ok := jsonHead(data, "blobs")
 	if !ok {
-		return parseSidecar(ctx, ref, data)
+		return readSidecar(ctx, ref)
 	}
 	var m archive.Meta
 	if err := json.Unmarshal(head, &m); err != nil || !headValid(&m) {
-		return parseSidecar(ctx, ref, data) // laid out otherwise, or damaged: the whole decode says what is wrong
+		return readSidecar(ctx, ref) // laid out otherwise, or damaged: the whole decode says what is wrong
 	}
 	if err := describesFile(ctx, &m, ref); err != nil {
 		return nil, err
