@@ -17,13 +17,14 @@ import (
 	"github.com/regbackup/regbackup/problem"
 )
 
-// copyBlobs copies blobs from c.src to c.dst, c.n at a time (see
+// copyBlobs copies the blobs of plan at indexes blobs from c.src to c.dst,
+// c.n at a time (see
 // copyBlob). It returns the first error that is not damage in the source,
 // having stopped the rest.
-func (c *copier) copyBlobs(ctx context.Context, blobs []archive.Blob) error {
+func (c *copier) copyBlobs(ctx context.Context, plan archive.BlobList, blobs []int32) error {
 	var total int64
-	for _, b := range blobs {
-		total += b.Size
+	for _, i := range blobs {
+		total += plan.At(int(i)).Size
 	}
 	prog := c.opts.Progress
 	prog.StartPhase("blobs", fmt.Sprintf("%d blobs, %d bytes", len(blobs), total))
@@ -37,7 +38,8 @@ func (c *copier) copyBlobs(ctx context.Context, blobs []archive.Blob) error {
 	if l != nil {
 		have = l.files
 	}
-	err = parallel.ForEach(ctx, c.n, blobs, func(ctx context.Context, b archive.Blob) error {
+	err = parallel.ForEach(ctx, c.n, blobs, func(ctx context.Context, i int32) error {
+		b := plan.At(int(i))
 		err := c.copyBlob(ctx, b, have)
 		prog.Add(1, b.Size)
 		return err

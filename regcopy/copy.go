@@ -138,12 +138,14 @@ func Copy(ctx context.Context, src, dst drivers.Driver, opts Options) (*Report, 
 		}
 		c.tagReads = startReading(ctx, dst, c.linkList, tags, c.n)
 	}
-	var blobs []archive.Blob
-	for b := range snap.Planned.All() {
-		switch {
+	// The blobs to copy, as indexes into the plan: 4 bytes a blob, where
+	// an archive.Blob would be some 120 with its digest's text.
+	var blobs []int32
+	for i := range snap.Planned.Len() {
+		switch b := snap.Planned.At(i); {
 		case need != nil && !need[b.Digest]:
 		case opts.Shard.Holds(b.Digest):
-			blobs = append(blobs, b)
+			blobs = append(blobs, int32(i))
 		default:
 			c.rep.OtherShards++
 		}
@@ -153,7 +155,7 @@ func Copy(ctx context.Context, src, dst drivers.Driver, opts Options) (*Report, 
 			return nil, err
 		}
 	}
-	if err := c.copyBlobs(ctx, blobs); err != nil {
+	if err := c.copyBlobs(ctx, snap.Planned, blobs); err != nil {
 		return nil, err
 	}
 	// Blobs durable before any link names them; links durable at the end.
