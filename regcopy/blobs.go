@@ -17,10 +17,9 @@ import (
 	"github.com/regbackup/regbackup/problem"
 )
 
-// copyBlobs copies the blobs of plan at indexes blobs from c.src to c.dst,
-// c.n at a time (see
-// copyBlob). It returns the first error that is not damage in the source,
-// having stopped the rest.
+// copyBlobs copies the blobs of plan at indexes blobs from c.src to
+// c.dst, c.n at a time (see copyBlob). It returns the first error that is
+// not damage in the source, having stopped the rest.
 func (c *copier) copyBlobs(ctx context.Context, plan archive.BlobList, blobs []int32) error {
 	var total int64
 	for _, i := range blobs {
