@@ -1,12 +1,17 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/regbackup/regbackup/archive"
@@ -105,4 +110,59 @@ func exported(t testing.TB, m *archive.Meta, lists bool) archive.Meta {
 		n.MediaTypes, n.Manifests = m.MediaTypes, m.Manifests
 	}
 	return n
+}
+
+// countingStore counts the bytes read through its Open.
+type countingStore struct {
+	ArchiveStore
+	read atomic.Int64
+}
+
+func (s *countingStore) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	rc, err := s.ArchiveStore.Open(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.TeeReader(rc, writerFunc(func(p []byte) (int, error) { s.read.Add(int64(len(p))); return len(p), nil })), rc}, nil
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestSidecarHeadReadsTheHeadOnly: ordering archives, identifying them and
+// following their parents reads a sidecar's first bytes, not its blob list
+// (some 300 MB at a million tags); the whole sidecar is read as a stream.
+func TestSidecarHeadReadsTheHeadOnly(t *testing.T) {
+	dir := t.TempDir()
+	st := &countingStore{ArchiveStore: NewLocalStore(dir)}
+	ref := ArchiveRef{Store: st, Name: "big.tar.zst"}
+	regtest.Must(t, os.WriteFile(filepath.Join(dir, ref.Name), []byte("archive"), 0o600))
+	m := &archive.Meta{Format: archive.MetaFormat, CatalogSHA256: strings.Repeat("c", 64), Compression: archive.Zstd, Size: 7}
+	for i := range 50000 {
+		m.Blobs = append(m.Blobs, archive.Blob{Digest: fmt.Sprintf("sha256:%064x", i), Size: int64(i)})
+	}
+	regtest.Must(t, WriteSidecar(t.Context(), ref, m))
+	fi, err := os.Stat(filepath.Join(dir, ref.Name+archive.MetaSuffix))
+	regtest.Must(t, err)
+	if fi.Size() < 4*sidecarHeadBytes {
+		t.Fatalf("the sidecar is %d bytes: too small to show anything", fi.Size())
+	}
+	head, err := readSidecarHead(t.Context(), ref)
+	regtest.Must(t, err)
+	if n := st.read.Load(); n > sidecarHeadBytes || head.CatalogSHA256 != m.CatalogSHA256 {
+		t.Errorf("the head read %d bytes of %d (catalog %s)", n, fi.Size(), head.CatalogSHA256)
+	}
+	st.read.Store(0)
+	whole, err := readSidecar(t.Context(), ref)
+	regtest.Must(t, err)
+	if n := st.read.Load(); n != fi.Size() {
+		t.Errorf("the whole sidecar read %d bytes of %d", n, fi.Size())
+	}
+	if whole.BlobList().Len() != len(m.Blobs) {
+		t.Errorf("%d blobs read, want %d", whole.BlobList().Len(), len(m.Blobs))
+	}
 }
