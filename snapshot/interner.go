@@ -309,6 +309,29 @@ func (in *interner) compareTo(h handle, s string) int {
 	return compareStrings(in.text(h, &buf), s)
 }
 
+// key is a string made ready to be compared with handles many times (a
+// binary search): a digest's 32 bytes are compared with a digest's.
+type key struct {
+	s        string
+	sum      sum
+	isDigest bool
+}
+
+func makeKey(s string) key {
+	k := key{s: s}
+	k.sum, k.isDigest = parseSum(s)
+	return k
+}
+
+// compareKey compares the string h stands for with k's, as
+// strings.Compare.
+func (in *interner) compareKey(h handle, k *key) int {
+	if h.isDigest() && k.isDigest {
+		return bytes.Compare(in.sum(h)[:], k.sum[:])
+	}
+	return in.compareTo(h, k.s)
+}
+
 // compareStrings is strings.Compare, whose arguments escape (it is
 // assembly): with the comparison operators, a string made on the stack by
 // text stays there.

@@ -60,7 +60,11 @@ func (l *Link) Path() string {
 		return l.names.str(l.tag)
 	}
 	var buf [digestLen]byte
-	return archive.LinkPath(l.Kind, l.Repo(), l.Tag(), l.names.text(l.dg, &buf))
+	dg := "" // a tag's current link is named by its tag alone
+	if l.Kind != archive.KindTagCurrentLink {
+		dg = l.names.text(l.dg, &buf)
+	}
+	return archive.LinkPath(l.Kind, l.Repo(), l.Tag(), dg)
 }
 
 // pieces are strings whose concatenation is l.Path(), for comparing paths
@@ -69,7 +73,11 @@ func (l *Link) pieces(buf *[digestLen]byte) [7]string {
 	if l.odd {
 		return [7]string{l.names.str(l.tag)}
 	}
-	repo, root, hex := l.Repo(), archive.RegistryRoot+"repositories/", strings.TrimPrefix(l.names.text(l.dg, buf), "sha256:")
+	repo, root := l.Repo(), archive.RegistryRoot+"repositories/"
+	if l.Kind == archive.KindTagCurrentLink {
+		return [7]string{root, repo, "/_manifests/tags/", l.Tag(), "/current/link"}
+	}
+	hex := strings.TrimPrefix(l.names.text(l.dg, buf), "sha256:")
 	switch l.Kind {
 	case archive.KindLayerLink:
 		return [7]string{root, repo, "/_layers/sha256/", hex, "/link"}
@@ -83,6 +91,9 @@ func (l *Link) pieces(buf *[digestLen]byte) [7]string {
 
 // comparePaths compares a.Path() and b.Path() without making them.
 func comparePaths(a, b *Link) int {
+	if c, ok := compareSameFolder(a, b); ok {
+		return c
+	}
 	var ba, bb [digestLen]byte
 	pa, pb := a.pieces(&ba), b.pieces(&bb)
 	i, j := 0, 0 // pieces
@@ -110,4 +121,26 @@ func comparePaths(a, b *Link) int {
 		}
 		x, y = x[n:], y[n:]
 	}
+}
+
+// compareSameFolder compares a.Path() and b.Path() when they are links of
+// one kind in one repository (and tag) whose paths differ in their digest
+// alone: by the digests' bytes, which the hex keeps in order. That is most
+// of what sorting a snapshot's links compares.
+func compareSameFolder(a, b *Link) (int, bool) {
+	if a.odd || b.odd || a.Kind != b.Kind || a.repo != b.repo || a.names != b.names {
+		return 0, false
+	}
+	switch a.Kind {
+	case archive.KindTagCurrentLink:
+		return 0, a.tag == b.tag
+	case archive.KindTagIndexLink:
+		if a.tag != b.tag {
+			return 0, false
+		}
+	}
+	if !a.dg.isDigest() || !b.dg.isDigest() {
+		return 0, false
+	}
+	return a.names.compare(a.dg, b.dg), true
 }

@@ -1,6 +1,8 @@
 package snapshot
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"unsafe"
@@ -105,4 +107,40 @@ func linkLines(links []Link) []string {
 		out[i] = l.String()
 	}
 	return out
+}
+
+// comparePaths orders links as their paths, links of one folder (by their
+// digests' bytes) and of others alike, digests that are no sha256 among
+// them.
+func TestComparePathsIsPathOrder(t *testing.T) {
+	in := newInterner()
+	rng := rand.New(rand.NewPCG(1, 2))
+	repos := []string{"a", "a/b", "a-b", "ab", "z/x"}
+	tags := []string{"v1", "v1.0", "latest", "v1-rc"}
+	var links []Link
+	for range 400 {
+		dg := fmt.Sprintf("sha256:%064x", rng.Uint64()%50)
+		k := []archive.Kind{archive.KindLayerLink, archive.KindRevisionLink, archive.KindTagIndexLink, archive.KindTagCurrentLink}[rng.IntN(4)]
+		repo, tag := repos[rng.IntN(len(repos))], ""
+		if k == archive.KindTagIndexLink || k == archive.KindTagCurrentLink {
+			tag = tags[rng.IntN(len(tags))]
+		}
+		path := archive.LinkPath(k, repo, tag, dg)
+		held := dg
+		if k == archive.KindTagCurrentLink && rng.IntN(3) == 0 {
+			held = "sha256:" + strings.Repeat("A", 64) // no digest the interner packs
+		}
+		links = append(links, newLink(path, archive.ParsePath(path), held, in))
+		if links[len(links)-1].odd {
+			t.Fatalf("%s: kept its path", path)
+		}
+	}
+	for i := range links {
+		for j := range links {
+			a, b := &links[i], &links[j]
+			if got, want := comparePaths(a, b), strings.Compare(a.Path(), b.Path()); got != want {
+				t.Fatalf("comparePaths(%s, %s) = %d, want %d", a.Path(), b.Path(), got, want)
+			}
+		}
+	}
 }

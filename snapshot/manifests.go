@@ -3,6 +3,7 @@ package snapshot
 import (
 	"iter"
 	"slices"
+	"sort"
 
 	"github.com/regbackup/regbackup/archive"
 )
@@ -77,9 +78,9 @@ func (ms *ManifestSet) index(dg string) (int, bool) {
 		i, ok := ms.at[h]
 		return int(i), ok
 	}
-	return slices.BinarySearchFunc(ms.recs, dg, func(r manifestRec, dg string) int {
-		return ms.names.compareTo(r.dg, dg)
-	})
+	k := makeKey(dg)
+	i := sort.Search(len(ms.recs), func(i int) bool { return ms.names.compareKey(ms.recs[i].dg, &k) >= 0 })
+	return i, i < len(ms.recs) && ms.names.compareKey(ms.recs[i].dg, &k) == 0
 }
 
 // rec is the record of manifest dg, or nil when the set lacks it.

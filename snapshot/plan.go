@@ -50,8 +50,9 @@ func (p *Plan) Search(dg string) (int, bool) {
 	case p.names == nil:
 		return archive.SearchBlobs(p.whole, dg)
 	}
-	i := sort.Search(len(p.hs), func(i int) bool { return p.names.compareTo(p.hs[i], dg) >= 0 })
-	return i, i < len(p.hs) && p.names.compareTo(p.hs[i], dg) == 0
+	k := makeKey(dg)
+	i := sort.Search(len(p.hs), func(i int) bool { return p.names.compareKey(p.hs[i], &k) >= 0 })
+	return i, i < len(p.hs) && p.names.compareKey(p.hs[i], &k) == 0
 }
 
 // Has reports whether the plan holds blob dg.

@@ -3,6 +3,7 @@ package snapshot
 import (
 	"iter"
 	"slices"
+	"sort"
 )
 
 // BlobSizes maps blob digest to size: the blobs a snapshot found in
@@ -40,8 +41,9 @@ func (bs *BlobSizes) Size(dg string) (int64, bool) {
 		return 0, false
 	}
 	if bs.sealIfFrozen() {
-		i, ok := slices.BinarySearchFunc(bs.hs, dg, bs.names.compareTo)
-		if !ok {
+		k := makeKey(dg)
+		i := sort.Search(len(bs.hs), func(i int) bool { return bs.names.compareKey(bs.hs[i], &k) >= 0 })
+		if i == len(bs.hs) || bs.names.compareKey(bs.hs[i], &k) != 0 {
 			return 0, false
 		}
 		return bs.sizes[i], true

@@ -198,7 +198,7 @@ func (s *Snapshot) readLinksAndBlobs(ctx context.Context, d drivers.Driver, conc
 // up with Stat (s.statted not nil), reading a manifest is its lookup.
 func (s *Snapshot) readManifests(ctx context.Context, d drivers.Driver, concurrency int) error {
 	var mu sync.Mutex
-	var queuedDigests handleSet     // a bit a digest: a million tags name a million manifests
+	var queuedDigests handleSet      // a bit a digest: a million tags name a million manifests
 	queuedOther := map[handle]bool{} // the strings that are no digest (read as missing)
 	var next []handle
 	queue := func(h handle) {
