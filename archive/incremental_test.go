@@ -288,6 +288,11 @@ func TestOpenMetaIsParseMeta(t *testing.T) {
 		if !reflect.DeepEqual(got.KnownManifests(), want.KnownManifests()) || got.HasManifests() != want.HasManifests() {
 			t.Errorf("known manifests %v, want %v", got.KnownManifests(), want.KnownManifests())
 		}
+		for _, d := range []string{dg('1'), dg('2'), dg('3'), dg('9')} {
+			if k, w := got.KnownManifest(d), want.KnownManifests()[d]; !reflect.DeepEqual(k, w) {
+				t.Errorf("KnownManifest(%s) = %v, want %v", d, k, w)
+			}
+		}
 		if i, ok := SearchBlobs(got.BlobList(), dg('3')); len(want.Blobs) > 0 && (!ok || i != 2) {
 			t.Errorf("search finds %s at %d, %v", dg('3'), i, ok)
 		}

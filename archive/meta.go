@@ -6,6 +6,7 @@ import (
 	"io"
 	"iter"
 	"slices"
+	"sort"
 	"time"
 )
 
@@ -187,14 +188,48 @@ func (m *Meta) KnownManifests() map[string]*Manifest {
 	blobs := m.BlobList()
 	out := make(map[string]*Manifest, len(m.Manifests))
 	for _, row := range m.Manifests {
-		b := blobs.At(int(row[0]))
-		x := &Manifest{Digest: b.Digest, MediaType: m.MediaTypes[row[1]], Size: b.Size, References: make([]string, len(row)-2)}
-		for i, r := range row[2:] {
-			x.References[i] = blobs.At(int(r)).Digest
-		}
+		x := m.knownAt(blobs, row)
 		out[x.Digest] = x
 	}
 	return out
+}
+
+// KnownManifest is the manifest of digest dg that Manifests describes, as
+// KnownManifests has it, or nil: found by binary search (the rows are by
+// digest, as a sidecar regbackup writes has them) rather than through a
+// map of every one, some 400 bytes a manifest. A sidecar OpenMeta read is
+// loaded first. Safe for concurrent use once Load (or a first call) has
+// returned.
+func (m *Meta) KnownManifest(dg string) *Manifest {
+	if !m.HasManifests() || m.load() != nil {
+		return nil
+	}
+	blobs := m.BlobList()
+	b, ok := SearchBlobs(blobs, dg)
+	if !ok {
+		return nil
+	}
+	rows := m.Manifests
+	i := sort.Search(len(rows), func(i int) bool { return rows[i][0] >= int32(b) })
+	if i == len(rows) || rows[i][0] != int32(b) {
+		if slices.IsSortedFunc(rows, func(x, y []int32) int { return int(x[0]) - int(y[0]) }) {
+			return nil
+		}
+		if i = slices.IndexFunc(rows, func(r []int32) bool { return r[0] == int32(b) }); i < 0 { // a sidecar written otherwise
+			return nil
+		}
+	}
+	return m.knownAt(blobs, rows[i])
+}
+
+// knownAt is the manifest of one row of Manifests.
+func (m *Meta) knownAt(blobs BlobList, row []int32) *Manifest {
+	b := blobs.At(int(row[0]))
+	x := &Manifest{Digest: b.Digest, MediaType: m.MediaTypes[row[1]], Size: b.Size, References: make([]string, len(row)-2)}
+	for i, r := range row[2:] {
+		x.References[i] = blobs.At(int(r)).Digest
+	}
+	return x
 }
 
 // Marshal encodes the sidecar as JSON, one blob per line (see WriteTo).

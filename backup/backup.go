@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"sync"
 	"time"
 
 	"filippo.io/age"
@@ -232,13 +233,20 @@ func newMeta(cat *archive.Catalog, blobs archive.BlobList, manifests *snapshot.M
 	return m
 }
 
-// knownManifests gives the manifests base's sidecar lists, by digest, for
-// the snapshot to take rather than read again (nil without base).
-func knownManifests(base *archive.Meta) func() map[string]*archive.Manifest {
+// knownManifests gives the manifests base's sidecar describes, by digest,
+// for the snapshot to take rather than read again (nil without base):
+// loaded on the first call, once.
+func knownManifests(base *archive.Meta) func(dg string) *archive.Manifest {
 	if base == nil || !base.HasManifests() {
 		return nil
 	}
-	return base.KnownManifests
+	load := sync.OnceValue(base.Load)
+	return func(dg string) *archive.Manifest {
+		if load() != nil { // read as if unknown; the blob list's error, if it lasts, stops applyBase
+			return nil
+		}
+		return base.KnownManifest(dg)
+	}
 }
 
 // writeBlobs copies the planned blobs into w in digest order and returns

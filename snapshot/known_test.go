@@ -51,7 +51,7 @@ func TestKnownManifestsAreNotRead(t *testing.T) {
 		known[m.Digest] = &m
 	}
 	b := &blobReads{Driver: d, reads: map[string]int{}}
-	got, err := Take(t.Context(), b, Options{Known: func() map[string]*archive.Manifest { return known }})
+	got, err := Take(t.Context(), b, Options{Known: func(dg string) *archive.Manifest { return known[dg] }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestKnownManifestsAreNotRead(t *testing.T) {
 	stale.Size++
 	stale.References = []string{"sha256:0000000000000000000000000000000000000000000000000000000000000000"}
 	b = &blobReads{Driver: d, reads: map[string]int{}}
-	got, err = Take(t.Context(), b, Options{Known: func() map[string]*archive.Manifest { return known }})
+	got, err = Take(t.Context(), b, Options{Known: func(dg string) *archive.Manifest { return known[dg] }})
 	if err != nil {
 		t.Fatal(err)
 	}

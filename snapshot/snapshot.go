@@ -84,14 +84,15 @@ type Options struct {
 	// found), and problems say what is wrong, not what a backup does about
 	// it.
 	ForCheck bool
-	// Known gives manifests already parsed, by digest: those of the
-	// archive an incremental backup goes on top of (archive.Meta.Manifests),
-	// or nil. A manifest the blob listing finds with the known size is
-	// taken from here rather than read again: its digest is its content,
-	// and the parent archive holds that content, checked when it was
-	// written. Called only when blobs are listed (an object store), so
-	// that a caller can make what it answers from on the first call.
-	Known func() map[string]*archive.Manifest
+	// Known gives a manifest already parsed by its digest (nil when it
+	// knows none): those of the archive an incremental backup goes on top
+	// of (archive.Meta.KnownManifest), or nil. A manifest the blob listing
+	// finds with the known size is taken from here rather than read again:
+	// its digest is its content, and the parent archive holds that content,
+	// checked when it was written. Called only when blobs are listed (an
+	// object store), concurrently, so that a caller can make what it
+	// answers from on the first call.
+	Known func(dg string) *archive.Manifest
 }
 
 // Problems lists what the snapshot found wrong, in the order found, and
@@ -117,7 +118,7 @@ func Take(ctx context.Context, d drivers.Driver, opts Options) (*Snapshot, error
 		s.names, s.statted, s.known = nil, nil, nil
 	}()
 	if opts.Known != nil && s.listsBlobs(d, opts.AllBlobs) {
-		s.known = knownOnce(opts.Known)
+		s.known = opts.Known
 	}
 	if err := s.take(ctx, d, opts.Concurrency, opts.AllBlobs, opts.Progress); err != nil {
 		return nil, err
@@ -310,13 +311,6 @@ func (s *Snapshot) manifest(dg, mediaType string, size int64, refs []string, ind
 		return m, refs, nil
 	}
 	return m, nil, nil
-}
-
-// knownOnce is a lookup in the map known returns, called once, at the
-// first lookup.
-func knownOnce(known func() map[string]*archive.Manifest) func(dg string) *archive.Manifest {
-	m := sync.OnceValue(known)
-	return func(dg string) *archive.Manifest { return m()[dg] }
 }
 
 // knownAt is the manifest Options.Known gives for dg, or nil.
