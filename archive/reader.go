@@ -193,6 +193,16 @@ func (r *Reader) BlobOf(sum [32]byte) (Blob, bool) {
 	return Blob{Digest: e.digest(), Size: e.size, Archive: r.plan.parentName(e)}, true
 }
 
+// SizeOf is the size of the blob whose digest's 32 bytes are sum, and
+// whether the catalog lists it: BlobOf without the strings.
+func (r *Reader) SizeOf(sum [32]byte) (int64, bool) {
+	e := r.plan.findSum(sum)
+	if e == nil {
+		return 0, false
+	}
+	return e.size, true
+}
+
 // EachBlob calls fn with every blob of the catalog, in digest order, each
 // digest once (of one listed twice, the last record), until fn returns
 // an error, which EachBlob returns.

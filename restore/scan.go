@@ -27,7 +27,7 @@ type CatalogScan struct {
 	sel       map[string]bool     // selected repositories
 	roots     digestSet           // what the selected repositories link to (filtered only)
 	manifests manifestGraph
-	images    []Image
+	images    imageTable // listing only
 
 	nManifests      int
 	blobs, ownBlobs int
@@ -84,10 +84,11 @@ func (s *CatalogScan) repository(r *archive.Repository) error {
 	last.Tags += len(r.Tags)
 	last.Manifests += len(r.Manifests)
 	if s.listing {
-		name := last.Name // shared by every image of the repository
 		for _, t := range r.Tags {
 			if t.Current != "" {
-				s.images = append(s.images, Image{Repository: name, Tag: t.Name, Digest: t.Current})
+				if err := s.images.add(len(s.repos)-1, t.Name, t.Current); err != nil {
+					return err
+				}
 			}
 		}
 	}
