@@ -56,6 +56,18 @@ func (t *imageTable) add(repo int, name, digest string) error {
 	return nil
 }
 
+// clip lets go of the capacity the rows and names grew beyond what they
+// hold (up to a quarter: 15 MB at a million tags), once every tag was
+// added.
+func (t *imageTable) clip() {
+	if cap(t.rows) > len(t.rows)+len(t.rows)/16 {
+		t.rows = slices.Clone(t.rows)
+	}
+	if cap(t.names) > len(t.names)+len(t.names)/16 {
+		t.names = slices.Clone(t.names)
+	}
+}
+
 // name is row r's tag name.
 func (t *imageTable) name(r *imageRow) string { return string(t.names[r.tag : r.tag+r.n]) }
 

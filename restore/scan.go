@@ -122,6 +122,9 @@ func (s *CatalogScan) matches(name string) bool {
 }
 
 func (s *CatalogScan) manifest(m *archive.Manifest) error {
+	if s.nManifests == 0 && s.listing {
+		s.images.clip() // the repositories are all read
+	}
 	s.nManifests++
 	if s.graph {
 		s.manifests.add(m)
