@@ -40,8 +40,8 @@ func (rs *restorer) restoreParents(ctx context.Context, ar *archive.Reader) erro
 		w := rs.startBlobs(ctx)
 		err = readParent(ar, errArchive+": parent archive "+p.Name, want, func(e *archive.Entry) error {
 			ok, err := w.add(e)
-			if ok {
-				rs.kept(archive.BlobPath(e.Path.Digest))
+			if ok && err == nil {
+				err = rs.kept(archive.BlobPath(e.Path.Digest))
 			}
 			return err
 		}, w.ctx.Err)

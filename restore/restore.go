@@ -125,6 +125,7 @@ func FromScan(ctx context.Context, ar *archive.Reader, scan *CatalogScan, d driv
 		return nil, err
 	}
 	defer rs.links.Close()
+	defer func() { rs.keep.close() }()
 	return rs.run(ctx, ar)
 }
 
@@ -215,7 +216,7 @@ type restorer struct {
 	need     *digestSet      // blobs to restore; nil: all
 	links    *gitlabbackup.LinkSpool
 	files    map[string][]byte // included files by entry name, verified
-	keep     map[string]bool   // paths the archive holds (for --clean; nil without)
+	keep     *keepSet          // paths the archive holds (for --clean; nil without)
 	problems *problem.List
 	n        int     // requests in flight
 	bufBytes int64   // bytes of blobs buffered for the workers, at most
@@ -232,10 +233,11 @@ type restorer struct {
 func (rs *restorer) needs(d string) bool { return rs.need == nil || rs.need.hasDigest(d) }
 
 // kept records that the archive holds path p, for --clean.
-func (rs *restorer) kept(p string) {
-	if rs.keep != nil {
-		rs.keep[p] = true
+func (rs *restorer) kept(p string) error {
+	if rs.keep == nil {
+		return nil
 	}
+	return rs.keep.add(p)
 }
 
 func (rs *restorer) change(action, p string) {
@@ -255,7 +257,7 @@ func (rs *restorer) changeLocked(action, p string) {
 // trailer is checked. When it returns, every blob Put has returned.
 func (rs *restorer) readArchive(ctx context.Context, ar *archive.Reader) error {
 	if rs.opts.Clean {
-		rs.keep = map[string]bool{}
+		rs.keep = newSpilledKeep()
 	}
 	w := rs.startBlobs(ctx)
 	return w.finish(rs.readEntries(w, ar))
@@ -283,7 +285,9 @@ func (rs *restorer) readEntries(w *blobWriter, ar *archive.Reader) error {
 				return err
 			}
 			if ok {
-				rs.kept(archive.BlobPath(e.Path.Digest))
+				if err := rs.kept(archive.BlobPath(e.Path.Digest)); err != nil {
+					return err
+				}
 			}
 		case e.Path.Kind.IsLink():
 			if rs.sel[e.Path.Repo] {
@@ -292,7 +296,9 @@ func (rs *restorer) readEntries(w *blobWriter, ar *archive.Reader) error {
 				if err := rs.links.Add(gitlabbackup.Link{Name: e.Name, Kind: e.Path.Kind, Digest: e.Link}); err != nil {
 					return err
 				}
-				rs.kept(e.Name)
+				if err := rs.kept(e.Name); err != nil {
+					return err
+				}
 			}
 		case e.DatabasePart > 0:
 			if err := rs.spoolPart(e); err != nil {
@@ -407,11 +413,14 @@ func (rs *restorer) clean(ctx context.Context) error {
 		}
 		sort.Strings(prefixes)
 	}
+	if err := rs.keep.build(); err != nil {
+		return err
+	}
 	for _, prefix := range prefixes {
 		var doomed []string
 		err := rs.d.Walk(ctx, prefix, func(fi drivers.FileInfo) error {
-			if rs.keep[fi.Path] {
-				return nil
+			if kept, err := rs.keep.has(fi.Path); err != nil || kept {
+				return err
 			}
 			if len(rs.opts.Repositories) > 0 {
 				// Another (unselected) repository nested inside this one.
