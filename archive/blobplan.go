@@ -36,8 +36,9 @@ type planBlock struct {
 }
 
 const (
-	planSeen uint8 = 1 << iota // its blob entry was read
-	planHeld                   // and matched its digest
+	planSeen     uint8 = 1 << iota // its blob entry was read
+	planHeld                       // and matched its digest
+	planSelected                   // the caller selected it (Reader.Select)
 )
 
 // planEntry is one entry of a plan as add takes it and finish sorts it.

@@ -203,6 +203,28 @@ func (r *Reader) SizeOf(sum [32]byte) (int64, bool) {
 	return r.plan.size(i), true
 }
 
+// Select marks the blob whose digest's 32 bytes are sum as one the caller
+// wants, for Selected to tell later (a restore of some repositories marks
+// the blobs they need, a bit a blob instead of a set of digests). It
+// reports whether the catalog lists the blob, and whether it was marked
+// already.
+func (r *Reader) Select(sum [32]byte) (listed, already bool) {
+	i := r.plan.findSum(sum)
+	if i < 0 {
+		return false, false
+	}
+	already = r.plan.flags(i)&planSelected != 0
+	r.plan.mark(i, planSelected)
+	return true, already
+}
+
+// Selected reports whether Select marked the blob whose digest's 32 bytes
+// are sum.
+func (r *Reader) Selected(sum [32]byte) bool {
+	i := r.plan.findSum(sum)
+	return i >= 0 && r.plan.flags(i)&planSelected != 0
+}
+
 // EachBlob calls fn with every blob of the catalog, in digest order, each
 // digest once (of one listed twice, the last record), until fn returns
 // an error, which EachBlob returns.

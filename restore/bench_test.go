@@ -17,8 +17,9 @@ import (
 // it backs up a made-up registry of REGBACKUP_BENCH_TAGS tags (default
 // 100,000; regtest.Synth) to a zstd file once, not measured, then
 // verifies it and restores it into storage that keeps nothing
-// (discardDriver), reporting the peak live heap and Go's peak mapped
-// memory (about the RSS) of each.
+// (discardDriver): all of it, with --clean, and with --repository
+// selecting every repository; it reports the peak live heap and Go's
+// peak mapped memory (about the RSS) of each.
 //
 //	REGBACKUP_BENCH_TAGS=1000000 go test ./restore -run '^$' -bench Synthetic -benchtime 1x
 //
@@ -47,20 +48,31 @@ func BenchmarkReadSynthetic(b *testing.B) {
 			})
 		}
 	})
-	b.Run("restore", func(b *testing.B) {
-		for range b.N {
-			f := open(b)
-			d := &discardDriver{}
-			backuptest.MeasurePeak(b, "restore", tags, func() error {
-				rep, err := Restore(context.Background(), f, d, Options{})
-				if err == nil && (rep.Tags != tags || int(d.links.Load()) != rep.Links || rep.Links != 5*tags) {
-					err = fmt.Errorf("restored %d tags and %d link files (%d put), want %d and %d",
-						rep.Tags, rep.Links, d.links.Load(), tags, 5*tags)
-				}
-				return err
-			})
-		}
-	})
+	for _, tc := range []struct {
+		name string
+		opts Options
+	}{
+		{"restore", Options{}},
+		{"restore-clean", Options{Clean: true}},
+		// Every repository, through the selection's path: the most a
+		// filtered restore holds.
+		{"restore-repository", Options{Repositories: []string{"synth/*"}}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for range b.N {
+				f := open(b)
+				d := &discardDriver{}
+				backuptest.MeasurePeak(b, tc.name, tags, func() error {
+					rep, err := Restore(context.Background(), f, d, tc.opts)
+					if err == nil && (rep.Tags != tags || int(d.links.Load()) != rep.Links || rep.Links != 5*tags) {
+						err = fmt.Errorf("restored %d tags and %d link files (%d put), want %d and %d",
+							rep.Tags, rep.Links, d.links.Load(), tags, 5*tags)
+					}
+					return err
+				})
+			}
+		})
+	}
 }
 
 // discardDriver is storage that keeps nothing, for measuring a restore

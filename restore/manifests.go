@@ -131,20 +131,28 @@ func (g *manifestGraph) finish() {
 
 // find returns the manifest of digest sum, or nil.
 func (g *manifestGraph) find(sum [32]byte) *manifestNode {
+	if i := g.index(sum); i >= 0 {
+		return g.node(i)
+	}
+	return nil
+}
+
+// index is the number of the manifest of digest sum (see node), or -1.
+func (g *manifestGraph) index(sum [32]byte) int {
 	lo, hi := 0, g.n
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
 		n := g.node(m)
 		switch c := bytes.Compare(n.sum[:], sum[:]); {
 		case c == 0:
-			return n
+			return m
 		case c < 0:
 			lo = m + 1
 		default:
 			hi = m
 		}
 	}
-	return nil
+	return -1
 }
 
 // references are the digests manifest n references.

@@ -146,7 +146,7 @@ func readParent(ar *archive.Reader, prefix string, want *digestSet, use func(*ar
 
 // parentBlobs groups the blobs of ar's catalog that a parent holds, by
 // parent, keeping only those need selects (nil: all).
-func parentBlobs(ar *archive.Reader, need *digestSet) (map[string]*digestSet, error) {
+func parentBlobs(ar *archive.Reader, need *blobSelection) (map[string]*digestSet, error) {
 	out := map[string]*digestSet{}
 	err := ar.EachBlob(func(b archive.Blob) error {
 		if b.Archive == "" {

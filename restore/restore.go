@@ -96,6 +96,7 @@ func Restore(ctx context.Context, in io.Reader, d drivers.Driver, opts Options) 
 	if err != nil {
 		return nil, err
 	}
+	defer scan.Close()
 	ar, err := archive.NewReaderOptions(in, archive.ReaderOptions{Visitor: scan.Visitor()})
 	if err != nil {
 		return nil, err
@@ -120,6 +121,7 @@ func FromReader(ctx context.Context, ar *archive.Reader, d drivers.Driver, opts 
 // with scan's Visitor (NewScan(opts.Repositories)), so that its lists were
 // never held whole.
 func FromScan(ctx context.Context, ar *archive.Reader, scan *CatalogScan, d drivers.Driver, opts Options) (*Report, error) {
+	defer scan.Close()
 	rs, err := newRestorer(ar, scan, d, opts)
 	if err != nil {
 		return nil, err
@@ -138,7 +140,11 @@ func newRestorer(ar *archive.Reader, scan *CatalogScan, d drivers.Driver, opts O
 	if err != nil {
 		return nil, err
 	}
-	return &restorer{d: d, opts: opts, scan: scan, sel: sel, need: scan.need(ar),
+	need, err := scan.need(ar)
+	if err != nil {
+		return nil, err
+	}
+	return &restorer{d: d, opts: opts, scan: scan, sel: sel, need: need,
 		links:    gitlabbackup.NewLinkSpool("", restoreSpoolLinks),
 		problems: problem.NewList(opts.Progress.ProblemFunc()), files: map[string][]byte{}, rep: &Report{},
 		n: parallel.Concurrency(opts.Concurrency, d), bufBytes: restoreBuffer}, nil
@@ -161,11 +167,7 @@ func (rs *restorer) run(ctx context.Context, ar *archive.Reader) (*Report, error
 	prog, opts, cat, sel := rs.opts.Progress, rs.opts, ar.Catalog(), rs.sel
 	total, count := rs.scan.bytes, rs.scan.blobs
 	if rs.need != nil {
-		total, count = 0, rs.need.len()
-		for _, sum := range rs.need.sums {
-			b, _ := ar.BlobOf(sum)
-			total += b.Size
-		}
+		total, count = rs.need.bytes, rs.need.count
 	}
 	if opts.Database != nil {
 		if err := rs.checkTarget(ctx); err != nil {
@@ -213,7 +215,7 @@ type restorer struct {
 	opts     Options
 	scan     *CatalogScan
 	sel      map[string]bool // selected repositories
-	need     *digestSet      // blobs to restore; nil: all
+	need     *blobSelection  // blobs to restore; nil: all
 	links    *gitlabbackup.LinkSpool
 	files    map[string][]byte // included files by entry name, verified
 	keep     *keepSet          // paths the archive holds (for --clean; nil without)

@@ -3,6 +3,7 @@ package restore
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"runtime"
 	"sort"
 	"testing"
@@ -164,13 +165,21 @@ func listJSONAny(t *testing.T, v any) []byte {
 	return b
 }
 
-// A restore of some repositories from a catalog in parts, its links
-// spilled to disk, restores those repositories' tags and the blobs they
-// need, and nothing of the others.
+// A restore of some repositories from a catalog in parts, its links and
+// the digests they link to spilled to disk, restores those repositories'
+// tags and the blobs they need, and nothing of the others, and leaves no
+// temp file.
 func TestRestoreSubsetStreamedSpilled(t *testing.T) {
-	old := restoreSpoolLinks
-	restoreSpoolLinks = 50
-	t.Cleanup(func() { restoreSpoolLinks = old })
+	old, oldRoots := restoreSpoolLinks, rootsMemory
+	restoreSpoolLinks, rootsMemory = 50, 1<<10
+	t.Cleanup(func() { restoreSpoolLinks, rootsMemory = old, oldRoots })
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	defer func() {
+		if left, _ := os.ReadDir(tmp); len(left) > 0 {
+			t.Errorf("%d temp files left behind, %s first", len(left), left[0].Name())
+		}
+	}()
 	reg, data := chunkedArchive(t, 400)
 	dst := regtest.Mem(t)
 	rep, err := Restore(t.Context(), bytes.NewReader(data), dst, Options{Repositories: []string{"small/r000*"}})
