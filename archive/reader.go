@@ -225,6 +225,21 @@ func (r *Reader) Selected(sum [32]byte) bool {
 	return i >= 0 && r.plan.flags(i)&planSelected != 0
 }
 
+// HolderOf is the parent holding the blob whose digest's 32 bytes are
+// sum ("" for this archive) and whether the catalog lists the blob:
+// BlobOf without the digest's string.
+func (r *Reader) HolderOf(sum [32]byte) (parent string, ok bool) {
+	i := r.plan.findSum(sum)
+	return r.plan.parentName(i), i >= 0
+}
+
+// EachSum is EachBlob with each digest as its 32 bytes, no string made.
+func (r *Reader) EachSum(fn func(sum [32]byte, size int64, parent string) error) error {
+	return r.plan.each(func(i int) error {
+		return fn(r.plan.sum(i), r.plan.size(i), r.plan.parentName(i))
+	})
+}
+
 // EachBlob calls fn with every blob of the catalog, in digest order, each
 // digest once (of one listed twice, the last record), until fn returns
 // an error, which EachBlob returns.
