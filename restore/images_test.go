@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"testing"
 	"unsafe"
 
@@ -130,5 +131,83 @@ func TestWriteJSONIsEncoders(t *testing.T) {
 		if !bytes.Equal(got.Bytes(), want.Bytes()) {
 			t.Errorf("Images %#v: WriteJSON wrote\n%s\njson.Encoder\n%s", images, got.Bytes(), want.Bytes())
 		}
+	}
+}
+
+// bigCatalog is a hand-made catalog of n tags, each its own image of
+// two blobs, as a Synth registry lays them out: eight tags a repository.
+func bigCatalog(n int) *archive.Catalog {
+	cat := &archive.Catalog{Source: "synth://"}
+	for i := range n {
+		if i%8 == 0 {
+			cat.Repositories = append(cat.Repositories, archive.Repository{Name: fmt.Sprintf("synth/r%07d", i/8)})
+		}
+		r := &cat.Repositories[len(cat.Repositories)-1]
+		m := testDigest(3 * i)
+		r.Tags = append(r.Tags, archive.Tag{Name: fmt.Sprintf("t%05d", i%8), Current: m})
+		cat.Manifests = append(cat.Manifests, archive.Manifest{Digest: m, MediaType: "application/vnd.oci.image.manifest.v1+json",
+			References: []string{testDigest(3*i + 1), testDigest(3*i + 2)}})
+		for k := range 3 {
+			cat.Blobs = append(cat.Blobs, archive.Blob{Digest: testDigest(3*i + k), Size: int64(100 + k)})
+		}
+	}
+	return cat
+}
+
+// liveHeap is the heap in use after a collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// heapWatcher is a writer that discards what it is given, noting the
+// most the heap held live at each write.
+type heapWatcher struct {
+	peak  uint64
+	bytes int
+}
+
+func (w *heapWatcher) Write(p []byte) (int, error) {
+	w.peak = max(w.peak, liveHeap())
+	w.bytes += len(p)
+	return len(p), nil
+}
+
+// A listing of ListScan keeps some 60 bytes a tag, and WriteJSON holds
+// none of its output: 50,000 tags' 14 MB of JSON written with the heap
+// never 2 MB over what the listing holds (json.Encoder held the whole
+// output twice).
+func TestListingMemoryPerTag(t *testing.T) {
+	const n = 50000
+	cat := bigCatalog(n)
+	sizes := map[[32]byte]int64{}
+	for _, b := range cat.Blobs {
+		s, _ := archive.ParseSum(b.Digest)
+		sizes[s] = b.Size
+	}
+	scan := NewListScan()
+	scan.replay(cat)
+	l := listScan(&archive.Catalog{}, scan, func(sum [32]byte) int64 { return sizes[sum] })
+	scan, cat, sizes = nil, nil, nil
+	held := liveHeap()
+	if l.ImageCount() != n {
+		t.Fatalf("%d images, want %d", l.ImageCount(), n)
+	}
+	w := &heapWatcher{}
+	if err := l.WriteJSON(w); err != nil {
+		t.Fatal(err)
+	}
+	runtime.KeepAlive(l)
+	l = nil
+	perTag := (int64(held) - int64(liveHeap())) / n
+	t.Logf("%d tags: the listing holds %d bytes a tag after its scan's lists went; %d MB of JSON written at most %d KB over",
+		n, perTag, w.bytes>>20, (int64(w.peak)-int64(held))>>10)
+	if perTag > 80 {
+		t.Errorf("the listing holds %d bytes a tag, want at most 80", perTag)
+	}
+	if over := int64(w.peak) - int64(held); over > 2<<20 {
+		t.Errorf("WriteJSON held %d KB more than the listing while writing %d MB", over>>10, w.bytes>>20)
 	}
 }

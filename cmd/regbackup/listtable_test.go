@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -45,5 +46,50 @@ func TestImageTableIsTabwriters(t *testing.T) {
 		if n := strings.Count(got.String(), "\n"); n != 1+10+2 {
 			t.Errorf("%s: %d lines, want %d", name, n, 13)
 		}
+	}
+}
+
+// heapWatcher is a writer that discards what it is given, noting the
+// most the heap held live at each write.
+type heapWatcher struct {
+	peak  uint64
+	bytes int
+}
+
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+func (w *heapWatcher) Write(p []byte) (int, error) {
+	w.peak = max(w.peak, liveHeap())
+	w.bytes += len(p)
+	return len(p), nil
+}
+
+// list's table of 40,000 images (4 MB) is written holding under 1 MB
+// more than the listing: the tabwriter held all of it, several times.
+func TestImageTableHoldsNoOutput(t *testing.T) {
+	cat := &archive.Catalog{Source: "file:///reg"}
+	for i := range 40000 {
+		if i%8 == 0 {
+			cat.Repositories = append(cat.Repositories, archive.Repository{Name: fmt.Sprintf("synth/r%07d", i/8)})
+		}
+		r := &cat.Repositories[len(cat.Repositories)-1]
+		r.Tags = append(r.Tags, archive.Tag{Name: fmt.Sprintf("t%05d", i%8), Current: fmt.Sprintf("sha256:%064x", i)})
+	}
+	l := restore.ListCatalog(cat)
+	cat = nil
+	held := liveHeap()
+	w := &heapWatcher{}
+	if err := writeImageTable(w, l); err != nil {
+		t.Fatal(err)
+	}
+	runtime.KeepAlive(l)
+	t.Logf("%d KB of table written, the heap at most %d KB over the listing's", w.bytes>>10, (int64(w.peak)-int64(held))>>10)
+	if over := int64(w.peak) - int64(held); over > 1<<20 {
+		t.Errorf("writing %d KB of table held %d KB", w.bytes>>10, over>>10)
 	}
 }
