@@ -4,36 +4,50 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"slices"
 )
 
 // blobPlan is what a Reader keeps of the catalog's blobs: for each, its
 // digest as 32 bytes, its size, which parent holds it and what the archive
-// showed of it, 48 bytes a blob in sorted blocks (a map of digest strings
-// took three times that). Three million blobs, a million tags'
-// worth, take 144 MB.
+// showed of it, in flat arrays of sorted blocks: 37 bytes a blob (32 of
+// digest, 4 of size, 1 of flags; 2 more in a block holding a blob of a
+// parent; a size of 4 GiB or more in a map). Three million blobs, a
+// million tags' worth, take 111 MB; a struct a blob took 48 bytes, a map
+// of digest strings three times that.
 type blobPlan struct {
-	blocks [][]planEntry // of planBlock entries each but the last: no slice is ever copied to grow
+	blocks []*planBlock // of planBlockLen entries each but the last: no array is ever copied to grow
 	n      int
 	sorted bool
-	names  []string          // parent names blobs referred to; planEntry.parent-1 indexes it
+	big    map[int]int64     // sizes of math.MaxUint32 bytes or more, by entry
+	names  []string          // parent names blobs referred to; a parent number-1 indexes it
 	ids    map[string]uint16 // name -> index+1
 }
 
-// planBlock is the number of entries in one block of a plan.
-const planBlock = 1 << 16
+// planBlockLen is the number of entries in one block of a plan.
+const planBlockLen = 1 << 16
 
-type planEntry struct {
-	sum    [32]byte
-	size   int64
-	parent uint16 // 0: this archive holds it; else names[parent-1] does
-	flags  uint8
+// planBlock is planBlockLen entries (fewer in the last block).
+type planBlock struct {
+	sums    [][32]byte
+	sizes   []uint32 // math.MaxUint32: in blobPlan.big
+	flags   []uint8
+	parents []uint16 // nil while every entry's is 0 (this archive holds it); else names[parent-1] does
 }
 
 const (
-	planSeen uint8 = 1 << iota // its blob entry was read
-	planHeld                   // and matched its digest
+	planSeen     uint8 = 1 << iota // its blob entry was read
+	planHeld                       // and matched its digest
+	planSelected                   // the caller selected it (Reader.Select)
 )
+
+// planEntry is one entry of a plan as add takes it and finish sorts it.
+type planEntry struct {
+	sum    [32]byte
+	size   int64
+	parent uint16
+	flags  uint8
+}
 
 func newBlobPlan() *blobPlan { return &blobPlan{sorted: true, ids: map[string]uint16{}} }
 
@@ -65,28 +79,92 @@ func (p *blobPlan) add(b Blob) error {
 		}
 		e.parent = id
 	}
-	if p.n > 0 && bytes.Compare(p.at(p.n - 1).sum[:], sum[:]) >= 0 {
-		p.sorted = false
+	if p.n > 0 {
+		last := p.sum(p.n - 1)
+		if bytes.Compare(last[:], sum[:]) >= 0 {
+			p.sorted = false
+		}
 	}
-	if p.n%planBlock == 0 {
-		p.blocks = append(p.blocks, make([]planEntry, 0, planBlock))
-	}
-	last := &p.blocks[len(p.blocks)-1]
-	*last = append(*last, e)
-	p.n++
+	p.push(e)
 	return nil
 }
 
-// at is entry i.
-func (p *blobPlan) at(i int) *planEntry { return &p.blocks[i/planBlock][i%planBlock] }
+// push appends e.
+func (p *blobPlan) push(e planEntry) {
+	if p.n%planBlockLen == 0 {
+		p.blocks = append(p.blocks, &planBlock{sums: make([][32]byte, 0, planBlockLen),
+			sizes: make([]uint32, 0, planBlockLen), flags: make([]uint8, 0, planBlockLen)})
+	}
+	b := p.blocks[len(p.blocks)-1]
+	size := uint32(math.MaxUint32)
+	if e.size < math.MaxUint32 {
+		size = uint32(e.size)
+	} else {
+		if p.big == nil {
+			p.big = map[int]int64{}
+		}
+		p.big[p.n] = e.size
+	}
+	b.sums = append(b.sums, e.sum)
+	b.sizes = append(b.sizes, size)
+	b.flags = append(b.flags, e.flags)
+	if e.parent != 0 && b.parents == nil {
+		b.parents = make([]uint16, len(b.sums)-1, planBlockLen)
+	}
+	if b.parents != nil {
+		b.parents = append(b.parents, e.parent)
+	}
+	p.n++
+}
+
+// entry is entry i whole.
+func (p *blobPlan) entry(i int) planEntry {
+	return planEntry{sum: p.sum(i), size: p.size(i), parent: p.parent(i), flags: p.flags(i)}
+}
+
+func (p *blobPlan) block(i int) (*planBlock, int) { return p.blocks[i/planBlockLen], i % planBlockLen }
+
+// sum is entry i's digest as 32 bytes.
+func (p *blobPlan) sum(i int) [32]byte {
+	b, j := p.block(i)
+	return b.sums[j]
+}
+
+// size is entry i's size.
+func (p *blobPlan) size(i int) int64 {
+	b, j := p.block(i)
+	if s := b.sizes[j]; s != math.MaxUint32 {
+		return int64(s)
+	}
+	return p.big[i]
+}
+
+// parent is the number of the parent holding entry i, 0 for this archive.
+func (p *blobPlan) parent(i int) uint16 {
+	b, j := p.block(i)
+	if b.parents == nil {
+		return 0
+	}
+	return b.parents[j]
+}
+
+// flags are entry i's planSeen and planHeld.
+func (p *blobPlan) flags(i int) uint8 {
+	b, j := p.block(i)
+	return b.flags[j]
+}
+
+// mark sets flags f of entry i.
+func (p *blobPlan) mark(i int, f uint8) {
+	b, j := p.block(i)
+	b.flags[j] |= f
+}
 
 // each calls fn for every entry, in order.
-func (p *blobPlan) each(fn func(*planEntry) error) error {
-	for _, b := range p.blocks {
-		for i := range b {
-			if err := fn(&b[i]); err != nil {
-				return err
-			}
+func (p *blobPlan) each(fn func(i int) error) error {
+	for i := range p.n {
+		if err := fn(i); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -99,58 +177,59 @@ func (p *blobPlan) finish() {
 		return
 	}
 	// Written by a regbackup that did not sort, or by hand: rare, so the
-	// entries are joined into one slice for the sort and cut up again.
+	// entries are joined into one slice for the sort and laid out again.
 	all := make([]planEntry, 0, p.n)
-	for _, b := range p.blocks {
-		all = append(all, b...)
+	for i := range p.n {
+		all = append(all, p.entry(i))
 	}
 	slices.SortStableFunc(all, func(a, b planEntry) int { return bytes.Compare(a.sum[:], b.sum[:]) })
-	p.blocks, p.n = nil, 0
+	p.blocks, p.n, p.big = nil, 0, nil
 	for i, e := range all {
 		if i+1 < len(all) && all[i+1].sum == e.sum {
 			continue
 		}
-		if p.n%planBlock == 0 {
-			p.blocks = append(p.blocks, make([]planEntry, 0, planBlock))
-		}
-		p.blocks[len(p.blocks)-1] = append(p.blocks[len(p.blocks)-1], e)
-		p.n++
+		p.push(e)
 	}
 	p.sorted = true
 }
 
-// find returns the entry of digest d, or nil.
-func (p *blobPlan) find(d string) *planEntry {
+// find returns the entry of digest d, or -1.
+func (p *blobPlan) find(d string) int {
 	sum, ok := parseSum(d)
 	if !ok {
-		return nil
+		return -1
 	}
 	return p.findSum(sum)
 }
 
-// findSum returns the entry of the digest whose 32 bytes are sum, or nil.
-func (p *blobPlan) findSum(sum [32]byte) *planEntry {
+// findSum returns the entry of the digest whose 32 bytes are sum, or -1.
+func (p *blobPlan) findSum(sum [32]byte) int {
 	lo, hi := 0, p.n
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		switch c := bytes.Compare(p.at(m).sum[:], sum[:]); {
+		b, j := p.block(m)
+		switch c := bytes.Compare(b.sums[j][:], sum[:]); {
 		case c == 0:
-			return p.at(m)
+			return m
 		case c < 0:
 			lo = m + 1
 		default:
 			hi = m
 		}
 	}
-	return nil
+	return -1
 }
 
-// parentName is the name of the parent holding e, "" for this archive.
-func (p *blobPlan) parentName(e *planEntry) string {
-	if e == nil || e.parent == 0 {
+// parentName is the name of the parent holding entry i, "" for this
+// archive.
+func (p *blobPlan) parentName(i int) string {
+	if i < 0 {
 		return ""
 	}
-	return p.names[e.parent-1]
+	if id := p.parent(i); id != 0 {
+		return p.names[id-1]
+	}
+	return ""
 }
 
 // checkParents checks the catalog's parents against the blobs said to live
@@ -166,8 +245,8 @@ func (p *blobPlan) checkParents(c *Catalog) error {
 	return probe.checkParents()
 }
 
-// digestOf is the digest string of a plan entry.
-func (e *planEntry) digest() string { return "sha256:" + hex.EncodeToString(e.sum[:]) }
+// digest is the digest string of entry i.
+func (p *blobPlan) digest(i int) string { return SumDigest(p.sum(i)) }
 
 // ParseSum turns a digest "sha256:<64 hex>" into its 32 bytes, for callers
 // that hold many digests compactly (see Reader.BlobOf).

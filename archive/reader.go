@@ -177,8 +177,8 @@ func (r *Reader) CatalogSHA256() string { return r.catSum }
 // Held reports whether the blob's entry has been read and matched its
 // digest. Complete once Next has returned io.EOF.
 func (r *Reader) Held(digest string) bool {
-	e := r.plan.find(digest)
-	return e != nil && e.flags&planHeld != 0
+	i := r.plan.find(digest)
+	return i >= 0 && r.plan.flags(i)&planHeld != 0
 }
 
 // BlobOf is the catalog's record of the blob whose digest's 32 bytes are
@@ -186,19 +186,66 @@ func (r *Reader) Held(digest string) bool {
 // or without ReaderOptions.Visitor: the Reader keeps every blob in its
 // plan, so a caller streaming the catalog need not keep them too.
 func (r *Reader) BlobOf(sum [32]byte) (Blob, bool) {
-	e := r.plan.findSum(sum)
-	if e == nil {
+	i := r.plan.findSum(sum)
+	if i < 0 {
 		return Blob{}, false
 	}
-	return Blob{Digest: e.digest(), Size: e.size, Archive: r.plan.parentName(e)}, true
+	return Blob{Digest: r.plan.digest(i), Size: r.plan.size(i), Archive: r.plan.parentName(i)}, true
+}
+
+// SizeOf is the size of the blob whose digest's 32 bytes are sum, and
+// whether the catalog lists it: BlobOf without the strings.
+func (r *Reader) SizeOf(sum [32]byte) (int64, bool) {
+	i := r.plan.findSum(sum)
+	if i < 0 {
+		return 0, false
+	}
+	return r.plan.size(i), true
+}
+
+// Select marks the blob whose digest's 32 bytes are sum as one the caller
+// wants, for Selected to tell later (a restore of some repositories marks
+// the blobs they need, a bit a blob instead of a set of digests). It
+// reports whether the catalog lists the blob, and whether it was marked
+// already.
+func (r *Reader) Select(sum [32]byte) (listed, already bool) {
+	i := r.plan.findSum(sum)
+	if i < 0 {
+		return false, false
+	}
+	already = r.plan.flags(i)&planSelected != 0
+	r.plan.mark(i, planSelected)
+	return true, already
+}
+
+// Selected reports whether Select marked the blob whose digest's 32 bytes
+// are sum.
+func (r *Reader) Selected(sum [32]byte) bool {
+	i := r.plan.findSum(sum)
+	return i >= 0 && r.plan.flags(i)&planSelected != 0
+}
+
+// HolderOf is the parent holding the blob whose digest's 32 bytes are
+// sum ("" for this archive) and whether the catalog lists the blob:
+// BlobOf without the digest's string.
+func (r *Reader) HolderOf(sum [32]byte) (parent string, ok bool) {
+	i := r.plan.findSum(sum)
+	return r.plan.parentName(i), i >= 0
+}
+
+// EachSum is EachBlob with each digest as its 32 bytes, no string made.
+func (r *Reader) EachSum(fn func(sum [32]byte, size int64, parent string) error) error {
+	return r.plan.each(func(i int) error {
+		return fn(r.plan.sum(i), r.plan.size(i), r.plan.parentName(i))
+	})
 }
 
 // EachBlob calls fn with every blob of the catalog, in digest order, each
 // digest once (of one listed twice, the last record), until fn returns
 // an error, which EachBlob returns.
 func (r *Reader) EachBlob(fn func(Blob) error) error {
-	return r.plan.each(func(e *planEntry) error {
-		return fn(Blob{Digest: e.digest(), Size: e.size, Archive: r.plan.parentName(e)})
+	return r.plan.each(func(i int) error {
+		return fn(Blob{Digest: r.plan.digest(i), Size: r.plan.size(i), Archive: r.plan.parentName(i)})
 	})
 }
 
@@ -317,16 +364,16 @@ func (r *Reader) entry(hdr *tar.Header) (*Entry, error) {
 		if err := r.order(stageBlobs, name); err != nil {
 			return nil, err
 		}
-		e := r.plan.find(p.Digest)
-		if e == nil || e.parent != 0 || e.size != hdr.Size {
+		i := r.plan.find(p.Digest)
+		if i < 0 || r.plan.parent(i) != 0 || r.plan.size(i) != hdr.Size {
 			return nil, fmt.Errorf("%s: blob not in the catalog or of the wrong size (%d bytes): %w", name, hdr.Size, ErrCorrupt)
 		}
-		if e.flags&planSeen != 0 {
+		if r.plan.flags(i)&planSeen != 0 {
 			return nil, fmt.Errorf("%s: entry appears twice: %w", name, ErrCorrupt)
 		}
-		e.flags |= planSeen
+		r.plan.mark(i, planSeen)
 		r.cur = newVerifier(r.tr, name, p.Digest, hdr.Size)
-		r.cur.onOK = func() { e.flags |= planHeld }
+		r.cur.onOK = func() { r.plan.mark(i, planHeld) }
 		return &Entry{Name: name, Path: p, Size: hdr.Size, Body: r.cur}, nil
 	case p.Kind.IsLink():
 		if err := r.order(stageLinks, name); err != nil {
@@ -346,7 +393,7 @@ func (r *Reader) entry(hdr *tar.Header) (*Entry, error) {
 		if p.Kind != KindTagCurrentLink && d != p.Digest {
 			return nil, fmt.Errorf("%s: link holds %s, its path names %s: %w", name, d, p.Digest, ErrCorrupt)
 		}
-		if e := r.plan.find(d); e == nil || (e.parent == 0 && e.flags&planHeld == 0) {
+		if i := r.plan.find(d); i < 0 || (r.plan.parent(i) == 0 && r.plan.flags(i)&planHeld == 0) {
 			for _, m := range r.mismatched {
 				if m.Want == d {
 					return nil, fmt.Errorf("%w (and %s links to it)", m, name)
@@ -446,13 +493,13 @@ func (r *Reader) checkTrailer(t *Trailer) error {
 		}
 	}
 	written := 0
-	err := r.plan.each(func(e *planEntry) error {
+	err := r.plan.each(func(i int) error {
 		switch {
-		case e.parent != 0:
-		case e.flags&planSeen != 0:
+		case r.plan.parent(i) != 0:
+		case r.plan.flags(i)&planSeen != 0:
 			written++
-		case !explained[e.digest()]:
-			return fmt.Errorf("blob %s is in the catalog but not in the archive: %w", e.digest(), ErrIncomplete)
+		case !explained[r.plan.digest(i)]:
+			return fmt.Errorf("blob %s is in the catalog but not in the archive: %w", r.plan.digest(i), ErrIncomplete)
 		}
 		return nil
 	})

@@ -54,7 +54,7 @@ func RestoreGitLab(ctx context.Context, gr *gitlabbackup.Reader, d drivers.Drive
 		rs.opts.Change = g.interceptBlobs
 	}
 	opts.Progress.StartPhase("blobs", string(gr.Form())+": blobs, then link files")
-	rs.keep = map[string]bool{}
+	rs.keep = newMemKeep()
 	w := rs.startBlobs(ctx)
 	if err := w.finish(g.read(w)); err != nil {
 		return nil, err
@@ -136,7 +136,7 @@ func (g *gitlabRestore) read(w *blobWriter) error {
 				return err
 			}
 			if ok {
-				rs.kept(archive.BlobPath(e.Path.Digest))
+				rs.kept(archive.BlobPath(e.Path.Digest)) // in memory: never fails
 			}
 			continue
 		}
@@ -146,7 +146,7 @@ func (g *gitlabRestore) read(w *blobWriter) error {
 		if err := g.spool.Add(gitlabbackup.Link{Name: e.Name, Kind: e.Path.Kind, Digest: e.Link}); err != nil {
 			return err
 		}
-		rs.kept(e.Name)
+		rs.kept(e.Name) // in memory: never fails
 		switch e.Path.Kind {
 		case archive.KindTagCurrentLink:
 			rs.rep.Tags++
@@ -209,7 +209,7 @@ func (g *gitlabRestore) dropUnneeded(ctx context.Context) error {
 			continue
 		}
 		doomed = append(doomed, p)
-		delete(rs.keep, p)
+		rs.keep.drop(p)
 		rs.rep.Blobs--
 		rs.rep.BlobBytes -= g.sizes[dg]
 	}

@@ -2,7 +2,6 @@ package restore
 
 import (
 	"io"
-	"sort"
 
 	"github.com/regbackup/regbackup/archive"
 )
@@ -21,7 +20,11 @@ type Listing struct {
 	Catalog *archive.Catalog `json:"-"`
 	Source  string           `json:"source"`
 	Created string           `json:"created"`
-	Images  []Image          `json:"images"`
+	// Images are the tags, sorted by repository and tag, as List and
+	// ListCatalog give them. ListScan, for archives of any size, leaves
+	// it nil and keeps them compactly instead: EachImage and WriteJSON
+	// serve either.
+	Images []Image `json:"images"`
 	// Repositories counts each repository's tags and manifests, so
 	// repositories without tags show too.
 	Repositories []RepositorySummary `json:"repositories"`
@@ -38,6 +41,9 @@ type Listing struct {
 	// dump); empty when the metadata was in storage.
 	Metadata string            `json:"metadata,omitempty"`
 	Database *archive.Database `json:"database,omitempty"`
+
+	table *imageTable // the images, when Images is nil (ListScan)
+	types []string    // media types, which table's rows index
 }
 
 // RepositorySummary is one repository in a Listing.
@@ -48,7 +54,9 @@ type RepositorySummary struct {
 }
 
 // List reads an archive's catalog, and only that: it is fast whatever the
-// archive's size, and it does not verify the data (use Verify).
+// archive's size, and it does not verify the data (use Verify). Its
+// Images hold every tag: for an archive of millions use ListScan, which
+// keeps them compactly.
 func List(in io.Reader) (*Listing, error) {
 	scan := NewListScan()
 	ar, err := archive.NewReaderOptions(in, archive.ReaderOptions{Visitor: scan.Visitor()})
@@ -56,7 +64,9 @@ func List(in io.Reader) (*Listing, error) {
 		return nil, err
 	}
 	defer ar.Close()
-	return ListScan(ar, scan), nil
+	l := ListScan(ar, scan)
+	l.materialize()
+	return l, nil
 }
 
 // NewListScan starts the scan of a catalog for ListScan: it keeps every
@@ -66,11 +76,12 @@ func NewListScan() *CatalogScan { return newListScan() }
 
 // ListScan is List of an archive whose catalog the caller has read with
 // scan's Visitor (NewListScan). Listing.Catalog is then the catalog
-// without its lists.
+// without its lists, and Listing.Images nil: the images are kept
+// compactly, some 60 bytes a tag, for EachImage and WriteJSON.
 func ListScan(ar *archive.Reader, scan *CatalogScan) *Listing {
 	return listScan(ar.Catalog(), scan, func(sum [32]byte) int64 {
-		b, _ := ar.BlobOf(sum)
-		return b.Size
+		size, _ := ar.SizeOf(sum)
+		return size
 	})
 }
 
@@ -84,41 +95,89 @@ func ListCatalog(cat *archive.Catalog) *Listing {
 			sizes[sum] = b.Size
 		}
 	}
-	return listScan(cat, scan, func(sum [32]byte) int64 { return sizes[sum] })
+	l := listScan(cat, scan, func(sum [32]byte) int64 { return sizes[sum] })
+	l.materialize()
+	return l
 }
 
 // listScan makes the Listing of a scanned catalog; sizeOf is the size of a
-// blob of the catalog (0 for one it does not list).
+// blob of the catalog (0 for one it does not list). The scan's manifests
+// are let go of.
 func listScan(cat *archive.Catalog, scan *CatalogScan, sizeOf func([32]byte) int64) *Listing {
 	scan.finish()
 	l := &Listing{Catalog: cat, Source: cat.Source, Created: cat.Created.Format("2006-01-02T15:04:05Z07:00"),
 		Blobs: scan.blobs, BlobBytes: scan.bytes, OwnBlobs: scan.ownBlobs, OwnBlobBytes: scan.ownBytes,
 		Parents: cat.Parents, Metadata: cat.Metadata, Database: cat.Database,
-		Repositories: scan.repos, Images: scan.images}
+		Repositories: scan.repos}
 	g := &scan.manifests
+	t := &scan.images
 	seen := map[[32]byte]struct{}{}
-	for i := range l.Images {
-		im := &l.Images[i]
-		sum, ok := archive.ParseSum(im.Digest)
+	for i := range t.rows {
+		r := &t.rows[i]
+		sum, ok := t.sumOf(r)
 		if !ok {
 			continue // names no manifest or blob: no media type, size 0
 		}
 		if m := g.find(sum); m != nil {
-			im.MediaType = g.mediaTypeOf(m)
+			r.mediaType = m.mediaType + 1
 		}
 		// The manifest plus every distinct blob it references, children
 		// included.
 		clear(seen)
-		g.closure(sum, seen, func(d [32]byte) { im.Size += sizeOf(d) })
+		g.closure(sum, seen, func(d [32]byte) { r.size += sizeOf(d) })
 	}
-	sort.Slice(l.Images, func(i, j int) bool {
-		if l.Images[i].Repository != l.Images[j].Repository {
-			return l.Images[i].Repository < l.Images[j].Repository
-		}
-		return l.Images[i].Tag < l.Images[j].Tag
-	})
+	t.sort(l.Repositories)
+	table := scan.images
+	l.table, l.types = &table, g.types
+	scan.images, scan.manifests = imageTable{}, manifestGraph{}
 	for _, f := range cat.Files {
 		l.Files = append(l.Files, f.Path)
 	}
 	return l
+}
+
+// EachImage calls fn with every image, sorted by repository and tag,
+// until fn returns an error, which EachImage returns.
+func (l *Listing) EachImage(fn func(Image) error) error {
+	if l.table == nil {
+		for _, im := range l.Images {
+			if err := fn(im); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	t := l.table
+	for i := range t.rows {
+		r := &t.rows[i]
+		im := Image{Repository: l.Repositories[r.repo].Name, Tag: t.name(r), Digest: t.digest(r), Size: r.size}
+		if mt := r.mediaType &^ rowOdd; mt > 0 {
+			im.MediaType = l.types[mt-1]
+		}
+		if err := fn(im); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ImageCount is the number of images.
+func (l *Listing) ImageCount() int {
+	if l.table == nil {
+		return len(l.Images)
+	}
+	return len(l.table.rows)
+}
+
+// materialize makes Images of the compact table.
+func (l *Listing) materialize() {
+	if l.table == nil {
+		return
+	}
+	var images []Image // nil when there are none, as before
+	l.EachImage(func(im Image) error {
+		images = append(images, im)
+		return nil
+	})
+	l.Images, l.table, l.types = images, nil, nil
 }

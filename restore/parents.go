@@ -29,10 +29,10 @@ func (rs *restorer) restoreParents(ctx context.Context, ar *archive.Reader) erro
 	}
 	for _, p := range ar.Catalog().Parents {
 		want := byParent[p.Name]
-		if want.len() == 0 {
+		if want == nil {
 			continue
 		}
-		rs.opts.Progress.StartPhase("parent", fmt.Sprintf("%s: %d blobs", p.Name, want.len()))
+		rs.opts.Progress.StartPhase("parent", fmt.Sprintf("%s: %d blobs", p.Name, want.count))
 		ar, done, err := openParent(rs.opts.Parents, p, rs.opts.Identities)
 		if err != nil {
 			return err
@@ -40,8 +40,8 @@ func (rs *restorer) restoreParents(ctx context.Context, ar *archive.Reader) erro
 		w := rs.startBlobs(ctx)
 		err = readParent(ar, errArchive+": parent archive "+p.Name, want, func(e *archive.Entry) error {
 			ok, err := w.add(e)
-			if ok {
-				rs.kept(archive.BlobPath(e.Path.Digest))
+			if ok && err == nil {
+				err = rs.kept(archive.BlobPath(e.Path.Digest))
 			}
 			return err
 		}, w.ctx.Err)
@@ -63,9 +63,10 @@ func verifyParents(ctx context.Context, child *archive.Reader, opts VerifyOption
 	for _, p := range child.Catalog().Parents {
 		want := byParent[p.Name]
 		if want == nil {
-			want = &digestSet{} // read whole all the same: the chain must be intact
+			// Read whole all the same: the chain must be intact.
+			want = &parentWant{child: child, parent: p.Name, none: true}
 		}
-		opts.Progress.StartPhase("parent", fmt.Sprintf("%s: %d blobs", p.Name, want.len()))
+		opts.Progress.StartPhase("parent", fmt.Sprintf("%s: %d blobs", p.Name, want.count))
 		ar, done, err := openParent(opts.Parents, p, opts.Identities)
 		if err != nil {
 			return err
@@ -75,14 +76,108 @@ func verifyParents(ctx context.Context, child *archive.Reader, opts VerifyOption
 		if err != nil {
 			return err
 		}
-		for _, sum := range want.sums {
-			b, _ := child.BlobOf(sum)
+		err = want.each(func(_ [32]byte, size int64) error {
 			rep.Blobs++
-			rep.BlobBytes += b.Size
-			opts.Progress.Add(1, b.Size)
+			rep.BlobBytes += size
+			opts.Progress.Add(1, size)
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// parentWant is the blobs of an incremental archive that one parent holds
+// for it: those whose record in the child's catalog names the parent
+// (and, restoring some repositories, that need selects), looked up in
+// the child's plan when asked rather than held as a set (three million
+// digests at a million tags).
+type parentWant struct {
+	child  *archive.Reader
+	parent string
+	need   *blobSelection // nil: every blob
+	none   bool           // wants nothing (a parent no blob names)
+	count  int
+	bytes  int64
+}
+
+// has reports whether the blob whose digest's 32 bytes are sum is wanted.
+func (w *parentWant) has(sum [32]byte) bool {
+	if w.none {
+		return false
+	}
+	p, ok := w.child.HolderOf(sum)
+	return ok && p == w.parent && (w.need == nil || w.need.has(sum))
+}
+
+// each calls fn with every blob wanted, in digest order.
+func (w *parentWant) each(fn func(sum [32]byte, size int64) error) error {
+	if w.none {
+		return nil
+	}
+	return w.child.EachSum(func(sum [32]byte, size int64, parent string) error {
+		if parent != w.parent || (w.need != nil && !w.need.has(sum)) {
+			return nil
+		}
+		return fn(sum, size)
+	})
+}
+
+// readParent streams a parent archive to its end (every digest and its
+// trailer checked), handing each blob entry in want to use, and then
+// checks that every blob in want was there intact. Errors reading the
+// archive start with prefix.
+func readParent(ar *archive.Reader, prefix string, want *parentWant, use func(*archive.Entry) error, stop func() error) error {
+	for {
+		if err := stop(); err != nil {
+			return err
+		}
+		e, err := ar.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", prefix, err)
+		}
+		if e.Path.Kind != archive.KindBlob {
+			continue
+		}
+		if sum, ok := archive.ParseSum(e.Path.Digest); ok && want.has(sum) {
+			if err := use(e); err != nil {
+				return err
+			}
+		}
+	}
+	return want.each(func(sum [32]byte, _ int64) error {
+		if d := archive.SumDigest(sum); !ar.Held(d) {
+			return fmt.Errorf("%s: it does not hold blob %s intact, which the incremental needs: %w",
+				prefix, d, archive.ErrCorrupt)
+		}
+		return nil
+	})
+}
+
+// parentBlobs counts the blobs of ar's catalog that each parent holds,
+// keeping only those need selects (nil: all): a parent no blob needs has
+// none.
+func parentBlobs(ar *archive.Reader, need *blobSelection) (map[string]*parentWant, error) {
+	out := map[string]*parentWant{}
+	err := ar.EachSum(func(sum [32]byte, size int64, parent string) error {
+		if parent == "" || (need != nil && !need.has(sum)) {
+			return nil
+		}
+		w := out[parent]
+		if w == nil {
+			w = &parentWant{child: ar, parent: parent, need: need}
+			out[parent] = w
+		}
+		w.count++
+		w.bytes += size
+		return nil
+	})
+	return out, err
 }
 
 // openParent opens parent p with open and checks that it is the archive
@@ -111,59 +206,4 @@ func openParent(open ParentOpener, p archive.Parent, ids []age.Identity) (*archi
 			p.Name, archive.ShortSum(ar.CatalogSHA256()), archive.ShortSum(p.CatalogSHA256), archive.ErrParentMismatch)
 	}
 	return ar, func() { ar.Close(); rc.Close() }, nil
-}
-
-// readParent streams a parent archive to its end (every digest and its
-// trailer checked), handing each blob entry in want to use, and then
-// checks that every blob in want was there intact. Errors reading the
-// archive start with prefix.
-func readParent(ar *archive.Reader, prefix string, want *digestSet, use func(*archive.Entry) error, stop func() error) error {
-	for {
-		if err := stop(); err != nil {
-			return err
-		}
-		e, err := ar.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", prefix, err)
-		}
-		if e.Path.Kind == archive.KindBlob && want.hasDigest(e.Path.Digest) {
-			if err := use(e); err != nil {
-				return err
-			}
-		}
-	}
-	for _, sum := range want.sums {
-		if d := archive.SumDigest(sum); !ar.Held(d) {
-			return fmt.Errorf("%s: it does not hold blob %s intact, which the incremental needs: %w",
-				prefix, d, archive.ErrCorrupt)
-		}
-	}
-	return nil
-}
-
-// parentBlobs groups the blobs of ar's catalog that a parent holds, by
-// parent, keeping only those need selects (nil: all).
-func parentBlobs(ar *archive.Reader, need *digestSet) (map[string]*digestSet, error) {
-	out := map[string]*digestSet{}
-	err := ar.EachBlob(func(b archive.Blob) error {
-		if b.Archive == "" {
-			return nil
-		}
-		sum, _ := archive.ParseSum(b.Digest) // the plan holds only valid digests
-		if need != nil && !need.has(sum) {
-			return nil
-		}
-		if out[b.Archive] == nil {
-			out[b.Archive] = &digestSet{}
-		}
-		out[b.Archive].add(sum)
-		return nil
-	})
-	for _, s := range out {
-		s.finish()
-	}
-	return out, err
 }

@@ -96,6 +96,7 @@ func Restore(ctx context.Context, in io.Reader, d drivers.Driver, opts Options) 
 	if err != nil {
 		return nil, err
 	}
+	defer scan.Close()
 	ar, err := archive.NewReaderOptions(in, archive.ReaderOptions{Visitor: scan.Visitor()})
 	if err != nil {
 		return nil, err
@@ -120,11 +121,13 @@ func FromReader(ctx context.Context, ar *archive.Reader, d drivers.Driver, opts 
 // with scan's Visitor (NewScan(opts.Repositories)), so that its lists were
 // never held whole.
 func FromScan(ctx context.Context, ar *archive.Reader, scan *CatalogScan, d drivers.Driver, opts Options) (*Report, error) {
+	defer scan.Close()
 	rs, err := newRestorer(ar, scan, d, opts)
 	if err != nil {
 		return nil, err
 	}
 	defer rs.links.Close()
+	defer func() { rs.keep.close() }()
 	return rs.run(ctx, ar)
 }
 
@@ -137,7 +140,11 @@ func newRestorer(ar *archive.Reader, scan *CatalogScan, d drivers.Driver, opts O
 	if err != nil {
 		return nil, err
 	}
-	return &restorer{d: d, opts: opts, scan: scan, sel: sel, need: scan.need(ar),
+	need, err := scan.need(ar)
+	if err != nil {
+		return nil, err
+	}
+	return &restorer{d: d, opts: opts, scan: scan, sel: sel, need: need,
 		links:    gitlabbackup.NewLinkSpool("", restoreSpoolLinks),
 		problems: problem.NewList(opts.Progress.ProblemFunc()), files: map[string][]byte{}, rep: &Report{},
 		n: parallel.Concurrency(opts.Concurrency, d), bufBytes: restoreBuffer}, nil
@@ -160,11 +167,7 @@ func (rs *restorer) run(ctx context.Context, ar *archive.Reader) (*Report, error
 	prog, opts, cat, sel := rs.opts.Progress, rs.opts, ar.Catalog(), rs.sel
 	total, count := rs.scan.bytes, rs.scan.blobs
 	if rs.need != nil {
-		total, count = 0, rs.need.len()
-		for _, sum := range rs.need.sums {
-			b, _ := ar.BlobOf(sum)
-			total += b.Size
-		}
+		total, count = rs.need.bytes, rs.need.count
 	}
 	if opts.Database != nil {
 		if err := rs.checkTarget(ctx); err != nil {
@@ -212,10 +215,10 @@ type restorer struct {
 	opts     Options
 	scan     *CatalogScan
 	sel      map[string]bool // selected repositories
-	need     *digestSet      // blobs to restore; nil: all
+	need     *blobSelection  // blobs to restore; nil: all
 	links    *gitlabbackup.LinkSpool
 	files    map[string][]byte // included files by entry name, verified
-	keep     map[string]bool   // paths the archive holds (for --clean; nil without)
+	keep     *keepSet          // paths the archive holds (for --clean; nil without)
 	problems *problem.List
 	n        int     // requests in flight
 	bufBytes int64   // bytes of blobs buffered for the workers, at most
@@ -232,10 +235,11 @@ type restorer struct {
 func (rs *restorer) needs(d string) bool { return rs.need == nil || rs.need.hasDigest(d) }
 
 // kept records that the archive holds path p, for --clean.
-func (rs *restorer) kept(p string) {
-	if rs.keep != nil {
-		rs.keep[p] = true
+func (rs *restorer) kept(p string) error {
+	if rs.keep == nil {
+		return nil
 	}
+	return rs.keep.add(p)
 }
 
 func (rs *restorer) change(action, p string) {
@@ -255,7 +259,7 @@ func (rs *restorer) changeLocked(action, p string) {
 // trailer is checked. When it returns, every blob Put has returned.
 func (rs *restorer) readArchive(ctx context.Context, ar *archive.Reader) error {
 	if rs.opts.Clean {
-		rs.keep = map[string]bool{}
+		rs.keep = newSpilledKeep()
 	}
 	w := rs.startBlobs(ctx)
 	return w.finish(rs.readEntries(w, ar))
@@ -283,7 +287,9 @@ func (rs *restorer) readEntries(w *blobWriter, ar *archive.Reader) error {
 				return err
 			}
 			if ok {
-				rs.kept(archive.BlobPath(e.Path.Digest))
+				if err := rs.kept(archive.BlobPath(e.Path.Digest)); err != nil {
+					return err
+				}
 			}
 		case e.Path.Kind.IsLink():
 			if rs.sel[e.Path.Repo] {
@@ -292,7 +298,9 @@ func (rs *restorer) readEntries(w *blobWriter, ar *archive.Reader) error {
 				if err := rs.links.Add(gitlabbackup.Link{Name: e.Name, Kind: e.Path.Kind, Digest: e.Link}); err != nil {
 					return err
 				}
-				rs.kept(e.Name)
+				if err := rs.kept(e.Name); err != nil {
+					return err
+				}
 			}
 		case e.DatabasePart > 0:
 			if err := rs.spoolPart(e); err != nil {
@@ -407,11 +415,14 @@ func (rs *restorer) clean(ctx context.Context) error {
 		}
 		sort.Strings(prefixes)
 	}
+	if err := rs.keep.build(); err != nil {
+		return err
+	}
 	for _, prefix := range prefixes {
 		var doomed []string
 		err := rs.d.Walk(ctx, prefix, func(fi drivers.FileInfo) error {
-			if rs.keep[fi.Path] {
-				return nil
+			if kept, err := rs.keep.has(fi.Path); err != nil || kept {
+				return err
 			}
 			if len(rs.opts.Repositories) > 0 {
 				// Another (unselected) repository nested inside this one.

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/regbackup/regbackup/archive"
+	"github.com/regbackup/regbackup/internal/spill"
 )
 
 // CatalogScan is what restore, verify and list keep of an archive's
@@ -25,9 +26,9 @@ type CatalogScan struct {
 
 	repos     []RepositorySummary // in catalog order, a repository's pieces joined
 	sel       map[string]bool     // selected repositories
-	roots     digestSet           // what the selected repositories link to (filtered only)
+	roots     *spill.Sorter       // what the selected repositories link to (filtered only), 32 bytes each
 	manifests manifestGraph
-	images    []Image
+	images    imageTable // listing only
 
 	nManifests      int
 	blobs, ownBlobs int
@@ -84,28 +85,68 @@ func (s *CatalogScan) repository(r *archive.Repository) error {
 	last.Tags += len(r.Tags)
 	last.Manifests += len(r.Manifests)
 	if s.listing {
-		name := last.Name // shared by every image of the repository
 		for _, t := range r.Tags {
 			if t.Current != "" {
-				s.images = append(s.images, Image{Repository: name, Tag: t.Name, Digest: t.Current})
+				if err := s.images.add(len(s.repos)-1, t.Name, t.Current); err != nil {
+					return err
+				}
 			}
 		}
 	}
 	if s.graph && !s.listing && s.sel[r.Name] {
 		for _, dg := range r.Layers {
-			s.roots.addDigest(dg)
+			if err := s.addRoot(dg); err != nil {
+				return err
+			}
 		}
 		for _, dg := range r.Manifests {
-			s.roots.addDigest(dg)
+			if err := s.addRoot(dg); err != nil {
+				return err
+			}
 		}
 		for _, t := range r.Tags {
-			s.roots.addDigest(t.Current)
+			if err := s.addRoot(t.Current); err != nil {
+				return err
+			}
 			for _, dg := range t.Index {
-				s.roots.addDigest(dg)
+				if err := s.addRoot(dg); err != nil {
+					return err
+				}
 			}
 		}
 	}
 	return nil
+}
+
+// rootsMemory is how many bytes of a filtered restore's roots are sorted
+// in memory at a time, the rest spilled to temp files. A variable so
+// tests can make them spill.
+var rootsMemory = 16 << 20
+
+// addRoot adds digest d to the roots; one that is not a sha256 digest is
+// not added (no blob of an archive can have it).
+func (s *CatalogScan) addRoot(d string) error {
+	sum, ok := archive.ParseSum(d)
+	if !ok {
+		return nil
+	}
+	if s.roots == nil {
+		s.roots = spill.NewSorter("", rootsMemory)
+	}
+	return s.roots.Add(sum[:])
+}
+
+// Close removes the temp files of a scan for a restore of some
+// repositories (the digests they link to, spilled as they were read);
+// restore's need is done with them, but a run that failed before must
+// call it. A nil scan, or one without, has nothing to remove.
+func (s *CatalogScan) Close() error {
+	if s == nil || s.roots == nil {
+		return nil
+	}
+	err := s.roots.Close()
+	s.roots = nil
+	return err
 }
 
 func (s *CatalogScan) matches(name string) bool {
@@ -121,6 +162,9 @@ func (s *CatalogScan) matches(name string) bool {
 }
 
 func (s *CatalogScan) manifest(m *archive.Manifest) error {
+	if s.nManifests == 0 && s.listing {
+		s.images.clip() // the repositories are all read
+	}
 	s.nManifests++
 	if s.graph {
 		s.manifests.add(m)
@@ -145,7 +189,6 @@ func (s *CatalogScan) finish() {
 	}
 	s.done = true
 	s.manifests.finish()
-	s.roots.finish()
 }
 
 // tags is the number of tags of the selected repositories.
@@ -175,22 +218,64 @@ func (s *CatalogScan) selected() (map[string]bool, error) {
 
 // need is, for a restore of some repositories, the blobs they need: what
 // they link to and what those manifests reference, recursively, of the
-// blobs the archive plans to hold (ar's catalog). nil when every
-// repository is selected: every blob is needed.
-func (s *CatalogScan) need(ar *archive.Reader) *digestSet {
+// blobs the archive plans to hold (ar's catalog), marked in ar's plan
+// (archive.Reader.Select). nil when every repository is selected: every
+// blob is needed. The roots are let go of.
+func (s *CatalogScan) need(ar *archive.Reader) (*blobSelection, error) {
 	if len(s.globs) == 0 {
-		return nil
+		return nil, nil
 	}
 	s.finish()
-	seen := map[[32]byte]struct{}{}
-	need := &digestSet{}
-	for _, root := range s.roots.sums {
-		s.manifests.closure(root, seen, func(d [32]byte) {
-			if _, ok := ar.BlobOf(d); ok {
-				need.add(d)
-			}
-		})
+	need := &blobSelection{ar: ar}
+	if s.roots == nil {
+		return need, nil // the selected repositories link to nothing
 	}
-	need.finish()
-	return need
+	defer s.Close()
+	roots, err := s.roots.Sort(true)
+	if err != nil {
+		return nil, err
+	}
+	g := &s.manifests
+	visited := make([]uint64, (g.n+63)/64) // manifests whose references were followed
+	var stack [][32]byte
+	for roots.Next() {
+		stack = append(stack[:0], [32]byte(roots.Record()))
+		for len(stack) > 0 {
+			d := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if listed, already := ar.Select(d); listed && !already {
+				size, _ := ar.SizeOf(d)
+				need.count++
+				need.bytes += size
+			}
+			i := g.index(d)
+			if i < 0 || visited[i/64]&(1<<(i%64)) != 0 {
+				continue
+			}
+			visited[i/64] |= 1 << (i % 64)
+			refs := g.references(g.node(i))
+			for j := len(refs) - 1; j >= 0; j-- {
+				stack = append(stack, refs[j])
+			}
+		}
+	}
+	return need, roots.Err()
+}
+
+// blobSelection is the blobs a restore of some repositories needs, marked
+// in its archive's plan (see CatalogScan.need): how many, their bytes,
+// and whether a blob is one.
+type blobSelection struct {
+	ar    *archive.Reader
+	count int
+	bytes int64
+}
+
+// has reports whether the blob whose digest's 32 bytes are sum is needed.
+func (n *blobSelection) has(sum [32]byte) bool { return n.ar.Selected(sum) }
+
+// hasDigest reports whether blob d is needed.
+func (n *blobSelection) hasDigest(d string) bool {
+	sum, ok := archive.ParseSum(d)
+	return ok && n.has(sum)
 }

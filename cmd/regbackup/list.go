@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
-	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
@@ -63,9 +61,7 @@ Example:
 				_, chainErr = in.parents()
 			}
 			if c.Bool("json") {
-				enc := json.NewEncoder(os.Stdout)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(l); err != nil {
+				if err := l.WriteJSON(os.Stdout); err != nil {
 					return err
 				}
 				return chainErr
@@ -84,17 +80,9 @@ Example:
 				}
 			}
 			fmt.Println()
-			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "REPOSITORY\tTAG\tDIGEST\tSIZE")
-			for _, im := range l.Images {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", im.Repository, im.Tag, im.Digest, human(im.Size))
+			if err := writeImageTable(os.Stdout, l); err != nil {
+				return err
 			}
-			for _, r := range l.Repositories {
-				if r.Tags == 0 {
-					fmt.Fprintf(tw, "%s\t(no tags)\t%d manifests\t\n", r.Name, r.Manifests)
-				}
-			}
-			tw.Flush()
 			if len(l.Files) > 0 {
 				fmt.Printf("\nincluded files:\n")
 				for _, f := range l.Files {

@@ -150,6 +150,7 @@ func runRestore(c *cli.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	defer scan.Close()
 	in, err := openInput(c, name, scan)
 	if err != nil {
 		return err

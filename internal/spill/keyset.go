@@ -81,6 +81,10 @@ func (b *KeySetBuilder) Build() (*KeySet, error) {
 	return ks, nil
 }
 
+// Close removes the builder's files without building the set (a run
+// that failed before it was needed). The builder is then spent.
+func (b *KeySetBuilder) Close() error { return b.s.Close() }
+
 // Len is the number of distinct keys.
 func (ks *KeySet) Len() int64 { return ks.n }
 
