@@ -3,21 +3,18 @@ package restore
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"sync/atomic"
 	"testing"
 
-	"github.com/regbackup/regbackup/archive"
-	"github.com/regbackup/regbackup/drivers"
 	"github.com/regbackup/regbackup/internal/backuptest"
+	"github.com/regbackup/regbackup/internal/regtest"
 )
 
 // BenchmarkReadSynthetic measures what verify and restore hold per tag:
 // it backs up a made-up registry of REGBACKUP_BENCH_TAGS tags (default
 // 100,000; regtest.Synth) to a zstd file once, not measured, then
 // verifies it and restores it into storage that keeps nothing
-// (discardDriver): all of it, with --clean, and with --repository
+// (regtest.Discard): all of it, with --clean, and with --repository
 // selecting every repository; it reports the peak live heap and Go's
 // peak mapped memory (about the RSS) of each.
 //
@@ -61,58 +58,16 @@ func BenchmarkReadSynthetic(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			for range b.N {
 				f := open(b)
-				d := &discardDriver{}
+				d := &regtest.Discard{}
 				backuptest.MeasurePeak(b, tc.name, tags, func() error {
 					rep, err := Restore(context.Background(), f, d, tc.opts)
-					if err == nil && (rep.Tags != tags || int(d.links.Load()) != rep.Links || rep.Links != 5*tags) {
+					if err == nil && (rep.Tags != tags || int(d.Links.Load()) != rep.Links || rep.Links != 5*tags) {
 						err = fmt.Errorf("restored %d tags and %d link files (%d put), want %d and %d",
-							rep.Tags, rep.Links, d.links.Load(), tags, 5*tags)
+							rep.Tags, rep.Links, d.Links.Load(), tags, 5*tags)
 					}
 					return err
 				})
 			}
 		})
 	}
-}
-
-// discardDriver is storage that keeps nothing, for measuring a restore
-// of millions of files: it is empty (Stat and Reader find nothing), and a
-// Put reads its file whole, checks the size and counts it.
-type discardDriver struct {
-	blobs, links atomic.Int64
-}
-
-var _ drivers.Driver = (*discardDriver)(nil)
-
-func (*discardDriver) Name() string   { return "discard" }
-func (*discardDriver) String() string { return "discard://" }
-
-func (*discardDriver) Stat(_ context.Context, p string) (drivers.FileInfo, error) {
-	return drivers.FileInfo{}, fmt.Errorf("discard: %s: %w", p, drivers.ErrNotFound)
-}
-
-func (*discardDriver) Reader(_ context.Context, p string) (io.ReadCloser, error) {
-	return nil, fmt.Errorf("discard: %s: %w", p, drivers.ErrNotFound)
-}
-
-func (d *discardDriver) Put(_ context.Context, p string, r io.Reader, size int64) error {
-	n, err := io.Copy(io.Discard, r)
-	if err != nil {
-		return err
-	}
-	if size >= 0 && n != size {
-		return fmt.Errorf("discard: %s: %d bytes, want %d", p, n, size)
-	}
-	if archive.ParsePath(p).Kind.IsLink() {
-		d.links.Add(1)
-	} else {
-		d.blobs.Add(1)
-	}
-	return nil
-}
-
-func (*discardDriver) Walk(context.Context, string, drivers.WalkFunc) error { return nil }
-
-func (*discardDriver) Delete(_ context.Context, p string) error {
-	return fmt.Errorf("discard: %s: %w", p, drivers.ErrNotFound)
 }
