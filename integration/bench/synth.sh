@@ -51,6 +51,12 @@ run() {
 		mapped="$(grep -o '[0-9.]* mapped-MiB' <<<"$rest" | cut -d' ' -f1)"
 		verdict=PASS
 		awk -v m="$mapped" -v g="$goal" 'BEGIN { exit !(m >= g) }' && verdict=FAIL
+		case "$name/$sub" in
+		list/text) sub=list ;;
+		list/json) sub="list --json" ;;
+		*/restore-clean) sub="restore --clean" ;;
+		*/restore-repository) sub="restore --repository (every one)" ;;
+		esac
 		rows+=("| ${sub:-$name} | $(awk -v n="$ns" 'BEGIN { printf "%.1f", n / 1e9 }') | $live | $mapped | $verdict |")
 	done < <(grep -E '^Benchmark.*mapped-MiB' "$out")
 }
