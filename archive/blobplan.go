@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 )
 
 // blobPlan is what a Reader keeps of the catalog's blobs: for each, its
@@ -204,18 +205,10 @@ func (p *blobPlan) find(d string) int {
 
 // findSum returns the entry of the digest whose 32 bytes are sum, or -1.
 func (p *blobPlan) findSum(sum [32]byte) int {
-	lo, hi := 0, p.n
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		b, j := p.block(m)
-		switch c := bytes.Compare(b.sums[j][:], sum[:]); {
-		case c == 0:
-			return m
-		case c < 0:
-			lo = m + 1
-		default:
-			hi = m
-		}
+	at := func(i int) *[32]byte { b, j := p.block(i); return &b.sums[j] }
+	i := sort.Search(p.n, func(i int) bool { return bytes.Compare(at(i)[:], sum[:]) >= 0 })
+	if i < p.n && *at(i) == sum {
+		return i
 	}
 	return -1
 }

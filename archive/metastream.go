@@ -215,27 +215,19 @@ func (m *Meta) stream(blob func(Blob) error, row func([]int32) error) error {
 		key, _ := tok.(string)
 		switch key {
 		case "blobs":
-			err = eachElement(dec, func() error {
-				var b Blob
-				if err := dec.Decode(&b); err != nil {
-					return err
-				}
+			err = decodeList(dec, func(b *Blob) error {
 				if !ValidDigest(b.Digest) || b.Size < 0 {
 					return fmt.Errorf("sidecar: bad blob %q: %w", b.Digest, ErrCorrupt)
 				}
 				if blob != nil {
-					return blob(b)
+					return blob(*b)
 				}
 				return nil
 			})
 		case "manifests":
-			err = eachElement(dec, func() error {
-				var r []int32
-				if err := dec.Decode(&r); err != nil {
-					return err
-				}
+			err = decodeList(dec, func(r *[]int32) error {
 				if row != nil {
-					return row(r)
+					return row(*r)
 				}
 				return nil
 			})
@@ -255,27 +247,6 @@ func (m *Meta) stream(blob func(Blob) error, row func([]int32) error) error {
 		return corrupt(err)
 	}
 	return nil
-}
-
-// eachElement calls one for each element of the JSON array (or null) next
-// in dec.
-func eachElement(dec *json.Decoder, one func() error) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if tok == nil {
-		return nil
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return fmt.Errorf("sidecar: %v where a list belongs: %w", tok, ErrCorrupt)
-	}
-	for dec.More() {
-		if err := one(); err != nil {
-			return err
-		}
-	}
-	return expectDelim(dec, ']')
 }
 
 // packedBlobs is a sidecar's blob list as OpenMeta's BlobList keeps it:

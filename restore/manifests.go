@@ -3,6 +3,7 @@ package restore
 import (
 	"bytes"
 	"slices"
+	"sort"
 
 	"github.com/regbackup/regbackup/archive"
 )
@@ -139,18 +140,9 @@ func (g *manifestGraph) find(sum [32]byte) *manifestNode {
 
 // index is the number of the manifest of digest sum (see node), or -1.
 func (g *manifestGraph) index(sum [32]byte) int {
-	lo, hi := 0, g.n
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		n := g.node(m)
-		switch c := bytes.Compare(n.sum[:], sum[:]); {
-		case c == 0:
-			return m
-		case c < 0:
-			lo = m + 1
-		default:
-			hi = m
-		}
+	i := sort.Search(g.n, func(i int) bool { return bytes.Compare(g.node(i).sum[:], sum[:]) >= 0 })
+	if i < g.n && g.node(i).sum == sum {
+		return i
 	}
 	return -1
 }

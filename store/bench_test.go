@@ -25,13 +25,7 @@ import (
 //
 //	REGBACKUP_BENCH_TAGS=1000000 go test ./store -run '^$' -bench PruneSynthetic -benchtime 1x
 func BenchmarkPruneSynthetic(b *testing.B) {
-	tags := 100000
-	if s := os.Getenv("REGBACKUP_BENCH_TAGS"); s != "" {
-		var err error
-		if tags, err = strconv.Atoi(s); err != nil {
-			b.Fatal(err)
-		}
-	}
+	tags := regtest.BenchTags(b)
 	const nights = 4
 	dir := b.TempDir()
 	first := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)

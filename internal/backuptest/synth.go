@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"testing"
 
 	"github.com/regbackup/regbackup/archive"
@@ -16,22 +15,8 @@ import (
 	"github.com/regbackup/regbackup/internal/regtest"
 )
 
-// BenchTags is REGBACKUP_BENCH_TAGS (default 100,000), rounded down to
-// eight tags a repository as regtest.BenchSynth makes them.
-func BenchTags(b *testing.B) int {
-	tags := 100000
-	if s := os.Getenv("REGBACKUP_BENCH_TAGS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 8 {
-			b.Fatalf("REGBACKUP_BENCH_TAGS=%q: want a number of at least 8", s)
-		}
-		tags = n
-	}
-	return tags / 8 * 8
-}
-
 // SynthArchive is the path of a zstd archive of the made-up registry of
-// BenchTags tags, eight a repository, each its own image (regtest.Synth),
+// regtest.BenchTags tags, eight a repository, each its own image (regtest.Synth),
 // and its number of tags, for the memory benchmarks of the commands that
 // read archives. It is made by backup.Backup to a file in b.TempDir (some
 // four minutes at a million tags): a benchmark measuring several commands
@@ -40,7 +25,7 @@ func BenchTags(b *testing.B) int {
 // synth-<tags>.tar.zst, and reused when already there.
 func SynthArchive(b *testing.B) (path string, tags int) {
 	b.Helper()
-	tags = BenchTags(b)
+	tags = regtest.BenchTags(b)
 	dir := os.Getenv("REGBACKUP_BENCH_ARCHIVES")
 	if dir == "" {
 		dir = b.TempDir()

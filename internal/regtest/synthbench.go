@@ -6,10 +6,9 @@ import (
 	"testing"
 )
 
-// BenchSynth is the made-up registry a memory benchmark runs on:
-// REGBACKUP_BENCH_TAGS tags (default 100,000), eight a repository, each
-// its own image; closed when b ends.
-func BenchSynth(b *testing.B) *Synth {
+// BenchTags is REGBACKUP_BENCH_TAGS (default 100,000), rounded down to
+// eight tags a repository as BenchSynth makes them.
+func BenchTags(b *testing.B) int {
 	tags := 100000
 	if s := os.Getenv("REGBACKUP_BENCH_TAGS"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -18,7 +17,14 @@ func BenchSynth(b *testing.B) *Synth {
 		}
 		tags = n
 	}
-	d, err := NewSynth(tags/8, 8)
+	return tags / 8 * 8
+}
+
+// BenchSynth is the made-up registry a memory benchmark runs on:
+// BenchTags tags, eight a repository, each its own image; closed when b
+// ends.
+func BenchSynth(b *testing.B) *Synth {
+	d, err := NewSynth(BenchTags(b)/8, 8)
 	if err != nil {
 		b.Fatal(err)
 	}
