@@ -32,9 +32,12 @@ type Options struct {
 	// parents hold are left to them (see applyBase), unless that would
 	// need more than MaxParents archives (0: DefaultMaxParents). The
 	// snapshot takes the manifests Base lists rather than read them again;
-	// Backup then lets go of Base.Manifests (sets it nil). The caller
-	// should not hold Base while Backup runs: at a million blobs it is
-	// some hundred MB that Backup drops once the catalog is planned.
+	// Backup then lets go of Base.Manifests (sets it nil). A Base read by
+	// archive.OpenMeta (as the store reads sidecars) is read again as a
+	// stream when its blob list is needed, never held whole; one held
+	// whole is some hundred MB at a million blobs, which the caller should
+	// not hold while Backup runs: Backup drops it once the catalog is
+	// planned.
 	Base       *archive.Meta
 	MaxParents int
 	// Recipients encrypt the archive with age (compress, then encrypt).
