@@ -245,3 +245,13 @@ func (s *Synth) WalkRead(ctx context.Context, prefix string, limit int64, fn fun
 	}
 	return nil
 }
+
+// RemoteSynth is a Synth that says it is remote storage
+// (drivers.ConcurrencyHinter), so that a snapshot lists its blobs as it
+// does on an object store, and an incremental takes its parent's manifests
+// rather than read them.
+type RemoteSynth struct{ *Synth }
+
+var _ drivers.ConcurrencyHinter = RemoteSynth{}
+
+func (RemoteSynth) DefaultConcurrency() int { return 16 }
