@@ -6,7 +6,6 @@ import (
 	"io"
 	"iter"
 	"slices"
-	"sort"
 	"time"
 )
 
@@ -192,34 +191,6 @@ func (m *Meta) KnownManifests() map[string]*Manifest {
 		out[x.Digest] = x
 	}
 	return out
-}
-
-// KnownManifest is the manifest of digest dg that Manifests describes, as
-// KnownManifests has it, or nil: found by binary search (the rows are by
-// digest, as a sidecar regbackup writes has them) rather than through a
-// map of every one, some 400 bytes a manifest. A sidecar OpenMeta read is
-// loaded first. Safe for concurrent use once Load (or a first call) has
-// returned.
-func (m *Meta) KnownManifest(dg string) *Manifest {
-	if !m.HasManifests() || m.load() != nil {
-		return nil
-	}
-	blobs := m.BlobList()
-	b, ok := SearchBlobs(blobs, dg)
-	if !ok {
-		return nil
-	}
-	rows := m.Manifests
-	i := sort.Search(len(rows), func(i int) bool { return rows[i][0] >= int32(b) })
-	if i == len(rows) || rows[i][0] != int32(b) {
-		if slices.IsSortedFunc(rows, func(x, y []int32) int { return int(x[0]) - int(y[0]) }) {
-			return nil
-		}
-		if i = slices.IndexFunc(rows, func(r []int32) bool { return r[0] == int32(b) }); i < 0 { // a sidecar written otherwise
-			return nil
-		}
-	}
-	return m.knownAt(blobs, rows[i])
 }
 
 // knownAt is the manifest of one row of Manifests.

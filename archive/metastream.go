@@ -111,6 +111,48 @@ func (m *Meta) EachBlob() iter.Seq2[Blob, error] {
 	}
 }
 
+// Scan calls blob with each of the sidecar's blobs, in its order, then
+// row with each entry of Manifests (either may be nil), reading a sidecar
+// OpenMeta gave again (holding neither) unless BlobList loaded it. It
+// stops at the first error, which it returns.
+func (m *Meta) Scan(blob func(Blob) error, row func([]int32) error) error {
+	if m.open == nil || m.list != nil {
+		for b := range EachBlob(m.BlobList()) {
+			if blob != nil {
+				if err := blob(b); err != nil {
+					return err
+				}
+			}
+		}
+		for _, r := range m.Manifests {
+			if row != nil {
+				if err := row(r); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	var blobs, rows int
+	err := m.reread(func(b Blob) error {
+		blobs++
+		if blob != nil {
+			return blob(b)
+		}
+		return nil
+	}, func(r []int32) error {
+		rows++
+		if row != nil {
+			return row(r)
+		}
+		return nil
+	})
+	if err == nil && (blobs != m.nblobs || rows != m.nmanifests) {
+		err = m.changed()
+	}
+	return err
+}
+
 // Sorted reports whether the blobs are in digest order, as a sidecar
 // regbackup wrote lists them.
 func (m *Meta) Sorted() bool {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"sync"
 	"time"
 
 	"filippo.io/age"
@@ -236,20 +235,13 @@ func newMeta(cat *archive.Catalog, blobs archive.BlobList, manifests *snapshot.M
 	return m
 }
 
-// knownManifests gives the manifests base's sidecar describes, by digest,
-// for the snapshot to take rather than read again (nil without base):
-// loaded on the first call, once.
-func knownManifests(base *archive.Meta) func(dg string) *archive.Manifest {
+// knownManifests is base when its sidecar describes manifests, for the
+// snapshot to take rather than read again (nil without).
+func knownManifests(base *archive.Meta) *archive.Meta {
 	if base == nil || !base.HasManifests() {
 		return nil
 	}
-	load := sync.OnceValue(base.Load)
-	return func(dg string) *archive.Manifest {
-		if load() != nil { // read as if unknown; the blob list's error, if it lasts, stops applyBase
-			return nil
-		}
-		return base.KnownManifest(dg)
-	}
+	return base
 }
 
 // writeBlobs copies the planned blobs into w in digest order and returns

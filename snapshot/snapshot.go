@@ -61,9 +61,9 @@ type Snapshot struct {
 	// Take.
 	Database *metadb.Snapshot
 
-	statted  map[string]bool                   // while Take runs: blobs found missing (and manifests being read), beyond Present
-	known    func(dg string) *archive.Manifest // while Take runs: from Options.Known; nil when blobs are not listed
-	names    *interner                         // one string per digest, repository and tag name: placed while Take runs
+	statted  map[string]bool // while Take runs: blobs found missing (and manifests being read), beyond Present
+	known    *knownSet       // while Take runs: Options.Known's manifests; nil when blobs are not listed
+	names    *interner       // one string per digest, repository and tag name: placed while Take runs
 	problems *problem.List
 	checking bool // taken by check: problems say what is wrong, not what a backup does about it
 }
@@ -84,15 +84,14 @@ type Options struct {
 	// found), and problems say what is wrong, not what a backup does about
 	// it.
 	ForCheck bool
-	// Known gives a manifest already parsed by its digest (nil when it
-	// knows none): those of the archive an incremental backup goes on top
-	// of (archive.Meta.KnownManifest), or nil. A manifest the blob listing
-	// finds with the known size is taken from here rather than read again:
-	// its digest is its content, and the parent archive holds that content,
-	// checked when it was written. Called only when blobs are listed (an
-	// object store), concurrently, so that a caller can make what it
-	// answers from on the first call.
-	Known func(dg string) *archive.Manifest
+	// Known is the sidecar of the archive an incremental backup goes on
+	// top of, or nil: the manifests it describes (archive.Meta.Manifests)
+	// are taken from it rather than read again when the blob listing
+	// finds them with the known size: a digest is its content, and the
+	// parent archive holds that content, checked when it was written.
+	// Read only when blobs are listed (an object store, where a manifest
+	// is a GET), once, after the listing (see loadKnown).
+	Known *archive.Meta
 }
 
 // Problems lists what the snapshot found wrong, in the order found, and
@@ -117,17 +116,14 @@ func Take(ctx context.Context, d drivers.Driver, opts Options) (*Snapshot, error
 		s.names.freeze()
 		s.names, s.statted, s.known = nil, nil, nil
 	}()
-	if opts.Known != nil && s.listsBlobs(d, opts.AllBlobs) {
-		s.known = opts.Known
-	}
-	if err := s.take(ctx, d, opts.Concurrency, opts.AllBlobs, opts.Progress); err != nil {
+	if err := s.take(ctx, d, opts.Concurrency, opts.AllBlobs, opts.Known, opts.Progress); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
 // take fills s; see Take.
-func (s *Snapshot) take(ctx context.Context, d drivers.Driver, concurrency int, allBlobs bool, prog *progress.Progress) error {
+func (s *Snapshot) take(ctx context.Context, d drivers.Driver, concurrency int, allBlobs bool, known *archive.Meta, prog *progress.Progress) error {
 	concurrency = parallel.Concurrency(concurrency, d)
 	prog.StartPhase("snapshot", "reading link files")
 	if _, err := d.Stat(ctx, gitlabDatabaseLock); err == nil {
@@ -145,6 +141,9 @@ func (s *Snapshot) take(ctx context.Context, d drivers.Driver, concurrency int, 
 		} else if !allBlobs {
 			return looksLikeDatabase(d, s.checking)
 		}
+	}
+	if known != nil && s.listsBlobs(d, allBlobs) {
+		s.loadKnown(known)
 	}
 	prog.StartPhase("snapshot", fmt.Sprintf("%d link files; reading manifests", len(s.Links)))
 	if err := s.readManifests(ctx, d, concurrency); err != nil {
@@ -311,14 +310,6 @@ func (s *Snapshot) manifest(dg, mediaType string, size int64, refs []string, ind
 		return m, refs, nil
 	}
 	return m, nil, nil
-}
-
-// knownAt is the manifest Options.Known gives for dg, or nil.
-func (s *Snapshot) knownAt(dg string) *archive.Manifest {
-	if s.known == nil {
-		return nil
-	}
-	return s.known(dg)
 }
 
 // knownManifest is readManifest's answer for a manifest of Options.Known.
