@@ -13,6 +13,8 @@
 #
 #   backup                     BenchmarkBackupSynthetic (to io.Discard, then its sidecar)
 #   unchanged incremental      the same with REGBACKUP_BENCH_INCREMENTAL=1 (parent's sidecar from a file)
+#   ..., as from an object store  the same with REGBACKUP_BENCH_REMOTE=1: blobs listed, the parent's
+#                              manifests taken from its sidecar (regtest.RemoteSynth)
 #   check                      BenchmarkCheckSynthetic
 #   copy                       BenchmarkCopySynthetic (into storage that keeps nothing)
 #   verify, restore            BenchmarkReadSynthetic (an archive written once, restored into storage that keeps nothing)
@@ -63,6 +65,8 @@ run() {
 
 run backup ./backup BackupSynthetic
 run "unchanged incremental" ./backup BackupSynthetic REGBACKUP_BENCH_INCREMENTAL=1
+run "backup, as from an object store" ./backup BackupSynthetic REGBACKUP_BENCH_REMOTE=1
+run "unchanged incremental, as from an object store" ./backup BackupSynthetic REGBACKUP_BENCH_REMOTE=1 REGBACKUP_BENCH_INCREMENTAL=1
 run check ./check CheckSynthetic
 run copy ./regcopy CopySynthetic
 run read ./restore ReadSynthetic
