@@ -16,9 +16,9 @@ import (
 // does, without holding it: a million tags' sidecar is some 300 MB of
 // JSON, three million blobs and a million manifests. It keeps what comes
 // before the blob list and the media types, and counts the blobs and
-// manifests, checking each; BlobList, EachBlob and KnownManifests read the
-// sidecar again through open when asked, BlobList keeping the blobs in 42
-// bytes each (packedBlobs) and EachBlob none. The sidecar must not change
+// manifests, checking each; BlobList, KnownManifests, EachBlob and Scan
+// read the sidecar again through open when asked, the first two keeping
+// the blobs in 42 bytes each (packedBlobs), the others none. The sidecar must not change
 // meanwhile: a read that finds another number of blobs is an error.
 func OpenMeta(open func() (io.ReadCloser, error)) (*Meta, error) {
 	m := &Meta{open: open}
