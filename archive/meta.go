@@ -125,15 +125,6 @@ func (m *Meta) BlobList() BlobList {
 // silently, an error giving an empty list.
 func (m *Meta) Load() error { return m.load() }
 
-// Release lets go of what Load read of a sidecar OpenMeta read, which is
-// read again when next asked for (nothing for another sidecar): some
-// 170 MB at a million tags.
-func (m *Meta) Release() {
-	if m.open != nil {
-		m.list, m.Manifests, m.loadErr = nil, nil, nil
-	}
-}
-
 // DescribeManifests sets MediaTypes and Manifests from manifests (replacing
 // what they held): each one whose blob and references m.Blobs (sorted by
 // digest) all list. manifests may make each one as it yields it (see
@@ -187,20 +178,14 @@ func (m *Meta) KnownManifests() map[string]*Manifest {
 	blobs := m.BlobList()
 	out := make(map[string]*Manifest, len(m.Manifests))
 	for _, row := range m.Manifests {
-		x := m.knownAt(blobs, row)
+		b := blobs.At(int(row[0]))
+		x := &Manifest{Digest: b.Digest, MediaType: m.MediaTypes[row[1]], Size: b.Size, References: make([]string, len(row)-2)}
+		for i, r := range row[2:] {
+			x.References[i] = blobs.At(int(r)).Digest
+		}
 		out[x.Digest] = x
 	}
 	return out
-}
-
-// knownAt is the manifest of one row of Manifests.
-func (m *Meta) knownAt(blobs BlobList, row []int32) *Manifest {
-	b := blobs.At(int(row[0]))
-	x := &Manifest{Digest: b.Digest, MediaType: m.MediaTypes[row[1]], Size: b.Size, References: make([]string, len(row)-2)}
-	for i, r := range row[2:] {
-		x.References[i] = blobs.At(int(r)).Digest
-	}
-	return x
 }
 
 // Marshal encodes the sidecar as JSON, one blob per line (see WriteTo).

@@ -86,25 +86,12 @@ func (m *Meta) HasManifests() bool { return len(m.Manifests) > 0 || m.nmanifests
 // it stops at the first error, which it yields.
 func (m *Meta) EachBlob() iter.Seq2[Blob, error] {
 	return func(yield func(Blob, error) bool) {
-		if m.open == nil || m.list != nil {
-			for b := range EachBlob(m.BlobList()) {
-				if !yield(b, nil) {
-					return
-				}
-			}
-			return
-		}
-		n := 0
-		err := m.reread(func(b Blob) error {
-			n++
+		err := m.Scan(func(b Blob) error {
 			if !yield(b, nil) {
 				return errStop
 			}
 			return nil
 		}, nil)
-		if err == nil && n != m.nblobs {
-			err = m.changed()
-		}
 		if err != nil && err != errStop {
 			yield(Blob{}, err)
 		}

@@ -83,7 +83,7 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 	}
 	ps := problem.NewList(prog.ProblemFunc())
 	sopts := snapshot.Options{Concurrency: opts.Concurrency, AllBlobs: opts.AllBlobs, Progress: prog, Problems: ps,
-		Known: knownManifests(opts.Base)}
+		Known: opts.Base}
 	var snap *snapshot.Snapshot
 	var dbSnap *metadb.Snapshot
 	if opts.Database != nil {
@@ -98,7 +98,6 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 	}
 	if opts.Base != nil {
 		opts.Base.MediaTypes, opts.Base.Manifests, sopts.Known = nil, nil, nil // the snapshot has them now
-		opts.Base.Release()                                                    // what Known read: applyBase reads the blob list again, as a stream
 	}
 	if err != nil {
 		return nil, err
@@ -167,12 +166,13 @@ func Backup(ctx context.Context, d drivers.Driver, out io.Writer, opts Options) 
 	prog.StartPhase("links", fmt.Sprintf("%d link files", len(snap.Links)))
 	links := 0
 	for _, l := range snap.Links {
-		if dg := l.Digest(); failed[dg] || !blobs.Has(dg) {
-			w.DropLink(l.Path())
-			ps.Add(problem.Damage, l.Path(), l.Digest(), "left out: its blob could not be copied")
+		path, dg := l.Path(), l.Digest() // each made for the call: once a link
+		if failed[dg] || !blobs.Has(dg) {
+			w.DropLink(path)
+			ps.Add(problem.Damage, path, dg, "left out: its blob could not be copied")
 			continue
 		}
-		if err := w.WriteLink(l.Path(), l.Digest()); err != nil {
+		if err := w.WriteLink(path, dg); err != nil {
 			w.Abort()
 			return nil, fmt.Errorf("writing archive: %w", err)
 		}
@@ -233,15 +233,6 @@ func newMeta(cat *archive.Catalog, blobs archive.BlobList, manifests *snapshot.M
 	m := archive.NewMetaOf("", cat, blobs, catalogSHA256, tr, encrypted, comp)
 	m.DescribeManifests(manifests.All())
 	return m
-}
-
-// knownManifests is base when its sidecar describes manifests, for the
-// snapshot to take rather than read again (nil without).
-func knownManifests(base *archive.Meta) *archive.Meta {
-	if base == nil || !base.HasManifests() {
-		return nil
-	}
-	return base
 }
 
 // writeBlobs copies the planned blobs into w in digest order and returns

@@ -89,8 +89,9 @@ type Options struct {
 	// are taken from it rather than read again when the blob listing
 	// finds them with the known size: a digest is its content, and the
 	// parent archive holds that content, checked when it was written.
-	// Read only when blobs are listed (an object store, where a manifest
-	// is a GET), once, after the listing (see loadKnown).
+	// Read only when it describes manifests and blobs are listed (an
+	// object store, where a manifest is a GET), once, after the listing
+	// (see loadKnown).
 	Known *archive.Meta
 }
 
@@ -142,7 +143,7 @@ func (s *Snapshot) take(ctx context.Context, d drivers.Driver, concurrency int, 
 			return looksLikeDatabase(d, s.checking)
 		}
 	}
-	if known != nil && s.listsBlobs(d, allBlobs) {
+	if known != nil && known.HasManifests() && s.listsBlobs(d, allBlobs) {
 		s.loadKnown(known)
 	}
 	prog.StartPhase("snapshot", fmt.Sprintf("%d link files; reading manifests", len(s.Links)))
