@@ -6,9 +6,12 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"unsafe"
+
+	"github.com/regbackup/regbackup/archive"
 )
 
 // interner hands out one string for equal strings: the digests of a
@@ -184,19 +187,22 @@ func (in *interner) lookup(h uint64, s string, d *sum, isDigest bool) (int, bool
 // archive.ValidDigest has it (lowercase hex only: an uppercase one is
 // another string).
 func parseSum(s string) (d sum, ok bool) {
-	hexDigits, ok := strings.CutPrefix(s, "sha256:")
-	if !ok || len(hexDigits) != 64 {
+	if !archive.ValidDigest(s) {
 		return d, false
 	}
-	for i := 0; i < 64; i++ {
-		if c := hexDigits[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return d, false
-		}
-	}
-	if _, err := hex.Decode(d[:], []byte(hexDigits)); err != nil {
-		return d, false
+	hexDigits := s[len("sha256:"):]
+	for i := range d { // decoded here: hex.Decode would take a copy of s as []byte, an allocation a put
+		d[i] = unhex(hexDigits[2*i])<<4 | unhex(hexDigits[2*i+1])
 	}
 	return d, true
+}
+
+// unhex is the value of lowercase hex digit c.
+func unhex(c byte) byte {
+	if c <= '9' {
+		return c - '0'
+	}
+	return c - 'a' + 10
 }
 
 // frozen reports whether freeze was called.
@@ -321,6 +327,14 @@ func makeKey(s string) key {
 	k := key{s: s}
 	k.sum, k.isDigest = parseSum(s)
 	return k
+}
+
+// search is where the string s is, or would be, among the n handles at
+// (sorted by the strings they stand for), and whether it is there.
+func (in *interner) search(n int, at func(i int) handle, s string) (int, bool) {
+	k := makeKey(s)
+	i := sort.Search(n, func(i int) bool { return in.compareKey(at(i), &k) >= 0 })
+	return i, i < n && in.compareKey(at(i), &k) == 0
 }
 
 // compareKey compares the string h stands for with k's, as

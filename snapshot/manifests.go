@@ -3,7 +3,6 @@ package snapshot
 import (
 	"iter"
 	"slices"
-	"sort"
 
 	"github.com/regbackup/regbackup/archive"
 )
@@ -78,9 +77,7 @@ func (ms *ManifestSet) index(dg string) (int, bool) {
 		i, ok := ms.at[h]
 		return int(i), ok
 	}
-	k := makeKey(dg)
-	i := sort.Search(len(ms.recs), func(i int) bool { return ms.names.compareKey(ms.recs[i].dg, &k) >= 0 })
-	return i, i < len(ms.recs) && ms.names.compareKey(ms.recs[i].dg, &k) == 0
+	return ms.names.search(len(ms.recs), func(i int) handle { return ms.recs[i].dg }, dg)
 }
 
 // rec is the record of manifest dg, or nil when the set lacks it.

@@ -2,7 +2,6 @@ package snapshot
 
 import (
 	"iter"
-	"sort"
 
 	"github.com/regbackup/regbackup/archive"
 )
@@ -50,9 +49,7 @@ func (p *Plan) Search(dg string) (int, bool) {
 	case p.names == nil:
 		return archive.SearchBlobs(p.whole, dg)
 	}
-	k := makeKey(dg)
-	i := sort.Search(len(p.hs), func(i int) bool { return p.names.compareKey(p.hs[i], &k) >= 0 })
-	return i, i < len(p.hs) && p.names.compareKey(p.hs[i], &k) == 0
+	return p.names.search(len(p.hs), func(i int) handle { return p.hs[i] }, dg)
 }
 
 // Has reports whether the plan holds blob dg.

@@ -3,7 +3,6 @@ package snapshot
 import (
 	"iter"
 	"slices"
-	"sort"
 )
 
 // BlobSizes maps blob digest to size: the blobs a snapshot found in
@@ -41,9 +40,8 @@ func (bs *BlobSizes) Size(dg string) (int64, bool) {
 		return 0, false
 	}
 	if bs.sealIfFrozen() {
-		k := makeKey(dg)
-		i := sort.Search(len(bs.hs), func(i int) bool { return bs.names.compareKey(bs.hs[i], &k) >= 0 })
-		if i == len(bs.hs) || bs.names.compareKey(bs.hs[i], &k) != 0 {
+		i, ok := bs.names.search(len(bs.hs), func(i int) handle { return bs.hs[i] }, dg)
+		if !ok {
 			return 0, false
 		}
 		return bs.sizes[i], true
